@@ -1,0 +1,786 @@
+// c8y_loadgen: a deliberately cheap MQTT 3.1.1 load generator for the mosquitto-c8y benchmark.
+//
+// One thread, non-blocking sockets, edge-triggered epoll, hand-written MQTT (CONNECT/CONNACK,
+// PUBLISH QoS 0/1, PUBACK). Each device keeps up to --window PUBLISH packets in flight and all
+// free window slots are written with a single write() call, so the generator costs far less CPU
+// per message than the broker does. Only loopback addresses are accepted.
+//
+// Output: one JSON line on stdout, e.g.
+//   {"sent":123,"acked":120,"seconds":10.000,"rate":12.0,...}
+// where sent/acked/rate cover only the measured window (after --warmup).
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr int kExitUsage = 2;
+constexpr int kExitRuntime = 1;
+constexpr int kExitRefused = 3;
+
+[[noreturn]] void Die(int code, const std::string& msg) {
+  std::fprintf(stderr, "c8y_loadgen: error: %s\n", msg.c_str());
+  std::exit(code);
+}
+
+std::string Errno(const char* what) {
+  return std::string(what) + ": " + std::strerror(errno);
+}
+
+// A format with "%d" placeholders (and "%%" for a literal percent sign). Any other directive is
+// rejected so user input never reaches printf.
+struct Format {
+  std::vector<std::string> parts;  // literal text between placeholders; size = placeholders + 1
+
+  static Format Parse(const std::string& name, const std::string& text, int max_placeholders) {
+    Format f;
+    f.parts.emplace_back();
+    for (size_t i = 0; i < text.size(); ++i) {
+      if (text[i] != '%') {
+        f.parts.back() += text[i];
+        continue;
+      }
+      if (i + 1 < text.size() && text[i + 1] == '%') {
+        f.parts.back() += '%';
+        ++i;
+      } else if (i + 1 < text.size() && text[i + 1] == 'd') {
+        f.parts.emplace_back();
+        ++i;
+      } else {
+        Die(kExitUsage, "--" + name + ": only %d and %% are supported in '" + text + "'");
+      }
+    }
+    if (static_cast<int>(f.parts.size()) - 1 > max_placeholders) {
+      Die(kExitUsage, "--" + name + ": at most " + std::to_string(max_placeholders) +
+                          " %d allowed in '" + text + "'");
+    }
+    return f;
+  }
+
+  std::string Expand(uint64_t value) const {
+    std::string out = parts[0];
+    for (size_t i = 1; i < parts.size(); ++i) out += std::to_string(value) + parts[i];
+    return out;
+  }
+};
+
+struct Options {
+  std::string host = "127.0.0.1";
+  int port = 1883;
+  int devices = 100;
+  double seconds = 10;
+  double warmup = 2;
+  double connect_timeout = 30;
+  int window = 20;
+  int refill = 1;
+  int qos = 1;
+  int keepalive = 60;
+  std::string user_format = "demo/device_bench-%d";
+  std::string password = "bench-pass";
+  std::string client_format = "bench-%d";
+  std::string topic = "s/us";
+  std::string payload_format = "211,%d";
+  long broker_pid = 0;
+};
+
+sockaddr_storage LoopbackAddress(const Options& o, socklen_t* len);
+
+void Usage(FILE* out) {
+  std::fprintf(out,
+               "usage: c8y_loadgen [options]\n"
+               "  --host H             127.0.0.1 | localhost | ::1 only (default 127.0.0.1)\n"
+               "  --port N             broker port (default 1883)\n"
+               "  --devices N          concurrent MQTT connections (default 100)\n"
+               "  --seconds S          measured window length (default 10)\n"
+               "  --warmup S           publishing time discarded before measuring (default 2)\n"
+               "  --connect-timeout S  time allowed for all CONNACKs (default 30)\n"
+               "  --window N           in-flight PUBLISH per connection (default 20)\n"
+               "  --refill N           write only once N window slots are free, to batch more\n"
+               "                       PUBLISHes per write() (default 1: refill whenever\n"
+               "                       a PUBACK arrives; >1 stalls on the broker's Nagle)\n"
+               "  --qos 0|1            PUBLISH QoS (default 1; with 0, acked counts written msgs)\n"
+               "  --keepalive S        MQTT keepalive (default 60)\n"
+               "  --user-format F      username, %%d = device index; '' sends none\n"
+               "                       (default 'demo/device_bench-%%d')\n"
+               "  --password P         password; '' sends none (default 'bench-pass')\n"
+               "  --client-format F    client id, %%d = device index (default 'bench-%%d')\n"
+               "  --topic T            (default s/us)\n"
+               "  --payload-format F   %%d = per-device message counter (default '211,%%d')\n"
+               "  --broker-pid PID     report that process's CPU use over the measured window\n"
+               "  --free-port          print a free 127.0.0.1 TCP port and exit\n");
+}
+
+long ParseInt(const std::string& name, const std::string& v, long lo, long hi) {
+  long out = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (ec != std::errc() || p != v.data() + v.size() || out < lo || out > hi) {
+    Die(kExitUsage, "--" + name + ": expected an integer in [" + std::to_string(lo) + ", " +
+                        std::to_string(hi) + "], got '" + v + "'");
+  }
+  return out;
+}
+
+double ParseSeconds(const std::string& name, const std::string& v, double lo, double hi) {
+  char* end = nullptr;
+  errno = 0;
+  double out = std::strtod(v.c_str(), &end);
+  if (v.empty() || errno != 0 || *end != '\0' || !(out >= lo && out <= hi)) {
+    Die(kExitUsage, "--" + name + ": expected a number of seconds in [" + std::to_string(lo) +
+                        ", " + std::to_string(hi) + "], got '" + v + "'");
+  }
+  return out;
+}
+
+int PrintFreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) Die(kExitRuntime, Errno("socket"));
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  socklen_t len = sizeof(a);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) Die(kExitRuntime, Errno("bind"));
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    Die(kExitRuntime, Errno("getsockname"));
+  }
+  std::printf("%d\n", ntohs(a.sin_port));
+  close(fd);
+  return 0;
+}
+
+Options ParseArgs(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "-h" || arg == "--help") {
+      Usage(stdout);
+      std::exit(0);
+    }
+    if (arg == "--free-port") std::exit(PrintFreePort());
+    if (arg.rfind("--", 0) != 0) Die(kExitUsage, "unexpected argument '" + arg + "'");
+    std::string name = arg.substr(2);
+    std::string value;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name.resize(eq);
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      Die(kExitUsage, "--" + name + " needs a value");
+    }
+    if (name == "host") {
+      o.host = value;
+    } else if (name == "port") {
+      o.port = static_cast<int>(ParseInt(name, value, 1, 65535));
+    } else if (name == "devices") {
+      o.devices = static_cast<int>(ParseInt(name, value, 1, 10000));
+    } else if (name == "seconds") {
+      o.seconds = ParseSeconds(name, value, 0.1, 3600);
+    } else if (name == "warmup") {
+      o.warmup = ParseSeconds(name, value, 0, 3600);
+    } else if (name == "connect-timeout") {
+      o.connect_timeout = ParseSeconds(name, value, 0.1, 3600);
+    } else if (name == "window") {
+      o.window = static_cast<int>(ParseInt(name, value, 1, 65535));
+    } else if (name == "refill") {
+      o.refill = static_cast<int>(ParseInt(name, value, 1, 65535));
+    } else if (name == "qos") {
+      o.qos = static_cast<int>(ParseInt(name, value, 0, 1));
+    } else if (name == "keepalive") {
+      o.keepalive = static_cast<int>(ParseInt(name, value, 0, 65535));
+    } else if (name == "user-format") {
+      o.user_format = value;
+    } else if (name == "password") {
+      o.password = value;
+    } else if (name == "client-format") {
+      o.client_format = value;
+    } else if (name == "topic") {
+      o.topic = value;
+    } else if (name == "payload-format") {
+      o.payload_format = value;
+    } else if (name == "broker-pid") {
+      o.broker_pid = ParseInt(name, value, 1, 1L << 30);
+    } else {
+      Usage(stderr);
+      Die(kExitUsage, "unknown option --" + name);
+    }
+  }
+  if (o.refill > o.window) Die(kExitUsage, "--refill must not exceed --window");
+  if (o.topic.empty() || o.topic.size() > 65535) Die(kExitUsage, "--topic must be 1..65535 bytes");
+  socklen_t len = 0;
+  (void)LoopbackAddress(o, &len);  // refuses non-loopback hosts before anything else happens
+  return o;
+}
+
+// Resolves the host without DNS: only loopback literals (and "localhost") are allowed.
+sockaddr_storage LoopbackAddress(const Options& o, socklen_t* len) {
+  sockaddr_storage ss{};
+  if (o.host == "127.0.0.1" || o.host == "localhost") {
+    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+    a->sin_family = AF_INET;
+    a->sin_port = htons(static_cast<uint16_t>(o.port));
+    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    *len = sizeof(sockaddr_in);
+  } else if (o.host == "::1" || o.host == "[::1]") {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(static_cast<uint16_t>(o.port));
+    a->sin6_addr = in6addr_loopback;
+    *len = sizeof(sockaddr_in6);
+  } else {
+    Die(kExitUsage,
+        "refusing to connect to '" + o.host + "': only 127.0.0.1, localhost and ::1 are allowed");
+  }
+  return ss;
+}
+
+// ---- MQTT 3.1.1 encoding -------------------------------------------------------------------
+
+void PutU16(std::string& b, size_t v) {
+  b += static_cast<char>((v >> 8) & 0xff);
+  b += static_cast<char>(v & 0xff);
+}
+
+void PutStr(std::string& b, std::string_view s) {
+  PutU16(b, s.size());
+  b.append(s);
+}
+
+void PutRemainingLength(std::string& b, size_t len) {
+  do {
+    uint8_t byte = len % 128;
+    len /= 128;
+    if (len > 0) byte |= 0x80;
+    b += static_cast<char>(byte);
+  } while (len > 0);
+}
+
+std::string EncodeConnect(const std::string& client_id, const std::optional<std::string>& user,
+                          const std::optional<std::string>& password, int keepalive) {
+  std::string body;
+  PutStr(body, "MQTT");
+  body += static_cast<char>(4);  // protocol level 3.1.1
+  uint8_t flags = 0x02;          // clean session
+  if (user) flags |= 0x80;
+  if (user && password) flags |= 0x40;  // 3.1.1: password requires a username
+  body += static_cast<char>(flags);
+  PutU16(body, static_cast<size_t>(keepalive));
+  PutStr(body, client_id);
+  if (user) PutStr(body, *user);
+  if (user && password) PutStr(body, *password);
+  std::string pkt(1, static_cast<char>(0x10));
+  PutRemainingLength(pkt, body.size());
+  return pkt + body;
+}
+
+const char* ConnackReason(int rc) {
+  switch (rc) {
+    case 1:
+      return "unacceptable protocol version";
+    case 2:
+      return "identifier rejected";
+    case 3:
+      return "server unavailable";
+    case 4:
+      return "bad user name or password";
+    case 5:
+      return "not authorized";
+    default:
+      return "unknown return code";
+  }
+}
+
+// ---- CPU accounting ------------------------------------------------------------------------
+
+// utime+stime in clock ticks from /proc/<pid>/stat or /proc/<pid>/task/<tid>/stat.
+std::optional<uint64_t> ReadCpuTicks(const std::string& path) {
+  std::ifstream f(path);
+  std::string line;
+  if (!f || !std::getline(f, line)) return std::nullopt;
+  auto close_paren = line.rfind(')');
+  if (close_paren == std::string::npos) return std::nullopt;
+  std::istringstream rest(line.substr(close_paren + 1));
+  std::string tok;
+  uint64_t utime = 0, stime = 0;
+  // After "(comm)": field 3 (state) is token 0; utime is field 14, stime field 15.
+  for (int i = 0; i <= 12 && rest >> tok; ++i) {
+    if (i == 11) utime = std::strtoull(tok.c_str(), nullptr, 10);
+    if (i == 12) {
+      stime = std::strtoull(tok.c_str(), nullptr, 10);
+      return utime + stime;
+    }
+  }
+  return std::nullopt;
+}
+
+double SelfCpuSeconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+// System-wide ticks from the first line of /proc/stat: user+nice+system (process time of every
+// task on every core), softirq and steal.
+struct SystemTicks {
+  uint64_t task = 0, softirq = 0, steal = 0;
+};
+
+std::optional<SystemTicks> ReadSystemTicks() {
+  std::ifstream f("/proc/stat");
+  std::string cpu;
+  uint64_t user, nice, system, idle, iowait, irq, softirq, steal;
+  if (!(f >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal) ||
+      cpu != "cpu") {
+    return std::nullopt;
+  }
+  return SystemTicks{user + nice + system, softirq, steal};
+}
+
+struct CpuSnapshot {
+  std::optional<SystemTicks> system;
+  Clock::time_point when;
+  std::optional<uint64_t> broker_ticks;
+  std::optional<uint64_t> broker_main_ticks;
+  double self_cpu = 0;
+};
+
+CpuSnapshot TakeCpuSnapshot(long broker_pid) {
+  CpuSnapshot s;
+  s.when = Clock::now();
+  if (broker_pid > 0) {
+    std::string pid = std::to_string(broker_pid);
+    s.broker_ticks = ReadCpuTicks("/proc/" + pid + "/stat");
+    s.broker_main_ticks = ReadCpuTicks("/proc/" + pid + "/task/" + pid + "/stat");
+  }
+  s.self_cpu = SelfCpuSeconds();
+  s.system = ReadSystemTicks();
+  return s;
+}
+
+// ---- Connections ---------------------------------------------------------------------------
+
+enum class State { kConnecting, kAwaitConnack, kReady };
+
+struct Conn {
+  int fd = -1;
+  int index = 0;
+  State state = State::kConnecting;
+  std::string out;  // bytes not yet accepted by the kernel, starting at out_off
+  size_t out_off = 0;
+  std::string in;  // partial inbound packet bytes
+  uint32_t inflight = 0;
+  uint16_t next_id = 1;
+  uint64_t value = 0;  // per-device message counter used for the payload
+  bool writable = false;
+  bool queued = false;  // on the QoS 0 ready list
+};
+
+class LoadGen {
+ public:
+  explicit LoadGen(Options o)
+      : o_(std::move(o)),
+        payload_(Format::Parse("payload-format", o_.payload_format, 1)),
+        user_(Format::Parse("user-format", o_.user_format, 8)),
+        client_(Format::Parse("client-format", o_.client_format, 8)) {}
+
+  int Run();
+
+ private:
+  void Connect();
+  void HandleEvent(Conn& c, uint32_t events);
+  void OnWritable(Conn& c);
+  void ReadAll(Conn& c);
+  void Parse(Conn& c, const char* data, size_t n);
+  void OnPacket(Conn& c, uint8_t type, const uint8_t* body, size_t len);
+  void Fill(Conn& c);
+  void Flush(Conn& c);
+  void AppendPublish(Conn& c);
+  [[noreturn]] void ConnFail(const Conn& c, const std::string& why, int code = kExitRuntime);
+
+  Options o_;
+  Format payload_, user_, client_;
+  int ep_ = -1;
+  std::vector<Conn> conns_;
+  std::vector<int> ready_;  // QoS 0: connections that may write more
+  int connected_ = 0;
+  bool publishing_ = false;
+  bool stopping_ = false;
+  uint64_t sent_ = 0, acked_ = 0, unexpected_acks_ = 0, writes_ = 0;
+};
+
+void LoadGen::ConnFail(const Conn& c, const std::string& why, int code) {
+  Die(code, "device " + std::to_string(c.index) + " (client id '" + client_.Expand(c.index) +
+                "', " +
+                (o_.host.find(':') != std::string::npos && o_.host[0] != '[' ? "[" + o_.host + "]"
+                                                                             : o_.host) +
+                ":" + std::to_string(o_.port) + "): " + why);
+}
+
+void LoadGen::Connect() {
+  socklen_t alen = 0;
+  sockaddr_storage addr = LoopbackAddress(o_, &alen);
+  ep_ = epoll_create1(EPOLL_CLOEXEC);
+  if (ep_ < 0) Die(kExitRuntime, Errno("epoll_create1"));
+  conns_.resize(o_.devices);
+  for (int i = 0; i < o_.devices; ++i) {
+    Conn& c = conns_[i];
+    c.index = i;
+    c.out.reserve(4096);
+    c.fd = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c.fd < 0) Die(kExitRuntime, Errno("socket"));
+    int one = 1;
+    setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (connect(c.fd, reinterpret_cast<sockaddr*>(&addr), alen) != 0 && errno != EINPROGRESS) {
+      ConnFail(c, Errno("connect"));
+    }
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    ev.data.u32 = static_cast<uint32_t>(i);
+    if (epoll_ctl(ep_, EPOLL_CTL_ADD, c.fd, &ev) != 0) Die(kExitRuntime, Errno("epoll_ctl"));
+  }
+}
+
+void LoadGen::OnWritable(Conn& c) {
+  if (c.state == State::kConnecting) {
+    int err = 0;
+    socklen_t len = sizeof(err);
+    getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0) ConnFail(c, std::string("connect: ") + std::strerror(err));
+    std::optional<std::string> user, pass;
+    if (!o_.user_format.empty()) user = user_.Expand(c.index);
+    if (!o_.password.empty()) pass = o_.password;
+    c.out += EncodeConnect(client_.Expand(c.index), user, pass, o_.keepalive);
+    c.state = State::kAwaitConnack;
+  }
+  c.writable = true;
+  Flush(c);
+}
+
+void LoadGen::Flush(Conn& c) {
+  while (c.out_off < c.out.size()) {
+    ssize_t n = write(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off);
+    if (n > 0) {
+      c.out_off += static_cast<size_t>(n);
+      ++writes_;
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      c.writable = false;  // edge-triggered: EPOLLOUT will fire when space frees up
+      break;
+    } else {
+      if (stopping_) return;
+      ConnFail(c, Errno("write"));
+    }
+  }
+  if (c.out_off == c.out.size()) {
+    c.out.clear();
+    c.out_off = 0;
+  }
+}
+
+void LoadGen::AppendPublish(Conn& c) {
+  char num[24];
+  auto res = std::to_chars(num, num + sizeof(num), c.value++);
+  size_t num_len = static_cast<size_t>(res.ptr - num);
+  size_t payload_len = payload_.parts[0].size();
+  if (payload_.parts.size() > 1) payload_len += num_len + payload_.parts[1].size();
+  size_t rem = 2 + o_.topic.size() + (o_.qos > 0 ? 2 : 0) + payload_len;
+  c.out += static_cast<char>(o_.qos > 0 ? 0x32 : 0x30);
+  PutRemainingLength(c.out, rem);
+  PutStr(c.out, o_.topic);
+  if (o_.qos > 0) {
+    PutU16(c.out, c.next_id);
+    if (++c.next_id == 0) c.next_id = 1;  // packet id 0 is not allowed
+    ++c.inflight;
+  }
+  c.out.append(payload_.parts[0]);
+  if (payload_.parts.size() > 1) {
+    c.out.append(num, num_len);
+    c.out.append(payload_.parts[1]);
+  }
+  ++sent_;
+}
+
+// Queues as many PUBLISH packets as the window allows and writes them with one write().
+void LoadGen::Fill(Conn& c) {
+  if (!publishing_ || stopping_ || c.state != State::kReady) return;
+  if (o_.qos > 0) {
+    if (c.inflight + static_cast<uint32_t>(o_.refill) > static_cast<uint32_t>(o_.window)) return;
+    while (c.inflight < static_cast<uint32_t>(o_.window)) AppendPublish(c);
+    if (c.writable) Flush(c);
+  } else {
+    // QoS 0: no acks, so keep the socket buffer full; a batch of --window per turn.
+    if (!c.writable || c.out_off < c.out.size()) return;
+    for (int i = 0; i < o_.window; ++i) AppendPublish(c);
+    Flush(c);
+    if (c.writable && !c.queued) {
+      c.queued = true;
+      ready_.push_back(c.index);
+    }
+  }
+}
+
+void LoadGen::OnPacket(Conn& c, uint8_t type, const uint8_t* body, size_t len) {
+  switch (type >> 4) {
+    case 2:  // CONNACK
+      if (c.state != State::kAwaitConnack) ConnFail(c, "unexpected CONNACK");
+      if (len < 2) ConnFail(c, "malformed CONNACK");
+      if (body[1] != 0) {
+        ConnFail(
+            c,
+            "CONNACK return code " + std::to_string(body[1]) + " (" + ConnackReason(body[1]) + ")",
+            kExitRefused);
+      }
+      c.state = State::kReady;
+      ++connected_;
+      break;
+    case 4:  // PUBACK
+      if (c.inflight == 0) {
+        ++unexpected_acks_;
+      } else {
+        --c.inflight;
+        ++acked_;
+      }
+      break;
+    default:  // PINGRESP or anything else: ignored
+      break;
+  }
+}
+
+void LoadGen::Parse(Conn& c, const char* data, size_t n) {
+  // Fast path: no partial packet pending, parse straight from the read buffer.
+  std::string_view buf(data, n);
+  if (!c.in.empty()) {
+    c.in.append(data, n);
+    buf = c.in;
+  }
+  size_t pos = 0;
+  while (pos + 2 <= buf.size()) {
+    auto* p = reinterpret_cast<const uint8_t*>(buf.data()) + pos;
+    size_t avail = buf.size() - pos;
+    size_t rem = 0, mult = 1, hdr = 1;
+    bool complete = false;
+    while (hdr < avail && hdr <= 4) {
+      uint8_t b = p[hdr++];
+      rem += (b & 0x7f) * mult;
+      mult *= 128;
+      if ((b & 0x80) == 0) {
+        complete = true;
+        break;
+      }
+    }
+    if (!complete) {
+      if (hdr > 4) ConnFail(c, "malformed remaining length from broker");
+      break;
+    }
+    if (avail < hdr + rem) break;
+    OnPacket(c, p[0], p + hdr, rem);
+    pos += hdr + rem;
+  }
+  std::string rest(buf.substr(pos));
+  c.in = std::move(rest);
+}
+
+void LoadGen::ReadAll(Conn& c) {
+  char buf[65536];
+  for (;;) {
+    ssize_t n = read(c.fd, buf, sizeof(buf));
+    if (n > 0) {
+      Parse(c, buf, static_cast<size_t>(n));
+      if (static_cast<size_t>(n) < sizeof(buf)) {
+        // Probably drained; one more read would just return EAGAIN. With EPOLLET we must be
+        // sure, so keep going only if the buffer was full.
+        return;
+      }
+    } else if (n == 0) {
+      if (stopping_) return;
+      ConnFail(c, c.state == State::kReady ? "connection closed by broker"
+                                           : "connection closed by broker before CONNACK");
+    } else if (errno == EINTR) {
+      continue;
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      return;
+    } else {
+      if (stopping_) return;
+      ConnFail(c, Errno("read"));
+    }
+  }
+}
+
+void LoadGen::HandleEvent(Conn& c, uint32_t events) {
+  if (events & EPOLLOUT) OnWritable(c);
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+    if (c.state == State::kConnecting) OnWritable(c);  // reports a connect error via SO_ERROR
+    ReadAll(c);
+  }
+  Fill(c);
+}
+
+int LoadGen::Run() {
+  Connect();
+  const auto t0 = Clock::now();
+  const auto connect_deadline = t0 + std::chrono::duration_cast<Clock::duration>(
+                                         std::chrono::duration<double>(o_.connect_timeout));
+  std::vector<epoll_event> events(256);
+  Clock::time_point pub_start{}, measure_start{}, measure_end{};
+  CpuSnapshot cpu0, cpu1;
+  uint64_t sent0 = 0, acked0 = 0, writes0 = 0;
+  bool measuring = false;
+
+  for (;;) {
+    const auto now = Clock::now();
+    if (!publishing_) {
+      if (connected_ == o_.devices) {
+        publishing_ = true;
+        pub_start = now;
+        measure_start = pub_start + std::chrono::duration_cast<Clock::duration>(
+                                        std::chrono::duration<double>(o_.warmup));
+        measure_end = measure_start + std::chrono::duration_cast<Clock::duration>(
+                                          std::chrono::duration<double>(o_.seconds));
+        for (Conn& c : conns_) Fill(c);
+        continue;
+      }
+      if (now >= connect_deadline) {
+        Die(kExitRuntime, "only " + std::to_string(connected_) + " of " +
+                              std::to_string(o_.devices) + " devices got a CONNACK within " +
+                              std::to_string(o_.connect_timeout) + " s");
+      }
+    } else {
+      if (!measuring && now >= measure_start) {
+        measuring = true;
+        cpu0 = TakeCpuSnapshot(o_.broker_pid);
+        sent0 = sent_;
+        acked0 = acked_;
+        writes0 = writes_;
+      }
+      if (measuring && now >= measure_end) {
+        cpu1 = TakeCpuSnapshot(o_.broker_pid);
+        break;
+      }
+    }
+    int timeout_ms = 50;
+    if (!ready_.empty()) timeout_ms = 0;
+    int n = epoll_wait(ep_, events.data(), static_cast<int>(events.size()), timeout_ms);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      Die(kExitRuntime, Errno("epoll_wait"));
+    }
+    for (int i = 0; i < n; ++i) HandleEvent(conns_[events[i].data.u32], events[i].events);
+    if (!ready_.empty()) {
+      std::vector<int> ready;
+      ready.swap(ready_);
+      for (int idx : ready) {
+        conns_[idx].queued = false;
+        Fill(conns_[idx]);
+      }
+    }
+  }
+
+  const uint64_t sent = sent_ - sent0;
+  const uint64_t acked = (o_.qos > 0 ? acked_ : sent_) - (o_.qos > 0 ? acked0 : sent0);
+  const double secs = std::chrono::duration<double>(cpu1.when - cpu0.when).count();
+  const double connect_secs = std::chrono::duration<double>(pub_start - t0).count();
+  const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+
+  stopping_ = true;
+  for (Conn& c : conns_) {
+    static const char kDisconnect[2] = {static_cast<char>(0xe0), 0};
+    if (c.out_off == c.out.size()) (void)!write(c.fd, kDisconnect, sizeof(kDisconnect));
+    close(c.fd);
+  }
+  close(ep_);
+
+  std::string json = "{\"sent\":" + std::to_string(sent) + ",\"acked\":" + std::to_string(acked);
+  char num[64];
+  std::snprintf(num, sizeof(num), "%.3f", secs);
+  json += ",\"seconds\":" + std::string(num);
+  std::snprintf(num, sizeof(num), "%.1f", secs > 0 ? static_cast<double>(acked) / secs : 0.0);
+  json += ",\"rate\":" + std::string(num);
+  json += ",\"devices\":" + std::to_string(o_.devices) +
+          ",\"window\":" + std::to_string(o_.window) + ",\"qos\":" + std::to_string(o_.qos);
+  std::snprintf(num, sizeof(num), "%.3f", connect_secs);
+  json += ",\"connect_seconds\":" + std::string(num);
+  json += ",\"total_sent\":" + std::to_string(sent_) +
+          ",\"total_acked\":" + std::to_string(o_.qos > 0 ? acked_ : sent_);
+  std::snprintf(
+      num, sizeof(num), "%.2f",
+      writes_ > writes0 ? static_cast<double>(sent) / static_cast<double>(writes_ - writes0) : 0.0);
+  json += ",\"publish_per_write\":" + std::string(num);
+  if (unexpected_acks_ > 0) json += ",\"unexpected_acks\":" + std::to_string(unexpected_acks_);
+  std::snprintf(num, sizeof(num), "%.1f",
+                secs > 0 ? 100.0 * (cpu1.self_cpu - cpu0.self_cpu) / secs : 0.0);
+  json += ",\"loadgen_cpu_pct\":" + std::string(num);
+  if (cpu0.system && cpu1.system && secs > 0) {
+    // Everything else that ran on this machine meanwhile (other processes, kernel threads), as %
+    // of one core: disturbs the measurement if large.
+    double task = static_cast<double>(cpu1.system->task - cpu0.system->task) / tick;
+    task -= cpu1.self_cpu - cpu0.self_cpu;
+    if (cpu0.broker_ticks && cpu1.broker_ticks) {
+      task -= static_cast<double>(*cpu1.broker_ticks - *cpu0.broker_ticks) / tick;
+    }
+    std::snprintf(num, sizeof(num), "%.1f", std::max(0.0, 100.0 * task / secs));
+    json += ",\"other_cpu_pct\":" + std::string(num);
+    std::snprintf(
+        num, sizeof(num), "%.1f",
+        100.0 * static_cast<double>(cpu1.system->softirq - cpu0.system->softirq) / tick / secs);
+    json += ",\"softirq_pct\":" + std::string(num);
+    std::snprintf(
+        num, sizeof(num), "%.1f",
+        100.0 * static_cast<double>(cpu1.system->steal - cpu0.system->steal) / tick / secs);
+    json += ",\"steal_pct\":" + std::string(num);
+  }
+  if (o_.broker_pid > 0) {
+    json += ",\"broker_pid\":" + std::to_string(o_.broker_pid);
+    if (cpu0.broker_ticks && cpu1.broker_ticks && secs > 0) {
+      std::snprintf(
+          num, sizeof(num), "%.1f",
+          100.0 * static_cast<double>(*cpu1.broker_ticks - *cpu0.broker_ticks) / tick / secs);
+      json += ",\"broker_cpu_pct\":" + std::string(num);
+    } else {
+      json += ",\"broker_cpu_pct\":null";
+    }
+    if (cpu0.broker_main_ticks && cpu1.broker_main_ticks && secs > 0) {
+      std::snprintf(num, sizeof(num), "%.1f",
+                    100.0 * static_cast<double>(*cpu1.broker_main_ticks - *cpu0.broker_main_ticks) /
+                        tick / secs);
+      json += ",\"broker_main_thread_cpu_pct\":" + std::string(num);
+    }
+  }
+  json += "}";
+  std::printf("%s\n", json.c_str());
+  std::fflush(stdout);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o = ParseArgs(argc, argv);
+  LoadGen gen(std::move(o));
+  return gen.Run();
+}

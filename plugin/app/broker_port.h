@@ -1,0 +1,62 @@
+// What the plugin core needs from the broker, and the hand-over queues from other threads.
+//
+// BrokerPort is implemented by plugin/broker (the only code that knows Mosquitto) and by test
+// fakes. Its methods are called on the broker thread only.
+#pragma once
+
+#include <deque>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace c8y::app {
+
+enum class LogLevel { kDebug, kInfo, kNotice, kWarning, kError };
+
+class BrokerPort {
+ public:
+  virtual ~BrokerPort() = default;
+  // Sends a message to one connected client only (no subscription or ACL involved).
+  virtual void publish(const std::string& client_id, const std::string& topic,
+                       std::string_view payload, int qos) = 0;
+  virtual void kick(const std::string& client_id) = 0;
+  virtual void log(LogLevel level, const std::string& message) = 0;
+};
+
+// Work that other threads (REST) hand to the broker thread; drained on TICK.
+struct OutboxItem {
+  enum Kind { kPublish, kKick, kLog } kind = kLog;
+  std::string client_id;
+  std::string topic;
+  std::string payload;
+  int qos = 0;
+  LogLevel level = LogLevel::kInfo;
+};
+
+class Outbox {
+ public:
+  void push(OutboxItem item) {
+    std::lock_guard lock(mutex_);
+    items_.push_back(std::move(item));
+  }
+  void log(LogLevel level, std::string message) {
+    OutboxItem item;
+    item.kind = OutboxItem::kLog;
+    item.level = level;
+    item.payload = std::move(message);
+    push(std::move(item));
+  }
+  std::deque<OutboxItem> take() {
+    std::lock_guard lock(mutex_);
+    std::deque<OutboxItem> out;
+    out.swap(items_);
+    return out;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::deque<OutboxItem> items_;
+};
+
+}  // namespace c8y::app

@@ -1,0 +1,68 @@
+#include "plugin/app/options.h"
+
+#include <charconv>
+
+namespace c8y::app {
+namespace {
+
+std::optional<unsigned long> parse_unsigned(std::string_view v) {
+  unsigned long out = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (ec != std::errc() || p != v.data() + v.size() || v.empty()) return std::nullopt;
+  return out;
+}
+
+std::string bad(std::string_view key, std::string_view value, std::string_view why) {
+  return "plugin_opt_" + std::string(key) + ": invalid value '" + std::string(value) + "' (" +
+         std::string(why) + ")";
+}
+
+}  // namespace
+
+std::optional<std::string> apply_option(Options& o, std::string_view key, std::string_view value) {
+  if (key == "data_dir") {
+    if (value.empty() || value[0] != '/') return bad(key, value, "an absolute path is required");
+    o.data_dir = std::string(value);
+  } else if (key == "node_id") {
+    auto n = parse_unsigned(value);
+    if (!n || *n > 999) return bad(key, value, "a number 0..999 is required");
+    o.node_id = static_cast<unsigned>(*n);
+  } else if (key == "provisioning_file") {
+    o.provisioning_file = std::string(value);
+  } else if (key == "rest_port") {
+    auto n = parse_unsigned(value);
+    if (!n || *n > 65535) return bad(key, value, "a port 0..65535 is required, 0 disables REST");
+    o.rest_port = static_cast<unsigned>(*n);
+  } else if (key == "rest_bind") {
+    o.rest_bind = std::string(value);
+  } else if (key == "message_size_limit") {
+    auto n = parse_unsigned(value);
+    if (!n || *n < 64 || *n > 268435455) return bad(key, value, "bytes, 64..268435455");
+    o.message_size_limit = *n;
+  } else if (key == "bootstrap_secret_file") {
+    o.bootstrap_secret_file = std::string(value);
+  } else if (key == "durability") {
+    if (value == "wal")
+      o.durability = storage::Durability::kWal;
+    else if (value == "batched")
+      o.durability = storage::Durability::kBatched;
+    else
+      return bad(key, value, "'wal' or 'batched'");
+  } else if (key == "session_expiry") {
+    auto n = parse_unsigned(value);
+    if (!n || *n == 0) return bad(key, value, "seconds > 0");
+    o.session_expiry_s = static_cast<unsigned>(*n);
+  } else if (key == "credential_cache") {
+    if (value == "true")
+      o.credential_cache = true;
+    else if (value == "false")
+      o.credential_cache = false;
+    else
+      return bad(key, value, "'true' or 'false'");
+  } else {
+    return "unknown option plugin_opt_" + std::string(key);
+  }
+  return std::nullopt;
+}
+
+}  // namespace c8y::app

@@ -1,0 +1,30 @@
+// Plugin options (plugin_opt_* lines of mosquitto.conf), their defaults and validation.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "storage/store.h"
+
+namespace c8y::app {
+
+struct Options {
+  std::string data_dir = "/var/lib/mosquitto-c8y";
+  unsigned node_id = 1;  // 0..999, part of every generated id
+  std::string provisioning_file;  // empty: none
+  unsigned rest_port = 8111;      // 0: REST disabled
+  std::string rest_bind = "0.0.0.0";
+  size_t message_size_limit = 16184;  // whole PUBLISH packet, bytes (decision D6)
+  std::string bootstrap_secret_file;  // empty: bootstrap user disabled
+  storage::Durability durability = storage::Durability::kWal;
+  unsigned session_expiry_s = 86400;  // like persistent_client_expiration: frees client ids (D5)
+  bool credential_cache = true;       // off only for measuring its effect
+};
+
+// Applies one option. Returns an error text naming the option when the key is unknown or the
+// value is invalid.
+std::optional<std::string> apply_option(Options& options, std::string_view key,
+                                        std::string_view value);
+
+}  // namespace c8y::app

@@ -1,0 +1,555 @@
+#include "plugin/app/plugin_core.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "plugin/domain/inventory.h"
+#include "plugin/identity/names.h"
+#include "plugin/identity/password_hash.h"
+#include "plugin/identity/provisioning.h"
+#include "plugin/policy/topic_match.h"
+#include "plugin/rest/rest_server.h"
+#include "plugin/smartrest/static_templates.h"
+#include "plugin/smartrest/values.h"
+#include "storage/keys.h"
+
+namespace c8y::app {
+
+namespace {
+
+constexpr size_t kMaxErrorsPerPublish = 10;
+constexpr std::string_view kBootstrapTenant = "management";
+constexpr std::string_view kBootstrapUser = "devicebootstrap";
+
+bool read_file(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  *out = ss.str();
+  return true;
+}
+
+int64_t wall_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+PluginCore::PluginCore(const Options& options, BrokerPort& port)
+    : options_(options), port_(port), auth_log_limit_(identity::steady_now, 5, 20) {}
+
+PluginCore::~PluginCore() { stop(); }
+
+std::unique_ptr<PluginCore> PluginCore::create(const Options& options, BrokerPort& port,
+                                               std::string* error) {
+  std::unique_ptr<PluginCore> core(new PluginCore(options, port));
+  if (!core->start(error)) return nullptr;
+  return core;
+}
+
+bool PluginCore::start(std::string* error) {
+  storage::StoreOptions so;
+  so.path = options_.data_dir;
+  so.durability = options_.durability;
+  store_ = storage::Store::open(so, error);
+  if (!store_) return false;
+  directory_ = std::make_unique<identity::Directory>(*store_);
+  if (auto st = directory_->load(); !st.ok()) {
+    *error = "cannot load tenants and users: " + st.message;
+    return false;
+  }
+  if (!options_.provisioning_file.empty()) {
+    std::string text;
+    if (!read_file(options_.provisioning_file, &text)) {
+      *error = "plugin_opt_provisioning_file: cannot read " + options_.provisioning_file;
+      return false;
+    }
+    identity::ProvisioningReport report;
+    auto err = identity::apply_provisioning(*directory_, text, &report);
+    if (!err.empty()) {
+      *error = "plugin_opt_provisioning_file " + options_.provisioning_file + ": " + err;
+      return false;
+    }
+    log(LogLevel::kInfo, "c8y: provisioning applied: " + std::to_string(report.tenants_created) +
+                             " tenants created, " + std::to_string(report.users_written) +
+                             " users written, " + std::to_string(report.users_unchanged) +
+                             " unchanged");
+  }
+  if (!options_.bootstrap_secret_file.empty()) {
+    std::string secret;
+    if (!read_file(options_.bootstrap_secret_file, &secret)) {
+      *error = "plugin_opt_bootstrap_secret_file: cannot read " + options_.bootstrap_secret_file;
+      return false;
+    }
+    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+    if (secret.size() < 16) {
+      *error = "plugin_opt_bootstrap_secret_file: the secret must be at least 16 characters";
+      return false;
+    }
+    if (!directory_->has_tenant(kBootstrapTenant)) {
+      identity::TenantRecord t;
+      t.id = std::string(kBootstrapTenant);
+      directory_->put_tenant(t);
+    }
+    identity::UserRecord u;
+    u.tenant = std::string(kBootstrapTenant);
+    u.name = std::string(kBootstrapUser);
+    u.role = policy::Role::kBootstrap;
+    u.password_hash = identity::hash_password(secret);
+    u.persisted = false;
+    directory_->put_user(u);
+  }
+  authenticator_ =
+      std::make_unique<identity::Authenticator>(*directory_, options_.credential_cache);
+  client_ids_ = std::make_unique<identity::ClientIdDirectory>(*store_, options_.session_expiry_s);
+  if (auto st = client_ids_->load(wall_seconds()); !st.ok()) {
+    *error = "cannot load the client-id directory: " + st.message;
+    return false;
+  }
+  spaces_ = std::make_unique<domain::TenantSpaces>(*store_, options_.node_id);
+  mark_all_disconnected();
+  if (options_.rest_port != 0) {
+    rest_ = std::make_unique<rest::RestServer>(*store_, *directory_, *authenticator_, *spaces_,
+                                               outbox_);
+    if (!rest_->start(options_.rest_bind, options_.rest_port, error)) return false;
+  }
+  log(LogLevel::kNotice, "c8y: ready, data in " + options_.data_dir + ", " +
+                             std::to_string(directory_->tenant_ids().size()) + " tenants, " +
+                             std::to_string(directory_->user_count()) + " users, durability " +
+                             (options_.durability == storage::Durability::kWal ? "wal"
+                                                                                : "batched"));
+  return true;
+}
+
+void PluginCore::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (rest_) rest_->stop();
+  rest_.reset();
+  if (store_) {
+    flush_presence();
+    store_->flush_pending();
+  }
+  for (auto& item : outbox_.take())
+    if (item.kind == OutboxItem::kLog) port_.log(item.level, item.payload);
+  spaces_.reset();
+  client_ids_.reset();
+  authenticator_.reset();
+  directory_.reset();
+  store_.reset();  // closes RocksDB
+}
+
+void PluginCore::log(LogLevel level, const std::string& message) { port_.log(level, message); }
+
+int64_t PluginCore::now_ms() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connections
+
+bool PluginCore::on_connect(const ConnectInfo& info) {
+  // SIGHUP re-authenticates every session: a connection we already accepted stays accepted
+  // unless its user was disabled or changed its password meanwhile (the check below is cached).
+  auto refuse = [&](const std::string& why) {
+    if (auth_log_limit_.allow()) {
+      auto suppressed = auth_log_limit_.take_suppressed();
+      log(LogLevel::kNotice,
+          "c8y: refused client '" + std::string(info.client_id) + "' user '" +
+              std::string(info.username) + "' from " + std::string(info.address) + ": " + why +
+              (suppressed ? " (" + std::to_string(suppressed) + " similar lines suppressed)" : ""));
+    }
+    return false;
+  };
+  if (info.client_id.empty()) return refuse("empty client id");
+  if (info.username.empty()) return refuse("anonymous clients are not allowed");
+  auto cid = identity::parse_client_id(info.client_id);
+  if (!cid) return refuse("invalid client id");
+  auto auth = authenticator_->authenticate(info.username, info.password, info.address);
+  if (!auth.ok()) return refuse(auth.reason());
+
+  const int64_t now_s = wall_seconds();
+  if (!client_ids_->may_claim(info.client_id, auth.tenant, auth.user, now_s))
+    return refuse("client id is held by another identity");
+
+  auto existing = sessions_.find(info.conn);
+  if (existing != sessions_.end()) {
+    Session& s = *existing->second;
+    if (s.tenant == auth.tenant && s.user == auth.user && s.client_id == info.client_id)
+      return true;  // re-authentication of a live session (SIGHUP)
+    on_disconnect(info.conn);
+  }
+
+  auto s = std::make_unique<Session>();
+  s->conn = info.conn;
+  s->client_id = std::string(info.client_id);
+  s->tenant = auth.tenant;
+  s->user = auth.user;
+  s->role = auth.role;
+  s->serial = std::string(cid->serial);
+  s->default_xid = std::string(cid->default_xid);
+  s->persistent = !info.clean_session;
+  s->space = spaces_->get(auth.tenant);
+  if (!s->space) return refuse("tenant has no storage");
+
+  if (auto st = client_ids_->claim(info.client_id, auth.tenant, auth.user, s->persistent);
+      !st.ok())
+    log(LogLevel::kWarning, "c8y: cannot persist client id " + s->client_id + ": " + st.message);
+
+  if (s->role == policy::Role::kDevice) {
+    // D5: the same device under another client-id spelling replaces the old connection.
+    std::string key = s->tenant + '\0' + s->serial;
+    auto it = live_serials_.find(key);
+    if (it != live_serials_.end() && it->second != s->client_id) {
+      OutboxItem kick;
+      kick.kind = OutboxItem::kKick;
+      kick.client_id = it->second;
+      outbox_.push(std::move(kick));
+    }
+    live_serials_[key] = s->client_id;
+    domain::Inventory inv(*store_, *s->space);
+    if (auto id = inv.find_external(domain::kSerialType, s->serial)) {
+      s->device_id = *id;
+      set_presence(s->space, *id, true);
+    }
+  }
+  sessions_[info.conn] = std::move(s);
+  return true;
+}
+
+void PluginCore::on_disconnect(ConnId conn) {
+  auto it = sessions_.find(conn);
+  if (it == sessions_.end()) return;
+  Session& s = *it->second;
+  // Only the connection that holds the client id releases it (on a takeover Mosquitto reports the
+  // old connection gone after it authenticated the new one).
+  bool holder = true;
+  for (auto& [other, os] : sessions_)
+    if (other != conn && os->client_id == s.client_id) holder = false;
+  if (holder) {
+    client_ids_->release(s.client_id, wall_seconds());
+    auto live = live_serials_.find(s.tenant + '\0' + s.serial);
+    if (live != live_serials_.end() && live->second == s.client_id) live_serials_.erase(live);
+  }
+  if (s.device_id) set_presence(s.space, s.device_id, false);
+  sessions_.erase(it);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Authorisation
+
+bool PluginCore::on_acl(ConnId conn, policy::Access access, std::string_view topic, int qos) {
+  auto it = sessions_.find(conn);
+  if (it == sessions_.end()) return false;  // unknown or gone connection (wills: issue #3, D19)
+  Session& s = *it->second;
+  policy::Caller caller{s.role, s.tenant};
+  if (!policy::allowed(caller, access, topic)) return false;
+  if (access == policy::Access::kSubscribe) {
+    for (auto& [f, q] : s.subscriptions)
+      if (f == topic) {
+        q = qos;
+        return true;
+      }
+    s.subscriptions.emplace_back(std::string(topic), qos);
+  } else if (access == policy::Access::kUnsubscribe) {
+    std::erase_if(s.subscriptions, [&](auto& p) { return p.first == topic; });
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+
+void PluginCore::reply(const Session& s, std::string_view topic, const std::string& payload) {
+  int qos = -1;
+  for (auto& [f, q] : s.subscriptions)
+    if (policy::topic_matches(f, topic)) qos = std::max(qos, q);
+  if (qos < 0) return;
+  port_.publish(s.client_id, std::string(topic), payload, qos);
+}
+
+void PluginCore::error_line(const Session& s, int code, std::string_view msg_id,
+                            std::string_view text) {
+  std::string line = std::to_string(code);
+  line.push_back(',');
+  smartrest::append_csv_field(line, msg_id);
+  line.push_back(',');
+  smartrest::append_csv_field(line, text);
+  reply(s, "s/e", line);
+}
+
+MessageDecision PluginCore::on_message(ConnId conn, std::string_view topic,
+                                       std::string_view payload, size_t packet_size,
+                                       bool* retain) {
+  *retain = false;  // D8: upstream retained publishes are accepted and never retained
+  auto it = sessions_.find(conn);
+  if (it == sessions_.end()) return MessageDecision::kDrop;
+  Session& s = *it->second;
+  auto route = policy::route_upstream(topic);
+  const bool json = route && route->channel == policy::Channel::kJson;
+  if (packet_size > options_.message_size_limit) {
+    std::string text = "Message too large: " + std::to_string(packet_size) +
+                       " bytes exceeds the limit of " +
+                       std::to_string(options_.message_size_limit) + " bytes";
+    if (json) {
+      nlohmann::json e = {{"error", "general/messageTooLarge"}, {"message", text}};
+      reply(s, "error", e.dump());
+    } else {
+      error_line(s, 45, "", text);
+    }
+    return MessageDecision::kDrop;
+  }
+  if (!route) {
+    error_line(s, 40, "", "Unsupported topic: " + std::string(topic));
+    return MessageDecision::kDrop;
+  }
+  MessageDecision decision = MessageDecision::kAccept;
+  switch (route->channel) {
+    case policy::Channel::kStatic:
+      handle_static(s, *route, payload, &decision);
+      break;
+    case policy::Channel::kSmartRest1:
+      error_line(s, 40, "", "SmartREST 1.0 is not supported (decision D20)");
+      break;
+    case policy::Channel::kJson: {
+      nlohmann::json e = {{"error", "general/notImplemented"},
+                          {"message", "JSON via MQTT is not supported yet"}};
+      reply(s, "error", e.dump());
+      break;
+    }
+    default:
+      error_line(s, 40, "",
+                 std::string("Topic type not supported yet: ") + policy::channel_name(route->channel));
+      break;
+  }
+  return decision;
+}
+
+uint64_t PluginCore::own_device(Session& s, const std::string& name, const std::string& type,
+                                storage::StoreStatus* st) {
+  if (s.device_id) return s.device_id;
+  domain::Inventory inv(*store_, *s.space);
+  domain::DeviceSpec spec;
+  spec.serial = s.serial;
+  spec.name = name;
+  spec.type = type;
+  spec.owner = s.user;
+  auto r = inv.ensure_device(spec);
+  *st = r.status;
+  if (!r.status.ok()) return 0;
+  s.device_id = r.id;
+  set_presence(s.space, r.id, true);
+  return r.id;
+}
+
+uint64_t PluginCore::child_device(Session& s, std::string_view child, storage::StoreStatus* st,
+                                  std::string* error) {
+  if (auto it = s.children.find(std::string(child)); it != s.children.end()) return it->second;
+  uint64_t root = own_device(s, "", "", st);
+  if (!root) return 0;
+  domain::Inventory inv(*store_, *s.space);
+  uint64_t id = 0;
+  if (auto existing = inv.find_external(domain::kSerialType, child)) {
+    // The child must be below the publishing device: walk its parents (bounded depth).
+    uint64_t cur = *existing;
+    bool below = false;
+    for (int depth = 0; depth < 16 && !below; ++depth) {
+      auto mo = inv.get(cur);
+      if (!mo) break;
+      auto& refs = (*mo)["deviceParents"]["references"];
+      if (!refs.is_array() || refs.empty()) break;
+      auto pid = domain::parse_id(refs[0]["managedObject"].value("id", ""));
+      if (!pid) break;
+      below = *pid == root;
+      cur = *pid;
+    }
+    if (!below) {
+      *error = "Device " + std::string(child) + " is not a child of this device";
+      return 0;
+    }
+    id = *existing;
+  } else {
+    domain::DeviceSpec spec;
+    spec.serial = std::string(child);
+    spec.type = "c8y_MQTTChildDevice";
+    spec.parent = root;
+    spec.agent_marker = false;
+    spec.owner = s.user;
+    auto r = inv.ensure_device(spec);
+    *st = r.status;
+    if (!r.status.ok()) return 0;
+    id = r.id;
+  }
+  if (s.children.size() < 1024) s.children.emplace(std::string(child), id);
+  return id;
+}
+
+void PluginCore::handle_static(Session& s, const policy::TopicRoute& route,
+                               std::string_view payload, MessageDecision* decision) {
+  if (s.role != policy::Role::kDevice) return;
+  smartrest::CsvReader reader(payload);
+  size_t errors = 0;
+  auto fail = [&](int code, std::string_view id, std::string_view text) {
+    if (++errors <= kMaxErrorsPerPublish) error_line(s, code, id, text);
+  };
+  const bool store_data = route.mode == policy::Mode::kPersistent ||
+                          route.mode == policy::Mode::kQuiescent;
+  const int64_t now = now_ms();
+  storage::StoreStatus st;
+  while (reader.next(record_)) {
+    const std::string_view id =
+        record_.fields.empty() ? std::string_view() : std::string_view(record_.fields[0]);
+    if (record_.malformed) {
+      fail(42, id, "Malformed line " + std::to_string(record_.line) + ": " + record_.error);
+      continue;
+    }
+    auto kind = smartrest::template_kind(id);
+    if (kind == smartrest::TemplateKind::kUnknown) {
+      fail(40, id, "No static template for this message id");
+      continue;
+    }
+    if (kind == smartrest::TemplateKind::kNotImplemented) {
+      fail(40, id, "Static template not supported yet");
+      continue;
+    }
+    if (kind == smartrest::TemplateKind::kCreateDevice) {
+      smartrest::CreateDevice cd;
+      if (auto e = smartrest::decode_create_device(record_, cd)) {
+        fail(e->code, id, e->text);
+        continue;
+      }
+      if (!route.child.empty()) {
+        fail(45, id, "100 creates the connecting device; use 101 for child devices");
+        continue;
+      }
+      if (s.device_id) {
+        fail(41, id, "Device already existing");
+        continue;
+      }
+      domain::Inventory inv(*store_, *s.space);
+      if (auto existing = inv.find_external(domain::kSerialType, s.serial)) {
+        s.device_id = *existing;
+        set_presence(s.space, *existing, true);
+        fail(41, id, "Device already existing");
+        continue;
+      }
+      if (!own_device(s, cd.name, cd.type, &st)) break;
+      continue;
+    }
+    // Everything else targets the topic's device.
+    std::string target_error;
+    uint64_t target = route.child.empty() ? own_device(s, "", "", &st)
+                                          : child_device(s, route.child, &st, &target_error);
+    if (!st.ok()) break;
+    if (!target) {
+      fail(45, id, target_error);
+      continue;
+    }
+    if (kind == smartrest::TemplateKind::kInventoryUpdate) {
+      nlohmann::json fragments;
+      if (auto e = smartrest::decode_inventory_update(record_, fragments)) {
+        fail(e->code, id, e->text);
+        continue;
+      }
+      domain::Inventory inv(*store_, *s.space);
+      st = inv.merge(target, fragments);
+      if (!st.ok()) break;
+      continue;
+    }
+    // Measurements.
+    if (auto e = smartrest::decode_measurement(record_, now, measurement_)) {
+      fail(e->code, id, e->text);
+      continue;
+    }
+    measurement_.source = target;
+    if (store_data) {
+      domain::Measurements ms(*store_, *s.space);
+      st = ms.store(measurement_);
+      if (!st.ok()) break;
+    }
+  }
+  if (!st.ok()) {
+    log(LogLevel::kError, "c8y: storage failure for " + s.client_id + ": " + st.message);
+    *decision = MessageDecision::kRefuse;
+    return;
+  }
+  if (errors > kMaxErrorsPerPublish)
+    error_line(s, 45, "",
+               std::to_string(errors - kMaxErrorsPerPublish) + " more lines of this message rejected");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Presence and tick
+
+void PluginCore::set_presence(domain::TenantSpace* space, uint64_t device, bool connected) {
+  PresenceKey k{space, device};
+  int& n = online_[k];
+  n += connected ? 1 : -1;
+  if (n <= 0) online_.erase(k);
+  if ((connected && n == 1) || (!connected && n <= 0)) dirty_[k] = connected;
+}
+
+void PluginCore::flush_presence() {
+  for (auto& [k, connected] : dirty_) {
+    domain::Inventory inv(*store_, *k.space);
+    nlohmann::json f = {{"c8y_Connection", {{"status", connected ? "CONNECTED" : "DISCONNECTED"}}}};
+    if (!inv.merge(k.device, f).ok()) continue;
+    if (connected)
+      store_->put(k.space->family, storage::key::presence(k.device), "",
+                  storage::Store::When::kNow);
+    else {
+      storage::Batch b;
+      b.del(k.space->family, storage::key::presence(k.device));
+      store_->write(b, storage::Store::When::kNow);
+    }
+  }
+  dirty_.clear();
+}
+
+void PluginCore::mark_all_disconnected() {
+  // Mosquitto reports no disconnects at shutdown: devices marked connected are not any more.
+  size_t n = 0;
+  for (auto& tenant : store_->tenant_ids()) {
+    auto* space = spaces_->get(tenant);
+    if (!space) continue;
+    std::vector<uint64_t> ids;
+    store_->scan(space->family, "P", "", false, [&](auto k, auto) {
+      if (k.size() == 9) ids.push_back(storage::read_u64(k, 1));
+      return true;
+    });
+    for (auto id : ids) dirty_[{space, id}] = false;
+    n += ids.size();
+  }
+  flush_presence();
+  if (n) log(LogLevel::kInfo, "c8y: marked " + std::to_string(n) + " devices disconnected");
+}
+
+void PluginCore::on_tick() {
+  if (auto st = store_->flush_pending(); !st.ok())
+    log(LogLevel::kError, "c8y: batched write failed: " + st.message);
+  for (auto& item : outbox_.take()) {
+    switch (item.kind) {
+      case OutboxItem::kPublish:
+        port_.publish(item.client_id, item.topic, item.payload, item.qos);
+        break;
+      case OutboxItem::kKick:
+        port_.kick(item.client_id);
+        break;
+      case OutboxItem::kLog:
+        port_.log(item.level, item.payload);
+        break;
+    }
+  }
+  auto now = std::chrono::steady_clock::now();
+  if (!dirty_.empty() && now - last_presence_flush_ > std::chrono::seconds(1)) {
+    last_presence_flush_ = now;
+    flush_presence();
+  }
+}
+
+}  // namespace c8y::app

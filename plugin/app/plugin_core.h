@@ -1,0 +1,138 @@
+// The plugin without Mosquitto: every broker event as a plain method over plain values.
+//
+// plugin/broker translates Mosquitto callbacks into these calls and the results back into
+// Mosquitto return codes. All methods run on the broker thread, except that the REST server
+// (owned here) runs its own threads and talks to the broker thread only through the Outbox.
+// No method throws: the adapter still catches everything as a last line of defence.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "plugin/app/broker_port.h"
+#include "plugin/app/options.h"
+#include "plugin/domain/measurement.h"
+#include "plugin/domain/tenant_space.h"
+#include "plugin/identity/authenticator.h"
+#include "plugin/identity/client_id_directory.h"
+#include "plugin/identity/directory.h"
+#include "plugin/policy/topic_policy.h"
+#include "plugin/policy/topic_route.h"
+#include "plugin/smartrest/csv.h"
+#include "storage/store.h"
+
+namespace c8y::rest {
+class RestServer;
+}
+
+namespace c8y::app {
+
+using ConnId = const void*;
+
+struct ConnectInfo {
+  ConnId conn = nullptr;
+  std::string_view client_id;
+  std::string_view username;
+  std::string_view password;
+  std::string_view address;
+  bool clean_session = true;
+};
+
+enum class MessageDecision {
+  kAccept,  // handled: acknowledge (and let the broker route it; nobody may read device topics)
+  kDrop,    // acknowledge but do not route (over the cap, or not for the broker to deliver)
+  kRefuse,  // storage failure: no acknowledgement, the client resends (the connection closes)
+};
+
+class PluginCore {
+ public:
+  static std::unique_ptr<PluginCore> create(const Options& options, BrokerPort& port,
+                                            std::string* error);
+  ~PluginCore();
+
+  bool on_connect(const ConnectInfo& info);
+  bool on_acl(ConnId conn, policy::Access access, std::string_view topic, int qos);
+  MessageDecision on_message(ConnId conn, std::string_view topic, std::string_view payload,
+                             size_t packet_size, bool* retain);
+  void on_disconnect(ConnId conn);
+  void on_tick();
+  // Joins threads and closes storage. Safe to call twice.
+  void stop();
+
+  // For tests and the REST layer.
+  storage::Store& store() { return *store_; }
+  identity::Directory& directory() { return *directory_; }
+  const Options& options() const { return options_; }
+
+ private:
+  struct Session {
+    ConnId conn = nullptr;
+    std::string client_id;
+    std::string tenant;
+    std::string user;
+    policy::Role role = policy::Role::kDevice;
+    std::string serial;
+    std::string default_xid;
+    bool persistent = false;
+    domain::TenantSpace* space = nullptr;
+    uint64_t device_id = 0;
+    std::vector<std::pair<std::string, int>> subscriptions;  // filter, granted qos
+    std::unordered_map<std::string, uint64_t> children;      // child serial -> id
+  };
+
+  PluginCore(const Options& options, BrokerPort& port);
+  bool start(std::string* error);
+  void log(LogLevel level, const std::string& message);
+  int64_t now_ms() const;
+
+  void handle_static(Session& s, const policy::TopicRoute& route, std::string_view payload,
+                     MessageDecision* decision);
+  // Sends `payload` on `topic` to the session's client if it subscribed to it (D12, D9).
+  void reply(const Session& s, std::string_view topic, const std::string& payload);
+  void error_line(const Session& s, int code, std::string_view msg_id, std::string_view text);
+  // The device the session publishes for; created on demand (implicit creation, spec §5.3).
+  uint64_t own_device(Session& s, const std::string& name, const std::string& type,
+                      storage::StoreStatus* st);
+  uint64_t child_device(Session& s, std::string_view child, storage::StoreStatus* st,
+                        std::string* error);
+  void set_presence(domain::TenantSpace* space, uint64_t device, bool connected);
+  void flush_presence();
+  void mark_all_disconnected();
+
+  Options options_;
+  BrokerPort& port_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<identity::Directory> directory_;
+  std::unique_ptr<identity::Authenticator> authenticator_;
+  std::unique_ptr<identity::ClientIdDirectory> client_ids_;
+  std::unique_ptr<domain::TenantSpaces> spaces_;
+  std::unique_ptr<rest::RestServer> rest_;
+  Outbox outbox_;
+
+  std::unordered_map<ConnId, std::unique_ptr<Session>> sessions_;
+  std::unordered_map<std::string, std::string> live_serials_;  // tenant '\0' serial -> client id
+  struct PresenceKey {
+    domain::TenantSpace* space;
+    uint64_t device;
+    bool operator==(const PresenceKey&) const = default;
+  };
+  struct PresenceHash {
+    size_t operator()(const PresenceKey& k) const {
+      return std::hash<const void*>()(k.space) ^ std::hash<uint64_t>()(k.device);
+    }
+  };
+  std::unordered_map<PresenceKey, int, PresenceHash> online_;   // live connections per device
+  std::unordered_map<PresenceKey, bool, PresenceHash> dirty_;   // presence to write
+  std::chrono::steady_clock::time_point last_presence_flush_{};
+  identity::LogRateLimiter auth_log_limit_;
+
+  smartrest::CsvRecord record_;  // reused per message
+  domain::Measurement measurement_;
+  bool stopped_ = false;
+};
+
+}  // namespace c8y::app

@@ -1,0 +1,258 @@
+// The broker adapter: the only code that includes Mosquitto's headers.
+//
+// Entry points, option parsing, callback trampolines into app::PluginCore, and the BrokerPort
+// that the core uses to publish, kick and log. Every trampoline catches every exception: nothing
+// ever propagates into Mosquitto. Every callback runs on the broker thread.
+//
+// mosquitto_broker.h must come before mosquitto_plugin.h on 2.0.11 (notes §0).
+// clang-format off
+#include <mosquitto_broker.h>
+#include <mosquitto_plugin.h>
+#include <mosquitto.h>
+// clang-format on
+
+#include <atomic>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "plugin/app/plugin_core.h"
+
+#define C8Y_EXPORT extern "C" __attribute__((visibility("default")))
+
+namespace c8y::broker {
+namespace {
+
+class MosquittoPort : public app::BrokerPort {
+ public:
+  void publish(const std::string& client_id, const std::string& topic, std::string_view payload,
+               int qos) override {
+    // _copy: the broker allocates and frees its own copy of the payload.
+    int rc = mosquitto_broker_publish_copy(client_id.c_str(), topic.c_str(),
+                                           static_cast<int>(payload.size()), payload.data(), qos,
+                                           false, nullptr);
+    if (rc != MOSQ_ERR_SUCCESS)
+      mosquitto_log_printf(MOSQ_LOG_WARNING, "c8y: publish to %s failed (%d)", client_id.c_str(),
+                           rc);
+  }
+  void kick(const std::string& client_id) override {
+    mosquitto_kick_client_by_clientid(client_id.c_str(), false);
+  }
+  void log(app::LogLevel level, const std::string& message) override {
+    int l = MOSQ_LOG_INFO;
+    switch (level) {
+      case app::LogLevel::kDebug: l = MOSQ_LOG_DEBUG; break;
+      case app::LogLevel::kInfo: l = MOSQ_LOG_INFO; break;
+      case app::LogLevel::kNotice: l = MOSQ_LOG_NOTICE; break;
+      case app::LogLevel::kWarning: l = MOSQ_LOG_WARNING; break;
+      case app::LogLevel::kError: l = MOSQ_LOG_ERR; break;
+    }
+    mosquitto_log_printf(l, "%s", message.c_str());
+  }
+};
+
+struct Instance {
+  mosquitto_plugin_id_t* id = nullptr;
+  MosquittoPort port;
+  std::unique_ptr<app::PluginCore> core;
+};
+
+// One instance per process: with per_listener_settings true Mosquitto would initialise the plugin
+// once per listener and never deliver TICK (decision D17), so a second init is refused.
+std::atomic<bool> g_initialised{false};
+
+size_t varint_size(size_t n) {
+  size_t s = 1;
+  while (n >= 128) {
+    n /= 128;
+    ++s;
+  }
+  return s;
+}
+
+// Size of the PUBLISH packet as the client sent it (decision D6). Mosquitto does not expose the
+// v5 property length; forwardable properties are counted approximately (their keys and values).
+size_t publish_packet_size(const mosquitto_evt_message* ed) {
+  size_t remaining = 2 + std::strlen(ed->topic) + (ed->qos > 0 ? 2 : 0) + ed->payloadlen;
+  if (mosquitto_client_protocol_version(ed->client) == 5) {
+    size_t props = 0;
+    for (const mosquitto_property* p = ed->properties; p; p = mosquitto_property_next(p)) props += 8;
+    remaining += varint_size(props) + props;
+  }
+  return 1 + varint_size(remaining) + remaining;
+}
+
+int on_basic_auth(int, void* event_data, void* userdata) {
+  auto* inst = static_cast<Instance*>(userdata);
+  auto* ed = static_cast<mosquitto_evt_basic_auth*>(event_data);
+  try {
+    app::ConnectInfo info;
+    info.conn = ed->client;
+    const char* id = mosquitto_client_id(ed->client);
+    const char* addr = mosquitto_client_address(ed->client);
+    info.client_id = id ? id : "";
+    info.username = ed->username ? ed->username : "";
+    info.password = ed->password ? ed->password : "";
+    info.address = addr ? addr : "";
+    info.clean_session = mosquitto_client_clean_session(ed->client);
+    return inst->core->on_connect(info) ? MOSQ_ERR_SUCCESS : MOSQ_ERR_AUTH;
+  } catch (const std::exception& e) {
+    mosquitto_log_printf(MOSQ_LOG_ERR, "c8y: authentication failed with an exception: %s",
+                         e.what());
+  } catch (...) {
+    mosquitto_log_printf(MOSQ_LOG_ERR, "c8y: authentication failed with an exception");
+  }
+  return MOSQ_ERR_AUTH;
+}
+
+int on_acl_check(int, void* event_data, void* userdata) {
+  auto* inst = static_cast<Instance*>(userdata);
+  auto* ed = static_cast<mosquitto_evt_acl_check*>(event_data);
+  try {
+    policy::Access access;
+    switch (ed->access) {
+      case MOSQ_ACL_READ: access = policy::Access::kRead; break;
+      case MOSQ_ACL_WRITE: access = policy::Access::kWrite; break;
+      case MOSQ_ACL_SUBSCRIBE: access = policy::Access::kSubscribe; break;
+      case MOSQ_ACL_UNSUBSCRIBE: access = policy::Access::kUnsubscribe; break;
+      default: return MOSQ_ERR_ACL_DENIED;
+    }
+    if (!ed->topic) return MOSQ_ERR_ACL_DENIED;
+    return inst->core->on_acl(ed->client, access, ed->topic, ed->qos) ? MOSQ_ERR_SUCCESS
+                                                                       : MOSQ_ERR_ACL_DENIED;
+  } catch (...) {
+    mosquitto_log_printf(MOSQ_LOG_ERR, "c8y: ACL check failed with an exception");
+  }
+  return MOSQ_ERR_ACL_DENIED;  // never an error code: that would disconnect the publisher
+}
+
+int on_message(int, void* event_data, void* userdata) {
+  auto* inst = static_cast<Instance*>(userdata);
+  auto* ed = static_cast<mosquitto_evt_message*>(event_data);
+  try {
+    bool retain = ed->retain;
+    auto decision = inst->core->on_message(
+        ed->client, ed->topic ? ed->topic : "",
+        std::string_view(static_cast<const char*>(ed->payload), ed->payloadlen),
+        publish_packet_size(ed), &retain);
+    ed->retain = retain;
+    switch (decision) {
+      case app::MessageDecision::kAccept: return MOSQ_ERR_SUCCESS;
+      case app::MessageDecision::kDrop: return MOSQ_ERR_ACL_DENIED;
+      case app::MessageDecision::kRefuse: return MOSQ_ERR_UNKNOWN;
+    }
+  } catch (const std::exception& e) {
+    mosquitto_log_printf(MOSQ_LOG_ERR, "c8y: message handling failed: %s", e.what());
+  } catch (...) {
+    mosquitto_log_printf(MOSQ_LOG_ERR, "c8y: message handling failed");
+  }
+  ed->retain = false;
+  return MOSQ_ERR_ACL_DENIED;  // acknowledged, not routed
+}
+
+int on_disconnect(int, void* event_data, void* userdata) {
+  auto* inst = static_cast<Instance*>(userdata);
+  auto* ed = static_cast<mosquitto_evt_disconnect*>(event_data);
+  try {
+    inst->core->on_disconnect(ed->client);
+  } catch (...) {
+    mosquitto_log_printf(MOSQ_LOG_ERR, "c8y: disconnect handling failed");
+  }
+  return MOSQ_ERR_SUCCESS;
+}
+
+int on_tick(int, void*, void* userdata) {
+  auto* inst = static_cast<Instance*>(userdata);
+  try {
+    inst->core->on_tick();
+  } catch (...) {
+    mosquitto_log_printf(MOSQ_LOG_ERR, "c8y: tick failed");
+  }
+  return MOSQ_ERR_SUCCESS;
+}
+
+int on_reload(int, void*, void*) { return MOSQ_ERR_PLUGIN_DEFER; }
+
+struct Registration {
+  int event;
+  MOSQ_FUNC_generic_callback cb;
+};
+const Registration kCallbacks[] = {
+    {MOSQ_EVT_BASIC_AUTH, on_basic_auth}, {MOSQ_EVT_ACL_CHECK, on_acl_check},
+    {MOSQ_EVT_MESSAGE, on_message},       {MOSQ_EVT_DISCONNECT, on_disconnect},
+    {MOSQ_EVT_TICK, on_tick},             {MOSQ_EVT_RELOAD, on_reload},
+};
+
+}  // namespace
+}  // namespace c8y::broker
+
+using c8y::broker::Instance;
+
+C8Y_EXPORT int mosquitto_plugin_version(int supported_version_count,
+                                        const int* supported_versions) {
+  for (int i = 0; i < supported_version_count; ++i)
+    if (supported_versions[i] == 5) return 5;
+  return -1;
+}
+
+C8Y_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** user_data,
+                                     struct mosquitto_opt* opts, int opt_count) {
+  using namespace c8y;
+  if (broker::g_initialised.exchange(true)) {
+    mosquitto_log_printf(MOSQ_LOG_ERR,
+                         "c8y: the plugin was initialised twice; mosquitto-c8y needs "
+                         "'per_listener_settings false' and one 'plugin' line");
+    return MOSQ_ERR_UNKNOWN;
+  }
+  try {
+    app::Options options;
+    for (int i = 0; i < opt_count; ++i) {
+      if (auto err = app::apply_option(options, opts[i].key ? opts[i].key : "",
+                                       opts[i].value ? opts[i].value : "")) {
+        mosquitto_log_printf(MOSQ_LOG_ERR, "c8y: %s", err->c_str());
+        broker::g_initialised = false;
+        return MOSQ_ERR_INVAL;
+      }
+    }
+    auto inst = std::make_unique<Instance>();
+    inst->id = identifier;
+    std::string error;
+    inst->core = app::PluginCore::create(options, inst->port, &error);
+    if (!inst->core) {
+      mosquitto_log_printf(MOSQ_LOG_ERR, "c8y: cannot start: %s", error.c_str());
+      broker::g_initialised = false;
+      return MOSQ_ERR_UNKNOWN;
+    }
+    for (auto& r : broker::kCallbacks) {
+      if (mosquitto_callback_register(identifier, r.event, r.cb, nullptr, inst.get()) !=
+          MOSQ_ERR_SUCCESS) {
+        mosquitto_log_printf(MOSQ_LOG_ERR, "c8y: cannot register callback %d", r.event);
+        return MOSQ_ERR_UNKNOWN;
+      }
+    }
+    *user_data = inst.release();
+    return MOSQ_ERR_SUCCESS;
+  } catch (const std::exception& e) {
+    mosquitto_log_printf(MOSQ_LOG_ERR, "c8y: cannot start: %s", e.what());
+  } catch (...) {
+    mosquitto_log_printf(MOSQ_LOG_ERR, "c8y: cannot start");
+  }
+  broker::g_initialised = false;
+  return MOSQ_ERR_UNKNOWN;
+}
+
+C8Y_EXPORT int mosquitto_plugin_cleanup(void* user_data, struct mosquitto_opt*, int) {
+  using namespace c8y;
+  auto* inst = static_cast<Instance*>(user_data);
+  if (!inst) return MOSQ_ERR_SUCCESS;
+  try {
+    for (auto& r : broker::kCallbacks)
+      mosquitto_callback_unregister(inst->id, r.event, r.cb, nullptr);
+    inst->core->stop();
+  } catch (...) {
+    mosquitto_log_printf(MOSQ_LOG_ERR, "c8y: cleanup failed");
+  }
+  delete inst;
+  broker::g_initialised = false;
+  return MOSQ_ERR_SUCCESS;
+}

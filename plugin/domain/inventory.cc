@@ -1,0 +1,155 @@
+#include "plugin/domain/inventory.h"
+
+#include <charconv>
+#include <chrono>
+#include <mutex>
+
+#include "plugin/smartrest/values.h"
+#include "storage/keys.h"
+
+namespace c8y::domain {
+
+using nlohmann::json;
+
+std::string now_iso8601() {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count();
+  return smartrest::format_iso8601_ms(ms);
+}
+
+std::string format_id(uint64_t id) { return std::to_string(id); }
+
+std::optional<uint64_t> parse_id(std::string_view s) {
+  uint64_t v = 0;
+  if (s.empty() || s.size() > 19) return std::nullopt;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || v == 0) return std::nullopt;
+  return v;
+}
+
+std::optional<json> Inventory::get(uint64_t id) const {
+  std::string v;
+  if (!store_.get(space_.family, storage::key::managed_object(id), &v).ok()) return std::nullopt;
+  auto j = json::parse(v, nullptr, false);
+  if (j.is_discarded()) return std::nullopt;
+  return j;
+}
+
+std::optional<uint64_t> Inventory::find_external(std::string_view type,
+                                                 std::string_view value) const {
+  std::string v;
+  if (!store_.get(space_.family, storage::key::external_id(type, value), &v).ok() || v.size() != 8)
+    return std::nullopt;
+  return storage::read_u64(v, 0);
+}
+
+EnsureResult Inventory::ensure_device(const DeviceSpec& spec) {
+  EnsureResult r;
+  std::lock_guard lock(space_.objects_mutex);
+  if (auto id = find_external(kSerialType, spec.serial)) {
+    r.id = *id;
+    return r;
+  }
+  uint64_t id = space_.ids.next();
+  if (id == 0) {
+    r.status = storage::StoreStatus::Error("id allocation failed");
+    return r;
+  }
+  const std::string now = now_iso8601();
+  json mo = {{"id", format_id(id)},
+             {"name", spec.name.empty() ? "MQTT Device " + spec.serial : spec.name},
+             {"type", spec.type.empty() ? "c8y_MQTTDevice" : spec.type},
+             {"owner", spec.owner},
+             {"creationTime", now},
+             {"lastUpdated", now},
+             {"childDevices", {{"references", json::array()}}},
+             {"deviceParents", {{"references", json::array()}}}};
+  if (spec.device_marker) mo["c8y_IsDevice"] = json::object();
+  if (spec.agent_marker) mo["com_cumulocity_model_Agent"] = json::object();
+  storage::Batch batch;
+  std::string id_bytes;
+  storage::append_u64(id_bytes, id);
+  if (spec.parent) {
+    auto parent = get(spec.parent);
+    if (!parent) {
+      r.status = storage::StoreStatus::Error("parent device not found");
+      return r;
+    }
+    mo["deviceParents"]["references"].push_back(
+        {{"managedObject", {{"id", format_id(spec.parent)}, {"name", (*parent)["name"]}}}});
+    (*parent)["childDevices"]["references"].push_back(
+        {{"managedObject", {{"id", format_id(id)}, {"name", mo["name"]}}}});
+    (*parent)["lastUpdated"] = now;
+    batch.put(space_.family, storage::key::managed_object(spec.parent), parent->dump());
+  }
+  batch.put(space_.family, storage::key::managed_object(id), mo.dump());
+  batch.put(space_.family, storage::key::external_id(kSerialType, spec.serial), id_bytes);
+  // Reverse index so that an object's external ids can be listed: "x" <id> <type> \0 <value>.
+  std::string rev = "x";
+  storage::append_u64(rev, id);
+  rev.append(kSerialType).push_back('\0');
+  rev.append(spec.serial);
+  batch.put(space_.family, rev, "");
+  r.status = store_.write(batch, storage::Store::When::kNow);
+  if (r.status.ok()) {
+    r.id = id;
+    r.created = true;
+  }
+  return r;
+}
+
+storage::StoreStatus Inventory::merge(uint64_t id, const json& fragments) {
+  std::lock_guard lock(space_.objects_mutex);
+  auto mo = get(id);
+  if (!mo) return {storage::StoreStatus::kNotFound, "managed object not found"};
+  for (auto& [k, v] : fragments.items()) {
+    if (k == "id" || k == "self" || k == "creationTime" || k == "owner") continue;
+    if (v.is_null())
+      mo->erase(k);
+    else
+      (*mo)[k] = v;
+  }
+  (*mo)["lastUpdated"] = now_iso8601();
+  return store_.put(space_.family, storage::key::managed_object(id), mo->dump(),
+                    storage::Store::When::kNow);
+}
+
+std::vector<std::pair<std::string, std::string>> Inventory::external_ids_of(uint64_t id) const {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::string prefix = "x";
+  storage::append_u64(prefix, id);
+  store_.scan(space_.family, prefix, "", false, [&](std::string_view k, std::string_view) {
+    auto rest = k.substr(prefix.size());
+    auto nul = rest.find('\0');
+    if (nul != std::string_view::npos)
+      out.emplace_back(std::string(rest.substr(0, nul)), std::string(rest.substr(nul + 1)));
+    return true;
+  });
+  return out;
+}
+
+storage::StoreStatus Inventory::list(const std::string& type, const std::string& fragment,
+                                     const std::string& owner, size_t page_size, size_t page,
+                                     Page* out) const {
+  size_t skip = (page - 1) * page_size;
+  return store_.scan(space_.family, "M", "", false, [&](std::string_view, std::string_view v) {
+    auto j = json::parse(v, nullptr, false);
+    if (!j.is_object()) return true;
+    if (!type.empty() && j.value("type", "") != type) return true;
+    if (!fragment.empty() && !j.contains(fragment)) return true;
+    if (!owner.empty() && j.value("owner", "") != owner) return true;
+    if (skip > 0) {
+      --skip;
+      return true;
+    }
+    if (out->objects.size() == page_size) {
+      out->more = true;
+      return false;
+    }
+    out->objects.push_back(std::move(j));
+    return true;
+  });
+}
+
+}  // namespace c8y::domain

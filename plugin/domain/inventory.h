@@ -1,0 +1,71 @@
+// Managed objects (devices, child devices) and external ids of one tenant.
+//
+// Objects are stored as Cumulocity-shaped JSON without the "self" links (added when rendered).
+// Contract: thread-safe; changes of one tenant are serialised by TenantSpace::objects_mutex, and
+// every logical change is one WriteBatch, written at once (never deferred: the next message may
+// need to read it).
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "plugin/domain/tenant_space.h"
+#include "storage/store.h"
+
+namespace c8y::domain {
+
+inline constexpr std::string_view kSerialType = "c8y_Serial";
+
+std::string now_iso8601();
+std::string format_id(uint64_t id);
+std::optional<uint64_t> parse_id(std::string_view s);
+
+struct DeviceSpec {
+  std::string serial;             // c8y_Serial external id
+  std::string name;               // default "MQTT Device <serial>"
+  std::string type;               // default "c8y_MQTTDevice"
+  uint64_t parent = 0;            // child device of this object when non-zero
+  bool device_marker = true;      // c8y_IsDevice
+  bool agent_marker = true;       // com_cumulocity_model_Agent
+  std::string owner;              // user that created it
+};
+
+struct EnsureResult {
+  storage::StoreStatus status;
+  uint64_t id = 0;
+  bool created = false;
+};
+
+class Inventory {
+ public:
+  Inventory(storage::Store& store, TenantSpace& space) : store_(store), space_(space) {}
+
+  std::optional<nlohmann::json> get(uint64_t id) const;
+  std::optional<uint64_t> find_external(std::string_view type, std::string_view value) const;
+  // Creates the device with its external id (and the parent's child reference) unless an object
+  // with that external id exists already.
+  EnsureResult ensure_device(const DeviceSpec& spec);
+  // Merges top-level fragments into the object (null removes a fragment); updates lastUpdated.
+  storage::StoreStatus merge(uint64_t id, const nlohmann::json& fragments);
+  // All external ids of an object: [{type, externalId}].
+  std::vector<std::pair<std::string, std::string>> external_ids_of(uint64_t id) const;
+
+  struct Page {
+    std::vector<nlohmann::json> objects;
+    bool more = false;
+  };
+  // Objects in id order; optional filters: type, fragmentType, owner; paging 1-based.
+  storage::StoreStatus list(const std::string& type, const std::string& fragment,
+                            const std::string& owner, size_t page_size, size_t page,
+                            Page* out) const;
+
+ private:
+  storage::Store& store_;
+  TenantSpace& space_;
+};
+
+}  // namespace c8y::domain

@@ -1,0 +1,194 @@
+#include "plugin/domain/measurement.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+#include "plugin/smartrest/values.h"
+#include "storage/keys.h"
+
+namespace c8y::domain {
+namespace {
+
+// Never reorder or remove entries: stored values refer to them by index.
+constexpr std::array<std::string_view, 17> kDictionary = {
+    "c8y_TemperatureMeasurement", "T", "C", "c8y_Battery", "level", "%", "c8y_SignalStrength",
+    "rssi", "ber", "dBm", "c8y_Temperature", "c8y_Humidity", "h", "c8y_Pressure", "p",
+    "c8y_Voltage", "voltage"};
+
+void put_str(std::string& out, std::string_view s) {
+  for (size_t i = 0; i < kDictionary.size(); ++i) {
+    if (kDictionary[i] == s) {
+      out.push_back(static_cast<char>(0x80 | i));
+      return;
+    }
+  }
+  out.push_back(static_cast<char>(s.size()));
+  out.append(s);
+}
+
+bool get_str(std::string_view in, size_t& at, std::string& s) {
+  if (at >= in.size()) return false;
+  auto b = static_cast<unsigned char>(in[at++]);
+  if (b & 0x80) {
+    if ((b & 0x7f) >= kDictionary.size()) return false;
+    s.assign(kDictionary[b & 0x7f]);
+    return true;
+  }
+  if (at + b > in.size()) return false;
+  s.assign(in.substr(at, b));
+  at += b;
+  return true;
+}
+
+}  // namespace
+
+bool encode_measurement(const Measurement& m, std::string& out) {
+  out.clear();
+  out.push_back(1);
+  if (m.type.size() > 127 || m.count > 255) return false;
+  put_str(out, m.type);
+  out.push_back(static_cast<char>(m.count));
+  for (size_t i = 0; i < m.count; ++i) {
+    const Series& s = m.series[i];
+    if (s.fragment.size() > 127 || s.series.size() > 127 || s.unit.size() > 127) return false;
+    put_str(out, s.fragment);
+    put_str(out, s.series);
+    char b[8];
+    std::memcpy(b, &s.value, 8);
+    out.append(b, 8);
+    put_str(out, s.unit);
+  }
+  return true;
+}
+
+bool decode_measurement(std::string_view in, Measurement& m) {
+  size_t at = 0;
+  m.clear();
+  if (in.empty() || in[at++] != 1) return false;
+  if (!get_str(in, at, m.type) || at >= in.size()) return false;
+  size_t n = static_cast<unsigned char>(in[at++]);
+  for (size_t i = 0; i < n; ++i) {
+    Series& s = m.add();
+    if (!get_str(in, at, s.fragment) || !get_str(in, at, s.series) || at + 8 > in.size())
+      return false;
+    std::memcpy(&s.value, in.data() + at, 8);
+    at += 8;
+    if (!get_str(in, at, s.unit)) return false;
+  }
+  return at == in.size();
+}
+
+nlohmann::json measurement_json(const Measurement& m) {
+  nlohmann::json j = {{"id", std::to_string(m.id)},
+                      {"time", smartrest::format_iso8601_ms(m.time_ms)},
+                      {"type", m.type},
+                      {"source", {{"id", std::to_string(m.source)}}}};
+  for (size_t i = 0; i < m.count; ++i) {
+    const Series& s = m.series[i];
+    auto& v = j[s.fragment][s.series];
+    v["value"] = s.value;
+    if (!s.unit.empty()) v["unit"] = s.unit;
+  }
+  return j;
+}
+
+storage::StoreStatus Measurements::store(Measurement& m) {
+  thread_local std::string key, value;  // reused: no allocation per message
+  m.id = space_.ids.next();
+  if (m.id == 0) return storage::StoreStatus::Error("id allocation failed");
+  if (!encode_measurement(m, value)) return storage::StoreStatus::Error("name too long");
+  storage::key::measurement(key, m.source, m.time_ms, m.id);
+  return store_.put(space_.family, key, value);
+}
+
+namespace {
+
+struct Hit {
+  int64_t time;
+  uint64_t source;
+  uint64_t id;
+  std::string value;
+};
+
+}  // namespace
+
+storage::StoreStatus Measurements::query(const MeasurementQuery& q, std::vector<Measurement>* out,
+                                         bool* more) const {
+  // The first `want` matches in time order, collected per source (each source is a time-ordered
+  // range) and merged; sources are skipped over with a seek past their last key.
+  const size_t want = q.page * q.page_size + 1;
+  std::vector<Hit> hits;
+  Measurement scratch;
+  auto scan_source = [&](uint64_t source) -> storage::StoreStatus {
+    std::string prefix = storage::key::measurement_prefix(source);
+    std::string from = prefix;
+    if (!q.revert) {
+      if (q.date_from != INT64_MIN) storage::append_u64(from, storage::time_key(q.date_from));
+    } else {
+      if (q.date_to != INT64_MAX) {
+        storage::append_u64(from, storage::time_key(q.date_to) - 1);
+        storage::append_u64(from, UINT64_MAX);
+      } else {
+        from.clear();
+      }
+    }
+    size_t taken = 0;
+    return store_.scan(space_.family, prefix, from, q.revert, [&](auto k, auto v) {
+      if (k.size() != 25) return true;
+      int64_t t = storage::time_from_key(storage::read_u64(k, 9));
+      if (t < q.date_from) return q.revert ? false : true;
+      if (t >= q.date_to) return q.revert ? true : false;
+      if (!q.type.empty()) {
+        if (!decode_measurement(v, scratch) || scratch.type != q.type) return true;
+      }
+      hits.push_back({t, source, storage::read_u64(k, 17), std::string(v)});
+      return ++taken < want;
+    });
+  };
+  if (q.source) {
+    auto st = scan_source(q.source);
+    if (!st.ok()) return st;
+  } else {
+    std::vector<uint64_t> sources;
+    std::string from = "m";
+    for (;;) {
+      uint64_t found = 0;
+      bool any = false;
+      auto st = store_.scan(space_.family, "m", from, false, [&](auto k, auto) {
+        if (k.size() >= 9) {
+          found = storage::read_u64(k, 1);
+          any = true;
+        }
+        return false;
+      });
+      if (!st.ok()) return st;
+      if (!any) break;
+      sources.push_back(found);
+      if (found == UINT64_MAX) break;
+      from = storage::key::measurement_prefix(found + 1);
+    }
+    for (auto s : sources) {
+      auto st = scan_source(s);
+      if (!st.ok()) return st;
+    }
+  }
+  std::sort(hits.begin(), hits.end(), [&](const Hit& a, const Hit& b) {
+    if (a.time != b.time) return q.revert ? a.time > b.time : a.time < b.time;
+    return q.revert ? a.id > b.id : a.id < b.id;
+  });
+  size_t begin = (q.page - 1) * q.page_size;
+  *more = hits.size() > begin + q.page_size;
+  for (size_t i = begin; i < hits.size() && i < begin + q.page_size; ++i) {
+    Measurement m;
+    if (!decode_measurement(hits[i].value, m)) continue;
+    m.id = hits[i].id;
+    m.source = hits[i].source;
+    m.time_ms = hits[i].time;
+    out->push_back(std::move(m));
+  }
+  return {};
+}
+
+}  // namespace c8y::domain
+

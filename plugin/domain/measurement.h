@@ -1,0 +1,71 @@
+// Measurements: the compact stored form, the JSON form, storing and querying.
+//
+// Stored value (little work per message, no JSON on the hot path):
+//   u8 version(1) | str type | u8 n | n x (str fragment | str series | f64 value | str unit)
+// where str is either one byte 0x80|i naming entry i of a fixed dictionary of common names, or
+// one length byte (< 0x80) followed by the bytes (names longer than 127 bytes are refused).
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "plugin/domain/tenant_space.h"
+#include "storage/store.h"
+
+namespace c8y::domain {
+
+struct Series {
+  std::string fragment;
+  std::string series;
+  double value = 0;
+  std::string unit;
+};
+
+// Reused between messages: clear() keeps the capacity of its strings and vector.
+struct Measurement {
+  uint64_t id = 0;
+  uint64_t source = 0;
+  int64_t time_ms = 0;
+  std::string type;
+  std::vector<Series> series;
+  size_t count = 0;  // used entries of `series`
+
+  void clear() { count = 0; }
+  Series& add() {
+    if (count == series.size()) series.emplace_back();
+    return series[count++];
+  }
+};
+
+// false if a name is longer than 127 bytes.
+bool encode_measurement(const Measurement& m, std::string& out);
+bool decode_measurement(std::string_view in, Measurement& m);
+nlohmann::json measurement_json(const Measurement& m);
+
+struct MeasurementQuery {
+  uint64_t source = 0;  // 0 = all sources
+  std::string type;
+  int64_t date_from = INT64_MIN;  // inclusive
+  int64_t date_to = INT64_MAX;    // exclusive
+  bool revert = false;            // newest first
+  size_t page_size = 5;
+  size_t page = 1;
+};
+
+class Measurements {
+ public:
+  Measurements(storage::Store& store, TenantSpace& space) : store_(store), space_(space) {}
+  // Assigns m.id and stores m. Uses the store's durability setting.
+  storage::StoreStatus store(Measurement& m);
+  storage::StoreStatus query(const MeasurementQuery& q, std::vector<Measurement>* out,
+                             bool* more) const;
+
+ private:
+  storage::Store& store_;
+  TenantSpace& space_;
+};
+
+}  // namespace c8y::domain

@@ -1,0 +1,59 @@
+// The per-tenant domain context: the tenant's column family, its id allocator, and the lock that
+// serialises read-modify-write changes of its objects (shared by MQTT and REST).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+
+#include "storage/store.h"
+
+namespace c8y::domain {
+
+// Ids are "<counter><node id as 3 digits>" so that ids of different nodes never collide. The
+// counter is reserved in blocks; the block's end is persisted before any id of it is handed out,
+// so ids are never reused after a crash (a crash only skips the rest of a block).
+class IdAllocator {
+ public:
+  IdAllocator(storage::Store& store, const storage::Family* family, unsigned node_id);
+  // Returns 0 when the high-water mark cannot be persisted.
+  uint64_t next();
+
+ private:
+  static constexpr uint64_t kBlock = 4096;
+  storage::Store& store_;
+  const storage::Family* family_;
+  unsigned node_id_;
+  std::mutex mutex_;
+  uint64_t next_ = 0;
+  uint64_t limit_ = 0;
+};
+
+struct TenantSpace {
+  TenantSpace(storage::Store& store, std::string tenant_id, const storage::Family* f,
+              unsigned node_id)
+      : id(std::move(tenant_id)), family(f), ids(store, f, node_id) {}
+  const std::string id;
+  const storage::Family* const family;
+  IdAllocator ids;
+  std::mutex objects_mutex;  // guards read-modify-write of managed objects and external ids
+};
+
+// Registry of tenant spaces; thread-safe; spaces live until the registry is destroyed.
+class TenantSpaces {
+ public:
+  TenantSpaces(storage::Store& store, unsigned node_id) : store_(store), node_id_(node_id) {}
+  // nullptr when the tenant has no column family.
+  TenantSpace* get(std::string_view tenant_id);
+
+ private:
+  storage::Store& store_;
+  unsigned node_id_;
+  std::shared_mutex mutex_;
+  std::unordered_map<std::string, std::unique_ptr<TenantSpace>> spaces_;
+};
+
+}  // namespace c8y::domain

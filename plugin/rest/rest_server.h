@@ -1,0 +1,46 @@
+// The application REST API (Cumulocity-shaped JSON), served on its own threads.
+//
+// Contract: never calls Mosquitto. Reads and writes storage directly (thread-safe); anything that
+// must reach a device or the broker log goes through the Outbox, drained on the broker thread.
+// Every request needs HTTP Basic authentication as "<tenant>/<user>" with the admin role; data
+// of another tenant is never visible (it answers 404, as for a missing object).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "plugin/app/broker_port.h"
+#include "plugin/domain/tenant_space.h"
+#include "plugin/identity/authenticator.h"
+#include "plugin/identity/directory.h"
+#include "storage/store.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace c8y::rest {
+
+class RestServer {
+ public:
+  RestServer(storage::Store& store, identity::Directory& directory,
+             identity::Authenticator& authenticator, domain::TenantSpaces& spaces,
+             app::Outbox& outbox);
+  ~RestServer();
+  // Binds and starts serving; false with an error naming the address when the port is taken.
+  bool start(const std::string& bind, unsigned port, std::string* error);
+  void stop();
+
+ private:
+  void routes();
+  storage::Store& store_;
+  identity::Directory& directory_;
+  identity::Authenticator& authenticator_;
+  domain::TenantSpaces& spaces_;
+  app::Outbox& outbox_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+};
+
+}  // namespace c8y::rest

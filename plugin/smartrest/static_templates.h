@@ -1,0 +1,46 @@
+// SmartREST 2.0 static upstream templates (spec §5): decoding a CSV record into a domain command.
+// Pure functions: no I/O, no clock (the caller passes "now").
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "plugin/domain/measurement.h"
+#include "plugin/smartrest/csv.h"
+
+namespace c8y::smartrest {
+
+// An error line for s/e (decision D12): "<code>,<message id>,<text>".
+struct TemplateError {
+  int code;  // 40 unknown template, 41 device exists, 42 malformed, 45 bad arguments, 50 internal
+  std::string text;
+};
+
+enum class TemplateKind {
+  kUnknown,          // not a static template id
+  kNotImplemented,   // a documented static template this build does not handle yet
+  kCreateDevice,     // 100
+  kInventoryUpdate,  // 110 ...: fragments merged into the target object
+  kMeasurement,      // 200, 201, 210, 211, 212
+};
+
+// The kind of the template whose id is `msg_id` (the record's first field).
+TemplateKind template_kind(std::string_view msg_id);
+
+struct CreateDevice {
+  std::string name;  // empty: default
+  std::string type;  // empty: default
+};
+
+// 100,<name>,<type>
+std::optional<TemplateError> decode_create_device(const CsvRecord& rec, CreateDevice& out);
+// 110 (c8y_Hardware): `fragments` receives the fragments to merge into the target.
+std::optional<TemplateError> decode_inventory_update(const CsvRecord& rec,
+                                                     nlohmann::json& fragments);
+// 200, 201, 210, 211, 212: fills type, time and series of `m` (source and id are the caller's).
+std::optional<TemplateError> decode_measurement(const CsvRecord& rec, int64_t now_ms,
+                                                domain::Measurement& m);
+
+}  // namespace c8y::smartrest

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 (bookworm) packages mosquitto-c8y needs. This is the only place the
+# package lists live: the README, .ci/run and the Dockerfile all call this script.
+#
+#   scripts/install-deps.sh [build|runtime] [--list]
+#
+#   runtime   what a host running the plugin needs: the broker and the shared libraries
+#             mosquitto_c8y.so links against, plus openssl (dev certificates, secrets).
+#   build     (default) runtime + compiler, headers, test tools (GoogleTest, pytest, paho),
+#             MQTT command-line clients and clang (sanitizers, libFuzzer).
+#   --list    print the package names of the profile, one per line, and exit.
+#
+# Idempotent: packages already installed are skipped, and when nothing is missing apt is not
+# touched at all. Otherwise `apt-get update` runs once and the missing packages are installed
+# non-interactively without recommended packages. Needs root (or sudo).
+set -euo pipefail
+
+# libcpp-httplib0.11: Debian's cpp-httplib is NOT header-only. /usr/include/httplib.h only
+# declares the API; the code lives in libcpp-httplib.so (built with OpenSSL, zlib and brotli
+# support), so the plugin links it and needs the runtime library.
+runtime_pkgs=(
+  mosquitto
+  librocksdb7.8
+  libcpp-httplib0.11
+  libssl3
+  openssl
+  ca-certificates
+)
+
+build_pkgs=(
+  "${runtime_pkgs[@]}"
+  cmake
+  g++
+  make
+  pkg-config
+  mosquitto-dev
+  libmosquitto-dev
+  librocksdb-dev
+  nlohmann-json3-dev
+  libssl-dev
+  libgtest-dev
+  libcpp-httplib-dev
+  python3
+  python3-pytest
+  python3-paho-mqtt
+  mosquitto-clients
+  clang
+  libclang-rt-14-dev
+  curl
+)
+
+usage() {
+  sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+}
+
+profile=build
+list_only=false
+for arg in "$@"; do
+  case "$arg" in
+    build | runtime) profile=$arg ;;
+    --list) list_only=true ;;
+    -h | --help)
+      usage
+      exit 0
+      ;;
+    *)
+      echo "install-deps.sh: unknown argument '$arg'" >&2
+      usage >&2
+      exit 2
+      ;;
+  esac
+done
+
+if [[ $profile == runtime ]]; then
+  pkgs=("${runtime_pkgs[@]}")
+else
+  pkgs=("${build_pkgs[@]}")
+fi
+
+if $list_only; then
+  printf '%s\n' "${pkgs[@]}"
+  exit 0
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  if [[ $status != installed ]]; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps.sh: all ${#pkgs[@]} packages of profile '$profile' are installed"
+  exit 0
+fi
+
+sudo=()
+if ((EUID != 0)); then
+  if command -v sudo >/dev/null 2>&1; then
+    sudo=(sudo)
+  else
+    echo "install-deps.sh: missing packages (${missing[*]}) and not root; run as root" >&2
+    exit 1
+  fi
+fi
+
+echo "install-deps.sh: installing (${profile}): ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+  apt-get install -y --no-install-recommends "${missing[@]}"

@@ -1,0 +1,285 @@
+#include "storage/store.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+#include <rocksdb/write_buffer_manager.h>
+
+#include <mutex>
+
+namespace c8y::storage {
+namespace {
+
+constexpr std::string_view kTenantPrefix = "t_";
+constexpr const char* kSystemFamily = "system";
+
+StoreStatus from_rocks(const rocksdb::Status& s) {
+  if (s.ok()) return {};
+  if (s.IsNotFound()) return {StoreStatus::kNotFound, "not found"};
+  return StoreStatus::Error(s.ToString());
+}
+
+rocksdb::Slice slice(std::string_view v) { return rocksdb::Slice(v.data(), v.size()); }
+
+}  // namespace
+
+Batch::Batch() : batch_(std::make_unique<rocksdb::WriteBatch>()) {}
+Batch::~Batch() = default;
+void Batch::put(const Family* f, std::string_view key, std::string_view value) {
+  batch_->Put(f->handle, slice(key), slice(value));
+}
+void Batch::del(const Family* f, std::string_view key) { batch_->Delete(f->handle, slice(key)); }
+size_t Batch::count() const { return batch_->Count(); }
+void Batch::clear() { batch_->Clear(); }
+
+Store::Store(const StoreOptions& options) : options_(options) {}
+
+std::string Store::family_name(std::string_view tenant_id) {
+  return std::string(kTenantPrefix) + std::string(tenant_id);
+}
+
+namespace {
+
+// Options of every column family. Small memtables per family, charged to one shared budget, so
+// that 1,000 tenants do not mean 1,000 x 64 MiB; one shared block cache.
+rocksdb::ColumnFamilyOptions family_options(const StoreOptions& o,
+                                            const std::shared_ptr<rocksdb::Cache>& cache) {
+  rocksdb::ColumnFamilyOptions cf;
+  cf.write_buffer_size = o.family_write_buffer;
+  cf.max_write_buffer_number = 3;
+  cf.compression = rocksdb::kLZ4Compression;
+  cf.bottommost_compression = rocksdb::kZSTD;
+  cf.level_compaction_dynamic_level_bytes = true;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  table.cache_index_and_filter_blocks = true;
+  table.format_version = 5;
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return cf;
+}
+
+}  // namespace
+
+std::unique_ptr<Store> Store::open(const StoreOptions& options, std::string* error) {
+  std::unique_ptr<Store> store(new Store(options));
+  store->cache_ = rocksdb::NewLRUCache(options.block_cache_bytes);
+  store->wbm_ =
+      std::make_shared<rocksdb::WriteBufferManager>(options.write_buffer_bytes, store->cache_);
+
+  rocksdb::DBOptions db;
+  db.create_if_missing = true;
+  db.create_missing_column_families = true;
+  db.write_buffer_manager = store->wbm_;
+  db.max_total_wal_size = options.max_total_wal_bytes;
+  db.max_background_jobs = 2;
+  db.keep_log_file_num = 5;
+  db.max_open_files = 512;
+  db.avoid_unnecessary_blocking_io = true;
+  db.enable_pipelined_write = false;
+
+  const rocksdb::ColumnFamilyOptions cf = family_options(options, store->cache_);
+  std::vector<std::string> names;
+  auto st = rocksdb::DB::ListColumnFamilies(db, options.path, &names);
+  if (!st.ok()) names = {rocksdb::kDefaultColumnFamilyName};
+  bool has_system = false;
+  for (auto& n : names) has_system |= n == kSystemFamily;
+  if (!has_system) names.push_back(kSystemFamily);
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (auto& n : names) descriptors.emplace_back(n, cf);
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  st = rocksdb::DB::Open(db, options.path, descriptors, &handles, &raw);
+  if (!st.ok()) {
+    if (error) *error = "cannot open RocksDB at " + options.path + ": " + st.ToString();
+    return nullptr;
+  }
+  store->db_.reset(raw);
+  for (size_t i = 0; i < names.size(); ++i) {
+    auto fam = std::make_unique<Family>(Family{names[i], handles[i]});
+    if (names[i] == kSystemFamily) {
+      store->system_ = fam.get();
+      store->system_family_ = std::move(fam);
+    } else if (names[i].starts_with(kTenantPrefix)) {
+      store->by_id_[handles[i]->GetID()] = handles[i];
+      store->families_.emplace(names[i].substr(kTenantPrefix.size()), std::move(fam));
+    } else {
+      store->default_family_ = std::move(fam);
+    }
+  }
+  store->pending_ = std::make_unique<Batch>();
+  return store;
+}
+
+Store::~Store() {
+  if (!db_) return;
+  flush_pending();
+  db_->FlushWAL(true);
+  auto destroy = [this](std::unique_ptr<Family>& f) {
+    if (f && f->handle) db_->DestroyColumnFamilyHandle(f->handle);
+  };
+  for (auto& [id, f] : families_) destroy(f);
+  destroy(system_family_);
+  destroy(default_family_);
+  db_->Close();
+  db_.reset();
+}
+
+StoreStatus Store::create_tenant(std::string_view tenant_id, const Family** out) {
+  {
+    std::shared_lock lock(families_mutex_);
+    auto it = families_.find(std::string(tenant_id));
+    if (it != families_.end()) {
+      if (out) *out = it->second.get();
+      return {};
+    }
+  }
+  std::unique_lock lock(families_mutex_);
+  auto it = families_.find(std::string(tenant_id));
+  if (it == families_.end()) {
+    rocksdb::ColumnFamilyHandle* handle = nullptr;
+    auto st = db_->CreateColumnFamily(family_options(options_, cache_), family_name(tenant_id),
+                                      &handle);
+    if (!st.ok()) return from_rocks(st);
+    by_id_[handle->GetID()] = handle;
+    it = families_
+             .emplace(std::string(tenant_id),
+                      std::make_unique<Family>(Family{family_name(tenant_id), handle}))
+             .first;
+  }
+  if (out) *out = it->second.get();
+  return {};
+}
+
+const Family* Store::tenant(std::string_view tenant_id) const {
+  std::shared_lock lock(families_mutex_);
+  auto it = families_.find(std::string(tenant_id));
+  return it == families_.end() ? nullptr : it->second.get();
+}
+
+std::vector<std::string> Store::tenant_ids() const {
+  std::shared_lock lock(families_mutex_);
+  std::vector<std::string> ids;
+  for (auto& [id, f] : families_) ids.push_back(id);
+  return ids;
+}
+
+StoreStatus Store::drop_tenant(std::string_view tenant_id) {
+  std::unique_lock lock(families_mutex_);
+  auto it = families_.find(std::string(tenant_id));
+  if (it == families_.end()) return {StoreStatus::kNotFound, "no such tenant"};
+  auto st = db_->DropColumnFamily(it->second->handle);
+  if (!st.ok()) return from_rocks(st);
+  by_id_.erase(it->second->handle->GetID());
+  db_->DestroyColumnFamilyHandle(it->second->handle);
+  families_.erase(it);
+  return {};
+}
+
+StoreStatus Store::get(const Family* f, std::string_view key, std::string* value) const {
+  return from_rocks(db_->Get(rocksdb::ReadOptions(), f->handle, slice(key), value));
+}
+
+StoreStatus Store::put(const Family* f, std::string_view key, std::string_view value, When when) {
+  if (options_.durability == Durability::kBatched && when == When::kDurabilitySetting) {
+    std::lock_guard lock(pending_mutex_);
+    pending_->put(f, key, value);
+    return {};
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  return from_rocks(db_->Put(wo, f->handle, slice(key), slice(value)));
+}
+
+StoreStatus Store::write(Batch& batch, When when) {
+  if (options_.durability == Durability::kBatched && when == When::kDurabilitySetting) {
+    std::lock_guard lock(pending_mutex_);
+    // Replays the batch into the pending one (RocksDB has no public batch append).
+    struct Replay : rocksdb::WriteBatch::Handler {
+      rocksdb::WriteBatch* out;
+      const Store* store;
+      rocksdb::Status PutCF(uint32_t id, const rocksdb::Slice& k,
+                            const rocksdb::Slice& v) override {
+        auto* h = store->handle_by_id(id);
+        return h ? out->Put(h, k, v) : rocksdb::Status::InvalidArgument("family");
+      }
+      rocksdb::Status DeleteCF(uint32_t id, const rocksdb::Slice& k) override {
+        auto* h = store->handle_by_id(id);
+        return h ? out->Delete(h, k) : rocksdb::Status::InvalidArgument("family");
+      }
+    } replay;
+    replay.out = &pending_->raw();
+    replay.store = this;
+    auto st = batch.raw().Iterate(&replay);
+    batch.clear();
+    return from_rocks(st);
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  auto st = db_->Write(wo, &batch.raw());
+  batch.clear();
+  return from_rocks(st);
+}
+
+StoreStatus Store::flush_pending() {
+  std::lock_guard lock(pending_mutex_);
+  if (pending_->count() == 0) return {};
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  auto st = db_->Write(wo, &pending_->raw());
+  pending_->clear();
+  return from_rocks(st);
+}
+
+StoreStatus Store::scan(const Family* f, std::string_view prefix, std::string_view from,
+                        bool reverse, const Visitor& visit) const {
+  rocksdb::ReadOptions ro;
+  std::string upper;  // first key after the prefix range
+  upper.assign(prefix);
+  while (!upper.empty() && static_cast<unsigned char>(upper.back()) == 0xff) upper.pop_back();
+  rocksdb::Slice upper_slice;
+  if (!upper.empty()) {
+    upper.back() = static_cast<char>(static_cast<unsigned char>(upper.back()) + 1);
+    upper_slice = slice(upper);
+    ro.iterate_upper_bound = &upper_slice;
+  }
+  rocksdb::Slice lower_slice = slice(prefix);
+  ro.iterate_lower_bound = &lower_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, f->handle));
+  if (!reverse) {
+    it->Seek(slice(from.empty() ? prefix : from));
+  } else if (from.empty()) {
+    it->SeekToLast();
+  } else {
+    it->SeekForPrev(slice(from));
+  }
+  for (; it->Valid(); reverse ? it->Prev() : it->Next()) {
+    auto k = it->key();
+    if (!k.starts_with(slice(prefix))) break;
+    if (!visit(std::string_view(k.data(), k.size()),
+               std::string_view(it->value().data(), it->value().size())))
+      break;
+  }
+  return from_rocks(it->status());
+}
+
+rocksdb::ColumnFamilyHandle* Store::handle_by_id(uint32_t id) const {
+  if (system_ && system_->handle->GetID() == id) return system_->handle;
+  std::shared_lock lock(families_mutex_);
+  auto it = by_id_.find(id);
+  return it == by_id_.end() ? nullptr : it->second;
+}
+
+std::string Store::stats() const {
+  std::string out;
+  uint64_t v = 0;
+  if (db_->GetAggregatedIntProperty("rocksdb.cur-size-all-mem-tables", &v))
+    out += "memtables=" + std::to_string(v);
+  out += " block_cache=" + std::to_string(cache_->GetUsage());
+  out += " families=" + std::to_string(tenant_ids().size());
+  return out;
+}
+
+}  // namespace c8y::storage
