@@ -97,6 +97,7 @@ struct Options {
   double connect_timeout = 30;
   int window = 20;
   int refill = 1;
+  bool quickack = false;
   int qos = 1;
   int keepalive = 60;
   std::string user_format = "demo/device_bench-%d";
@@ -208,6 +209,8 @@ Options ParseArgs(int argc, char** argv) {
       o.window = static_cast<int>(ParseInt(name, value, 1, 65535));
     } else if (name == "refill") {
       o.refill = static_cast<int>(ParseInt(name, value, 1, 65535));
+    } else if (name == "quickack") {
+      o.quickack = ParseInt(name, value, 0, 1) == 1;
     } else if (name == "qos") {
       o.qos = static_cast<int>(ParseInt(name, value, 0, 1));
     } else if (name == "keepalive") {
@@ -344,32 +347,52 @@ double SelfCpuSeconds() {
          static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-// System-wide ticks from the first line of /proc/stat: user+nice+system (process time of every
-// task on every core), softirq and steal.
+// Ticks from one line of /proc/stat ("cpu" for the whole machine, "cpuN" for one core):
+// user+nice+system (time of tasks), softirq, steal, idle+iowait and the sum of all of them.
 struct SystemTicks {
-  uint64_t task = 0, softirq = 0, steal = 0;
+  uint64_t task = 0, softirq = 0, steal = 0, idle = 0, total = 0;
 };
 
-std::optional<SystemTicks> ReadSystemTicks() {
+std::optional<SystemTicks> ReadSystemTicks(const std::string& label) {
   std::ifstream f("/proc/stat");
-  std::string cpu;
-  uint64_t user, nice, system, idle, iowait, irq, softirq, steal;
-  if (!(f >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal) ||
-      cpu != "cpu") {
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.compare(0, label.size() + 1, label + " ") != 0) continue;
+    std::istringstream in(line.substr(label.size()));
+    uint64_t user, nice, system, idle, iowait, irq, softirq, steal;
+    if (!(in >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal)) break;
+    return SystemTicks{user + nice + system, softirq, steal, idle + iowait,
+                       user + nice + system + idle + iowait + irq + softirq + steal};
+  }
+  return std::nullopt;
+}
+
+// The single core a process is pinned to (taskset -c N), if it is pinned to exactly one.
+std::optional<int> PinnedCore(long pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("Cpus_allowed_list:", 0) != 0) continue;
+    std::string v = line.substr(line.find(':') + 1);
+    v.erase(0, v.find_first_not_of(" \t"));
+    int core = 0;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), core);
+    if (ec == std::errc() && p == v.data() + v.size()) return core;
     return std::nullopt;
   }
-  return SystemTicks{user + nice + system, softirq, steal};
+  return std::nullopt;
 }
 
 struct CpuSnapshot {
-  std::optional<SystemTicks> system;
   Clock::time_point when;
+  std::optional<SystemTicks> system;
+  std::optional<SystemTicks> broker_core;
   std::optional<uint64_t> broker_ticks;
   std::optional<uint64_t> broker_main_ticks;
   double self_cpu = 0;
 };
 
-CpuSnapshot TakeCpuSnapshot(long broker_pid) {
+CpuSnapshot TakeCpuSnapshot(long broker_pid, std::optional<int> broker_core) {
   CpuSnapshot s;
   s.when = Clock::now();
   if (broker_pid > 0) {
@@ -378,7 +401,8 @@ CpuSnapshot TakeCpuSnapshot(long broker_pid) {
     s.broker_main_ticks = ReadCpuTicks("/proc/" + pid + "/task/" + pid + "/stat");
   }
   s.self_cpu = SelfCpuSeconds();
-  s.system = ReadSystemTicks();
+  s.system = ReadSystemTicks("cpu");
+  if (broker_core) s.broker_core = ReadSystemTicks("cpu" + std::to_string(*broker_core));
   return s;
 }
 
@@ -611,6 +635,10 @@ void LoadGen::ReadAll(Conn& c) {
   for (;;) {
     ssize_t n = read(c.fd, buf, sizeof(buf));
     if (n > 0) {
+      if (o_.quickack) {
+        int one = 1;
+        setsockopt(c.fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+      }
       Parse(c, buf, static_cast<size_t>(n));
       if (static_cast<size_t>(n) < sizeof(buf)) {
         // Probably drained; one more read would just return EAGAIN. With EPOLLET we must be
@@ -646,6 +674,8 @@ int LoadGen::Run() {
   const auto t0 = Clock::now();
   const auto connect_deadline = t0 + std::chrono::duration_cast<Clock::duration>(
                                          std::chrono::duration<double>(o_.connect_timeout));
+  const std::optional<int> broker_core =
+      o_.broker_pid > 0 ? PinnedCore(o_.broker_pid) : std::nullopt;
   std::vector<epoll_event> events(256);
   Clock::time_point pub_start{}, measure_start{}, measure_end{};
   CpuSnapshot cpu0, cpu1;
@@ -673,13 +703,13 @@ int LoadGen::Run() {
     } else {
       if (!measuring && now >= measure_start) {
         measuring = true;
-        cpu0 = TakeCpuSnapshot(o_.broker_pid);
+        cpu0 = TakeCpuSnapshot(o_.broker_pid, broker_core);
         sent0 = sent_;
         acked0 = acked_;
         writes0 = writes_;
       }
       if (measuring && now >= measure_end) {
-        cpu1 = TakeCpuSnapshot(o_.broker_pid);
+        cpu1 = TakeCpuSnapshot(o_.broker_pid, broker_core);
         break;
       }
     }
@@ -753,6 +783,14 @@ int LoadGen::Run() {
         num, sizeof(num), "%.1f",
         100.0 * static_cast<double>(cpu1.system->steal - cpu0.system->steal) / tick / secs);
     json += ",\"steal_pct\":" + std::string(num);
+  }
+  if (cpu0.broker_core && cpu1.broker_core && cpu1.broker_core->total > cpu0.broker_core->total) {
+    // How busy the broker's core was, whoever used it (broker, its threads, softirq, others).
+    const double total = static_cast<double>(cpu1.broker_core->total - cpu0.broker_core->total);
+    const double idle = static_cast<double>(cpu1.broker_core->idle - cpu0.broker_core->idle);
+    std::snprintf(num, sizeof(num), "%.1f", 100.0 * (total - idle) / total);
+    json += ",\"broker_core\":" + std::to_string(*broker_core) +
+            ",\"broker_core_busy_pct\":" + std::string(num);
   }
   if (o_.broker_pid > 0) {
     json += ",\"broker_pid\":" + std::to_string(o_.broker_pid);

@@ -219,7 +219,7 @@ PROV="$WORK/provisioning.json"
 } >"$PROV"
 chmod 644 "$PROV"
 
-declare -A RATE_NO RATE_WITH CPU_NO CPU_WITH MAIN_WITH OTHER_NO OTHER_WITH LG_NO LG_WITH THREADS_WITH DATA_WITH
+declare -A JSON THREADS DATA
 WARNINGS=()
 for setting in $DURABILITY; do
   # -- without the plugin
@@ -238,16 +238,11 @@ for setting in $DURABILITY; do
   start_broker "$conf" "$blog" "$port"
   log "$setting: broker without plugin, pid $BROKER_PID, port $port"
   run_loadgen "$port" "$setting/no-plugin" "$blog"
-  RATE_NO[$setting]="$(json_field "$LAST_JSON" rate)"
-  CPU_NO[$setting]="$(json_field "$LAST_JSON" broker_cpu_pct)"
-  OTHER_NO[$setting]="$(json_field "$LAST_JSON" other_cpu_pct)"
-  LG_NO[$setting]="$(json_field "$LAST_JSON" loadgen_cpu_pct)"
+  JSON[$setting/no]="$LAST_JSON"
   stop_broker "$BROKER_PID"
 
   # -- with the plugin
   if [[ $PLUGIN_OK == 0 ]]; then
-    RATE_WITH[$setting]="-"; CPU_WITH[$setting]="-"; MAIN_WITH[$setting]="-"
-    OTHER_WITH[$setting]="-"; LG_WITH[$setting]="-"; THREADS_WITH[$setting]="-"; DATA_WITH[$setting]="-"
     continue
   fi
   port="$("$LOADGEN" --free-port)"
@@ -273,57 +268,71 @@ for setting in $DURABILITY; do
   start_broker "$conf" "$blog" "$port"
   log "$setting: broker with plugin, pid $BROKER_PID, port $port"
   run_loadgen "$port" "$setting/plugin" "$blog"
-  RATE_WITH[$setting]="$(json_field "$LAST_JSON" rate)"
-  CPU_WITH[$setting]="$(json_field "$LAST_JSON" broker_cpu_pct)"
-  MAIN_WITH[$setting]="$(json_field "$LAST_JSON" broker_main_thread_cpu_pct)"
-  OTHER_WITH[$setting]="$(json_field "$LAST_JSON" other_cpu_pct)"
-  LG_WITH[$setting]="$(json_field "$LAST_JSON" loadgen_cpu_pct)"
-  THREADS_WITH[$setting]="$(find "/proc/$BROKER_PID/task" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)"
+  JSON[$setting/plugin]="$LAST_JSON"
+  THREADS[$setting]="$(find "/proc/$BROKER_PID/task" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)"
   stop_broker "$BROKER_PID"
-  DATA_WITH[$setting]="$(du -sh "$data" 2>/dev/null | cut -f1)"
+  DATA[$setting]="$(du -sh "$data" 2>/dev/null | cut -f1)"
   if grep -qiE 'error|warning' "$blog"; then
     WARNINGS+=("$setting/plugin: broker log has errors/warnings: $(grep -iE 'error|warning' "$blog" | head -n 3 | tr '\n' ' ')")
   fi
 done
 
 # ---- report -----------------------------------------------------------------------------------
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a+0 > 0 && b != "-") printf "%.3f", b / a; else printf "-" }'; }
+f() { json_field "${JSON[$1]:-}" "$2"; }  # f <setting/no|setting/plugin> <field>
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "-" && b != "-" && a + 0 > 0) printf "%.3f", b / a; else printf "-" }'; }
+lt() { [[ "$1" != "-" && "$1" != null ]] && awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
 echo
-echo "mosquitto-c8y benchmark: $DEVICES devices, QoS 1 '211,<n>' to s/us, window $WINDOW, ${WARMUP} s warmup + ${SECS} s measured"
-echo "broker pinned to CPU $BROKER_CPU, loadgen to CPU $LOADGEN_CPU (taskset). The plugin's threads (RocksDB"
-echo "background flush/compaction, any plugin workers) inherit the broker's affinity, so they share CPU $BROKER_CPU"
-echo "with the broker: their cost is charged to the broker, like on a one-core deployment."
-echo "CPU% = utime+stime of the whole broker process (all threads) over the measured window, % of one core."
+echo "mosquitto-c8y benchmark: $DEVICES devices, QoS 1 '211,<n>' to s/us, window $WINDOW per device,"
+echo "${WARMUP} s warmup + ${SECS} s measured. Broker pinned to CPU $BROKER_CPU, loadgen to CPU $LOADGEN_CPU (taskset)."
+echo "The plugin's threads (RocksDB flush/compaction, any plugin workers) inherit the broker's affinity:"
+echo "they share CPU $BROKER_CPU with the broker and their cost is charged to it, as on a one-core deployment."
+echo "broker cpu% = utime+stime of the whole broker process (all threads) / measured window, % of one core;"
+echo "main% = the broker's main thread only; core% = how busy CPU $BROKER_CPU was (incl. softirq, anything else);"
+echo "msg/cpus = messages per broker CPU-second (rate / cpu%): the plugin's cost per message, less sensitive to"
+echo "other load on the machine than the raw rate. ratio = with plugin / without."
 echo
-printf '%-10s %14s %14s %8s %12s %12s %14s %10s %10s\n' setting "rate-no-plugin" "rate-plugin" ratio \
-  "cpu%-no" "cpu%-plugin" "main-thr-cpu%" "threads" "data"
+per_cpu() { awk -v r="$1" -v c="$2" 'BEGIN { if (r != "-" && c != "-" && c != "null" && c + 0 > 0) printf "%.0f", r * 100 / c; else printf "-" }'; }
+row() { printf '%-9s %11s %11s %6s | %8s %8s %6s | %7s %7s | %10s %10s %6s\n' "$@"; }
+row setting "msg/s-no" "msg/s-plug" ratio "cpu%-no" "cpu%-pl" "main%" "core%no" "core%pl" "msg/cpus-no" "msg/cpus-pl" ratio
 for setting in $DURABILITY; do
-  printf '%-10s %14s %14s %8s %12s %12s %14s %10s %10s\n' "$setting" "${RATE_NO[$setting]}" \
-    "${RATE_WITH[$setting]}" "$(ratio "${RATE_NO[$setting]}" "${RATE_WITH[$setting]}")" \
-    "${CPU_NO[$setting]}" "${CPU_WITH[$setting]}" "${MAIN_WITH[$setting]}" \
-    "${THREADS_WITH[$setting]}" "${DATA_WITH[$setting]}"
+  eff_no="$(per_cpu "$(f "$setting/no" rate)" "$(f "$setting/no" broker_cpu_pct)")"
+  eff_pl="$(per_cpu "$(f "$setting/plugin" rate)" "$(f "$setting/plugin" broker_cpu_pct)")"
+  row "$setting" "$(f "$setting/no" rate)" "$(f "$setting/plugin" rate)" \
+    "$(ratio "$(f "$setting/no" rate)" "$(f "$setting/plugin" rate)")" \
+    "$(f "$setting/no" broker_cpu_pct)" "$(f "$setting/plugin" broker_cpu_pct)" \
+    "$(f "$setting/plugin" broker_main_thread_cpu_pct)" \
+    "$(f "$setting/no" broker_core_busy_pct)" "$(f "$setting/plugin" broker_core_busy_pct)" \
+    "$eff_no" "$eff_pl" "$(ratio "$eff_no" "$eff_pl")"
 done
 echo
-printf '%-10s %16s %16s %16s %16s\n' setting "loadgen-cpu%-no" "loadgen-cpu%-pl" "other-cpu%-no" "other-cpu%-pl"
+row2() { printf '%-9s %10s %10s %10s %10s %10s %10s %8s %8s\n' "$@"; }
+row2 setting "lg-cpu%no" "lg-cpu%pl" "pub/wr-no" "pub/wr-pl" "other%no" "other%pl" threads data
 for setting in $DURABILITY; do
-  printf '%-10s %16s %16s %16s %16s\n' "$setting" "${LG_NO[$setting]}" "${LG_WITH[$setting]}" \
-    "${OTHER_NO[$setting]}" "${OTHER_WITH[$setting]}"
-  c="${CPU_NO[$setting]}"
-  if [[ "$c" != "-" ]] && awk -v c="$c" 'BEGIN { exit !(c < 90) }'; then
-    WARNINGS+=("$setting: broker without plugin used only $c % of a core: it was not the bottleneck, the ratio is not meaningful")
+  row2 "$setting" "$(f "$setting/no" loadgen_cpu_pct)" "$(f "$setting/plugin" loadgen_cpu_pct)" \
+    "$(f "$setting/no" publish_per_write)" "$(f "$setting/plugin" publish_per_write)" \
+    "$(f "$setting/no" other_cpu_pct)" "$(f "$setting/plugin" other_cpu_pct)" \
+    "${THREADS[$setting]:--}" "${DATA[$setting]:--}"
+  core="$(f "$setting/no" broker_core_busy_pct)"
+  if lt "$core" 95; then
+    WARNINGS+=("$setting: without the plugin, CPU $BROKER_CPU was only $core % busy: the broker was not the bottleneck, the ratio is not meaningful")
   fi
-  for o in "${OTHER_NO[$setting]}" "${OTHER_WITH[$setting]}"; do
-    if [[ "$o" != "-" ]] && awk -v c="$o" 'BEGIN { exit !(c > 10) }'; then
-      WARNINGS+=("$setting: other processes used $o % of a core during a measured window: the machine was not idle, results are noisy")
-      break
+  for run in no plugin; do
+    o="$(f "$setting/$run" other_cpu_pct)"
+    if [[ "$o" != "-" ]] && ! lt "$o" 10; then
+      WARNINGS+=("$setting/$run: other processes used $o % of a core during the measured window: the machine was not idle, results are noisy")
     fi
   done
 done
+echo "(lg-cpu% = loadgen CPU; pub/wr = PUBLISH packets per write(); other% = user+system time of"
+echo " everything except broker and loadgen on the whole machine during the window; threads = broker"
+echo " threads at the end of the plugin run; data = size of the plugin's data dir afterwards)"
 if [[ $PLUGIN_OK == 0 ]]; then WARNINGS+=("plugin not found at $PLUGIN_SO: no runs with the plugin. $PLUGIN_BUILD_NOTE"); fi
-echo "(other-cpu% = user+system time of everything else on the machine during the window; softirq not included)"
 echo
 echo "commands:"
 printf '  %s\n' "${COMMANDS[@]}"
+echo
+echo "raw loadgen results:"
+for k in "${!JSON[@]}"; do echo "  $k: ${JSON[$k]}"; done | sort
 if [[ ${#WARNINGS[@]} -gt 0 ]]; then
   echo
   printf 'WARNING: %s\n' "${WARNINGS[@]}"

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Builds and runs every test of mosquitto-c8y (the README's test command; .ci/run calls it).
+#
+#   scripts/test.sh            all stages
+#   scripts/test.sh --quick    the release build's unit and integration tests only
+#
+# Stages:
+#   1. release build (build/): GoogleTest unit tests + integration suite (real mosquitto, real
+#      clients, real RocksDB on disk), through ctest
+#   2. ASan/UBSan build (build-asan/): unit tests, then the integration suite with the real
+#      broker loading the sanitized plugin (the sanitizer runtimes are LD_PRELOADed into it)
+#   3. libFuzzer targets (build-fuzz/), each for C8Y_FUZZ_SECONDS (default 60)
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+jobs=$(nproc)
+quick=false
+[[ "${1:-}" == "--quick" ]] && quick=true
+
+echo "== stage 1: release build, unit + integration tests"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs"
+(cd build && ctest --output-on-failure)
+$quick && exit 0
+
+echo "== stage 2: ASan/UBSan build, unit + integration tests with the sanitized plugin"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DC8Y_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$jobs" --target unit_tests mosquitto_c8y
+asan_rt=$(g++ -print-file-name=libasan.so)
+ubsan_rt=$(g++ -print-file-name=libubsan.so)
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# The broker itself is not built with ASan and frees some memory only at exit: leak checking of
+# the whole broker process would report Mosquitto's own allocations, so it is off there.
+export C8Y_BROKER_PRELOAD="$asan_rt $ubsan_rt"
+export C8Y_BROKER_ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:halt_on_error=1
+(cd build-asan && ctest --output-on-failure)
+
+echo "== stage 3: fuzz targets, ${C8Y_FUZZ_SECONDS:-60} s each"
+tests/fuzz/run.sh "${C8Y_FUZZ_SECONDS:-60}"
+echo "== all stages passed"

@@ -1,0 +1,114 @@
+"""REST API, first part: auth, shapes, paging, errors."""
+import time
+
+from conftest import device
+
+
+def seed(broker, clients, serial="rest-1", n=12):
+    d = device(clients, broker, serial)
+    d.publish("s/us", "\n".join(f"211,{i},2024-01-01T00:00:{i:02d}Z" for i in range(n)), qos=1)
+    st, body = broker.rest(f"/identity/externalIds/c8y_Serial/{serial}")
+    return body["managedObject"]["id"]
+
+
+def test_auth_errors(broker):
+    st, body = broker.rest("/inventory/managedObjects", password="wrong")
+    assert st == 401 and body["error"] == "security/Unauthorized"
+    st, body = broker.rest("/inventory/managedObjects", user=None)
+    assert st == 401
+    st, body = broker.rest("/inventory/managedObjects", user="t1/device_a",
+                           password="t1-device-pass")
+    assert st == 403 and "admin" in body["message"]
+    st, body = broker.rest("/inventory/managedObjects", user="admin", password="t1-admin-pass")
+    assert st == 401
+
+
+def test_managed_object_and_external_id_shapes(broker, clients):
+    mid = seed(broker, clients)
+    st, body = broker.rest("/identity/externalIds/c8y_Serial/rest-1")
+    assert st == 200
+    assert body["externalId"] == "rest-1" and body["type"] == "c8y_Serial"
+    assert body["managedObject"]["self"].endswith(f"/inventory/managedObjects/{mid}")
+    st, mo = broker.rest(f"/inventory/managedObjects/{mid}")
+    assert mo["id"] == mid and mo["self"].endswith(mid)
+    st, lst = broker.rest("/inventory/managedObjects?pageSize=10&fragmentType=c8y_IsDevice")
+    assert [m["id"] for m in lst["managedObjects"]] == [mid]
+    st, lst = broker.rest("/inventory/managedObjects?type=nope")
+    assert lst["managedObjects"] == []
+
+
+def test_measurement_paging_and_filters(broker, clients):
+    mid = seed(broker, clients)
+    st, p1 = broker.measurements(source=mid, pageSize=5)
+    assert st == 200 and p1["statistics"] == {"currentPage": 1, "pageSize": 5}
+    assert [m["c8y_TemperatureMeasurement"]["T"]["value"] for m in p1["measurements"]] == \
+        [0, 1, 2, 3, 4]
+    assert "next" in p1 and "prev" not in p1
+    st, p3 = broker.measurements(source=mid, pageSize=5, currentPage=3)
+    assert [m["c8y_TemperatureMeasurement"]["T"]["value"] for m in p3["measurements"]] == \
+        [10, 11]
+    assert "next" not in p3 and "prev" in p3
+    st, rev = broker.measurements(source=mid, pageSize=3, revert="true")
+    assert [m["c8y_TemperatureMeasurement"]["T"]["value"] for m in rev["measurements"]] == \
+        [11, 10, 9]
+    st, rng = broker.measurements(source=mid, pageSize=100, dateFrom="2024-01-01T00:00:03Z",
+                                  dateTo="2024-01-01T00:00:06Z")
+    assert [m["c8y_TemperatureMeasurement"]["T"]["value"] for m in rng["measurements"]] == \
+        [3, 4, 5]
+    st, typ = broker.measurements(pageSize=100, type="c8y_Battery")
+    assert typ["measurements"] == []
+    st, allm = broker.measurements(pageSize=100, type="c8y_TemperatureMeasurement")
+    assert len(allm["measurements"]) == 12
+
+
+def test_bad_parameters_are_400(broker):
+    for q in ["pageSize=abc", "pageSize=0", "currentPage=-1", "dateFrom=yesterday",
+              "source=abc", "revert=maybe"]:
+        st, body = broker.rest("/measurement/measurements?" + q)
+        assert st == 400, q
+        assert body["error"] == "general/badRequest" and body["message"], q
+
+
+def test_unknown_object_is_404(broker):
+    st, body = broker.rest("/inventory/managedObjects/999999")
+    assert st == 404 and body["error"] == "inventory/Not Found"
+    st, body = broker.rest("/inventory/managedObjects/notanid")
+    assert st == 404
+    st, body = broker.rest("/nope")
+    assert st == 404
+
+
+def test_device_presence_is_tracked(broker, clients):
+    d = device(clients, broker, "pres-1")
+    d.publish("s/us", "211,1", qos=1)
+    st, body = broker.rest("/identity/externalIds/c8y_Serial/pres-1")
+    mid = body["managedObject"]["id"]
+
+    def status():
+        return broker.rest(f"/inventory/managedObjects/{mid}")[1].get(
+            "c8y_Connection", {}).get("status")
+
+    deadline = time.time() + 4
+    while status() != "CONNECTED" and time.time() < deadline:
+        time.sleep(0.1)
+    assert status() == "CONNECTED"
+    d.close()
+    deadline = time.time() + 4
+    while status() != "DISCONNECTED" and time.time() < deadline:
+        time.sleep(0.1)
+    assert status() == "DISCONNECTED"
+
+
+def test_devices_marked_disconnected_at_start(broker_factory, clients):
+    b = broker_factory()
+    b.start()
+    d = device(clients, b, "pres-2")
+    d.publish("s/us", "211,1", qos=1)
+    time.sleep(1.5)
+    st, body = b.rest("/identity/externalIds/c8y_Serial/pres-2")
+    mid = body["managedObject"]["id"]
+    assert b.rest(f"/inventory/managedObjects/{mid}")[1]["c8y_Connection"]["status"] == "CONNECTED"
+    b.kill()
+    b.start()
+    assert b.rest(f"/inventory/managedObjects/{mid}")[1]["c8y_Connection"]["status"] == \
+        "DISCONNECTED"
