@@ -316,7 +316,15 @@ for setting in $DURABILITY; do
   if lt "$core" 95; then
     WARNINGS+=("$setting: without the plugin, CPU $BROKER_CPU was only $core % busy: the broker was not the bottleneck, the ratio is not meaningful")
   fi
+  core="$(f "$setting/plugin" broker_core_busy_pct)"
+  if lt "$core" 95; then
+    WARNINGS+=("$setting: with the plugin, CPU $BROKER_CPU was only $core % busy: the broker was waiting (on disk/fsync, locks or the loadgen), not CPU-bound")
+  fi
   for run in no plugin; do
+    lg="$(f "$setting/$run" loadgen_cpu_pct)"
+    if [[ "$lg" != "-" ]] && ! lt "$lg" 90; then
+      WARNINGS+=("$setting/$run: the loadgen used $lg % of its core: it may have been the bottleneck")
+    fi
     o="$(f "$setting/$run" other_cpu_pct)"
     if [[ "$o" != "-" ]] && ! lt "$o" 10; then
       WARNINGS+=("$setting/$run: other processes used $o % of a core during the measured window: the machine was not idle, results are noisy")
