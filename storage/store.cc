@@ -49,8 +49,11 @@ rocksdb::ColumnFamilyOptions family_options(const StoreOptions& o,
   rocksdb::ColumnFamilyOptions cf;
   cf.write_buffer_size = o.family_write_buffer;
   cf.max_write_buffer_number = 3;
-  cf.compression = rocksdb::kLZ4Compression;
-  cf.bottommost_compression = rocksdb::kZSTD;
+  // Flushes and early compactions stay uncompressed (cheap on a 2-core box shared with the
+  // broker); older data is compressed.
+  cf.compression_per_level = {rocksdb::kNoCompression, rocksdb::kNoCompression,
+                              rocksdb::kLZ4Compression, rocksdb::kLZ4Compression,
+                              rocksdb::kLZ4Compression, rocksdb::kZSTD, rocksdb::kZSTD};
   cf.level_compaction_dynamic_level_bytes = true;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
@@ -78,6 +81,10 @@ std::unique_ptr<Store> Store::open(const StoreOptions& options, std::string* err
   db.max_open_files = 512;
   db.avoid_unnecessary_blocking_io = true;
   db.enable_pipelined_write = false;
+  // One writer (the broker thread) does almost all writes: skip the concurrent-memtable and
+  // write-thread spinning machinery that only pays off with many writers.
+  db.allow_concurrent_memtable_write = false;
+  db.enable_write_thread_adaptive_yield = false;
 
   const rocksdb::ColumnFamilyOptions cf = family_options(options, store->cache_);
   std::vector<std::string> names;

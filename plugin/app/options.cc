@@ -1,6 +1,7 @@
 #include "plugin/app/options.h"
 
 #include <charconv>
+#include <limits>
 
 namespace c8y::app {
 namespace {
@@ -50,7 +51,8 @@ std::optional<std::string> apply_option(Options& o, std::string_view key, std::s
       return bad(key, value, "'wal' or 'batched'");
   } else if (key == "session_expiry") {
     auto n = parse_unsigned(value);
-    if (!n || *n == 0) return bad(key, value, "seconds > 0");
+    if (!n || *n == 0 || *n > std::numeric_limits<unsigned>::max())
+      return bad(key, value, "seconds, 1..4294967295");
     o.session_expiry_s = static_cast<unsigned>(*n);
   } else if (key == "credential_cache") {
     if (value == "true")

@@ -488,9 +488,9 @@ void PluginCore::handle_static(Session& s, const policy::TopicRoute& route,
 
 void PluginCore::set_presence(domain::TenantSpace* space, uint64_t device, bool connected) {
   PresenceKey k{space, device};
-  int& n = online_[k];
-  n += connected ? 1 : -1;
+  const int n = (online_[k] += connected ? 1 : -1);
   if (n <= 0) online_.erase(k);
+  // Only the first connection and the last disconnection of a device change what is shown.
   if ((connected && n == 1) || (!connected && n <= 0)) dirty_[k] = connected;
 }
 

@@ -58,6 +58,7 @@ storage::StoreStatus ClientIdDirectory::claim(std::string_view client_id, std::s
                                               std::string_view user, bool persistent) {
   auto& e = entries_[std::string(client_id)];
   bool changed = e.tenant != tenant || e.user != user || e.persistent != persistent || !e.online;
+  const bool was_persistent = e.persistent;  // a record of the previous session is stored
   e.tenant = std::string(tenant);
   e.user = std::string(user);
   e.persistent = persistent;
@@ -65,6 +66,13 @@ storage::StoreStatus ClientIdDirectory::claim(std::string_view client_id, std::s
   // A clean session's entry needs no persistence: after a restart it is free anyway. Persistent
   // ones are written so that the rule survives a restart.
   if (changed && persistent) return persist(client_id, e);
+  if (was_persistent && !persistent) {
+    // The clean session replaces a persistent one: its stored record would otherwise come back
+    // at the next start as an offline persistent session and hold the id until it expires.
+    storage::Batch b;
+    b.del(store_.system(), storage::key::client(client_id));
+    return store_.write(b, storage::Store::When::kNow);
+  }
   return {};
 }
 

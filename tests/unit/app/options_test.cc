@@ -1,0 +1,168 @@
+#include "plugin/app/options.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace c8y::app {
+namespace {
+
+TEST(Options, Defaults) {
+  Options o;
+  EXPECT_EQ(o.data_dir, "/var/lib/mosquitto-c8y");
+  EXPECT_EQ(o.node_id, 1u);
+  EXPECT_EQ(o.provisioning_file, "");
+  EXPECT_EQ(o.rest_port, 8111u);
+  EXPECT_EQ(o.rest_bind, "0.0.0.0");
+  EXPECT_EQ(o.message_size_limit, 16184u);
+  EXPECT_EQ(o.bootstrap_secret_file, "");
+  EXPECT_EQ(o.durability, storage::Durability::kWal);
+  EXPECT_EQ(o.session_expiry_s, 86400u);
+  EXPECT_TRUE(o.credential_cache);
+}
+
+// Applies a valid option, failing the test on an error.
+void ok(Options& o, std::string_view key, std::string_view value) {
+  auto e = apply_option(o, key, value);
+  EXPECT_FALSE(e) << key << "=" << value << ": " << *e;
+}
+
+// Applies an invalid option: the error names plugin_opt_<key> and the options are unchanged.
+void bad(std::string_view key, std::string_view value) {
+  Options o;
+  auto e = apply_option(o, key, value);
+  ASSERT_TRUE(e) << key << "=" << value << " accepted";
+  EXPECT_NE(e->find("plugin_opt_" + std::string(key)), std::string::npos) << *e;
+  Options fresh;
+  EXPECT_EQ(o.data_dir, fresh.data_dir);
+  EXPECT_EQ(o.node_id, fresh.node_id);
+  EXPECT_EQ(o.rest_port, fresh.rest_port);
+  EXPECT_EQ(o.message_size_limit, fresh.message_size_limit);
+  EXPECT_EQ(o.durability, fresh.durability);
+  EXPECT_EQ(o.session_expiry_s, fresh.session_expiry_s);
+  EXPECT_EQ(o.credential_cache, fresh.credential_cache);
+}
+
+TEST(Options, DataDir) {
+  Options o;
+  ok(o, "data_dir", "/srv/c8y");
+  EXPECT_EQ(o.data_dir, "/srv/c8y");
+  ok(o, "data_dir", "/");
+  EXPECT_EQ(o.data_dir, "/");
+  bad("data_dir", "");
+  bad("data_dir", "relative/path");
+  bad("data_dir", "./x");
+  bad("data_dir", " /x");
+}
+
+TEST(Options, NodeId) {
+  Options o;
+  ok(o, "node_id", "0");
+  EXPECT_EQ(o.node_id, 0u);
+  ok(o, "node_id", "999");
+  EXPECT_EQ(o.node_id, 999u);
+  ok(o, "node_id", "42");
+  EXPECT_EQ(o.node_id, 42u);
+  for (const char* v :
+       {"1000", "-1", "", "abc", "1x", " 1", "1 ", "+1", "0x10", "1.0", "99999999999999999999999"})
+    bad("node_id", v);
+}
+
+TEST(Options, RestPort) {
+  Options o;
+  ok(o, "rest_port", "0");
+  EXPECT_EQ(o.rest_port, 0u);
+  ok(o, "rest_port", "65535");
+  EXPECT_EQ(o.rest_port, 65535u);
+  ok(o, "rest_port", "8080");
+  EXPECT_EQ(o.rest_port, 8080u);
+  for (const char* v : {"65536", "-1", "", "http", "80 ", "4294967296"}) bad("rest_port", v);
+}
+
+TEST(Options, MessageSizeLimit) {
+  Options o;
+  ok(o, "message_size_limit", "64");
+  EXPECT_EQ(o.message_size_limit, 64u);
+  ok(o, "message_size_limit", "268435455");
+  EXPECT_EQ(o.message_size_limit, 268435455u);
+  ok(o, "message_size_limit", "16384");
+  EXPECT_EQ(o.message_size_limit, 16384u);
+  for (const char* v : {"63", "0", "268435456", "", "16k", "-100", "18446744073709551616"})
+    bad("message_size_limit", v);
+}
+
+TEST(Options, Durability) {
+  Options o;
+  ok(o, "durability", "batched");
+  EXPECT_EQ(o.durability, storage::Durability::kBatched);
+  ok(o, "durability", "wal");
+  EXPECT_EQ(o.durability, storage::Durability::kWal);
+  for (const char* v : {"", "WAL", "Batched", "sync", "none", "wal "}) bad("durability", v);
+}
+
+TEST(Options, SessionExpiry) {
+  Options o;
+  ok(o, "session_expiry", "1");
+  EXPECT_EQ(o.session_expiry_s, 1u);
+  ok(o, "session_expiry", "3600");
+  EXPECT_EQ(o.session_expiry_s, 3600u);
+  ok(o, "session_expiry", "4294967295");
+  EXPECT_EQ(o.session_expiry_s, 4294967295u);
+  for (const char* v : {"0", "", "-1", "1h", "1.5"}) bad("session_expiry", v);
+  // Values that do not fit the field are refused, not wrapped (4294967296 would become 0).
+  bad("session_expiry", "4294967296");
+  bad("session_expiry", "4294971696");  // 2^32 + 4400 would become 4400
+}
+
+TEST(Options, CredentialCache) {
+  Options o;
+  ok(o, "credential_cache", "false");
+  EXPECT_FALSE(o.credential_cache);
+  ok(o, "credential_cache", "true");
+  EXPECT_TRUE(o.credential_cache);
+  for (const char* v : {"", "0", "1", "yes", "no", "TRUE", "False", "off"})
+    bad("credential_cache", v);
+}
+
+TEST(Options, FreeTextOptions) {
+  Options o;
+  ok(o, "provisioning_file", "/etc/mosquitto/c8y.json");
+  EXPECT_EQ(o.provisioning_file, "/etc/mosquitto/c8y.json");
+  ok(o, "provisioning_file", "");
+  EXPECT_EQ(o.provisioning_file, "");
+  ok(o, "rest_bind", "127.0.0.1");
+  EXPECT_EQ(o.rest_bind, "127.0.0.1");
+  ok(o, "bootstrap_secret_file", "/run/secrets/bootstrap");
+  EXPECT_EQ(o.bootstrap_secret_file, "/run/secrets/bootstrap");
+}
+
+TEST(Options, ErrorTextNamesTheValue) {
+  Options o;
+  auto e = apply_option(o, "node_id", "1000");
+  ASSERT_TRUE(e);
+  EXPECT_NE(e->find("plugin_opt_node_id"), std::string::npos) << *e;
+  EXPECT_NE(e->find("1000"), std::string::npos) << *e;
+}
+
+TEST(Options, UnknownKey) {
+  for (const char* k : {"unknown", "", "NODE_ID", "node_id ", "plugin_opt_node_id", "data-dir"}) {
+    Options o;
+    auto e = apply_option(o, k, "1");
+    ASSERT_TRUE(e) << k;
+    EXPECT_NE(e->find("unknown option plugin_opt_" + std::string(k)), std::string::npos) << *e;
+    EXPECT_EQ(o.node_id, 1u);
+  }
+}
+
+TEST(Options, LaterValueWins) {
+  Options o;
+  ok(o, "node_id", "5");
+  ok(o, "node_id", "7");
+  EXPECT_EQ(o.node_id, 7u);
+  // An invalid later value keeps the earlier valid one.
+  EXPECT_TRUE(apply_option(o, "node_id", "x"));
+  EXPECT_EQ(o.node_id, 7u);
+}
+
+}  // namespace
+}  // namespace c8y::app
