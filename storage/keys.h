@@ -9,6 +9,7 @@
 //   "#ids"                               -> high-water mark of the id allocator (8 bytes BE)
 //   "M" <id:8 BE>                        -> managed object (JSON)
 //   "X" <type> "\0" <external id>        -> managed-object id (8 bytes BE)
+//   "x" <id:8 BE> <type> "\0" <external id> -> "" (reverse index: the external ids of an object)
 //   "m" <source:8 BE> <time:8 BE> <id:8 BE> -> measurement (compact binary, domain/measurement.h)
 //   "P" <id:8 BE>                        -> presence marker: device shown CONNECTED
 //
@@ -38,15 +39,23 @@ inline uint64_t read_u64(std::string_view in, size_t at) {
   return v;
 }
 
-inline uint64_t time_key(int64_t ms) { return static_cast<uint64_t>(ms) ^ (1ull << 63); }
-inline int64_t time_from_key(uint64_t k) { return static_cast<int64_t>(k ^ (1ull << 63)); }
+inline uint64_t time_key(int64_t ms) {
+  return static_cast<uint64_t>(ms) ^ (1ull << 63);
+}
+inline int64_t time_from_key(uint64_t k) {
+  return static_cast<int64_t>(k ^ (1ull << 63));
+}
 
 namespace key {
-inline std::string tenant(std::string_view id) { return "T" + std::string(id); }
+inline std::string tenant(std::string_view id) {
+  return "T" + std::string(id);
+}
 inline std::string user(std::string_view tenant, std::string_view name) {
   return "U" + std::string(tenant) + "/" + std::string(name);
 }
-inline std::string client(std::string_view client_id) { return "C" + std::string(client_id); }
+inline std::string client(std::string_view client_id) {
+  return "C" + std::string(client_id);
+}
 inline constexpr std::string_view kIdHighWater = "#ids";
 inline std::string managed_object(uint64_t id) {
   std::string k = "M";

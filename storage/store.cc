@@ -22,7 +22,9 @@ StoreStatus from_rocks(const rocksdb::Status& s) {
   return StoreStatus::Error(s.ToString());
 }
 
-rocksdb::Slice slice(std::string_view v) { return rocksdb::Slice(v.data(), v.size()); }
+rocksdb::Slice slice(std::string_view v) {
+  return rocksdb::Slice(v.data(), v.size());
+}
 
 }  // namespace
 
@@ -31,9 +33,15 @@ Batch::~Batch() = default;
 void Batch::put(const Family* f, std::string_view key, std::string_view value) {
   batch_->Put(f->handle, slice(key), slice(value));
 }
-void Batch::del(const Family* f, std::string_view key) { batch_->Delete(f->handle, slice(key)); }
-size_t Batch::count() const { return batch_->Count(); }
-void Batch::clear() { batch_->Clear(); }
+void Batch::del(const Family* f, std::string_view key) {
+  batch_->Delete(f->handle, slice(key));
+}
+size_t Batch::count() const {
+  return batch_->Count();
+}
+void Batch::clear() {
+  batch_->Clear();
+}
 
 Store::Store(const StoreOptions& options) : options_(options) {}
 
@@ -52,9 +60,13 @@ rocksdb::ColumnFamilyOptions family_options(const StoreOptions& o,
   cf.max_write_buffer_number = 3;
   // Flushes and early compactions stay uncompressed (cheap on a 2-core box shared with the
   // broker); older data is compressed.
-  cf.compression_per_level = {rocksdb::kNoCompression, rocksdb::kNoCompression,
-                              rocksdb::kLZ4Compression, rocksdb::kLZ4Compression,
-                              rocksdb::kLZ4Compression, rocksdb::kZSTD, rocksdb::kZSTD};
+  cf.compression_per_level = {rocksdb::kNoCompression,
+                              rocksdb::kNoCompression,
+                              rocksdb::kLZ4Compression,
+                              rocksdb::kLZ4Compression,
+                              rocksdb::kLZ4Compression,
+                              rocksdb::kZSTD,
+                              rocksdb::kZSTD};
   cf.level_compaction_dynamic_level_bytes = true;
   // Data keys start with a type byte and an 8-byte object id ("m" <source> ...; keys.h); within
   // one such prefix inserts arrive in key order (time), so a per-prefix insert hint turns most
@@ -152,8 +164,8 @@ StoreStatus Store::create_tenant(std::string_view tenant_id, const Family** out)
   auto it = families_.find(std::string(tenant_id));
   if (it == families_.end()) {
     rocksdb::ColumnFamilyHandle* handle = nullptr;
-    auto st = db_->CreateColumnFamily(family_options(options_, cache_), family_name(tenant_id),
-                                      &handle);
+    auto st =
+        db_->CreateColumnFamily(family_options(options_, cache_), family_name(tenant_id), &handle);
     if (!st.ok()) return from_rocks(st);
     by_id_[handle->GetID()] = handle;
     it = families_

@@ -16,8 +16,8 @@
 //   write(..., kNow) bypasses the pending batch (used where a read must see the write at once).
 #pragma once
 
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>

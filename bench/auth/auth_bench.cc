@@ -48,8 +48,8 @@ int main(int argc, char** argv) {
       }
       double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       std::printf("cache=%-5s round=%d (%s): %d/%d ok, %.0f auth/s, %.1f us each\n",
-                  cache ? "on" : "off", round + 1, round ? "reconnect storm" : "first connect",
-                  ok, users, users / s, s * 1e6 / users);
+                  cache ? "on" : "off", round + 1, round ? "reconnect storm" : "first connect", ok,
+                  users, users / s, s * 1e6 / users);
     }
   }
   store.reset();

@@ -11,7 +11,7 @@ namespace c8y::app {
 
 struct Options {
   std::string data_dir = "/var/lib/mosquitto-c8y";
-  unsigned node_id = 1;  // 0..999, part of every generated id
+  unsigned node_id = 1;           // 0..999, part of every generated id
   std::string provisioning_file;  // empty: none
   unsigned rest_port = 8111;      // 0: REST disabled
   std::string rest_bind = "0.0.0.0";

@@ -41,7 +41,9 @@ int64_t wall_seconds() {
 PluginCore::PluginCore(const Options& options, BrokerPort& port)
     : options_(options), port_(port), auth_log_limit_(identity::steady_now, 5, 20) {}
 
-PluginCore::~PluginCore() { stop(); }
+PluginCore::~PluginCore() {
+  stop();
+}
 
 std::unique_ptr<PluginCore> PluginCore::create(const Options& options, BrokerPort& port,
                                                std::string* error) {
@@ -116,11 +118,11 @@ bool PluginCore::start(std::string* error) {
                                                outbox_);
     if (!rest_->start(options_.rest_bind, options_.rest_port, error)) return false;
   }
-  log(LogLevel::kNotice, "c8y: ready, data in " + options_.data_dir + ", " +
-                             std::to_string(directory_->tenant_ids().size()) + " tenants, " +
-                             std::to_string(directory_->user_count()) + " users, durability " +
-                             (options_.durability == storage::Durability::kWal ? "wal"
-                                                                                : "batched"));
+  log(LogLevel::kNotice,
+      "c8y: ready, data in " + options_.data_dir + ", " +
+          std::to_string(directory_->tenant_ids().size()) + " tenants, " +
+          std::to_string(directory_->user_count()) + " users, durability " +
+          (options_.durability == storage::Durability::kWal ? "wal" : "batched"));
   return true;
 }
 
@@ -142,7 +144,9 @@ void PluginCore::stop() {
   store_.reset();  // closes RocksDB
 }
 
-void PluginCore::log(LogLevel level, const std::string& message) { port_.log(level, message); }
+void PluginCore::log(LogLevel level, const std::string& message) {
+  port_.log(level, message);
+}
 
 int64_t PluginCore::now_ms() const {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -197,8 +201,7 @@ bool PluginCore::on_connect(const ConnectInfo& info) {
   s->space = spaces_->get(auth.tenant);
   if (!s->space) return refuse("tenant has no storage");
 
-  if (auto st = client_ids_->claim(info.client_id, auth.tenant, auth.user, s->persistent);
-      !st.ok())
+  if (auto st = client_ids_->claim(info.client_id, auth.tenant, auth.user, s->persistent); !st.ok())
     log(LogLevel::kWarning, "c8y: cannot persist client id " + s->client_id + ": " + st.message);
 
   if (s->role == policy::Role::kDevice) {
@@ -284,8 +287,7 @@ void PluginCore::error_line(const Session& s, int code, std::string_view msg_id,
 }
 
 MessageDecision PluginCore::on_message(ConnId conn, std::string_view topic,
-                                       std::string_view payload, size_t packet_size,
-                                       bool* retain) {
+                                       std::string_view payload, size_t packet_size, bool* retain) {
   *retain = false;  // D8: upstream retained publishes are accepted and never retained
   auto it = sessions_.find(conn);
   if (it == sessions_.end()) return MessageDecision::kDrop;
@@ -323,8 +325,9 @@ MessageDecision PluginCore::on_message(ConnId conn, std::string_view topic,
       break;
     }
     default:
-      error_line(s, 40, "",
-                 std::string("Topic type not supported yet: ") + policy::channel_name(route->channel));
+      error_line(
+          s, 40, "",
+          std::string("Topic type not supported yet: ") + policy::channel_name(route->channel));
       break;
   }
   return decision;
@@ -397,8 +400,8 @@ void PluginCore::handle_static(Session& s, const policy::TopicRoute& route,
   auto fail = [&](int code, std::string_view id, std::string_view text) {
     if (++errors <= kMaxErrorsPerPublish) error_line(s, code, id, text);
   };
-  const bool store_data = route.mode == policy::Mode::kPersistent ||
-                          route.mode == policy::Mode::kQuiescent;
+  const bool store_data =
+      route.mode == policy::Mode::kPersistent || route.mode == policy::Mode::kQuiescent;
   const int64_t now = now_ms();
   storage::StoreStatus st;
   while (reader.next(record_)) {
@@ -479,8 +482,9 @@ void PluginCore::handle_static(Session& s, const policy::TopicRoute& route,
     return;
   }
   if (errors > kMaxErrorsPerPublish)
-    error_line(s, 45, "",
-               std::to_string(errors - kMaxErrorsPerPublish) + " more lines of this message rejected");
+    error_line(
+        s, 45, "",
+        std::to_string(errors - kMaxErrorsPerPublish) + " more lines of this message rejected");
 }
 
 // ---------------------------------------------------------------------------------------------

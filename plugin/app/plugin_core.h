@@ -125,8 +125,8 @@ class PluginCore {
       return std::hash<const void*>()(k.space) ^ std::hash<uint64_t>()(k.device);
     }
   };
-  std::unordered_map<PresenceKey, int, PresenceHash> online_;   // live connections per device
-  std::unordered_map<PresenceKey, bool, PresenceHash> dirty_;   // presence to write
+  std::unordered_map<PresenceKey, int, PresenceHash> online_;  // live connections per device
+  std::unordered_map<PresenceKey, bool, PresenceHash> dirty_;  // presence to write
   std::chrono::steady_clock::time_point last_presence_flush_{};
   identity::LogRateLimiter auth_log_limit_;
 

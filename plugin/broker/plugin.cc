@@ -41,11 +41,21 @@ class MosquittoPort : public app::BrokerPort {
   void log(app::LogLevel level, const std::string& message) override {
     int l = MOSQ_LOG_INFO;
     switch (level) {
-      case app::LogLevel::kDebug: l = MOSQ_LOG_DEBUG; break;
-      case app::LogLevel::kInfo: l = MOSQ_LOG_INFO; break;
-      case app::LogLevel::kNotice: l = MOSQ_LOG_NOTICE; break;
-      case app::LogLevel::kWarning: l = MOSQ_LOG_WARNING; break;
-      case app::LogLevel::kError: l = MOSQ_LOG_ERR; break;
+      case app::LogLevel::kDebug:
+        l = MOSQ_LOG_DEBUG;
+        break;
+      case app::LogLevel::kInfo:
+        l = MOSQ_LOG_INFO;
+        break;
+      case app::LogLevel::kNotice:
+        l = MOSQ_LOG_NOTICE;
+        break;
+      case app::LogLevel::kWarning:
+        l = MOSQ_LOG_WARNING;
+        break;
+      case app::LogLevel::kError:
+        l = MOSQ_LOG_ERR;
+        break;
     }
     mosquitto_log_printf(l, "%s", message.c_str());
   }
@@ -76,7 +86,8 @@ size_t publish_packet_size(const mosquitto_evt_message* ed) {
   size_t remaining = 2 + std::strlen(ed->topic) + (ed->qos > 0 ? 2 : 0) + ed->payloadlen;
   if (mosquitto_client_protocol_version(ed->client) == 5) {
     size_t props = 0;
-    for (const mosquitto_property* p = ed->properties; p; p = mosquitto_property_next(p)) props += 8;
+    for (const mosquitto_property* p = ed->properties; p; p = mosquitto_property_next(p))
+      props += 8;
     remaining += varint_size(props) + props;
   }
   return 1 + varint_size(remaining) + remaining;
@@ -111,15 +122,24 @@ int on_acl_check(int, void* event_data, void* userdata) {
   try {
     policy::Access access;
     switch (ed->access) {
-      case MOSQ_ACL_READ: access = policy::Access::kRead; break;
-      case MOSQ_ACL_WRITE: access = policy::Access::kWrite; break;
-      case MOSQ_ACL_SUBSCRIBE: access = policy::Access::kSubscribe; break;
-      case MOSQ_ACL_UNSUBSCRIBE: access = policy::Access::kUnsubscribe; break;
-      default: return MOSQ_ERR_ACL_DENIED;
+      case MOSQ_ACL_READ:
+        access = policy::Access::kRead;
+        break;
+      case MOSQ_ACL_WRITE:
+        access = policy::Access::kWrite;
+        break;
+      case MOSQ_ACL_SUBSCRIBE:
+        access = policy::Access::kSubscribe;
+        break;
+      case MOSQ_ACL_UNSUBSCRIBE:
+        access = policy::Access::kUnsubscribe;
+        break;
+      default:
+        return MOSQ_ERR_ACL_DENIED;
     }
     if (!ed->topic) return MOSQ_ERR_ACL_DENIED;
     return inst->core->on_acl(ed->client, access, ed->topic, ed->qos) ? MOSQ_ERR_SUCCESS
-                                                                       : MOSQ_ERR_ACL_DENIED;
+                                                                      : MOSQ_ERR_ACL_DENIED;
   } catch (...) {
     mosquitto_log_printf(MOSQ_LOG_ERR, "c8y: ACL check failed with an exception");
   }
@@ -137,9 +157,12 @@ int on_message(int, void* event_data, void* userdata) {
         publish_packet_size(ed), &retain);
     ed->retain = retain;
     switch (decision) {
-      case app::MessageDecision::kAccept: return MOSQ_ERR_SUCCESS;
-      case app::MessageDecision::kDrop: return MOSQ_ERR_ACL_DENIED;
-      case app::MessageDecision::kRefuse: return MOSQ_ERR_UNKNOWN;
+      case app::MessageDecision::kAccept:
+        return MOSQ_ERR_SUCCESS;
+      case app::MessageDecision::kDrop:
+        return MOSQ_ERR_ACL_DENIED;
+      case app::MessageDecision::kRefuse:
+        return MOSQ_ERR_UNKNOWN;
     }
   } catch (const std::exception& e) {
     mosquitto_log_printf(MOSQ_LOG_ERR, "c8y: message handling failed: %s", e.what());
@@ -171,16 +194,21 @@ int on_tick(int, void*, void* userdata) {
   return MOSQ_ERR_SUCCESS;
 }
 
-int on_reload(int, void*, void*) { return MOSQ_ERR_PLUGIN_DEFER; }
+int on_reload(int, void*, void*) {
+  return MOSQ_ERR_PLUGIN_DEFER;
+}
 
 struct Registration {
   int event;
   MOSQ_FUNC_generic_callback cb;
 };
 const Registration kCallbacks[] = {
-    {MOSQ_EVT_BASIC_AUTH, on_basic_auth}, {MOSQ_EVT_ACL_CHECK, on_acl_check},
-    {MOSQ_EVT_MESSAGE, on_message},       {MOSQ_EVT_DISCONNECT, on_disconnect},
-    {MOSQ_EVT_TICK, on_tick},             {MOSQ_EVT_RELOAD, on_reload},
+    {MOSQ_EVT_BASIC_AUTH, on_basic_auth},
+    {MOSQ_EVT_ACL_CHECK, on_acl_check},
+    {MOSQ_EVT_MESSAGE, on_message},
+    {MOSQ_EVT_DISCONNECT, on_disconnect},
+    {MOSQ_EVT_TICK, on_tick},
+    {MOSQ_EVT_RELOAD, on_reload},
 };
 
 }  // namespace

@@ -18,7 +18,9 @@ std::string now_iso8601() {
   return smartrest::format_iso8601_ms(ms);
 }
 
-std::string format_id(uint64_t id) { return std::to_string(id); }
+std::string format_id(uint64_t id) {
+  return std::to_string(id);
+}
 
 std::optional<uint64_t> parse_id(std::string_view s) {
   uint64_t v = 0;

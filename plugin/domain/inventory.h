@@ -25,13 +25,13 @@ std::string format_id(uint64_t id);
 std::optional<uint64_t> parse_id(std::string_view s);
 
 struct DeviceSpec {
-  std::string serial;             // c8y_Serial external id
-  std::string name;               // default "MQTT Device <serial>"
-  std::string type;               // default "c8y_MQTTDevice"
-  uint64_t parent = 0;            // child device of this object when non-zero
-  bool device_marker = true;      // c8y_IsDevice
-  bool agent_marker = true;       // com_cumulocity_model_Agent
-  std::string owner;              // user that created it
+  std::string serial;         // c8y_Serial external id
+  std::string name;           // default "MQTT Device <serial>"
+  std::string type;           // default "c8y_MQTTDevice"
+  uint64_t parent = 0;        // child device of this object when non-zero
+  bool device_marker = true;  // c8y_IsDevice
+  bool agent_marker = true;   // com_cumulocity_model_Agent
+  std::string owner;          // user that created it
 };
 
 struct EnsureResult {

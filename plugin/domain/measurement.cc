@@ -11,10 +11,23 @@ namespace c8y::domain {
 namespace {
 
 // Never reorder or remove entries: stored values refer to them by index.
-constexpr std::array<std::string_view, 17> kDictionary = {
-    "c8y_TemperatureMeasurement", "T", "C", "c8y_Battery", "level", "%", "c8y_SignalStrength",
-    "rssi", "ber", "dBm", "c8y_Temperature", "c8y_Humidity", "h", "c8y_Pressure", "p",
-    "c8y_Voltage", "voltage"};
+constexpr std::array<std::string_view, 17> kDictionary = {"c8y_TemperatureMeasurement",
+                                                          "T",
+                                                          "C",
+                                                          "c8y_Battery",
+                                                          "level",
+                                                          "%",
+                                                          "c8y_SignalStrength",
+                                                          "rssi",
+                                                          "ber",
+                                                          "dBm",
+                                                          "c8y_Temperature",
+                                                          "c8y_Humidity",
+                                                          "h",
+                                                          "c8y_Pressure",
+                                                          "p",
+                                                          "c8y_Voltage",
+                                                          "voltage"};
 
 void put_str(std::string& out, std::string_view s) {
   for (size_t i = 0; i < kDictionary.size(); ++i) {
@@ -191,4 +204,3 @@ storage::StoreStatus Measurements::query(const MeasurementQuery& q, std::vector<
 }
 
 }  // namespace c8y::domain
-

@@ -7,14 +7,22 @@ namespace c8y::identity {
 
 const char* AuthResult::reason() const {
   switch (outcome) {
-    case kOk: return "ok";
-    case kBadUsername: return "username is not <tenant>/<user>";
-    case kUnknownTenant: return "unknown tenant";
-    case kUnknownUser: return "unknown user";
-    case kDisabled: return "user disabled";
-    case kNoPassword: return "no password";
-    case kBadPassword: return "wrong password";
-    case kThrottled: return "too many failed attempts, backing off";
+    case kOk:
+      return "ok";
+    case kBadUsername:
+      return "username is not <tenant>/<user>";
+    case kUnknownTenant:
+      return "unknown tenant";
+    case kUnknownUser:
+      return "unknown user";
+    case kDisabled:
+      return "user disabled";
+    case kNoPassword:
+      return "no password";
+    case kBadPassword:
+      return "wrong password";
+    case kThrottled:
+      return "too many failed attempts, backing off";
   }
   return "?";
 }

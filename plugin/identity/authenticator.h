@@ -17,13 +17,13 @@ namespace c8y::identity {
 struct AuthResult {
   enum Outcome {
     kOk,
-    kBadUsername,    // not "<tenant>/<user>" or invalid characters
+    kBadUsername,  // not "<tenant>/<user>" or invalid characters
     kUnknownTenant,
     kUnknownUser,
     kDisabled,
     kNoPassword,
     kBadPassword,
-    kThrottled,      // too many recent failures for this user or address; nothing was hashed
+    kThrottled,  // too many recent failures for this user or address; nothing was hashed
   } outcome = kBadUsername;
   std::string tenant;
   std::string user;

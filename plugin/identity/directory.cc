@@ -9,18 +9,25 @@ namespace c8y::identity {
 using nlohmann::json;
 
 bool parse_role(std::string_view name, policy::Role* out) {
-  if (name == "device") *out = policy::Role::kDevice;
-  else if (name == "admin") *out = policy::Role::kAdmin;
-  else if (name == "bootstrap") *out = policy::Role::kBootstrap;
-  else return false;
+  if (name == "device")
+    *out = policy::Role::kDevice;
+  else if (name == "admin")
+    *out = policy::Role::kAdmin;
+  else if (name == "bootstrap")
+    *out = policy::Role::kBootstrap;
+  else
+    return false;
   return true;
 }
 
 const char* role_name(policy::Role role) {
   switch (role) {
-    case policy::Role::kDevice: return "device";
-    case policy::Role::kAdmin: return "admin";
-    case policy::Role::kBootstrap: return "bootstrap";
+    case policy::Role::kDevice:
+      return "device";
+    case policy::Role::kAdmin:
+      return "admin";
+    case policy::Role::kBootstrap:
+      return "bootstrap";
   }
   return "?";
 }
@@ -31,7 +38,8 @@ storage::StoreStatus Directory::load() {
     TenantRecord t;
     t.id = std::string(k.substr(1));
     auto j = json::parse(v, nullptr, false);
-    if (j.is_object() && j.contains("options") && j["options"].is_object()) t.options = j["options"];
+    if (j.is_object() && j.contains("options") && j["options"].is_object())
+      t.options = j["options"];
     tenants_[t.id] = std::move(t);
     return true;
   });
@@ -78,7 +86,8 @@ storage::StoreStatus Directory::put_tenant(const TenantRecord& t) {
   auto st = store_.create_tenant(t.id, nullptr);
   if (!st.ok()) return st;
   json j = {{"options", t.options}};
-  st = store_.put(store_.system(), storage::key::tenant(t.id), j.dump(), storage::Store::When::kNow);
+  st =
+      store_.put(store_.system(), storage::key::tenant(t.id), j.dump(), storage::Store::When::kNow);
   if (!st.ok()) return st;
   tenants_[t.id] = t;
   return {};

@@ -88,8 +88,8 @@ std::string apply_provisioning(Directory& directory, const std::string& text,
         ur.password_hash = u["password_hash"].get<std::string>();
       } else {
         const std::string pw = u["password"].get<std::string>();
-        ur.password_hash = old && verify_password(old->password_hash, pw) ? old->password_hash
-                                                                           : hash_password(pw);
+        ur.password_hash =
+            old && verify_password(old->password_hash, pw) ? old->password_hash : hash_password(pw);
       }
       if (old && old->password_hash == ur.password_hash && old->role == ur.role &&
           old->enabled == ur.enabled) {

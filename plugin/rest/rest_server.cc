@@ -110,7 +110,8 @@ void add_self_links(const Caller& c, json& mo) {
 json measurement_out(const Caller& c, const domain::Measurement& m) {
   json j = domain::measurement_json(m);
   j["self"] = c.base + "/measurement/measurements/" + j["id"].get<std::string>();
-  j["source"]["self"] = c.base + "/inventory/managedObjects/" + j["source"]["id"].get<std::string>();
+  j["source"]["self"] =
+      c.base + "/inventory/managedObjects/" + j["source"]["id"].get<std::string>();
   return j;
 }
 
@@ -126,7 +127,9 @@ RestServer::RestServer(storage::Store& store, identity::Directory& directory,
       outbox_(outbox),
       server_(std::make_unique<httplib::Server>()) {}
 
-RestServer::~RestServer() { stop(); }
+RestServer::~RestServer() {
+  stop();
+}
 
 bool RestServer::start(const std::string& bind, unsigned port, std::string* error) {
   routes();
@@ -150,10 +153,10 @@ void RestServer::stop() {
 
 void RestServer::routes() {
   auto& srv = *server_;
-  srv.set_exception_handler([](const httplib::Request&, httplib::Response& res,
-                               std::exception_ptr) {
-    send_error(res, {500, "general/internalError", "internal error"});
-  });
+  srv.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+        send_error(res, {500, "general/internalError", "internal error"});
+      });
 
   // Authenticates the request; on failure the response is filled and nullopt returned.
   auto authenticate = [this](const httplib::Request& req,
@@ -171,8 +174,7 @@ void RestServer::routes() {
       return std::nullopt;
     }
     auto r = authenticator_.authenticate(std::string_view(cred).substr(0, colon),
-                                         std::string_view(cred).substr(colon + 1),
-                                         req.remote_addr);
+                                         std::string_view(cred).substr(colon + 1), req.remote_addr);
     if (!r.ok()) {
       res.set_header("WWW-Authenticate", "Basic realm=\"c8y\"");
       send_error(res, {401, "security/Unauthorized", "Invalid credentials"});
@@ -205,28 +207,28 @@ void RestServer::routes() {
     send_json(res, 200, {{"name", c->tenant}, {"self", c->base + "/tenant/currentTenant"}});
   });
 
-  srv.Get("/inventory/managedObjects", [=, this](const httplib::Request& req,
-                                                 httplib::Response& res) {
-    auto c = authenticate(req, res);
-    if (!c) return;
-    HttpError err;
-    auto page_size = param_size(req, "pageSize", 5, 1, kMaxPageSize, &err);
-    auto page = page_size ? param_size(req, "currentPage", 1, 1, 1u << 20, &err) : std::nullopt;
-    if (!page_size || !page) return send_error(res, err);
-    domain::Inventory inv(store_, *c->space);
-    domain::Inventory::Page p;
-    auto st = inv.list(req.get_param_value("type"), req.get_param_value("fragmentType"),
-                       req.get_param_value("owner"), *page_size, *page, &p);
-    if (!st.ok()) return send_error(res, {500, "general/internalError", st.message});
-    json items = json::array();
-    for (auto& mo : p.objects) {
-      add_self_links(*c, mo);
-      items.push_back(std::move(mo));
-    }
-    send_json(res, 200,
-              paged(*c, "/inventory/managedObjects", req, "managedObjects", std::move(items),
-                    *page_size, *page, p.more));
-  });
+  srv.Get(
+      "/inventory/managedObjects", [=, this](const httplib::Request& req, httplib::Response& res) {
+        auto c = authenticate(req, res);
+        if (!c) return;
+        HttpError err;
+        auto page_size = param_size(req, "pageSize", 5, 1, kMaxPageSize, &err);
+        auto page = page_size ? param_size(req, "currentPage", 1, 1, 1u << 20, &err) : std::nullopt;
+        if (!page_size || !page) return send_error(res, err);
+        domain::Inventory inv(store_, *c->space);
+        domain::Inventory::Page p;
+        auto st = inv.list(req.get_param_value("type"), req.get_param_value("fragmentType"),
+                           req.get_param_value("owner"), *page_size, *page, &p);
+        if (!st.ok()) return send_error(res, {500, "general/internalError", st.message});
+        json items = json::array();
+        for (auto& mo : p.objects) {
+          add_self_links(*c, mo);
+          items.push_back(std::move(mo));
+        }
+        send_json(res, 200,
+                  paged(*c, "/inventory/managedObjects", req, "managedObjects", std::move(items),
+                        *page_size, *page, p.more));
+      });
 
   srv.Get(R"(/inventory/managedObjects/([^/]+))", [=, this](const httplib::Request& req,
                                                             httplib::Response& res) {
@@ -237,19 +239,21 @@ void RestServer::routes() {
     if (!id)
       return send_error(res, {404, "inventory/Not Found",
                               "Finding device data from database failed : No managedObject for "
-                              "id '" + raw + "'!"});
+                              "id '" +
+                                  raw + "'!"});
     domain::Inventory inv(store_, *c->space);
     auto mo = inv.get(*id);
     if (!mo)
       return send_error(res, {404, "inventory/Not Found",
                               "Finding device data from database failed : No managedObject for "
-                              "id '" + raw + "'!"});
+                              "id '" +
+                                  raw + "'!"});
     add_self_links(*c, *mo);
     send_json(res, 200, *mo);
   });
 
   srv.Get(R"(/identity/externalIds/([^/]+)/(.+))", [=, this](const httplib::Request& req,
-                                                              httplib::Response& res) {
+                                                             httplib::Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     std::string type = req.matches[1], value = req.matches[2];
@@ -260,61 +264,61 @@ void RestServer::routes() {
                               "External id not found; external id = ID [type=" + type +
                                   ", value=" + value + "]"});
     std::string ids = domain::format_id(*id);
-    send_json(res, 200,
-              {{"externalId", value},
-               {"type", type},
-               {"self", c->base + "/identity/externalIds/" + type + "/" + value},
-               {"managedObject",
-                {{"id", ids}, {"self", c->base + "/inventory/managedObjects/" + ids}}}});
+    send_json(
+        res, 200,
+        {{"externalId", value},
+         {"type", type},
+         {"self", c->base + "/identity/externalIds/" + type + "/" + value},
+         {"managedObject", {{"id", ids}, {"self", c->base + "/inventory/managedObjects/" + ids}}}});
   });
 
-  srv.Get("/measurement/measurements", [=, this](const httplib::Request& req,
-                                                 httplib::Response& res) {
-    auto c = authenticate(req, res);
-    if (!c) return;
-    HttpError err;
-    auto page_size = param_size(req, "pageSize", 5, 1, kMaxPageSize, &err);
-    auto page = page_size ? param_size(req, "currentPage", 1, 1, 1u << 20, &err) : std::nullopt;
-    if (!page_size || !page) return send_error(res, err);
-    domain::MeasurementQuery q;
-    q.page_size = *page_size;
-    q.page = *page;
-    q.type = req.get_param_value("type");
-    if (req.has_param("source")) {
-      auto src = domain::parse_id(req.get_param_value("source"));
-      if (!src)
-        return send_error(res, {400, "general/badRequest",
-                                "Invalid value of query parameter source: '" +
-                                    req.get_param_value("source") + "'"});
-      q.source = *src;
-    }
-    for (auto [name, target] : {std::pair{"dateFrom", &q.date_from}, {"dateTo", &q.date_to}}) {
-      if (!req.has_param(name)) continue;
-      auto t = smartrest::parse_iso8601_ms(req.get_param_value(name));
-      if (!t)
-        return send_error(res, {400, "general/badRequest",
-                                std::string("Invalid value of query parameter ") + name + ": '" +
-                                    req.get_param_value(name) + "'"});
-      *target = *t;
-    }
-    if (req.has_param("revert")) {
-      auto v = req.get_param_value("revert");
-      if (v != "true" && v != "false")
-        return send_error(res, {400, "general/badRequest",
-                                "Invalid value of query parameter revert: '" + v + "'"});
-      q.revert = v == "true";
-    }
-    std::vector<domain::Measurement> found;
-    bool more = false;
-    domain::Measurements ms(store_, *c->space);
-    auto st = ms.query(q, &found, &more);
-    if (!st.ok()) return send_error(res, {500, "general/internalError", st.message});
-    json items = json::array();
-    for (auto& m : found) items.push_back(measurement_out(*c, m));
-    send_json(res, 200,
-              paged(*c, "/measurement/measurements", req, "measurements", std::move(items),
-                    *page_size, *page, more));
-  });
+  srv.Get(
+      "/measurement/measurements", [=, this](const httplib::Request& req, httplib::Response& res) {
+        auto c = authenticate(req, res);
+        if (!c) return;
+        HttpError err;
+        auto page_size = param_size(req, "pageSize", 5, 1, kMaxPageSize, &err);
+        auto page = page_size ? param_size(req, "currentPage", 1, 1, 1u << 20, &err) : std::nullopt;
+        if (!page_size || !page) return send_error(res, err);
+        domain::MeasurementQuery q;
+        q.page_size = *page_size;
+        q.page = *page;
+        q.type = req.get_param_value("type");
+        if (req.has_param("source")) {
+          auto src = domain::parse_id(req.get_param_value("source"));
+          if (!src)
+            return send_error(res, {400, "general/badRequest",
+                                    "Invalid value of query parameter source: '" +
+                                        req.get_param_value("source") + "'"});
+          q.source = *src;
+        }
+        for (auto [name, target] : {std::pair{"dateFrom", &q.date_from}, {"dateTo", &q.date_to}}) {
+          if (!req.has_param(name)) continue;
+          auto t = smartrest::parse_iso8601_ms(req.get_param_value(name));
+          if (!t)
+            return send_error(res, {400, "general/badRequest",
+                                    std::string("Invalid value of query parameter ") + name +
+                                        ": '" + req.get_param_value(name) + "'"});
+          *target = *t;
+        }
+        if (req.has_param("revert")) {
+          auto v = req.get_param_value("revert");
+          if (v != "true" && v != "false")
+            return send_error(res, {400, "general/badRequest",
+                                    "Invalid value of query parameter revert: '" + v + "'"});
+          q.revert = v == "true";
+        }
+        std::vector<domain::Measurement> found;
+        bool more = false;
+        domain::Measurements ms(store_, *c->space);
+        auto st = ms.query(q, &found, &more);
+        if (!st.ok()) return send_error(res, {500, "general/internalError", st.message});
+        json items = json::array();
+        for (auto& m : found) items.push_back(measurement_out(*c, m));
+        send_json(res, 200,
+                  paged(*c, "/measurement/measurements", req, "measurements", std::move(items),
+                        *page_size, *page, more));
+      });
 
   srv.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty())
