@@ -221,6 +221,7 @@ bool PluginCore::on_connect(const ConnectInfo& info) {
       set_presence(s->space, *id, true);
     }
   }
+  ++connections_by_client_id_[s->client_id];
   sessions_[info.conn] = std::move(s);
   return true;
 }
@@ -231,10 +232,10 @@ void PluginCore::on_disconnect(ConnId conn) {
   Session& s = *it->second;
   // Only the connection that holds the client id releases it (on a takeover Mosquitto reports the
   // old connection gone after it authenticated the new one).
-  bool holder = true;
-  for (auto& [other, os] : sessions_)
-    if (other != conn && os->client_id == s.client_id) holder = false;
+  auto refs = connections_by_client_id_.find(s.client_id);
+  const bool holder = refs == connections_by_client_id_.end() || --refs->second <= 0;
   if (holder) {
+    if (refs != connections_by_client_id_.end()) connections_by_client_id_.erase(refs);
     client_ids_->release(s.client_id, wall_seconds());
     auto live = live_serials_.find(s.tenant + '\0' + s.serial);
     if (live != live_serials_.end() && live->second == s.client_id) live_serials_.erase(live);

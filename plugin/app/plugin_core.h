@@ -115,6 +115,9 @@ class PluginCore {
 
   std::unordered_map<ConnId, std::unique_ptr<Session>> sessions_;
   std::unordered_map<std::string, std::string> live_serials_;  // tenant '\0' serial -> client id
+  // Live connections per client id: more than one only during a takeover, when Mosquitto
+  // authenticates the new connection before it reports the old one gone.
+  std::unordered_map<std::string, int> connections_by_client_id_;
   struct PresenceKey {
     domain::TenantSpace* space;
     uint64_t device;
