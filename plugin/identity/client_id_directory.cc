@@ -80,13 +80,9 @@ storage::StoreStatus ClientIdDirectory::release(std::string_view client_id, int6
   auto it = entries_.find(std::string(client_id));
   if (it == entries_.end()) return {};
   if (!it->second.persistent) {
+    // A clean session has no stored record: claim() deletes the record of a persistent session
+    // it replaces, so there is nothing to read or delete here on the broker thread.
     entries_.erase(it);
-    std::string v;
-    if (store_.get(store_.system(), storage::key::client(client_id), &v).ok()) {
-      storage::Batch b;
-      b.del(store_.system(), storage::key::client(client_id));
-      return store_.write(b, storage::Store::When::kNow);
-    }
     return {};
   }
   it->second.online = false;
