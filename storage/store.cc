@@ -9,6 +9,10 @@
 #include <rocksdb/write_buffer_manager.h>
 
 #include <mutex>
+#include <thread>
+#include <utility>
+
+#include "storage/ingest_log.h"
 
 namespace c8y::storage {
 namespace {
@@ -133,13 +137,58 @@ std::unique_ptr<Store> Store::open(const StoreOptions& options, std::string* err
       store->default_family_ = std::move(fam);
     }
   }
-  store->pending_ = std::make_unique<Batch>();
+  for (auto* f : {store->system_, store->default_family_.get()})
+    if (f) f->id = f->handle->GetID();
+  for (auto& [tenant, f] : store->families_) f->id = f->handle->GetID();
+  if (!options.sync && !store->open_ingest(error)) return nullptr;
   return store;
+}
+
+bool Store::open_ingest(std::string* error) {
+  std::string log_error;
+  const std::string path =
+      options_.durability == Durability::kWal ? options_.path + "/c8y-ingest.log" : "";
+  log_ = IngestLog::open(path, options_.ingest_log_bytes, &log_error);
+  if (!log_) {
+    if (error) *error = log_error;
+    return false;
+  }
+  // Replay what a crash left in the log (idempotent puts), durably, before reusing the space.
+  rocksdb::WriteBatch batch;
+  size_t skipped = 0;
+  recovered_ = log_->recover([&](const IngestLog::Record& r) {
+    if (auto* h = handle_by_id_locked(r.family))
+      batch.Put(h, slice(r.key), slice(r.value));
+    else
+      ++skipped;  // the tenant was dropped
+  });
+  if (batch.Count() > 0) {
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    if (auto st = db_->Write(wo, &batch); !st.ok()) {
+      if (error) *error = "cannot replay the ingest log into RocksDB: " + st.ToString();
+      return false;
+    }
+  }
+  (void)skipped;
+  if (!log_->restart(&log_error)) {
+    if (error) *error = log_error;
+    return false;
+  }
+  writer_ = std::thread([this] { writer_loop(); });
+  return true;
 }
 
 Store::~Store() {
   if (!db_) return;
-  flush_pending();
+  if (writer_.joinable()) {
+    {
+      std::lock_guard lock(wake_mutex_);
+      stopping_ = true;
+    }
+    wake_cv_.notify_all();
+    writer_.join();  // it drains the log first
+  }
   db_->FlushWAL(true);
   auto destroy = [this](std::unique_ptr<Family>& f) {
     if (f && f->handle) db_->DestroyColumnFamilyHandle(f->handle);
@@ -169,8 +218,8 @@ StoreStatus Store::create_tenant(std::string_view tenant_id, const Family** out)
     if (!st.ok()) return from_rocks(st);
     by_id_[handle->GetID()] = handle;
     it = families_
-             .emplace(std::string(tenant_id),
-                      std::make_unique<Family>(Family{family_name(tenant_id), handle}))
+             .emplace(std::string(tenant_id), std::make_unique<Family>(Family{
+                                                  family_name(tenant_id), handle, handle->GetID()}))
              .first;
   }
   if (out) *out = it->second.get();
@@ -191,6 +240,7 @@ std::vector<std::string> Store::tenant_ids() const {
 }
 
 StoreStatus Store::drop_tenant(std::string_view tenant_id) {
+  settle();  // the writer thread may hold records of this family
   std::unique_lock lock(families_mutex_);
   auto it = families_.find(std::string(tenant_id));
   if (it == families_.end()) return {StoreStatus::kNotFound, "no such tenant"};
@@ -207,39 +257,117 @@ StoreStatus Store::get(const Family* f, std::string_view key, std::string* value
 }
 
 StoreStatus Store::put(const Family* f, std::string_view key, std::string_view value, When when) {
-  if (options_.durability == Durability::kBatched && when == When::kDurabilitySetting) {
-    std::lock_guard lock(pending_mutex_);
-    pending_->put(f, key, value);
-    return {};
-  }
+  if (when == When::kDurabilitySetting && log_ && log_->fits(key.size(), value.size()))
+    return append(f, key, value);
+  return write_now(f, key, value);
+}
+
+StoreStatus Store::write_now(const Family* f, std::string_view key, std::string_view value) {
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
   return from_rocks(db_->Put(wo, f->handle, slice(key), slice(value)));
 }
 
-StoreStatus Store::write(Batch& batch, When when) {
-  if (options_.durability == Durability::kBatched && when == When::kDurabilitySetting) {
-    std::lock_guard lock(pending_mutex_);
-    // Replays the batch into the pending one (RocksDB has no public batch append).
-    struct Replay : rocksdb::WriteBatch::Handler {
-      rocksdb::WriteBatch* out;
-      const Store* store;
-      rocksdb::Status PutCF(uint32_t id, const rocksdb::Slice& k,
-                            const rocksdb::Slice& v) override {
-        auto* h = store->handle_by_id(id);
-        return h ? out->Put(h, k, v) : rocksdb::Status::InvalidArgument("family");
+StoreStatus Store::append(const Family* f, std::string_view key, std::string_view value) {
+  {
+    std::unique_lock lock(append_mutex_);
+    if (!log_->try_append(f->id, key, value)) {
+      // The writer is behind by a whole ring: wait for room (back-pressure on the device).
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      space_waiters_.fetch_add(1);
+      bool ok = false;
+      while (!(ok = log_->try_append(f->id, key, value)) &&
+             std::chrono::steady_clock::now() < deadline) {
+        wake_writer();
+        space_cv_.wait_for(lock, std::chrono::milliseconds(10));
       }
-      rocksdb::Status DeleteCF(uint32_t id, const rocksdb::Slice& k) override {
-        auto* h = store->handle_by_id(id);
-        return h ? out->Delete(h, k) : rocksdb::Status::InvalidArgument("family");
-      }
-    } replay;
-    replay.out = &pending_->raw();
-    replay.store = this;
-    auto st = batch.raw().Iterate(&replay);
-    batch.clear();
-    return from_rocks(st);
+      space_waiters_.fetch_sub(1);
+      if (!ok) return StoreStatus::Error("the storage writer is behind: the ingest log is full");
+    }
   }
+  // Pairs with the writer's store of writer_idle_ before it checks for records (no lost wake-up).
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (writer_idle_.load()) wake_writer();
+  return {};
+}
+
+void Store::wake_writer() {
+  std::lock_guard lock(wake_mutex_);
+  wake_cv_.notify_one();
+}
+
+void Store::set_writer_error(std::string message) {
+  std::lock_guard lock(error_mutex_);
+  writer_error_ = std::move(message);
+}
+
+std::string Store::take_writer_error() {
+  std::lock_guard lock(error_mutex_);
+  return std::exchange(writer_error_, {});
+}
+
+void Store::writer_loop() {
+  constexpr size_t kBatchBytes = 4u << 20;
+  rocksdb::WriteBatch batch;
+  rocksdb::WriteOptions wo;
+  size_t n_since_idle = 0;
+  auto last_work = std::chrono::steady_clock::now();
+  for (;;) {
+    size_t n = 0;
+    try {
+      std::shared_lock families(families_mutex_);  // drop_tenant waits for this batch
+      batch.Clear();
+      n = log_->consume(kBatchBytes, [&](const IngestLog::Record& r) {
+        if (auto* h = handle_by_id_locked(r.family)) batch.Put(h, slice(r.key), slice(r.value));
+      });
+      if (n > 0) {
+        // Retry until RocksDB takes it (a full disk, say): the records stay in the log meanwhile.
+        for (;;) {
+          auto st = db_->Write(wo, &batch);
+          if (st.ok()) break;
+          set_writer_error("storage writer: " + st.ToString() + " (retrying)");
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+      }
+    } catch (const std::exception& e) {
+      set_writer_error(std::string("storage writer: ") + e.what());
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      continue;
+    }
+    if (n > 0) {
+      n_since_idle += n;
+      last_work = std::chrono::steady_clock::now();
+      log_->release();
+      if (space_waiters_.load() > 0) {
+        std::lock_guard lock(append_mutex_);
+        space_cv_.notify_all();
+      }
+      if (applied_waiters_.load() > 0) {
+        std::lock_guard lock(applied_mutex_);
+        applied_cv_.notify_all();
+      }
+      continue;
+    }
+    // Nothing to do. Under a steady load, nap briefly instead of going idle: an idle writer must
+    // be woken by the producer (a futex call on the broker thread per message), a napping one
+    // just finds the next records when it looks again. The nap bounds the added latency.
+    const auto now = std::chrono::steady_clock::now();
+    if (n_since_idle > 0 && now - last_work < std::chrono::milliseconds(50) && !stopping_) {
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
+      continue;
+    }
+    n_since_idle = 0;
+    std::unique_lock lock(wake_mutex_);
+    writer_idle_.store(true);
+    if (log_->empty()) {
+      if (stopping_) break;
+      wake_cv_.wait_for(lock, std::chrono::milliseconds(100));
+    }
+    writer_idle_.store(false);
+  }
+}
+
+StoreStatus Store::write(Batch& batch) {
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
   auto st = db_->Write(wo, &batch.raw());
@@ -247,14 +375,19 @@ StoreStatus Store::write(Batch& batch, When when) {
   return from_rocks(st);
 }
 
-StoreStatus Store::flush_pending() {
-  std::lock_guard lock(pending_mutex_);
-  if (pending_->count() == 0) return {};
-  rocksdb::WriteOptions wo;
-  wo.sync = options_.sync;
-  auto st = db_->Write(wo, &pending_->raw());
-  pending_->clear();
-  return from_rocks(st);
+StoreStatus Store::settle(std::chrono::milliseconds timeout) {
+  if (!log_) return {};
+  const uint64_t target = log_->appended_seq();
+  if (log_->released_seq() >= target) return {};
+  applied_waiters_.fetch_add(1);
+  wake_writer();
+  bool done;
+  {
+    std::unique_lock lock(applied_mutex_);
+    done = applied_cv_.wait_for(lock, timeout, [&] { return log_->released_seq() >= target; });
+  }
+  applied_waiters_.fetch_sub(1);
+  return done ? StoreStatus{} : StoreStatus::Error("the storage writer did not catch up in time");
 }
 
 StoreStatus Store::scan(const Family* f, std::string_view prefix, std::string_view from,
@@ -289,9 +422,8 @@ StoreStatus Store::scan(const Family* f, std::string_view prefix, std::string_vi
   return from_rocks(it->status());
 }
 
-rocksdb::ColumnFamilyHandle* Store::handle_by_id(uint32_t id) const {
-  if (system_ && system_->handle->GetID() == id) return system_->handle;
-  std::shared_lock lock(families_mutex_);
+rocksdb::ColumnFamilyHandle* Store::handle_by_id_locked(uint32_t id) const {
+  if (system_ && system_->id == id) return system_->handle;
   auto it = by_id_.find(id);
   return it == by_id_.end() ? nullptr : it->second;
 }

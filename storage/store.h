@@ -1,21 +1,29 @@
 // The RocksDB engine: one `system` column family and one column family per tenant.
 //
 // Contract:
-// - Thread-safe. Reads and immediate writes may come from any thread. The pending batch of the
-//   `batched` durability mode is filled and flushed by the broker thread, and guarded by a mutex
-//   so REST threads may add to it too.
+// - Thread-safe. Reads and writes may come from any thread.
 // - Errors are values (`StoreStatus`), never exceptions.
 // - A `Family*` stays valid until the tenant is dropped or the store closes.
 //
-// Durability:
-// - kWal: every write() is a RocksDB write with the WAL on (no fsync). When write() returns the
-//   data is in the operating system's page cache: a process crash (SIGKILL) loses nothing that
-//   was acknowledged; a power loss may lose the last seconds.
-// - kBatched: write() appends to one pending WriteBatch that flush_pending() writes (the broker
-//   calls it once per event-loop iteration). A crash loses what was not flushed yet.
-//   write(..., kNow) bypasses the pending batch (used where a read must see the write at once).
+// Two write paths:
+// - put(..., kNow) and write(batch): a RocksDB write with its WAL on, done before the call returns.
+//   Used for everything that is read back soon (inventory, identity, presence).
+// - put(..., kDurabilitySetting): the ingest path of append-only data (measurements). The record
+//   goes into the ingest log (ingest_log.h) and a writer thread moves it into RocksDB in large
+//   batches, off the broker thread. settle() waits until every record appended so far is in
+//   RocksDB; readers that must see their own writes (the REST API) call it first.
+//   - kWal: the log is a memory-mapped file, <path>/c8y-ingest.log. When put() returns, the
+//     record is in the operating system's page cache: a process crash (SIGKILL) loses nothing
+//     that was acknowledged, and the next open() replays what RocksDB had not received. A power
+//     loss may lose the last seconds (as with RocksDB's WAL without fsync).
+//   - kBatched: the log is anonymous memory. A crash loses the records the writer thread had not
+//     written yet (normally the last milliseconds); a clean close loses nothing.
+//   - With `sync` on, put() always writes through (fsync per write).
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -23,6 +31,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -36,6 +45,8 @@ class WriteBufferManager;
 
 namespace c8y::storage {
 
+class IngestLog;
+
 enum class Durability { kWal, kBatched };
 
 struct StoreOptions {
@@ -46,6 +57,7 @@ struct StoreOptions {
   size_t family_write_buffer = 32u << 20;   // memtable size of one family
   size_t max_total_wal_bytes = 512u << 20;  // forces flushes of old families so the WAL stays small
   bool sync = false;                        // fsync every write (power-loss durability)
+  size_t ingest_log_bytes = 64u << 20;      // ring between put(kDurabilitySetting) and RocksDB
 };
 
 struct StoreStatus {
@@ -61,6 +73,7 @@ struct StoreStatus {
 struct Family {
   std::string name;
   rocksdb::ColumnFamilyHandle* handle = nullptr;
+  uint32_t id = 0;  // RocksDB's column family id, stable across restarts
 };
 
 class Batch {
@@ -101,9 +114,14 @@ class Store {
   StoreStatus get(const Family* f, std::string_view key, std::string* value) const;
   StoreStatus put(const Family* f, std::string_view key, std::string_view value,
                   When when = When::kDurabilitySetting);
-  StoreStatus write(Batch& batch, When when = When::kDurabilitySetting);
-  // Writes the pending batch of the `batched` mode. No-op in kWal or when nothing is pending.
-  StoreStatus flush_pending();
+  // Always written at once, as one atomic RocksDB write.
+  StoreStatus write(Batch& batch);
+  // Waits until everything put(kDurabilitySetting) so far is in RocksDB.
+  StoreStatus settle(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // The last error of the writer thread since the previous call ("" if none), for the log.
+  std::string take_writer_error();
+  // Records recovered from the ingest log at open (a crash had left them).
+  size_t recovered_records() const { return recovered_; }
 
   // Visits keys that start with `prefix`, in key order from `from` (inclusive; empty = prefix
   // start) or, when reverse, backwards from `from` (inclusive; empty = prefix end). The visitor
@@ -118,7 +136,13 @@ class Store {
  private:
   explicit Store(const StoreOptions& options);
   static std::string family_name(std::string_view tenant_id);
-  rocksdb::ColumnFamilyHandle* handle_by_id(uint32_t id) const;
+  rocksdb::ColumnFamilyHandle* handle_by_id_locked(uint32_t id) const;
+  StoreStatus write_now(const Family* f, std::string_view key, std::string_view value);
+  StoreStatus append(const Family* f, std::string_view key, std::string_view value);
+  bool open_ingest(std::string* error);
+  void writer_loop();
+  void wake_writer();
+  void set_writer_error(std::string message);
 
   StoreOptions options_;
   std::shared_ptr<rocksdb::Cache> cache_;
@@ -130,8 +154,23 @@ class Store {
   std::unordered_map<uint32_t, rocksdb::ColumnFamilyHandle*> by_id_;
   std::unique_ptr<Family> system_family_;
   std::unique_ptr<Family> default_family_;
-  std::mutex pending_mutex_;
-  std::unique_ptr<Batch> pending_;
+  size_t recovered_ = 0;
+
+  // The ingest path (see the top of this file).
+  std::unique_ptr<IngestLog> log_;
+  std::mutex append_mutex_;  // one producer at a time; space_cv_ waits on it
+  std::condition_variable space_cv_;
+  std::atomic<int> space_waiters_{0};
+  std::mutex wake_mutex_;
+  std::condition_variable wake_cv_;
+  std::atomic<bool> writer_idle_{false};
+  std::atomic<bool> stopping_{false};  // set under wake_mutex_
+  std::mutex applied_mutex_;
+  std::condition_variable applied_cv_;
+  std::atomic<int> applied_waiters_{0};
+  std::mutex error_mutex_;
+  std::string writer_error_;
+  std::thread writer_;
 };
 
 }  // namespace c8y::storage

@@ -58,6 +58,10 @@ bool PluginCore::start(std::string* error) {
   so.durability = options_.durability;
   store_ = storage::Store::open(so, error);
   if (!store_) return false;
+  if (store_->recovered_records() > 0)
+    log(LogLevel::kNotice,
+        "c8y: replayed " + std::to_string(store_->recovered_records()) +
+            " records of the ingest log into RocksDB (the last stop was a crash)");
   directory_ = std::make_unique<identity::Directory>(*store_);
   if (auto st = directory_->load(); !st.ok()) {
     *error = "cannot load tenants and users: " + st.message;
@@ -133,7 +137,7 @@ void PluginCore::stop() {
   rest_.reset();
   if (store_) {
     flush_presence();
-    store_->flush_pending();
+    if (auto st = store_->settle(); !st.ok()) log(LogLevel::kError, "c8y: at stop: " + st.message);
   }
   for (auto& item : outbox_.take())
     if (item.kind == OutboxItem::kLog) port_.log(item.level, item.payload);
@@ -510,7 +514,7 @@ void PluginCore::flush_presence() {
     else {
       storage::Batch b;
       b.del(k.space->family, storage::key::presence(k.device));
-      store_->write(b, storage::Store::When::kNow);
+      store_->write(b);
     }
   }
   dirty_.clear();
@@ -535,8 +539,7 @@ void PluginCore::mark_all_disconnected() {
 }
 
 void PluginCore::on_tick() {
-  if (auto st = store_->flush_pending(); !st.ok())
-    log(LogLevel::kError, "c8y: batched write failed: " + st.message);
+  if (auto e = store_->take_writer_error(); !e.empty()) log(LogLevel::kError, "c8y: " + e);
   for (auto& item : outbox_.take()) {
     switch (item.kind) {
       case OutboxItem::kPublish:

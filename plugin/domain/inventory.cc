@@ -93,7 +93,7 @@ EnsureResult Inventory::ensure_device(const DeviceSpec& spec) {
   rev.append(kSerialType).push_back('\0');
   rev.append(spec.serial);
   batch.put(space_.family, rev, "");
-  r.status = store_.write(batch, storage::Store::When::kNow);
+  r.status = store_.write(batch);
   if (r.status.ok()) {
     r.id = id;
     r.created = true;

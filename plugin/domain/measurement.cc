@@ -128,6 +128,8 @@ struct Hit {
 
 storage::StoreStatus Measurements::query(const MeasurementQuery& q, std::vector<Measurement>* out,
                                          bool* more) const {
+  // Measurements reach RocksDB through the ingest log's writer thread: see every one stored so far.
+  if (auto st = store_.settle(); !st.ok()) return st;
   // The first `want` matches in time order, collected per source (each source is a time-ordered
   // range) and merged; sources are skipped over with a seek past their last key.
   const size_t want = q.page * q.page_size + 1;

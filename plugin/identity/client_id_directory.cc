@@ -71,7 +71,7 @@ storage::StoreStatus ClientIdDirectory::claim(std::string_view client_id, std::s
     // at the next start as an offline persistent session and hold the id until it expires.
     storage::Batch b;
     b.del(store_.system(), storage::key::client(client_id));
-    return store_.write(b, storage::Store::When::kNow);
+    return store_.write(b);
   }
   return {};
 }

@@ -40,6 +40,7 @@ class TempDir {
     o.block_cache_bytes = 1u << 20;
     o.write_buffer_bytes = 8u << 20;
     o.family_write_buffer = 1u << 20;
+    o.ingest_log_bytes = 1u << 20;
     std::string error;
     auto store = storage::Store::open(o, &error);
     if (!store) ADD_FAILURE() << "cannot open store: " << error;
