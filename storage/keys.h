@@ -12,6 +12,11 @@
 //   "x" <id:8 BE> <type> "\0" <external id> -> "" (reverse index: the external ids of an object)
 //   "m" <source:8 BE> <time:8 BE> <id:8 BE> -> measurement (compact binary, domain/measurement.h)
 //   "P" <id:8 BE>                        -> presence marker: device shown CONNECTED
+//   "e" <source:8 BE> <time:8 BE> <id:8 BE> -> event (JSON, domain/events.h)
+//   "E" <id:8 BE>                        -> <source:8 BE> <time:8 BE> of that event
+//   "a" <source:8 BE> <time:8 BE> <id:8 BE> -> alarm (JSON, domain/alarms.h)
+//   "A" <id:8 BE>                        -> <source:8 BE> <time:8 BE> of that alarm
+//   "k" <source:8 BE> <alarm type>       -> id of the open (not CLEARED) alarm of that type
 //
 // Times are milliseconds since the epoch, stored with the sign bit flipped so that big-endian
 // byte order is time order (negative times sort first). The id suffix keeps two measurements of

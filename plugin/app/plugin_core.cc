@@ -1,5 +1,7 @@
 #include "plugin/app/plugin_core.h"
 
+#include "plugin/app/streams.h"
+
 #include <fstream>
 #include <sstream>
 
@@ -245,7 +247,32 @@ void PluginCore::on_disconnect(ConnId conn) {
     if (live != live_serials_.end() && live->second == s.client_id) live_serials_.erase(live);
   }
   if (s.device_id) set_presence(s.space, s.device_id, false);
+  if (s.role == policy::Role::kAdmin) drop_stream_subscriptions(s.tenant, s.subscriptions.size());
   sessions_.erase(it);
+}
+
+void PluginCore::drop_stream_subscriptions(const std::string& tenant, size_t n) {
+  auto it = stream_subscriptions_.find(tenant);
+  if (it == stream_subscriptions_.end()) return;
+  if (it->second <= n)
+    stream_subscriptions_.erase(it);
+  else
+    it->second -= n;
+}
+
+bool PluginCore::streams_wanted(std::string_view tenant) const {
+  return !stream_subscriptions_.empty() &&
+         stream_subscriptions_.find(std::string(tenant)) != stream_subscriptions_.end();
+}
+
+void PluginCore::publish_stream(const std::string& tenant, policy::Mode mode, std::string_view api,
+                                uint64_t device, std::string_view action,
+                                const nlohmann::json& data) {
+  if (!streams_wanted(tenant)) return;  // nobody listens: render nothing
+  const auto targets = stream_targets(mode);
+  const std::string payload = stream_payload(action, data);
+  if (targets.notification) port_.publish("", stream_topic(tenant, false, api, device), payload, 0);
+  if (targets.processing) port_.publish("", stream_topic(tenant, true, api, device), payload, 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -264,8 +291,10 @@ bool PluginCore::on_acl(ConnId conn, policy::Access access, std::string_view top
         return true;
       }
     s.subscriptions.emplace_back(std::string(topic), qos);
+    if (s.role == policy::Role::kAdmin) ++stream_subscriptions_[s.tenant];
   } else if (access == policy::Access::kUnsubscribe) {
-    std::erase_if(s.subscriptions, [&](auto& p) { return p.first == topic; });
+    const size_t n = std::erase_if(s.subscriptions, [&](auto& p) { return p.first == topic; });
+    if (n && s.role == policy::Role::kAdmin) drop_stream_subscriptions(s.tenant, n);
   }
   return true;
 }
@@ -458,27 +487,44 @@ void PluginCore::handle_static(Session& s, const policy::TopicRoute& route,
       fail(45, id, target_error);
       continue;
     }
-    if (kind == smartrest::TemplateKind::kInventoryUpdate) {
-      nlohmann::json fragments;
-      if (auto e = smartrest::decode_inventory_update(record_, fragments)) {
-        fail(e->code, id, e->text);
-        continue;
+    if (kind != smartrest::TemplateKind::kMeasurement) {
+      LineOutcome r;
+      switch (kind) {
+        case smartrest::TemplateKind::kInventory:
+          r = handle_inventory(s, target, now);
+          break;
+        case smartrest::TemplateKind::kAlarm:
+          r = handle_alarm(s, route, target, now);
+          break;
+        case smartrest::TemplateKind::kEvent:
+          r = handle_event(s, route, target, now);
+          break;
+        default:
+          r = handle_capability(s, id);
+          break;
       }
-      domain::Inventory inv(*store_, *s.space);
-      st = inv.merge(target, fragments);
+      st = r.status;
       if (!st.ok()) break;
+      if (r.error) fail(r.error->code, id, r.error->text);
       continue;
     }
+    // Measurements.
     // Measurements.
     if (auto e = smartrest::decode_measurement(record_, now, measurement_)) {
       fail(e->code, id, e->text);
       continue;
     }
     measurement_.source = target;
+    measurement_.id = 0;
     if (store_data) {
       domain::Measurements ms(*store_, *s.space);
       st = ms.store(measurement_);
       if (!st.ok()) break;
+    }
+    if (streams_wanted(s.tenant)) {
+      auto j = domain::measurement_json(measurement_);
+      if (!measurement_.id) j.erase("id");  // not stored (t/, c/): no id (D14)
+      publish_stream(s.tenant, route.mode, "measurements", target, "CREATE", j);
     }
   }
   if (!st.ok()) {
@@ -543,6 +589,12 @@ void PluginCore::on_tick() {
   for (auto& item : outbox_.take()) {
     switch (item.kind) {
       case OutboxItem::kPublish:
+        if (item.client_id.empty()) {
+          // A stream message from the REST API: only if the tenant's streams have listeners.
+          std::string_view t(item.topic);
+          if (t.starts_with("tenants/")) t.remove_prefix(8);
+          if (!streams_wanted(t.substr(0, t.find('/')))) break;
+        }
         port_.publish(item.client_id, item.topic, item.payload, item.qos);
         break;
       case OutboxItem::kKick:

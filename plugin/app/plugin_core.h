@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -23,6 +24,7 @@
 #include "plugin/policy/topic_policy.h"
 #include "plugin/policy/topic_route.h"
 #include "plugin/smartrest/csv.h"
+#include "plugin/smartrest/static_templates.h"
 #include "storage/store.h"
 
 namespace c8y::rest {
@@ -91,6 +93,19 @@ class PluginCore {
 
   void handle_static(Session& s, const policy::TopicRoute& route, std::string_view payload,
                      MessageDecision* decision);
+  // One line of a static template (device_handlers.cc): a storage failure (refuse the message)
+  // or an s/e line for the device.
+  struct LineOutcome {
+    storage::StoreStatus status;
+    std::optional<smartrest::TemplateError> error;
+  };
+  LineOutcome handle_inventory(Session& s, uint64_t target, int64_t now);
+  LineOutcome handle_alarm(Session& s, const policy::TopicRoute& route, uint64_t target,
+                           int64_t now);
+  LineOutcome handle_event(Session& s, const policy::TopicRoute& route, uint64_t target,
+                           int64_t now);
+  LineOutcome handle_capability(Session& s, std::string_view id);
+  void inventory_changed(Session& s, uint64_t id);
   // Sends `payload` on `topic` to the session's client if it subscribed to it (D12, D9).
   void reply(const Session& s, std::string_view topic, const std::string& payload);
   void error_line(const Session& s, int code, std::string_view msg_id, std::string_view text);
@@ -99,6 +114,11 @@ class PluginCore {
                       storage::StoreStatus* st);
   uint64_t child_device(Session& s, std::string_view child, storage::StoreStatus* st,
                         std::string* error);
+  // Real-time streams (D15): published only while an admin of the tenant subscribes to them.
+  bool streams_wanted(std::string_view tenant) const;
+  void publish_stream(const std::string& tenant, policy::Mode mode, std::string_view api,
+                      uint64_t device, std::string_view action, const nlohmann::json& data);
+  void drop_stream_subscriptions(const std::string& tenant, size_t n);
   void set_presence(domain::TenantSpace* space, uint64_t device, bool connected);
   void flush_presence();
   void mark_all_disconnected();
@@ -118,6 +138,7 @@ class PluginCore {
   // Live connections per client id: more than one only during a takeover, when Mosquitto
   // authenticates the new connection before it reports the old one gone.
   std::unordered_map<std::string, int> connections_by_client_id_;
+  std::unordered_map<std::string, size_t> stream_subscriptions_;  // tenant -> admin filters
   struct PresenceKey {
     domain::TenantSpace* space;
     uint64_t device;

@@ -28,9 +28,10 @@ class MosquittoPort : public app::BrokerPort {
   void publish(const std::string& client_id, const std::string& topic, std::string_view payload,
                int qos) override {
     // _copy: the broker allocates and frees its own copy of the payload.
-    int rc = mosquitto_broker_publish_copy(client_id.c_str(), topic.c_str(),
-                                           static_cast<int>(payload.size()), payload.data(), qos,
-                                           false, nullptr);
+    // An empty client id publishes to every subscriber (the streams; the ACL decides who reads).
+    int rc = mosquitto_broker_publish_copy(client_id.empty() ? nullptr : client_id.c_str(),
+                                           topic.c_str(), static_cast<int>(payload.size()),
+                                           payload.data(), qos, false, nullptr);
     if (rc != MOSQ_ERR_SUCCESS)
       mosquitto_log_printf(MOSQ_LOG_WARNING, "c8y: publish to %s failed (%d)", client_id.c_str(),
                            rc);

@@ -102,16 +102,23 @@ EnsureResult Inventory::ensure_device(const DeviceSpec& spec) {
 }
 
 storage::StoreStatus Inventory::merge(uint64_t id, const json& fragments) {
+  return update(id, [&](json& mo) {
+    for (auto& [k, v] : fragments.items()) {
+      if (k == "id" || k == "self" || k == "creationTime" || k == "owner") continue;
+      if (v.is_null())
+        mo.erase(k);
+      else
+        mo[k] = v;
+    }
+    return true;
+  });
+}
+
+storage::StoreStatus Inventory::update(uint64_t id, const std::function<bool(json& mo)>& change) {
   std::lock_guard lock(space_.objects_mutex);
   auto mo = get(id);
   if (!mo) return {storage::StoreStatus::kNotFound, "managed object not found"};
-  for (auto& [k, v] : fragments.items()) {
-    if (k == "id" || k == "self" || k == "creationTime" || k == "owner") continue;
-    if (v.is_null())
-      mo->erase(k);
-    else
-      (*mo)[k] = v;
-  }
+  if (!change(*mo)) return {};
   (*mo)["lastUpdated"] = now_iso8601();
   return store_.put(space_.family, storage::key::managed_object(id), mo->dump(),
                     storage::Store::When::kNow);

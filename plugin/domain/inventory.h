@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -51,6 +52,9 @@ class Inventory {
   EnsureResult ensure_device(const DeviceSpec& spec);
   // Merges top-level fragments into the object (null removes a fragment); updates lastUpdated.
   storage::StoreStatus merge(uint64_t id, const nlohmann::json& fragments);
+  // Read-modify-write of one object under the tenant's object lock. `change` returns false to
+  // leave the object as it was (nothing written).
+  storage::StoreStatus update(uint64_t id, const std::function<bool(nlohmann::json& mo)>& change);
   // All external ids of an object: [{type, externalId}].
   std::vector<std::pair<std::string, std::string>> external_ids_of(uint64_t id) const;
 

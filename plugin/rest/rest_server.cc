@@ -8,114 +8,12 @@
 
 #include "plugin/domain/inventory.h"
 #include "plugin/domain/measurement.h"
+#include "plugin/rest/rest_util.h"
 #include "plugin/smartrest/values.h"
 
 namespace c8y::rest {
 
 using nlohmann::json;
-
-namespace {
-
-constexpr size_t kMaxPageSize = 2000;
-
-// An error answered as Cumulocity does: {"error": "<domain>/<kind>", "message": ...}.
-struct HttpError {
-  int status;
-  std::string error;
-  std::string message;
-};
-
-void send_json(httplib::Response& res, int status, const json& body) {
-  res.status = status;
-  res.set_content(body.dump(), "application/json");
-}
-
-void send_error(httplib::Response& res, const HttpError& e) {
-  send_json(res, e.status, {{"error", e.error}, {"message", e.message}});
-}
-
-std::string base64_decode(std::string_view in) {
-  static const std::string_view kChars =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  unsigned val = 0;
-  int bits = -8;
-  for (char c : in) {
-    if (c == '=') break;
-    auto p = kChars.find(c);
-    if (p == std::string_view::npos) return {};
-    val = (val << 6) | static_cast<unsigned>(p);
-    bits += 6;
-    if (bits >= 0) {
-      out.push_back(static_cast<char>((val >> bits) & 0xff));
-      bits -= 8;
-    }
-  }
-  return out;
-}
-
-struct Caller {
-  std::string tenant;
-  std::string user;
-  domain::TenantSpace* space = nullptr;
-  std::string base;  // "http://host:port"
-};
-
-std::optional<size_t> param_size(const httplib::Request& req, const char* name, size_t def,
-                                 size_t min, size_t max, HttpError* err) {
-  if (!req.has_param(name)) return def;
-  auto v = req.get_param_value(name);
-  size_t n = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (ec != std::errc() || p != v.data() + v.size() || n < min) {
-    *err = {400, "general/badRequest",
-            std::string("Invalid value of query parameter ") + name + ": '" + v + "'"};
-    return std::nullopt;
-  }
-  return std::min(n, max);
-}
-
-json paged(const Caller& c, const std::string& path, const httplib::Request& req,
-           const char* collection, json items, size_t page_size, size_t page, bool more) {
-  json out;
-  std::string query;
-  for (auto& [k, v] : req.params)
-    if (k != "currentPage" && k != "pageSize") query += "&" + k + "=" + v;
-  auto link = [&](size_t p) {
-    return c.base + path + "?pageSize=" + std::to_string(page_size) +
-           "&currentPage=" + std::to_string(p) + query;
-  };
-  out["self"] = link(page);
-  out[collection] = std::move(items);
-  out["statistics"] = {{"currentPage", page}, {"pageSize", page_size}};
-  if (more) out["next"] = link(page + 1);
-  if (page > 1) out["prev"] = link(page - 1);
-  return out;
-}
-
-void add_self_links(const Caller& c, json& mo) {
-  const std::string self = c.base + "/inventory/managedObjects/" + mo.value("id", "");
-  mo["self"] = self;
-  for (const char* rel : {"childDevices", "deviceParents"}) {
-    if (!mo.contains(rel) || !mo[rel].is_object()) continue;
-    mo[rel]["self"] = self + "/" + rel;
-    for (auto& r : mo[rel]["references"]) {
-      auto& ref_mo = r["managedObject"];
-      ref_mo["self"] = c.base + "/inventory/managedObjects/" + ref_mo.value("id", "");
-      r["self"] = self + "/" + rel + "/" + ref_mo.value("id", "");
-    }
-  }
-}
-
-json measurement_out(const Caller& c, const domain::Measurement& m) {
-  json j = domain::measurement_json(m);
-  j["self"] = c.base + "/measurement/measurements/" + j["id"].get<std::string>();
-  j["source"]["self"] =
-      c.base + "/inventory/managedObjects/" + j["source"]["id"].get<std::string>();
-  return j;
-}
-
-}  // namespace
 
 RestServer::RestServer(storage::Store& store, identity::Directory& directory,
                        identity::Authenticator& authenticator, domain::TenantSpaces& spaces,
@@ -151,6 +49,44 @@ void RestServer::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+std::optional<Caller> RestServer::authenticate(const httplib::Request& req,
+                                               httplib::Response& res) {
+  auto h = req.get_header_value("Authorization");
+  if (!h.starts_with("Basic ")) {
+    res.set_header("WWW-Authenticate", "Basic realm=\"c8y\"");
+    send_error(res, {401, "security/Unauthorized", "Authentication required"});
+    return std::nullopt;
+  }
+  std::string cred = base64_decode(std::string_view(h).substr(6));
+  auto colon = cred.find(':');
+  if (colon == std::string::npos) {
+    send_error(res, {401, "security/Unauthorized", "Malformed Basic credentials"});
+    return std::nullopt;
+  }
+  auto r = authenticator_.authenticate(std::string_view(cred).substr(0, colon),
+                                       std::string_view(cred).substr(colon + 1), req.remote_addr);
+  if (!r.ok()) {
+    res.set_header("WWW-Authenticate", "Basic realm=\"c8y\"");
+    send_error(res, {401, "security/Unauthorized", "Invalid credentials"});
+    return std::nullopt;
+  }
+  if (r.role != policy::Role::kAdmin) {
+    send_error(res, {403, "security/Forbidden", "The admin role is required"});
+    return std::nullopt;
+  }
+  Caller c;
+  c.tenant = r.tenant;
+  c.user = r.user;
+  c.space = spaces_.get(r.tenant);
+  if (!c.space) {
+    send_error(res, {500, "general/internalError", "tenant has no storage"});
+    return std::nullopt;
+  }
+  std::string host = req.get_header_value("Host");
+  c.base = "http://" + (host.empty() ? std::string("localhost") : host);
+  return c;
+}
+
 void RestServer::routes() {
   auto& srv = *server_;
   srv.set_exception_handler(
@@ -158,80 +94,40 @@ void RestServer::routes() {
         send_error(res, {500, "general/internalError", "internal error"});
       });
 
-  // Authenticates the request; on failure the response is filled and nullopt returned.
-  auto authenticate = [this](const httplib::Request& req,
-                             httplib::Response& res) -> std::optional<Caller> {
-    auto h = req.get_header_value("Authorization");
-    if (!h.starts_with("Basic ")) {
-      res.set_header("WWW-Authenticate", "Basic realm=\"c8y\"");
-      send_error(res, {401, "security/Unauthorized", "Authentication required"});
-      return std::nullopt;
-    }
-    std::string cred = base64_decode(std::string_view(h).substr(6));
-    auto colon = cred.find(':');
-    if (colon == std::string::npos) {
-      send_error(res, {401, "security/Unauthorized", "Malformed Basic credentials"});
-      return std::nullopt;
-    }
-    auto r = authenticator_.authenticate(std::string_view(cred).substr(0, colon),
-                                         std::string_view(cred).substr(colon + 1), req.remote_addr);
-    if (!r.ok()) {
-      res.set_header("WWW-Authenticate", "Basic realm=\"c8y\"");
-      send_error(res, {401, "security/Unauthorized", "Invalid credentials"});
-      return std::nullopt;
-    }
-    if (r.role != policy::Role::kAdmin) {
-      send_error(res, {403, "security/Forbidden", "The admin role is required"});
-      return std::nullopt;
-    }
-    Caller c;
-    c.tenant = r.tenant;
-    c.user = r.user;
-    c.space = spaces_.get(r.tenant);
-    if (!c.space) {
-      send_error(res, {500, "general/internalError", "tenant has no storage"});
-      return std::nullopt;
-    }
-    std::string host = req.get_header_value("Host");
-    c.base = "http://" + (host.empty() ? std::string("localhost") : host);
-    return c;
-  };
-
   srv.Get("/health", [](const httplib::Request&, httplib::Response& res) {
     send_json(res, 200, {{"status", "UP"}});
   });
 
-  srv.Get("/tenant/currentTenant", [=](const httplib::Request& req, httplib::Response& res) {
+  srv.Get("/tenant/currentTenant", [this](const httplib::Request& req, httplib::Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     send_json(res, 200, {{"name", c->tenant}, {"self", c->base + "/tenant/currentTenant"}});
   });
 
-  srv.Get(
-      "/inventory/managedObjects", [=, this](const httplib::Request& req, httplib::Response& res) {
-        auto c = authenticate(req, res);
-        if (!c) return;
-        HttpError err;
-        auto page_size = param_size(req, "pageSize", 5, 1, kMaxPageSize, &err);
-        auto page = page_size ? param_size(req, "currentPage", 1, 1, 1u << 20, &err) : std::nullopt;
-        if (!page_size || !page) return send_error(res, err);
-        domain::Inventory inv(store_, *c->space);
-        domain::Inventory::Page p;
-        auto st = inv.list(req.get_param_value("type"), req.get_param_value("fragmentType"),
-                           req.get_param_value("owner"), *page_size, *page, &p);
-        if (!st.ok()) return send_error(res, {500, "general/internalError", st.message});
-        json items = json::array();
-        for (auto& mo : p.objects) {
-          add_self_links(*c, mo);
-          items.push_back(std::move(mo));
-        }
-        send_json(res, 200,
-                  paged(*c, "/inventory/managedObjects", req, "managedObjects", std::move(items),
-                        *page_size, *page, p.more));
-      });
+  srv.Get("/inventory/managedObjects", [this](const httplib::Request& req, httplib::Response& res) {
+    auto c = authenticate(req, res);
+    if (!c) return;
+    HttpError err;
+    auto page_size = param_size(req, "pageSize", 5, 1, kMaxPageSize, &err);
+    auto page = page_size ? param_size(req, "currentPage", 1, 1, 1u << 20, &err) : std::nullopt;
+    if (!page_size || !page) return send_error(res, err);
+    domain::Inventory inv(store_, *c->space);
+    domain::Inventory::Page p;
+    auto st = inv.list(req.get_param_value("type"), req.get_param_value("fragmentType"),
+                       req.get_param_value("owner"), *page_size, *page, &p);
+    if (!st.ok()) return send_error(res, {500, "general/internalError", st.message});
+    json items = json::array();
+    for (auto& mo : p.objects) {
+      add_self_links(*c, mo);
+      items.push_back(std::move(mo));
+    }
+    send_json(res, 200,
+              paged(*c, "/inventory/managedObjects", req, "managedObjects", std::move(items),
+                    *page_size, *page, p.more));
+  });
 
-  srv.Get(R"(/inventory/managedObjects/([^/]+))", [=, this](const httplib::Request& req,
-                                                            httplib::Response& res) {
+  srv.Get(R"(/inventory/managedObjects/([^/]+))", [this](const httplib::Request& req,
+                                                         httplib::Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     std::string raw = req.matches[1];
@@ -252,8 +148,8 @@ void RestServer::routes() {
     send_json(res, 200, *mo);
   });
 
-  srv.Get(R"(/identity/externalIds/([^/]+)/(.+))", [=, this](const httplib::Request& req,
-                                                             httplib::Response& res) {
+  srv.Get(R"(/identity/externalIds/([^/]+)/(.+))", [this](const httplib::Request& req,
+                                                          httplib::Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     std::string type = req.matches[1], value = req.matches[2];
@@ -272,53 +168,54 @@ void RestServer::routes() {
          {"managedObject", {{"id", ids}, {"self", c->base + "/inventory/managedObjects/" + ids}}}});
   });
 
-  srv.Get(
-      "/measurement/measurements", [=, this](const httplib::Request& req, httplib::Response& res) {
-        auto c = authenticate(req, res);
-        if (!c) return;
-        HttpError err;
-        auto page_size = param_size(req, "pageSize", 5, 1, kMaxPageSize, &err);
-        auto page = page_size ? param_size(req, "currentPage", 1, 1, 1u << 20, &err) : std::nullopt;
-        if (!page_size || !page) return send_error(res, err);
-        domain::MeasurementQuery q;
-        q.page_size = *page_size;
-        q.page = *page;
-        q.type = req.get_param_value("type");
-        if (req.has_param("source")) {
-          auto src = domain::parse_id(req.get_param_value("source"));
-          if (!src)
-            return send_error(res, {400, "general/badRequest",
-                                    "Invalid value of query parameter source: '" +
-                                        req.get_param_value("source") + "'"});
-          q.source = *src;
-        }
-        for (auto [name, target] : {std::pair{"dateFrom", &q.date_from}, {"dateTo", &q.date_to}}) {
-          if (!req.has_param(name)) continue;
-          auto t = smartrest::parse_iso8601_ms(req.get_param_value(name));
-          if (!t)
-            return send_error(res, {400, "general/badRequest",
-                                    std::string("Invalid value of query parameter ") + name +
-                                        ": '" + req.get_param_value(name) + "'"});
-          *target = *t;
-        }
-        if (req.has_param("revert")) {
-          auto v = req.get_param_value("revert");
-          if (v != "true" && v != "false")
-            return send_error(res, {400, "general/badRequest",
-                                    "Invalid value of query parameter revert: '" + v + "'"});
-          q.revert = v == "true";
-        }
-        std::vector<domain::Measurement> found;
-        bool more = false;
-        domain::Measurements ms(store_, *c->space);
-        auto st = ms.query(q, &found, &more);
-        if (!st.ok()) return send_error(res, {500, "general/internalError", st.message});
-        json items = json::array();
-        for (auto& m : found) items.push_back(measurement_out(*c, m));
-        send_json(res, 200,
-                  paged(*c, "/measurement/measurements", req, "measurements", std::move(items),
-                        *page_size, *page, more));
-      });
+  srv.Get("/measurement/measurements", [this](const httplib::Request& req, httplib::Response& res) {
+    auto c = authenticate(req, res);
+    if (!c) return;
+    HttpError err;
+    auto page_size = param_size(req, "pageSize", 5, 1, kMaxPageSize, &err);
+    auto page = page_size ? param_size(req, "currentPage", 1, 1, 1u << 20, &err) : std::nullopt;
+    if (!page_size || !page) return send_error(res, err);
+    domain::MeasurementQuery q;
+    q.page_size = *page_size;
+    q.page = *page;
+    q.type = req.get_param_value("type");
+    if (req.has_param("source")) {
+      auto src = domain::parse_id(req.get_param_value("source"));
+      if (!src)
+        return send_error(res, {400, "general/badRequest",
+                                "Invalid value of query parameter source: '" +
+                                    req.get_param_value("source") + "'"});
+      q.source = *src;
+    }
+    for (auto [name, target] : {std::pair{"dateFrom", &q.date_from}, {"dateTo", &q.date_to}}) {
+      if (!req.has_param(name)) continue;
+      auto t = smartrest::parse_iso8601_ms(req.get_param_value(name));
+      if (!t)
+        return send_error(res, {400, "general/badRequest",
+                                std::string("Invalid value of query parameter ") + name + ": '" +
+                                    req.get_param_value(name) + "'"});
+      *target = *t;
+    }
+    if (req.has_param("revert")) {
+      auto v = req.get_param_value("revert");
+      if (v != "true" && v != "false")
+        return send_error(res, {400, "general/badRequest",
+                                "Invalid value of query parameter revert: '" + v + "'"});
+      q.revert = v == "true";
+    }
+    std::vector<domain::Measurement> found;
+    bool more = false;
+    domain::Measurements ms(store_, *c->space);
+    auto st = ms.query(q, &found, &more);
+    if (!st.ok()) return send_error(res, {500, "general/internalError", st.message});
+    json items = json::array();
+    for (auto& m : found) items.push_back(measurement_out(*c, m));
+    send_json(res, 200,
+              paged(*c, "/measurement/measurements", req, "measurements", std::move(items),
+                    *page_size, *page, more));
+  });
+
+  routes_data();
 
   srv.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty())

@@ -7,7 +7,10 @@
 #pragma once
 
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "plugin/app/broker_port.h"
@@ -18,9 +21,13 @@
 
 namespace httplib {
 class Server;
-}
+struct Request;
+struct Response;
+}  // namespace httplib
 
 namespace c8y::rest {
+
+struct Caller;
 
 class RestServer {
  public:
@@ -34,6 +41,12 @@ class RestServer {
 
  private:
   void routes();
+  void routes_data();  // events and alarms (rest_data.cc)
+  // Authenticates the request as an admin; on failure fills the response and returns nullopt.
+  std::optional<Caller> authenticate(const httplib::Request& req, httplib::Response& res);
+  // Publishes a change on the tenant's real-time streams (through the outbox, decision D15).
+  void notify(const Caller& c, std::string_view api, uint64_t device, std::string_view action,
+              const nlohmann::json& data);
   storage::Store& store_;
   identity::Directory& directory_;
   identity::Authenticator& authenticator_;

@@ -65,10 +65,12 @@ std::optional<TemplateError> too_many(const CsvRecord& rec, size_t max) {
 
 // Templates of spec §5 that are not handled yet; answered with a clear error, not "unknown".
 bool documented_static(int id) {
-  static const int kIds[] = {101, 102, 104, 105, 107, 111, 112, 113, 114, 115, 116, 117,
-                             118, 119, 120, 121, 122, 123, 125, 140, 141, 142, 143, 150,
-                             301, 302, 303, 304, 305, 306, 307, 400, 401, 402, 407, 408,
-                             500, 501, 502, 503, 504, 505, 506, 507, 600, 602};
+  return id >= 500 && id <= 507;
+}
+
+bool inventory_static(int id) {
+  static const int kIds[] = {101, 102, 104, 105, 107, 110, 111, 112, 113, 114, 115, 116, 117,
+                             118, 119, 120, 121, 122, 123, 125, 140, 141, 142, 143, 150};
   for (int k : kIds)
     if (k == id) return true;
   return false;
@@ -76,15 +78,39 @@ bool documented_static(int id) {
 
 }  // namespace
 
+std::string supported_static_templates() {
+  std::string out = "100";
+  for (int id = 101; id <= 150; ++id)
+    if (inventory_static(id)) out += "," + std::to_string(id);
+  out += ",200,201,210,211,212,301,302,303,304,305,306,307,400,401,402,407,408,600,602";
+  return out;
+}
+
 TemplateKind template_kind(std::string_view msg_id) {
   auto id = parse_integer(msg_id);
   if (!id || msg_id.size() > 3 || msg_id[0] == '+' || msg_id[0] == '-')
     return TemplateKind::kUnknown;
+  if (inventory_static(static_cast<int>(*id))) return TemplateKind::kInventory;
   switch (*id) {
     case 100:
       return TemplateKind::kCreateDevice;
-    case 110:
-      return TemplateKind::kInventoryUpdate;
+    case 301:
+    case 302:
+    case 303:
+    case 304:
+    case 305:
+    case 306:
+    case 307:
+      return TemplateKind::kAlarm;
+    case 400:
+    case 401:
+    case 402:
+    case 407:
+    case 408:
+      return TemplateKind::kEvent;
+    case 600:
+    case 602:
+      return TemplateKind::kCapability;
     case 200:
     case 201:
     case 210:

@@ -19,12 +19,18 @@ struct TemplateError {
 };
 
 enum class TemplateKind {
-  kUnknown,          // not a static template id
-  kNotImplemented,   // a documented static template this build does not handle yet
-  kCreateDevice,     // 100
-  kInventoryUpdate,  // 110 ...: fragments merged into the target object
-  kMeasurement,      // 200, 201, 210, 211, 212
+  kUnknown,         // not a static template id
+  kNotImplemented,  // a documented static template this build does not handle yet
+  kCreateDevice,    // 100
+  kInventory,       // 101-150 (inventory_templates.h)
+  kMeasurement,     // 200, 201, 210, 211, 212
+  kAlarm,           // 301-307 (alarm_event_templates.h)
+  kEvent,           // 400, 401, 402, 407, 408 (alarm_event_templates.h)
+  kCapability,      // 600, 602
 };
+
+// The static upstream template ids this build handles, comma-separated (the 603 reply).
+std::string supported_static_templates();
 
 // The kind of the template whose id is `msg_id` (the record's first field).
 TemplateKind template_kind(std::string_view msg_id);

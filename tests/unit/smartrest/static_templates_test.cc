@@ -28,15 +28,32 @@ CsvRecord record(std::string_view line) {
 
 TEST(TemplateKind, Implemented) {
   EXPECT_EQ(template_kind("100"), TemplateKind::kCreateDevice);
-  EXPECT_EQ(template_kind("110"), TemplateKind::kInventoryUpdate);
+  for (const char* id :
+       {"101", "102", "104", "105", "107", "110", "111", "112", "113", "114", "115", "116", "117",
+        "118", "119", "120", "121", "122", "123", "125", "140", "141", "142", "143", "150"})
+    EXPECT_EQ(template_kind(id), TemplateKind::kInventory) << id;
   for (const char* id : {"200", "201", "210", "211", "212"})
     EXPECT_EQ(template_kind(id), TemplateKind::kMeasurement) << id;
+  for (const char* id : {"301", "302", "303", "304", "305", "306", "307"})
+    EXPECT_EQ(template_kind(id), TemplateKind::kAlarm) << id;
+  for (const char* id : {"400", "401", "402", "407", "408"})
+    EXPECT_EQ(template_kind(id), TemplateKind::kEvent) << id;
+  for (const char* id : {"600", "602"})
+    EXPECT_EQ(template_kind(id), TemplateKind::kCapability) << id;
 }
 
 TEST(TemplateKind, DocumentedButNotImplemented) {
-  for (const char* id : {"101", "105", "114", "117", "301", "302", "307", "400", "401", "500",
-                         "501", "503", "600", "602"})
+  for (const char* id : {"500", "501", "502", "503", "504", "505", "506", "507"})
     EXPECT_EQ(template_kind(id), TemplateKind::kNotImplemented) << id;
+}
+
+TEST(TemplateKind, SupportedListNamesEveryHandledTemplate) {
+  const std::string list = "," + supported_static_templates() + ",";
+  for (int id = 0; id < 1000; ++id) {
+    const auto k = template_kind(std::to_string(id));
+    const bool handled = k != TemplateKind::kUnknown && k != TemplateKind::kNotImplemented;
+    EXPECT_EQ(handled, list.find("," + std::to_string(id) + ",") != std::string::npos) << id;
+  }
 }
 
 TEST(TemplateKind, Unknown) {

@@ -1,0 +1,329 @@
+// REST routes for events and alarms (Cumulocity's /event and /alarm APIs).
+#include "plugin/app/streams.h"
+#include "plugin/domain/alarms.h"
+#include "plugin/domain/events.h"
+#include "plugin/rest/rest_server.h"
+#include "plugin/rest/rest_util.h"
+
+namespace c8y::rest {
+namespace {
+
+json event_out(const Caller& c, json e) {
+  e["self"] = c.base + "/event/events/" + e.value("id", "");
+  if (e.contains("source")) e["source"]["self"] = source_self(c, e);
+  return e;
+}
+
+json alarm_out(const Caller& c, json a) {
+  a["self"] = c.base + "/alarm/alarms/" + a.value("id", "");
+  if (a.contains("source")) a["source"]["self"] = source_self(c, a);
+  return a;
+}
+
+HttpError storage_error(const storage::StoreStatus& st) {
+  return {500, "general/internalError", st.message};
+}
+
+// The source of a new event or alarm: {"source": {"id": "<existing managed object>"}}.
+std::optional<uint64_t> body_source(const json& body, domain::Inventory& inv, HttpError* err) {
+  auto src = body.find("source");
+  if (src == body.end() || !src->is_object() || !src->contains("id")) {
+    *err = {422, "validationError", "source.id is mandatory"};
+    return std::nullopt;
+  }
+  const json& idj = (*src)["id"];
+  auto id = idj.is_string()            ? domain::parse_id(idj.get<std::string>())
+            : idj.is_number_unsigned() ? std::optional<uint64_t>(idj.get<uint64_t>())
+                                       : std::nullopt;
+  if (!id || !inv.get(*id)) {
+    *err = {422, "validationError", "source.id is not the id of a managed object"};
+    return std::nullopt;
+  }
+  return id;
+}
+
+bool body_string(const json& body, const char* key, bool mandatory, std::string* out,
+                 HttpError* err, size_t max = 1024) {
+  auto it = body.find(key);
+  if (it == body.end()) {
+    if (mandatory) *err = {422, "validationError", std::string(key) + " is mandatory"};
+    return !mandatory;
+  }
+  if (!it->is_string() || it->get<std::string>().size() > max ||
+      (mandatory && it->get<std::string>().empty())) {
+    *err = {422, "validationError",
+            std::string(key) + " must be a non-empty string of at most " + std::to_string(max) +
+                " bytes"};
+    return false;
+  }
+  *out = it->get<std::string>();
+  return true;
+}
+
+bool body_time(const json& body, int64_t* out, HttpError* err) {
+  std::string t;
+  if (!body_string(body, "time", true, &t, err, 64)) return false;
+  auto ms = smartrest::parse_iso8601_ms(t);
+  if (!ms) {
+    *err = {422, "validationError", "time is not an ISO 8601 date: " + t};
+    return false;
+  }
+  *out = *ms;
+  return true;
+}
+
+std::optional<uint64_t> path_id(const httplib::Request& req) {
+  return domain::parse_id(std::string(req.matches[1]));
+}
+
+uint64_t source_of(const json& doc) {
+  return domain::parse_id(doc["source"].value("id", "")).value_or(0);
+}
+
+}  // namespace
+
+void RestServer::notify(const Caller& c, std::string_view api, uint64_t device,
+                        std::string_view action, const nlohmann::json& data) {
+  const std::string payload = app::stream_payload(action, data);
+  for (bool processing : {false, true}) {
+    app::OutboxItem item;
+    item.kind = app::OutboxItem::kPublish;
+    item.topic = app::stream_topic(c.tenant, processing, api, device);
+    item.payload = payload;
+    outbox_.push(std::move(item));
+  }
+}
+
+void RestServer::routes_data() {
+  auto& srv = *server_;
+
+  // ---- events ------------------------------------------------------------------------------
+  srv.Get("/event/events", [this](const httplib::Request& req, httplib::Response& res) {
+    auto c = authenticate(req, res);
+    if (!c) return;
+    HttpError err;
+    auto paging = param_paging(req, &err);
+    if (!paging) return send_error(res, err);
+    domain::EventQuery q;
+    q.page_size = paging->page_size;
+    q.page = paging->page;
+    q.type = req.get_param_value("type");
+    q.fragment = req.get_param_value("fragmentType");
+    std::optional<bool> revert;
+    if (!param_id(req, "source", &q.source, &err) ||
+        !param_time(req, "dateFrom", &q.date_from, &err) ||
+        !param_time(req, "dateTo", &q.date_to, &err) || !param_bool(req, "revert", &revert, &err))
+      return send_error(res, err);
+    q.revert = revert.value_or(false);
+    domain::Events ev(store_, *c->space);
+    domain::DocPage page;
+    if (auto st = ev.query(q, &page); !st.ok()) return send_error(res, storage_error(st));
+    json items = json::array();
+    for (auto& e : page.docs) items.push_back(event_out(*c, std::move(e)));
+    json out =
+        paged(*c, "/event/events", req, "events", std::move(items), q.page_size, q.page, page.more);
+    if (page.truncated) out["statistics"]["truncated"] = true;
+    send_json(res, 200, out);
+  });
+
+  srv.Get(R"(/event/events/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+    auto c = authenticate(req, res);
+    if (!c) return;
+    auto id = path_id(req);
+    domain::Events ev(store_, *c->space);
+    auto e = id ? ev.get(*id) : std::nullopt;
+    if (!e)
+      return send_error(res, {404, "event/Not Found",
+                              "Event with id '" + std::string(req.matches[1]) + "' not found"});
+    send_json(res, 200, event_out(*c, std::move(*e)));
+  });
+
+  srv.Post("/event/events", [this](const httplib::Request& req, httplib::Response& res) {
+    auto c = authenticate(req, res);
+    if (!c) return;
+    HttpError err;
+    auto body = body_object(req, &err);
+    if (!body) return send_error(res, err);
+    domain::Inventory inv(store_, *c->space);
+    std::string type, text;
+    int64_t time = 0;
+    auto source = body_source(*body, inv, &err);
+    if (!source || !body_string(*body, "type", true, &type, &err, 127) ||
+        !body_string(*body, "text", true, &text, &err) || !body_time(*body, &time, &err))
+      return send_error(res, err);
+    domain::Events ev(store_, *c->space);
+    json e;
+    if (auto st = ev.create(*source, time, type, text, *body, &e); !st.ok())
+      return send_error(res, storage_error(st));
+    notify(*c, "events", *source, "CREATE", e);
+    send_json(res, 201, event_out(*c, std::move(e)));
+  });
+
+  srv.Put(R"(/event/events/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+    auto c = authenticate(req, res);
+    if (!c) return;
+    HttpError err;
+    auto body = body_object(req, &err);
+    if (!body) return send_error(res, err);
+    if (body->contains("text") && !(*body)["text"].is_string())
+      return send_error(res, {422, "validationError", "text must be a string"});
+    auto id = path_id(req);
+    domain::Events ev(store_, *c->space);
+    json e;
+    auto st = id ? ev.update(*id, *body, &e)
+                 : storage::StoreStatus{storage::StoreStatus::kNotFound, "not found"};
+    if (st.not_found())
+      return send_error(res, {404, "event/Not Found",
+                              "Event with id '" + std::string(req.matches[1]) + "' not found"});
+    if (!st.ok()) return send_error(res, storage_error(st));
+    notify(*c, "events", source_of(e), "UPDATE", e);
+    send_json(res, 200, event_out(*c, std::move(e)));
+  });
+
+  srv.Delete(
+      R"(/event/events/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+        auto c = authenticate(req, res);
+        if (!c) return;
+        auto id = path_id(req);
+        domain::Events ev(store_, *c->space);
+        auto e = id ? ev.get(*id) : std::nullopt;
+        if (!e)
+          return send_error(res, {404, "event/Not Found",
+                                  "Event with id '" + std::string(req.matches[1]) + "' not found"});
+        if (auto st = ev.remove(*id); !st.ok() && !st.not_found())
+          return send_error(res, storage_error(st));
+        notify(*c, "events", source_of(*e), "DELETE", {{"id", (*e)["id"]}});
+        res.status = 204;
+      });
+
+  // ---- alarms ------------------------------------------------------------------------------
+  auto alarm_query = [](const httplib::Request& req, domain::AlarmQuery* q, HttpError* err) {
+    q->status = param_list(req, "status");
+    q->severity = param_list(req, "severity");
+    q->type = param_list(req, "type");
+    for (auto& s : q->status)
+      if (!domain::is_alarm_status(s)) {
+        *err = {400, "general/badRequest", "Invalid value of query parameter status: '" + s + "'"};
+        return false;
+      }
+    for (auto& s : q->severity)
+      if (!domain::is_alarm_severity(s)) {
+        *err = {400, "general/badRequest",
+                "Invalid value of query parameter severity: '" + s + "'"};
+        return false;
+      }
+    std::optional<bool> revert;
+    if (!param_id(req, "source", &q->source, err) ||
+        !param_time(req, "dateFrom", &q->date_from, err) ||
+        !param_time(req, "dateTo", &q->date_to, err) || !param_bool(req, "revert", &revert, err) ||
+        !param_bool(req, "resolved", &q->resolved, err))
+      return false;
+    q->revert = revert.value_or(false);
+    return true;
+  };
+
+  srv.Get("/alarm/alarms",
+          [this, alarm_query](const httplib::Request& req, httplib::Response& res) {
+            auto c = authenticate(req, res);
+            if (!c) return;
+            HttpError err;
+            auto paging = param_paging(req, &err);
+            if (!paging) return send_error(res, err);
+            domain::AlarmQuery q;
+            q.page_size = paging->page_size;
+            q.page = paging->page;
+            if (!alarm_query(req, &q, &err)) return send_error(res, err);
+            domain::Alarms al(store_, *c->space);
+            domain::DocPage page;
+            if (auto st = al.query(q, &page); !st.ok()) return send_error(res, storage_error(st));
+            json items = json::array();
+            for (auto& a : page.docs) items.push_back(alarm_out(*c, std::move(a)));
+            json out = paged(*c, "/alarm/alarms", req, "alarms", std::move(items), q.page_size,
+                             q.page, page.more);
+            if (page.truncated) out["statistics"]["truncated"] = true;
+            send_json(res, 200, out);
+          });
+
+  srv.Get(R"(/alarm/alarms/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+    auto c = authenticate(req, res);
+    if (!c) return;
+    auto id = path_id(req);
+    domain::Alarms al(store_, *c->space);
+    auto a = id ? al.get(*id) : std::nullopt;
+    if (!a)
+      return send_error(res, {404, "alarm/Not Found",
+                              "Alarm with id '" + std::string(req.matches[1]) + "' not found"});
+    send_json(res, 200, alarm_out(*c, std::move(*a)));
+  });
+
+  srv.Post("/alarm/alarms", [this](const httplib::Request& req, httplib::Response& res) {
+    auto c = authenticate(req, res);
+    if (!c) return;
+    HttpError err;
+    auto body = body_object(req, &err);
+    if (!body) return send_error(res, err);
+    domain::Inventory inv(store_, *c->space);
+    std::string type, text, severity, status = "ACTIVE";
+    int64_t time = 0;
+    auto source = body_source(*body, inv, &err);
+    if (!source || !body_string(*body, "type", true, &type, &err, 127) ||
+        !body_string(*body, "text", true, &text, &err) ||
+        !body_string(*body, "severity", true, &severity, &err, 16) ||
+        !body_string(*body, "status", false, &status, &err, 16) || !body_time(*body, &time, &err))
+      return send_error(res, err);
+    if (!domain::is_alarm_severity(severity))
+      return send_error(
+          res, {422, "validationError", "severity must be CRITICAL, MAJOR, MINOR or WARNING"});
+    if (status != "ACTIVE")
+      return send_error(res, {422, "validationError", "a new alarm must be ACTIVE"});
+    domain::Alarms al(store_, *c->space);
+    auto r = al.raise(*source, time, type, severity, text, *body);
+    if (!r.status.ok()) return send_error(res, storage_error(r.status));
+    notify(*c, "alarms", *source, r.created ? "CREATE" : "UPDATE", r.alarm);
+    send_json(res, 201, alarm_out(*c, std::move(r.alarm)));
+  });
+
+  srv.Put(R"(/alarm/alarms/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+    auto c = authenticate(req, res);
+    if (!c) return;
+    HttpError err;
+    auto body = body_object(req, &err);
+    if (!body) return send_error(res, err);
+    auto id = path_id(req);
+    domain::Alarms al(store_, *c->space);
+    domain::AlarmChange r;
+    if (id) r = al.update(*id, *body);
+    if (!id || r.status.not_found())
+      return send_error(res, {404, "alarm/Not Found",
+                              "Alarm with id '" + std::string(req.matches[1]) + "' not found"});
+    if (!r.status.ok()) return send_error(res, {422, "validationError", r.status.message});
+    notify(*c, "alarms", source_of(r.alarm), "UPDATE", r.alarm);
+    send_json(res, 200, alarm_out(*c, std::move(r.alarm)));
+  });
+
+  // Bulk update: every alarm the query selects (for example status=ACTIVE&source=...) gets the
+  // body's changes; at most 10,000 per request (repeat for more).
+  srv.Put("/alarm/alarms", [this, alarm_query](const httplib::Request& req,
+                                               httplib::Response& res) {
+    auto c = authenticate(req, res);
+    if (!c) return;
+    HttpError err;
+    auto body = body_object(req, &err);
+    if (!body) return send_error(res, err);
+    domain::AlarmQuery q;
+    if (!alarm_query(req, &q, &err)) return send_error(res, err);
+    if (auto s = body->find("status");
+        s != body->end() && (!s->is_string() || !domain::is_alarm_status(s->get<std::string>())))
+      return send_error(res,
+                        {422, "validationError", "status must be ACTIVE, ACKNOWLEDGED or CLEARED"});
+    domain::Alarms al(store_, *c->space);
+    std::vector<json> changed;
+    if (auto st = al.update_all(q, *body, 10000, &changed); !st.ok())
+      return send_error(res, {422, "validationError", st.message});
+    for (auto& a : changed) notify(*c, "alarms", source_of(a), "UPDATE", a);
+    res.status = 200;
+    send_json(res, 200, {{"updated", changed.size()}});
+  });
+}
+
+}  // namespace c8y::rest

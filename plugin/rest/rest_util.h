@@ -1,0 +1,222 @@
+// Helpers shared by the REST route files (internal to plugin/rest).
+#pragma once
+
+#include <httplib.h>
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "plugin/domain/inventory.h"
+#include "plugin/domain/measurement.h"
+#include "plugin/domain/tenant_space.h"
+#include "plugin/smartrest/values.h"
+
+namespace c8y::rest {
+
+using nlohmann::json;
+
+inline constexpr size_t kMaxPageSize = 2000;
+
+// An error answered as Cumulocity does: {"error": "<domain>/<kind>", "message": ...}.
+struct HttpError {
+  int status;
+  std::string error;
+  std::string message;
+};
+
+inline void send_json(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(body.dump(), "application/json");
+}
+
+inline void send_error(httplib::Response& res, const HttpError& e) {
+  send_json(res, e.status, {{"error", e.error}, {"message", e.message}});
+}
+
+inline std::string base64_decode(std::string_view in) {
+  static const std::string_view kChars =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  unsigned val = 0;
+  int bits = -8;
+  for (char c : in) {
+    if (c == '=') break;
+    auto p = kChars.find(c);
+    if (p == std::string_view::npos) return {};
+    val = (val << 6) | static_cast<unsigned>(p);
+    bits += 6;
+    if (bits >= 0) {
+      out.push_back(static_cast<char>((val >> bits) & 0xff));
+      bits -= 8;
+    }
+  }
+  return out;
+}
+
+struct Caller {
+  std::string tenant;
+  std::string user;
+  domain::TenantSpace* space = nullptr;
+  std::string base;  // "http://host:port"
+};
+
+inline std::optional<size_t> param_size(const httplib::Request& req, const char* name, size_t def,
+                                        size_t min, size_t max, HttpError* err) {
+  if (!req.has_param(name)) return def;
+  auto v = req.get_param_value(name);
+  size_t n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || p != v.data() + v.size() || n < min) {
+    *err = {400, "general/badRequest",
+            std::string("Invalid value of query parameter ") + name + ": '" + v + "'"};
+    return std::nullopt;
+  }
+  return std::min(n, max);
+}
+
+inline json paged(const Caller& c, const std::string& path, const httplib::Request& req,
+                  const char* collection, json items, size_t page_size, size_t page, bool more) {
+  json out;
+  std::string query;
+  for (auto& [k, v] : req.params)
+    if (k != "currentPage" && k != "pageSize") query += "&" + k + "=" + v;
+  auto link = [&](size_t p) {
+    return c.base + path + "?pageSize=" + std::to_string(page_size) +
+           "&currentPage=" + std::to_string(p) + query;
+  };
+  out["self"] = link(page);
+  out[collection] = std::move(items);
+  out["statistics"] = {{"currentPage", page}, {"pageSize", page_size}};
+  if (more) out["next"] = link(page + 1);
+  if (page > 1) out["prev"] = link(page - 1);
+  return out;
+}
+
+inline void add_self_links(const Caller& c, json& mo) {
+  const std::string self = c.base + "/inventory/managedObjects/" + mo.value("id", "");
+  mo["self"] = self;
+  for (const char* rel : {"childDevices", "deviceParents"}) {
+    if (!mo.contains(rel) || !mo[rel].is_object()) continue;
+    mo[rel]["self"] = self + "/" + rel;
+    for (auto& r : mo[rel]["references"]) {
+      auto& ref_mo = r["managedObject"];
+      ref_mo["self"] = c.base + "/inventory/managedObjects/" + ref_mo.value("id", "");
+      r["self"] = self + "/" + rel + "/" + ref_mo.value("id", "");
+    }
+  }
+}
+
+inline json measurement_out(const Caller& c, const domain::Measurement& m) {
+  json j = domain::measurement_json(m);
+  j["self"] = c.base + "/measurement/measurements/" + j["id"].get<std::string>();
+  j["source"]["self"] =
+      c.base + "/inventory/managedObjects/" + j["source"]["id"].get<std::string>();
+  return j;
+}
+
+// Query parameters shared by the collection endpoints. Each returns false after filling `err`.
+inline bool param_id(const httplib::Request& req, const char* name, uint64_t* out, HttpError* err) {
+  if (!req.has_param(name)) return true;
+  auto v = req.get_param_value(name);
+  auto id = domain::parse_id(v);
+  if (!id) {
+    *err = {400, "general/badRequest",
+            std::string("Invalid value of query parameter ") + name + ": '" + v + "'"};
+    return false;
+  }
+  *out = *id;
+  return true;
+}
+
+inline bool param_time(const httplib::Request& req, const char* name, int64_t* out,
+                       HttpError* err) {
+  if (!req.has_param(name)) return true;
+  auto t = smartrest::parse_iso8601_ms(req.get_param_value(name));
+  if (!t) {
+    *err = {400, "general/badRequest",
+            std::string("Invalid value of query parameter ") + name + ": '" +
+                req.get_param_value(name) + "'"};
+    return false;
+  }
+  *out = *t;
+  return true;
+}
+
+inline bool param_bool(const httplib::Request& req, const char* name, std::optional<bool>* out,
+                       HttpError* err) {
+  if (!req.has_param(name)) return true;
+  auto v = req.get_param_value(name);
+  if (v != "true" && v != "false") {
+    *err = {400, "general/badRequest",
+            std::string("Invalid value of query parameter ") + name + ": '" + v + "'"};
+    return false;
+  }
+  *out = v == "true";
+  return true;
+}
+
+// Comma-separated list parameter ("status=ACTIVE,ACKNOWLEDGED").
+inline std::vector<std::string> param_list(const httplib::Request& req, const char* name) {
+  std::vector<std::string> out;
+  if (!req.has_param(name)) return out;
+  std::string v = req.get_param_value(name);
+  size_t at = 0;
+  while (at <= v.size()) {
+    size_t comma = v.find(',', at);
+    if (comma == std::string::npos) comma = v.size();
+    if (comma > at) out.push_back(v.substr(at, comma - at));
+    at = comma + 1;
+  }
+  return out;
+}
+
+struct Paging {
+  size_t page_size = 5;
+  size_t page = 1;
+};
+
+inline std::optional<Paging> param_paging(const httplib::Request& req, HttpError* err) {
+  auto page_size = param_size(req, "pageSize", 5, 1, kMaxPageSize, err);
+  if (!page_size) return std::nullopt;
+  auto page = param_size(req, "currentPage", 1, 1, 1u << 20, err);
+  if (!page) return std::nullopt;
+  return Paging{*page_size, *page};
+}
+
+inline constexpr int kMaxJsonDepth = 32;
+
+// The request body as a JSON object: 400 for bad JSON, nesting deeper than kMaxJsonDepth, or
+// anything but an object. (The size limit is the server's payload limit: 413.)
+inline std::optional<json> body_object(const httplib::Request& req, HttpError* err) {
+  bool too_deep = false;
+  json j = json::parse(
+      req.body,
+      [&](int depth, json::parse_event_t, json&) {
+        if (depth > kMaxJsonDepth) too_deep = true;
+        return !too_deep;
+      },
+      false);
+  if (too_deep) {
+    *err = {400, "general/badRequest",
+            "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels"};
+    return std::nullopt;
+  }
+  if (j.is_discarded()) {
+    *err = {400, "general/badRequest", "Request body is not valid JSON"};
+    return std::nullopt;
+  }
+  if (!j.is_object()) {
+    *err = {400, "general/badRequest", "Request body must be a JSON object"};
+    return std::nullopt;
+  }
+  return j;
+}
+
+inline std::string source_self(const Caller& c, const json& doc) {
+  return c.base + "/inventory/managedObjects/" + doc["source"].value("id", "");
+}
+
+}  // namespace c8y::rest

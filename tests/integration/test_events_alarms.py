@@ -1,0 +1,299 @@
+"""Alarms (301-307) and events (400-407) end to end, their REST API, processing modes and the
+real-time streams (D14, D15)."""
+import json
+import threading
+import time
+
+from conftest import device
+
+
+def device_id(broker, serial):
+    st, body = broker.rest(f"/identity/externalIds/c8y_Serial/{serial}")
+    assert st == 200, body
+    return body["managedObject"]["id"]
+
+
+def poll(fn, timeout=5):
+    deadline = time.time() + timeout
+    while True:
+        v = fn()
+        if v or time.time() > deadline:
+            return v
+        time.sleep(0.05)
+
+
+def alarms(broker, **params):
+    q = "&".join(f"{k}={v}" for k, v in params.items())
+    st, body = broker.rest(f"/alarm/alarms?pageSize=2000&{q}")
+    assert st == 200, body
+    return body["alarms"]
+
+
+def events(broker, **params):
+    q = "&".join(f"{k}={v}" for k, v in params.items())
+    st, body = broker.rest(f"/event/events?pageSize=2000&{q}")
+    assert st == 200, body
+    return body["events"]
+
+
+def admin(clients, broker, client_id="app-1", tenant="t1"):
+    c = clients(broker, client_id, f"{tenant}/admin", f"{tenant}-admin-pass")
+    assert c.connect() == 0
+    return c
+
+
+def test_alarm_raise_dedup_severity_clear(broker, clients):
+    d = device(clients, broker, "al-1")
+    d.publish("s/us", "301,c8y_TemperatureAlarm,Too hot", qos=1)
+    mid = device_id(broker, "al-1")
+    a = poll(lambda: alarms(broker, source=mid))
+    assert len(a) == 1
+    assert (a[0]["type"], a[0]["text"], a[0]["severity"], a[0]["status"], a[0]["count"]) == (
+        "c8y_TemperatureAlarm", "Too hot", "CRITICAL", "ACTIVE", 1)
+    d.publish("s/us", "301,c8y_TemperatureAlarm,Too hot", qos=1)
+    d.publish("s/us", "302,c8y_TemperatureAlarm", qos=1)  # same type: still one alarm
+    a = alarms(broker, source=mid)
+    assert len(a) == 1 and a[0]["count"] == 3
+    d.publish("s/us", "305,c8y_TemperatureAlarm,MINOR", qos=1)
+    assert alarms(broker, source=mid)[0]["severity"] == "MINOR"
+    d.publish("s/us", "306,c8y_TemperatureAlarm", qos=1)
+    a = alarms(broker, source=mid)
+    assert a[0]["status"] == "CLEARED"
+    # A raise after the clear is a new alarm.
+    d.publish("s/us", "303,c8y_TemperatureAlarm", qos=1)
+    a = alarms(broker, source=mid, status="ACTIVE")
+    assert len(a) == 1 and a[0]["count"] == 1 and a[0]["severity"] == "MINOR"
+    assert a[0]["text"] == "Alarm of type c8y_TemperatureAlarm raised"
+    assert len(alarms(broker, source=mid)) == 2
+    assert d.nothing() is None
+
+
+def test_alarm_errors_on_s_e(broker, clients):
+    d = device(clients, broker, "al-2")
+    d.publish("s/us", "306,c8y_NoSuchAlarm", qos=1)
+    topic, payload = d.expect()
+    assert topic == "s/e" and payload.startswith(b"45,306,") or payload.startswith(b"41,306,"), payload
+    d.publish("s/us", "305,c8y_X,HUGE", qos=1)
+    topic, payload = d.expect()
+    assert payload.startswith(b"45,305,"), payload
+    d.publish("s/us", "301", qos=1)
+    topic, payload = d.expect()
+    assert payload.startswith(b"45,301,"), payload
+
+
+def test_rest_clear_and_device_raise_agree(broker, clients):
+    d = device(clients, broker, "al-3")
+    d.publish("s/us", "302,c8y_DoorAlarm,Door open", qos=1)
+    mid = device_id(broker, "al-3")
+    aid = poll(lambda: alarms(broker, source=mid))[0]["id"]
+    st, body = broker.rest(f"/alarm/alarms/{aid}", method="PUT", body={"status": "CLEARED"})
+    assert st == 200 and body["status"] == "CLEARED", body
+    st, body = broker.rest(f"/alarm/alarms/{aid}", method="PUT", body={"status": "ACTIVE"})
+    assert st == 422, body
+    d.publish("s/us", "302,c8y_DoorAlarm,Door open", qos=1)
+    a = alarms(broker, source=mid, status="ACTIVE")
+    assert len(a) == 1 and a[0]["id"] != aid
+
+
+def test_rest_alarm_create_query_bulk_clear(broker, clients):
+    d = device(clients, broker, "al-4")
+    d.publish("s/us", "100", qos=1)
+    mid = device_id(broker, "al-4")
+    for t in ("a", "b", "c"):
+        st, body = broker.rest("/alarm/alarms", method="POST", body={
+            "source": {"id": mid}, "type": f"type_{t}", "text": "x", "severity": "MAJOR",
+            "time": "2026-01-01T00:00:00.000Z", "custom": {"k": t}})
+        assert st == 201, body
+        assert body["custom"] == {"k": t} and body["self"].endswith(body["id"])
+    assert len(alarms(broker, source=mid, severity="MAJOR")) == 3
+    assert len(alarms(broker, source=mid, type="type_a,type_b")) == 2
+    st, body = broker.rest(f"/alarm/alarms?source={mid}&status=ACTIVE", method="PUT",
+                           body={"status": "CLEARED"})
+    assert st == 200, body
+    assert len(alarms(broker, source=mid, resolved="true")) == 3
+    assert alarms(broker, source=mid, resolved="false") == []
+    for bad in ({"source": {"id": "999999"}, "type": "t", "text": "x", "severity": "MAJOR",
+                 "time": "2026-01-01T00:00:00Z"},
+                {"source": {"id": mid}, "type": "t", "text": "x", "severity": "BAD",
+                 "time": "2026-01-01T00:00:00Z"},
+                {"source": {"id": mid}, "type": "t", "text": "x", "severity": "MAJOR"}):
+        st, body = broker.rest("/alarm/alarms", method="POST", body=bad)
+        assert st == 422 and "message" in body, (bad, st, body)
+    st, body = broker.rest("/alarm/alarms?status=SOMETIMES")
+    assert st == 400 and "SOMETIMES" in body["message"]
+
+
+def test_events_400_401_402_407(broker, clients):
+    d = device(clients, broker, "ev-1")
+    d.publish("s/us", "400,c8y_MyEvent,Something happened", qos=1)
+    d.publish("s/us", "400,c8y_MyEvent,\"With, comma\",2026-03-01T10:00:00.000+02:00", qos=1)
+    mid = device_id(broker, "ev-1")
+    ev = poll(lambda: len(events(broker, source=mid)) >= 2 and events(broker, source=mid))
+    assert len(ev) == 2
+    old = [e for e in ev if e["time"].startswith("2026-03-01T08:00:00")]
+    assert len(old) == 1 and old[0]["text"] == "With, comma"
+    assert events(broker, source=mid, dateFrom="2026-03-01T00:00:00Z",
+                  dateTo="2026-03-02T00:00:00Z")[0]["id"] == old[0]["id"]
+    d.publish("s/us", "402,52.5,13.4,40,5", qos=1)
+    loc = poll(lambda: events(broker, source=mid, type="c8y_LocationUpdate"))
+    assert loc[0]["c8y_Position"]["lat"] == 52.5 and loc[0]["c8y_Position"]["lng"] == 13.4
+    st, mo = broker.rest(f"/inventory/managedObjects/{mid}")
+    assert mo["c8y_Position"]["lat"] == 52.5
+    d.publish("s/us", "401,1,2", qos=1)
+    assert len(poll(lambda: len(events(broker, source=mid, type="c8y_LocationUpdate")) == 2
+                    and events(broker, source=mid, type="c8y_LocationUpdate"))) == 2
+    st, mo = broker.rest(f"/inventory/managedObjects/{mid}")
+    assert mo["c8y_Position"]["lat"] == 52.5  # 401 leaves the device alone
+    # 407 removes a fragment of the latest event of the type.
+    st, body = broker.rest("/event/events", method="POST", body={
+        "source": {"id": mid}, "type": "c8y_Frag", "text": "t",
+        "time": "2026-01-01T00:00:00Z", "frag_a": {"x": 1}, "frag_b": 2})
+    assert st == 201, body
+    d.publish("s/us", "407,c8y_Frag,frag_a", qos=1)
+    e = poll(lambda: [e for e in events(broker, source=mid, type="c8y_Frag")
+                      if "frag_a" not in e])
+    assert e and e[0]["frag_b"] == 2
+    assert d.nothing() is None
+
+
+def test_event_rest_crud_and_errors(broker, clients):
+    d = device(clients, broker, "ev-2")
+    d.publish("s/us", "100", qos=1)
+    mid = device_id(broker, "ev-2")
+    st, e = broker.rest("/event/events", method="POST", body={
+        "source": {"id": mid}, "type": "t1", "text": "hello", "time": "2026-01-01T00:00:00Z"})
+    assert st == 201, e
+    st, got = broker.rest(f"/event/events/{e['id']}")
+    assert st == 200 and got["text"] == "hello"
+    st, got = broker.rest(f"/event/events/{e['id']}", method="PUT", body={"text": "bye", "f": 1})
+    assert st == 200 and got["text"] == "bye" and got["f"] == 1 and got["type"] == "t1"
+    st, _ = broker.rest(f"/event/events/{e['id']}", method="DELETE")
+    assert st == 204
+    st, body = broker.rest(f"/event/events/{e['id']}")
+    assert st == 404 and "message" in body
+    st, body = broker.rest("/event/events", method="POST", body=None)
+    assert st == 400
+    deep = {"a": 1}
+    for _ in range(100):
+        deep = {"x": deep}
+    st, body = broker.rest("/event/events", method="POST", body={
+        "source": {"id": mid}, "type": "t", "text": "x", "time": "2026-01-01T00:00:00Z",
+        "deep": deep})
+    assert st == 400 and "nested" in body["message"], body
+    st, body = broker.rest("/event/events?dateFrom=yesterday")
+    assert st == 400 and "dateFrom" in body["message"]
+
+
+def test_other_tenant_cannot_see_events_or_alarms(broker, clients):
+    d = device(clients, broker, "iso-1")
+    d.publish("s/us", "400,t,x", qos=1)
+    d.publish("s/us", "301,t", qos=1)
+    mid = device_id(broker, "iso-1")
+    ev = poll(lambda: events(broker, source=mid))
+    al = alarms(broker, source=mid)
+    for path in (f"/event/events/{ev[0]['id']}", f"/alarm/alarms/{al[0]['id']}"):
+        st, _ = broker.rest(path, user="t10/admin", password="t10-admin-pass")
+        assert st == 404
+    st, body = broker.rest("/event/events?pageSize=2000", user="t10/admin",
+                           password="t10-admin-pass")
+    assert st == 200 and body["events"] == []
+    st, body = broker.rest(f"/alarm/alarms/{al[0]['id']}", user="t10/admin",
+                           password="t10-admin-pass", method="PUT", body={"status": "CLEARED"})
+    assert st == 404
+    assert alarms(broker, source=mid)[0]["status"] == "ACTIVE"
+
+
+def stream_messages(c, n, timeout=5):
+    out = []
+    deadline = time.time() + timeout
+    while len(out) < n and time.time() < deadline:
+        try:
+            topic, payload = c.expect(timeout=max(0.05, deadline - time.time()))
+        except Exception:
+            break
+        out.append((topic, json.loads(payload)))
+    return out
+
+
+def test_processing_modes_against_storage_and_streams(broker, clients):
+    app = admin(clients, broker)
+    assert app.subscribe("tenants/t1/notifications/#", 0) == [0]
+    assert app.subscribe("tenants/t1/processing/#", 0) == [0]
+    d = device(clients, broker, "pm-1")
+    d.publish("s/us", "100", qos=1)
+    mid = device_id(broker, "pm-1")
+    app.drain(0.3)
+    results = {}
+    for mode in "stqc":
+        d.publish(f"{mode}/us", f"211,{ {'s': 1, 't': 2, 'q': 3, 'c': 4}[mode] }", qos=1)
+        d.publish(f"{mode}/us", f"400,mode_{mode},text", qos=1)
+        msgs = app.drain(0.5)
+        results[mode] = msgs
+    def kinds(msgs):
+        return sorted(t.split("/")[2] + "/" + t.split("/")[3] for t, _ in msgs)
+    assert kinds(results["s"]) == ["notifications/events", "notifications/measurements",
+                                   "processing/events", "processing/measurements"]
+    assert kinds(results["t"]) == kinds(results["s"])
+    assert kinds(results["q"]) == ["processing/events", "processing/measurements"]
+    assert kinds(results["c"]) == ["processing/events", "processing/measurements"]
+    for t, p in results["s"]:
+        assert t.endswith(f"/{mid}")
+        assert json.loads(p)["realtimeAction"] == "CREATE"
+        assert "id" in json.loads(p)["data"]
+    for t, p in results["t"] + results["c"]:
+        assert "id" not in json.loads(p)["data"], (t, p)  # not stored: no id (D14)
+    # Storage: s and q stored, t and c not.
+    st, body = broker.rest(f"/measurement/measurements?source={mid}&pageSize=100")
+    values = sorted(m["c8y_TemperatureMeasurement"]["T"]["value"] for m in body["measurements"])
+    assert values == [1, 3]
+    types = sorted(e["type"] for e in events(broker, source=mid))
+    assert types == ["mode_q", "mode_s"]
+
+
+def test_streams_carry_rest_changes_and_stay_in_the_tenant(broker, clients):
+    app1 = admin(clients, broker, "app-t1")
+    app2 = admin(clients, broker, "app-t10", tenant="t10")
+    assert app1.subscribe("tenants/t1/notifications/alarms/+", 0) == [0]
+    assert app2.subscribe("tenants/t1/notifications/#", 0) == [0x80]
+    assert app2.subscribe("tenants/t10/notifications/#", 0) == [0]
+    d = device(clients, broker, "st-1")
+    d.publish("s/us", "100", qos=1)
+    mid = device_id(broker, "st-1")
+    st, body = broker.rest("/alarm/alarms", method="POST", body={
+        "source": {"id": mid}, "type": "x", "text": "t", "severity": "MAJOR",
+        "time": "2026-01-01T00:00:00Z"})
+    assert st == 201
+    topic, payload = app1.expect()
+    assert topic == f"tenants/t1/notifications/alarms/{mid}"
+    msg = json.loads(payload)
+    assert msg["realtimeAction"] == "CREATE" and msg["data"]["id"] == body["id"]
+    d.publish("s/us", "306,x", qos=1)
+    topic, payload = app1.expect()
+    assert json.loads(payload)["data"]["status"] == "CLEARED"
+    assert app2.nothing() is None
+
+
+def test_concurrent_raises_end_as_one_alarm(broker, clients):
+    devs = [device(clients, broker, "cc-1") ]
+    devs[0].publish("s/us", "100", qos=1)
+    mid = device_id(broker, "cc-1")
+    errors = []
+
+    def rest_raises():
+        for _ in range(100):
+            st, body = broker.rest("/alarm/alarms", method="POST", body={
+                "source": {"id": mid}, "type": "race", "text": "t", "severity": "MAJOR",
+                "time": "2026-01-01T00:00:00Z"})
+            if st != 201:
+                errors.append((st, body))
+
+    threads = [threading.Thread(target=rest_raises) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for _ in range(100):
+        devs[0].publish("s/us", "302,race", qos=1)
+    for t in threads:
+        t.join()
+    assert errors == []
+    a = alarms(broker, source=mid, type="race")
+    assert len(a) == 1 and a[0]["count"] == 500
