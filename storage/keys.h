@@ -17,6 +17,8 @@
 //   "a" <source:8 BE> <time:8 BE> <id:8 BE> -> alarm (JSON, domain/alarms.h)
 //   "A" <id:8 BE>                        -> <source:8 BE> <time:8 BE> of that alarm
 //   "k" <source:8 BE> <alarm type>       -> id of the open (not CLEARED) alarm of that type
+//   "o" <device:8 BE> <created:8 BE> <id:8 BE> -> operation (JSON, domain/operations.h)
+//   "O" <id:8 BE>                        -> <device:8 BE> <created:8 BE> of that operation
 //
 // Times are milliseconds since the epoch, stored with the sign bit flipped so that big-endian
 // byte order is time order (negative times sort first). The id suffix keeps two measurements of

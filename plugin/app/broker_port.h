@@ -26,7 +26,9 @@ class BrokerPort {
 
 // Work that other threads (REST) hand to the broker thread; drained on TICK.
 struct OutboxItem {
-  enum Kind { kPublish, kKick, kLog } kind = kLog;
+  // kDeliver: a new operation to send to its device if connected (topic = tenant id,
+  // payload = operation id).
+  enum Kind { kPublish, kKick, kLog, kDeliver } kind = kLog;
   std::string client_id;
   std::string topic;
   std::string payload;

@@ -292,6 +292,7 @@ bool PluginCore::on_acl(ConnId conn, policy::Access access, std::string_view top
       }
     s.subscriptions.emplace_back(std::string(topic), qos);
     if (s.role == policy::Role::kAdmin) ++stream_subscriptions_[s.tenant];
+    if (s.role == policy::Role::kDevice && topic == "s/ds") pending_deliveries_.push_back(conn);
   } else if (access == policy::Access::kUnsubscribe) {
     const size_t n = std::erase_if(s.subscriptions, [&](auto& p) { return p.first == topic; });
     if (n && s.role == policy::Role::kAdmin) drop_stream_subscriptions(s.tenant, n);
@@ -499,6 +500,9 @@ void PluginCore::handle_static(Session& s, const policy::TopicRoute& route,
         case smartrest::TemplateKind::kEvent:
           r = handle_event(s, route, target, now);
           break;
+        case smartrest::TemplateKind::kOperation:
+          r = handle_operation(s, target);
+          break;
         default:
           r = handle_capability(s, id);
           break;
@@ -603,7 +607,17 @@ void PluginCore::on_tick() {
       case OutboxItem::kLog:
         port_.log(item.level, item.payload);
         break;
+      case OutboxItem::kDeliver:
+        deliver_operation(item.topic, item.payload);
+        break;
     }
+  }
+  // D9: PENDING operations go to a device once it has subscribed to s/ds (after its SUBACK).
+  if (!pending_deliveries_.empty()) {
+    auto conns = std::move(pending_deliveries_);
+    pending_deliveries_.clear();
+    for (ConnId c : conns)
+      if (auto it = sessions_.find(c); it != sessions_.end()) send_pending(*it->second);
   }
   auto now = std::chrono::steady_clock::now();
   if (!dirty_.empty() && now - last_presence_flush_ > std::chrono::seconds(1)) {

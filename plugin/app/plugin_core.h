@@ -105,6 +105,12 @@ class PluginCore {
   LineOutcome handle_event(Session& s, const policy::TopicRoute& route, uint64_t target,
                            int64_t now);
   LineOutcome handle_capability(Session& s, std::string_view id);
+  LineOutcome handle_operation(Session& s, uint64_t target);
+  // Operations (operations.cc in app): delivery of one new operation, and of every PENDING one
+  // of a device and its children (on subscribing to s/ds and on 500).
+  void deliver_operation(const std::string& tenant, const std::string& op_id);
+  void send_pending(Session& s);
+  void send_operation(Session& s, const nlohmann::json& op);
   void inventory_changed(Session& s, uint64_t id);
   // Sends `payload` on `topic` to the session's client if it subscribed to it (D12, D9).
   void reply(const Session& s, std::string_view topic, const std::string& payload);
@@ -139,6 +145,7 @@ class PluginCore {
   // authenticates the new connection before it reports the old one gone.
   std::unordered_map<std::string, int> connections_by_client_id_;
   std::unordered_map<std::string, size_t> stream_subscriptions_;  // tenant -> admin filters
+  std::vector<ConnId> pending_deliveries_;  // subscribed to s/ds since the last tick
   struct PresenceKey {
     domain::TenantSpace* space;
     uint64_t device;

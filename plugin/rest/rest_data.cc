@@ -1,7 +1,11 @@
 // REST routes for events and alarms (Cumulocity's /event and /alarm APIs).
+#include <algorithm>
+#include <chrono>
+
 #include "plugin/app/streams.h"
 #include "plugin/domain/alarms.h"
 #include "plugin/domain/events.h"
+#include "plugin/domain/operations.h"
 #include "plugin/rest/rest_server.h"
 #include "plugin/rest/rest_util.h"
 
@@ -13,6 +17,13 @@ json event_out(const Caller& c, json e) {
   if (e.contains("source")) e["source"]["self"] = source_self(c, e);
   return e;
 }
+
+json operation_out(const Caller& c, json o) {
+  o["self"] = c.base + "/devicecontrol/operations/" + o.value("id", "");
+  return o;
+}
+
+constexpr size_t kMaxOperationBytes = 16184;  // D6: an operation must fit a downstream message
 
 json alarm_out(const Caller& c, json a) {
   a["self"] = c.base + "/alarm/alarms/" + a.value("id", "");
@@ -323,6 +334,135 @@ void RestServer::routes_data() {
     for (auto& a : changed) notify(*c, "alarms", source_of(a), "UPDATE", a);
     res.status = 200;
     send_json(res, 200, {{"updated", changed.size()}});
+  });
+
+  // ---- operations --------------------------------------------------------------------------
+  auto deliver = [this](const Caller& c, const json& op) {
+    app::OutboxItem item;
+    item.kind = app::OutboxItem::kDeliver;
+    item.topic = c.tenant;
+    item.payload = op.value("id", "");
+    outbox_.push(std::move(item));
+  };
+
+  srv.Post("/devicecontrol/operations", [this, deliver](const httplib::Request& req,
+                                                        httplib::Response& res) {
+    auto c = authenticate(req, res);
+    if (!c) return;
+    HttpError err;
+    auto body = body_object(req, &err);
+    if (!body) return send_error(res, err);
+    if (req.body.size() > kMaxOperationBytes)
+      return send_error(res, {422, "validationError",
+                              "operation larger than " + std::to_string(kMaxOperationBytes) +
+                                  " bytes: it could not be sent to the device"});
+    auto dev = body->find("deviceId");
+    std::optional<uint64_t> device;
+    if (dev != body->end())
+      device = dev->is_string()            ? domain::parse_id(dev->get<std::string>())
+               : dev->is_number_unsigned() ? std::optional<uint64_t>(dev->get<uint64_t>())
+                                           : std::nullopt;
+    domain::Inventory inv(store_, *c->space);
+    if (!device || !inv.get(*device))
+      return send_error(res, {422, "validationError",
+                              "deviceId is mandatory and must be the id of a managed object"});
+    domain::Operations ops(store_, *c->space);
+    json op;
+    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    if (auto st = ops.create(*device, *body, now, &op); !st.ok())
+      return send_error(res, storage_error(st));
+    deliver(*c, op);
+    notify(*c, "operations", *device, "CREATE", op);
+    send_json(res, 201, operation_out(*c, std::move(op)));
+  });
+
+  srv.Get("/devicecontrol/operations", [this](const httplib::Request& req, httplib::Response& res) {
+    auto c = authenticate(req, res);
+    if (!c) return;
+    HttpError err;
+    auto paging = param_paging(req, &err);
+    if (!paging) return send_error(res, err);
+    domain::OperationQuery q;
+    q.page_size = paging->page_size;
+    q.page = paging->page;
+    q.status = req.get_param_value("status");
+    q.fragment = req.get_param_value("fragmentType");
+    if (!q.status.empty() && !domain::parse_op_status(q.status))
+      return send_error(res, {400, "general/badRequest",
+                              "Invalid value of query parameter status: '" + q.status + "'"});
+    uint64_t device = 0, agent = 0;
+    std::optional<bool> revert;
+    if (!param_id(req, "deviceId", &device, &err) || !param_id(req, "agentId", &agent, &err) ||
+        !param_time(req, "dateFrom", &q.date_from, &err) ||
+        !param_time(req, "dateTo", &q.date_to, &err) || !param_bool(req, "revert", &revert, &err))
+      return send_error(res, err);
+    q.revert = revert.value_or(false);
+    if (device) q.devices.push_back(device);
+    if (agent) {
+      // The agent's own operations and those of the devices below it.
+      domain::Inventory inv(store_, *c->space);
+      std::vector<uint64_t> below{agent};
+      for (size_t i = 0; i < below.size() && below.size() < 1000; ++i)
+        if (auto mo = inv.get(below[i]))
+          for (auto& ref : (*mo)["childDevices"]["references"])
+            if (auto id = domain::parse_id(ref["managedObject"].value("id", "")))
+              below.push_back(*id);
+      if (device) {
+        bool inside = std::find(below.begin(), below.end(), device) != below.end();
+        if (!inside)
+          below.clear();
+        else
+          below = {device};
+      }
+      q.devices = below;
+      if (q.devices.empty()) q.devices.push_back(UINT64_MAX);  // nothing matches
+    }
+    domain::Operations ops(store_, *c->space);
+    domain::DocPage page;
+    if (auto st = ops.query(q, &page); !st.ok()) return send_error(res, storage_error(st));
+    json items = json::array();
+    for (auto& o : page.docs) items.push_back(operation_out(*c, std::move(o)));
+    json out = paged(*c, "/devicecontrol/operations", req, "operations", std::move(items),
+                     q.page_size, q.page, page.more);
+    if (page.truncated) out["statistics"]["truncated"] = true;
+    send_json(res, 200, out);
+  });
+
+  srv.Get(R"(/devicecontrol/operations/([^/]+))", [this](const httplib::Request& req,
+                                                         httplib::Response& res) {
+    auto c = authenticate(req, res);
+    if (!c) return;
+    auto id = path_id(req);
+    domain::Operations ops(store_, *c->space);
+    auto o = id ? ops.get(*id) : std::nullopt;
+    if (!o)
+      return send_error(res, {404, "devicecontrol/Not Found",
+                              "Operation with id '" + std::string(req.matches[1]) + "' not found"});
+    send_json(res, 200, operation_out(*c, std::move(*o)));
+  });
+
+  srv.Put(R"(/devicecontrol/operations/([^/]+))", [this, deliver](const httplib::Request& req,
+                                                                  httplib::Response& res) {
+    auto c = authenticate(req, res);
+    if (!c) return;
+    HttpError err;
+    auto body = body_object(req, &err);
+    if (!body) return send_error(res, err);
+    auto id = path_id(req);
+    domain::Operations ops(store_, *c->space);
+    domain::OperationChange r;
+    if (id) r = ops.update(*id, *body);
+    if (!id || r.status.not_found())
+      return send_error(res, {404, "devicecontrol/Not Found",
+                              "Operation with id '" + std::string(req.matches[1]) + "' not found"});
+    if (!r.error.empty()) return send_error(res, {422, "validationError", r.error});
+    if (!r.status.ok()) return send_error(res, storage_error(r.status));
+    if (r.operation.value("status", "") == "PENDING") deliver(*c, r.operation);
+    notify(*c, "operations", domain::parse_id(r.operation.value("deviceId", "")).value_or(0),
+           "UPDATE", r.operation);
+    send_json(res, 200, operation_out(*c, std::move(r.operation)));
   });
 }
 

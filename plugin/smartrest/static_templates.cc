@@ -64,8 +64,8 @@ std::optional<TemplateError> too_many(const CsvRecord& rec, size_t max) {
 }
 
 // Templates of spec §5 that are not handled yet; answered with a clear error, not "unknown".
-bool documented_static(int id) {
-  return id >= 500 && id <= 507;
+bool documented_static(int) {
+  return false;
 }
 
 bool inventory_static(int id) {
@@ -82,7 +82,10 @@ std::string supported_static_templates() {
   std::string out = "100";
   for (int id = 101; id <= 150; ++id)
     if (inventory_static(id)) out += "," + std::to_string(id);
-  out += ",200,201,210,211,212,301,302,303,304,305,306,307,400,401,402,407,408,600,602";
+  out +=
+      ",200,201,210,211,212,301,302,303,304,305,306,307,400,401,402,407,408,500,501,502,503,504,"
+      "505,"
+      "506,507,600,602";
   return out;
 }
 
@@ -111,6 +114,15 @@ TemplateKind template_kind(std::string_view msg_id) {
     case 600:
     case 602:
       return TemplateKind::kCapability;
+    case 500:
+    case 501:
+    case 502:
+    case 503:
+    case 504:
+    case 505:
+    case 506:
+    case 507:
+      return TemplateKind::kOperation;
     case 200:
     case 201:
     case 210:

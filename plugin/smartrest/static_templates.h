@@ -27,6 +27,7 @@ enum class TemplateKind {
   kAlarm,           // 301-307 (alarm_event_templates.h)
   kEvent,           // 400, 401, 402, 407, 408 (alarm_event_templates.h)
   kCapability,      // 600, 602
+  kOperation,       // 500-507
 };
 
 // The static upstream template ids this build handles, comma-separated (the 603 reply).

@@ -1,0 +1,66 @@
+// Operations of one tenant: Cumulocity-shaped JSON documents grouped by the device they are for.
+//
+// Keys (storage/keys.h): "o" <device> <creation time> <id> -> operation JSON; "O" <id> -> where.
+// Status changes are read-modify-write under TenantSpace::objects_mutex, one WriteBatch each,
+// and follow the state table of operation_state.h.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "plugin/domain/documents.h"
+#include "plugin/domain/operation_state.h"
+
+namespace c8y::domain {
+
+struct OperationQuery {
+  std::vector<uint64_t> devices;  // empty = every device; else any of these
+  std::string status;
+  std::string fragment;
+  int64_t date_from = INT64_MIN;
+  int64_t date_to = INT64_MAX;
+  bool revert = false;
+  size_t page_size = 5;
+  size_t page = 1;
+};
+
+struct OperationChange {
+  storage::StoreStatus status;  // kNotFound: no such operation; kError: see `error`
+  std::string error;            // a refused transition (for s/e or a 422)
+  nlohmann::json operation;     // after the change
+};
+
+class Operations {
+ public:
+  Operations(storage::Store& store, TenantSpace& space)
+      : store_(store), space_(space), docs_(store, space, 'o', 'O') {}
+
+  // A new PENDING operation for `device` with the body's fragments (id, status, deviceId and
+  // times are the store's).
+  storage::StoreStatus create(uint64_t device, const nlohmann::json& body, int64_t now_ms,
+                              nlohmann::json* out);
+  std::optional<nlohmann::json> get(uint64_t id) const { return docs_.get(id); }
+  // The operations of `device` in `status`, oldest first (at most `limit`).
+  std::vector<nlohmann::json> with_status(uint64_t device, OpStatus status, size_t limit) const;
+  // Status template on the oldest operation of `device` in the template's selecting status that
+  // has `fragment` (501-503), or on operation `id` (504-506, which must be `device`'s), or on all
+  // EXECUTING ones (507, fragment optional). `extra`: fragments merged into the operation(s)
+  // (failureReason, results). kNotFound when nothing matches.
+  std::vector<OperationChange> apply(StatusTemplate t, uint64_t device, const std::string& fragment,
+                                     uint64_t id, const nlohmann::json& extra);
+  // REST PUT: status (per rest_transition_allowed) and other fragments.
+  OperationChange update(uint64_t id, const nlohmann::json& changes);
+  storage::StoreStatus query(const OperationQuery& q, DocPage* out) const;
+
+ private:
+  OperationChange set(const DocRef& ref, nlohmann::json doc, OpStatus to,
+                      const nlohmann::json& extra);
+  storage::Store& store_;
+  TenantSpace& space_;
+  Documents docs_;
+};
+
+}  // namespace c8y::domain
