@@ -28,7 +28,9 @@ class BrokerPort {
 struct OutboxItem {
   // kDeliver: a new operation to send to its device if connected (topic = tenant id,
   // payload = operation id).
-  enum Kind { kPublish, kKick, kLog, kDeliver } kind = kLog;
+  // kObjectChanged: a managed object changed (qos 0) or was deleted (qos 1) through REST
+  // (topic = tenant id, payload = object id).
+  enum Kind { kPublish, kKick, kLog, kDeliver, kObjectChanged } kind = kLog;
   std::string client_id;
   std::string topic;
   std::string payload;

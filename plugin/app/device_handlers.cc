@@ -21,8 +21,82 @@ using nlohmann::json;
 namespace {
 
 constexpr std::string_view kPlatformVersion = "mosquitto-c8y-0.1";
+constexpr const char* kUnavailabilityAlarm = "c8y_UnavailabilityAlarm";
+
+// c8y_RequiredAvailability.responseInterval (minutes) in milliseconds; nullopt when absent or
+// not positive (not monitored).
+std::optional<int64_t> required_interval_ms(const json& mo) {
+  auto it = mo.find("c8y_RequiredAvailability");
+  if (it == mo.end() || !it->is_object()) return std::nullopt;
+  auto v = it->find("responseInterval");
+  if (v == it->end() || !v->is_number() || v->get<double>() <= 0) return std::nullopt;
+  return static_cast<int64_t>(v->get<double>() * 60'000);
+}
 
 }  // namespace
+
+void PluginCore::note_data(Session& s, uint64_t device) {
+  const AvailabilityMonitor::Key key{s.space, device};
+  const int64_t now = now_ms();
+  std::optional<int64_t> interval;
+  domain::Inventory inv(*store_, *s.space);
+  if (!availability_.knows(key)) {
+    auto mo = inv.get(device);
+    interval = mo ? required_interval_ms(*mo) : std::nullopt;
+  }
+  auto r = availability_.on_data(key, now, interval);
+  if (r.was_unavailable) {
+    domain::Alarms alarms(*store_, *s.space);
+    auto c = alarms.clear(device, kUnavailabilityAlarm);
+    if (c.status.ok())
+      publish_stream(s.tenant, policy::Mode::kPersistent, "alarms", device, "UPDATE", c.alarm);
+  }
+  if (r.write_last_message || r.was_unavailable) {
+    if (inv.merge(device,
+                  {{"c8y_Availability",
+                    {{"status", "AVAILABLE"}, {"lastMessage", smartrest::format_iso8601_ms(now)}}}})
+            .ok())
+      inventory_changed(s, device);
+  }
+}
+
+void PluginCore::object_changed(const std::string& tenant, const std::string& id_text,
+                                bool deleted) {
+  auto* space = spaces_->get(tenant);
+  auto id = domain::parse_id(id_text);
+  if (!space || !id) return;
+  const AvailabilityMonitor::Key key{space, *id};
+  if (deleted) {
+    availability_.forget(key);
+    for (auto& [conn, sp] : sessions_) {
+      Session& s = *sp;
+      if (s.space != space) continue;
+      if (s.device_id == *id) s.device_id = 0;
+      std::erase_if(s.children, [&](auto& c) { return c.second == *id; });
+    }
+    return;
+  }
+  if (availability_.knows(key)) {
+    domain::Inventory inv(*store_, *space);
+    if (auto mo = inv.get(*id)) availability_.set_interval(key, required_interval_ms(*mo));
+  }
+}
+
+void PluginCore::check_availability() {
+  const int64_t now = now_ms();
+  for (auto& key : availability_.due(now)) {
+    auto* space = static_cast<domain::TenantSpace*>(const_cast<void*>(key.space));
+    domain::Alarms alarms(*store_, *space);
+    auto r = alarms.raise(key.device, now, kUnavailabilityAlarm, "MAJOR",
+                          "No data received from the device within the required interval.",
+                          json::object());
+    domain::Inventory inv(*store_, *space);
+    inv.merge(key.device, {{"c8y_Availability", {{"status", "UNAVAILABLE"}}}});
+    if (r.status.ok())
+      publish_stream(space->id, policy::Mode::kPersistent, "alarms", key.device,
+                     r.created ? "CREATE" : "UPDATE", r.alarm);
+  }
+}
 
 void PluginCore::inventory_changed(Session& s, uint64_t id) {
   if (!streams_wanted(s.tenant)) return;
@@ -58,6 +132,9 @@ PluginCore::LineOutcome PluginCore::handle_inventory(Session& s, uint64_t target
           }
         return changed;
       });
+      if (out.status.ok())
+        if (auto mo = inv.get(target))
+          availability_.set_interval({s.space, target}, required_interval_ms(*mo));
       break;
     case Op::kRemoveFragments: {
       json removal = json::object();
@@ -112,12 +189,8 @@ PluginCore::LineOutcome PluginCore::handle_inventory(Session& s, uint64_t target
     case Op::kGetId:
       reply(s, "s/ds", "124," + domain::format_id(target));
       return out;
-    case Op::kHeartbeat:
-      out.status = inv.merge(
-          target,
-          {{"c8y_Availability",
-            {{"status", "AVAILABLE"}, {"lastMessage", smartrest::format_iso8601_ms(now)}}}});
-      break;
+    case Op::kHeartbeat:  // note_data() already counted it (lastMessage, availability)
+      return out;
     case Op::kSoftwareReplace:
     case Op::kSoftwareAppend:
     case Op::kSoftwareRemove:

@@ -164,6 +164,7 @@ int64_t PluginCore::now_ms() const {
 // Connections
 
 bool PluginCore::on_connect(const ConnectInfo& info) {
+  closing_.erase(info.conn);  // a new connection that reuses the address of a closed one
   // SIGHUP re-authenticates every session: a connection we already accepted stays accepted
   // unless its user was disabled or changed its password meanwhile (the check below is cached).
   auto refuse = [&](const std::string& why) {
@@ -248,7 +249,20 @@ void PluginCore::on_disconnect(ConnId conn) {
   }
   if (s.device_id) set_presence(s.space, s.device_id, false);
   if (s.role == policy::Role::kAdmin) drop_stream_subscriptions(s.tenant, s.subscriptions.size());
+  closing_[conn] = Closing{std::move(it->second), std::chrono::steady_clock::now()};
   sessions_.erase(it);
+}
+
+void PluginCore::on_will(Session& s, std::string_view topic, std::string_view payload) {
+  if (s.role != policy::Role::kDevice) return;
+  if (!policy::allowed(policy::Caller{s.role, s.tenant}, policy::Access::kWrite, topic)) return;
+  const bool had_device = s.device_id != 0;
+  // The D6 cap counts the whole PUBLISH; a will has no packet of its own: topic, payload and
+  // the fixed header approximate it.
+  process_upstream(s, topic, payload, topic.size() + payload.size() + 4);
+  if (!had_device && s.device_id) set_presence(s.space, s.device_id, false);
+  log(LogLevel::kInfo,
+      "c8y: last will of " + s.client_id + " on " + std::string(topic) + " processed");
 }
 
 void PluginCore::drop_stream_subscriptions(const std::string& tenant, size_t n) {
@@ -278,10 +292,28 @@ void PluginCore::publish_stream(const std::string& tenant, policy::Mode mode, st
 // ---------------------------------------------------------------------------------------------
 // Authorisation
 
-bool PluginCore::on_acl(ConnId conn, policy::Access access, std::string_view topic, int qos) {
+bool PluginCore::on_acl(ConnId conn, policy::Access access, std::string_view topic, int qos,
+                        std::string_view payload) {
   auto it = sessions_.find(conn);
-  if (it == sessions_.end()) return false;  // unknown or gone connection (wills: issue #3, D19)
+  if (it == sessions_.end()) {
+    // D19: a will comes as a WRITE check of a connection that is already closed. It is handled
+    // as an upstream publish of that device and never delivered.
+    if (access == policy::Access::kWrite)
+      if (auto c = closing_.find(conn); c != closing_.end())
+        on_will(*c->second.session, topic, payload);
+    return false;
+  }
   Session& s = *it->second;
+  if (access == policy::Access::kWrite && s.role == policy::Role::kDevice) {
+    // D19: while a new connection with this client id takes this one over (it authenticated,
+    // this one is not yet reported gone), this connection cannot publish: a WRITE check now is
+    // its will, which Mosquitto sends before it reports the DISCONNECT.
+    if (auto r = connections_by_client_id_.find(s.client_id);
+        r != connections_by_client_id_.end() && r->second > 1) {
+      on_will(s, topic, payload);
+      return false;
+    }
+  }
   policy::Caller caller{s.role, s.tenant};
   if (!policy::allowed(caller, access, topic)) return false;
   if (access == policy::Access::kSubscribe) {
@@ -326,7 +358,11 @@ MessageDecision PluginCore::on_message(ConnId conn, std::string_view topic,
   *retain = false;  // D8: upstream retained publishes are accepted and never retained
   auto it = sessions_.find(conn);
   if (it == sessions_.end()) return MessageDecision::kDrop;
-  Session& s = *it->second;
+  return process_upstream(*it->second, topic, payload, packet_size);
+}
+
+MessageDecision PluginCore::process_upstream(Session& s, std::string_view topic,
+                                             std::string_view payload, size_t packet_size) {
   auto route = policy::route_upstream(topic);
   const bool json = route && route->channel == policy::Channel::kJson;
   if (packet_size > options_.message_size_limit) {
@@ -439,6 +475,7 @@ void PluginCore::handle_static(Session& s, const policy::TopicRoute& route,
       route.mode == policy::Mode::kPersistent || route.mode == policy::Mode::kQuiescent;
   const int64_t now = now_ms();
   storage::StoreStatus st;
+  uint64_t noted = 0;
   while (reader.next(record_)) {
     const std::string_view id =
         record_.fields.empty() ? std::string_view() : std::string_view(record_.fields[0]);
@@ -488,31 +525,48 @@ void PluginCore::handle_static(Session& s, const policy::TopicRoute& route,
       fail(45, id, target_error);
       continue;
     }
+    if (target != noted) {  // spec §11: any data counts; once per device and publish
+      note_data(s, target);
+      noted = target;
+    }
     if (kind != smartrest::TemplateKind::kMeasurement) {
-      LineOutcome r;
-      switch (kind) {
-        case smartrest::TemplateKind::kInventory:
-          r = handle_inventory(s, target, now);
-          break;
-        case smartrest::TemplateKind::kAlarm:
-          r = handle_alarm(s, route, target, now);
-          break;
-        case smartrest::TemplateKind::kEvent:
-          r = handle_event(s, route, target, now);
-          break;
-        case smartrest::TemplateKind::kOperation:
-          r = handle_operation(s, target);
-          break;
-        default:
-          r = handle_capability(s, id);
-          break;
+      auto run = [&](uint64_t t) {
+        switch (kind) {
+          case smartrest::TemplateKind::kInventory:
+            return handle_inventory(s, t, now);
+          case smartrest::TemplateKind::kAlarm:
+            return handle_alarm(s, route, t, now);
+          case smartrest::TemplateKind::kEvent:
+            return handle_event(s, route, t, now);
+          case smartrest::TemplateKind::kOperation:
+            return handle_operation(s, t);
+          default:
+            return handle_capability(s, id);
+        }
+      };
+      LineOutcome r = run(target);
+      if (r.status.not_found()) {
+        // The device object was deleted (REST) after this session cached it: forget the cache
+        // and run the line once more on the device as it resolves now (created again).
+        if (target == s.device_id) s.device_id = 0;
+        std::erase_if(s.children, [&](auto& c) { return c.second == target; });
+        std::string again_error;
+        storage::StoreStatus again_st;
+        uint64_t again = route.child.empty()
+                             ? own_device(s, "", "", &again_st)
+                             : child_device(s, route.child, &again_st, &again_error);
+        if (!again_st.ok())
+          r.status = again_st;
+        else if (!again)
+          r = LineOutcome{{}, smartrest::TemplateError{45, again_error}};
+        else
+          r = run(again);
       }
       st = r.status;
       if (!st.ok()) break;
       if (r.error) fail(r.error->code, id, r.error->text);
       continue;
     }
-    // Measurements.
     // Measurements.
     if (auto e = smartrest::decode_measurement(record_, now, measurement_)) {
       fail(e->code, id, e->text);
@@ -610,6 +664,9 @@ void PluginCore::on_tick() {
       case OutboxItem::kDeliver:
         deliver_operation(item.topic, item.payload);
         break;
+      case OutboxItem::kObjectChanged:
+        object_changed(item.topic, item.payload, item.qos == 1);
+        break;
     }
   }
   // D9: PENDING operations go to a device once it has subscribed to s/ds (after its SUBACK).
@@ -620,6 +677,13 @@ void PluginCore::on_tick() {
       if (auto it = sessions_.find(c); it != sessions_.end()) send_pending(*it->second);
   }
   auto now = std::chrono::steady_clock::now();
+  if (!closing_.empty())
+    std::erase_if(closing_,
+                  [&](auto& c) { return now - c.second.since > std::chrono::seconds(2); });
+  if (now - last_availability_check_ > std::chrono::milliseconds(500)) {
+    last_availability_check_ = now;
+    check_availability();
+  }
   if (!dirty_.empty() && now - last_presence_flush_ > std::chrono::seconds(1)) {
     last_presence_flush_ = now;
     flush_presence();

@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "plugin/app/availability.h"
 #include "plugin/app/broker_port.h"
 #include "plugin/app/options.h"
 #include "plugin/domain/measurement.h"
@@ -57,7 +58,9 @@ class PluginCore {
   ~PluginCore();
 
   bool on_connect(const ConnectInfo& info);
-  bool on_acl(ConnId conn, policy::Access access, std::string_view topic, int qos);
+  // `payload`: the message of a WRITE check (a will's, when the connection is closing: D19).
+  bool on_acl(ConnId conn, policy::Access access, std::string_view topic, int qos,
+              std::string_view payload = {});
   MessageDecision on_message(ConnId conn, std::string_view topic, std::string_view payload,
                              size_t packet_size, bool* retain);
   void on_disconnect(ConnId conn);
@@ -91,6 +94,15 @@ class PluginCore {
   void log(LogLevel level, const std::string& message);
   int64_t now_ms() const;
 
+  MessageDecision process_upstream(Session& s, std::string_view topic, std::string_view payload,
+                                   size_t packet_size);
+  void on_will(Session& s, std::string_view topic, std::string_view payload);
+  // Availability (spec §11): data from `device` (lastMessage, clears an unavailability alarm).
+  void note_data(Session& s, uint64_t device);
+  void check_availability();
+  // A REST change of a managed object: refresh the availability interval, or forget a deleted
+  // object in the sessions' caches.
+  void object_changed(const std::string& tenant, const std::string& id, bool deleted);
   void handle_static(Session& s, const policy::TopicRoute& route, std::string_view payload,
                      MessageDecision* decision);
   // One line of a static template (device_handlers.cc): a storage failure (refuse the message)
@@ -146,6 +158,15 @@ class PluginCore {
   std::unordered_map<std::string, int> connections_by_client_id_;
   std::unordered_map<std::string, size_t> stream_subscriptions_;  // tenant -> admin filters
   std::vector<ConnId> pending_deliveries_;  // subscribed to s/ds since the last tick
+  // Sessions of connections that just closed, kept briefly because Mosquitto sends a will
+  // through an ACL WRITE check after it reported the DISCONNECT (D19).
+  struct Closing {
+    std::unique_ptr<Session> session;
+    std::chrono::steady_clock::time_point since;
+  };
+  std::unordered_map<ConnId, Closing> closing_;
+  AvailabilityMonitor availability_;
+  std::chrono::steady_clock::time_point last_availability_check_{};
   struct PresenceKey {
     domain::TenantSpace* space;
     uint64_t device;

@@ -139,8 +139,12 @@ int on_acl_check(int, void* event_data, void* userdata) {
         return MOSQ_ERR_ACL_DENIED;
     }
     if (!ed->topic) return MOSQ_ERR_ACL_DENIED;
-    return inst->core->on_acl(ed->client, access, ed->topic, ed->qos) ? MOSQ_ERR_SUCCESS
-                                                                      : MOSQ_ERR_ACL_DENIED;
+    std::string_view payload;
+    if (ed->payload && ed->payloadlen > 0)
+      payload = std::string_view(static_cast<const char*>(ed->payload), ed->payloadlen);
+    return inst->core->on_acl(ed->client, access, ed->topic, ed->qos, payload)
+               ? MOSQ_ERR_SUCCESS
+               : MOSQ_ERR_ACL_DENIED;
   } catch (...) {
     mosquitto_log_printf(MOSQ_LOG_ERR, "c8y: ACL check failed with an exception");
   }

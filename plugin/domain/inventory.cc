@@ -161,4 +161,113 @@ storage::StoreStatus Inventory::list(const std::string& type, const std::string&
   });
 }
 
+namespace {
+
+std::string reverse_external(uint64_t id, std::string_view type, std::string_view value) {
+  std::string rev = "x";
+  storage::append_u64(rev, id);
+  rev.append(type).push_back('\0');
+  rev.append(value);
+  return rev;
+}
+
+void drop_reference(json& mo, const char* list, uint64_t id) {
+  auto& refs = mo[list]["references"];
+  if (!refs.is_array()) return;
+  const std::string ids = format_id(id);
+  json kept = json::array();
+  for (auto& r : refs)
+    if (r["managedObject"].value("id", "") != ids) kept.push_back(r);
+  refs = std::move(kept);
+}
+
+}  // namespace
+
+storage::StoreStatus Inventory::create(const json& body, const std::string& owner, json* out) {
+  const uint64_t id = space_.ids.next();
+  if (!id) return storage::StoreStatus::Error("id allocation failed");
+  const std::string now = now_iso8601();
+  json mo = json::object();
+  for (auto& [k, v] : body.items())
+    if (k != "id" && k != "self" && k != "owner" && k != "creationTime" && k != "lastUpdated" &&
+        k != "childDevices" && k != "deviceParents" && !v.is_null())
+      mo[k] = v;
+  mo["id"] = format_id(id);
+  mo["owner"] = owner;
+  mo["creationTime"] = now;
+  mo["lastUpdated"] = now;
+  mo["childDevices"] = {{"references", json::array()}};
+  mo["deviceParents"] = {{"references", json::array()}};
+  auto st = store_.put(space_.family, storage::key::managed_object(id), mo.dump(),
+                       storage::Store::When::kNow);
+  if (st.ok() && out) *out = std::move(mo);
+  return st;
+}
+
+storage::StoreStatus Inventory::remove(uint64_t id) {
+  std::lock_guard lock(space_.objects_mutex);
+  auto mo = get(id);
+  if (!mo) return {storage::StoreStatus::kNotFound, "managed object not found"};
+  storage::Batch b;
+  for (auto [list, other] :
+       {std::pair{"deviceParents", "childDevices"}, std::pair{"childDevices", "deviceParents"}}) {
+    auto& refs = (*mo)[list]["references"];
+    if (!refs.is_array()) continue;
+    for (auto& r : refs) {
+      auto oid = parse_id(r["managedObject"].value("id", ""));
+      if (!oid) continue;
+      auto o = get(*oid);
+      if (!o) continue;
+      drop_reference(*o, other, id);
+      (*o)["lastUpdated"] = now_iso8601();
+      b.put(space_.family, storage::key::managed_object(*oid), o->dump());
+    }
+  }
+  for (auto& [type, value] : external_ids_of(id)) {
+    b.del(space_.family, storage::key::external_id(type, value));
+    b.del(space_.family, reverse_external(id, type, value));
+  }
+  b.del(space_.family, storage::key::managed_object(id));
+  b.del(space_.family, storage::key::presence(id));
+  return store_.write(b);
+}
+
+storage::StoreStatus Inventory::add_child(uint64_t parent, uint64_t child) {
+  std::lock_guard lock(space_.objects_mutex);
+  auto p = get(parent);
+  auto c = get(child);
+  if (!p || !c) return {storage::StoreStatus::kNotFound, "managed object not found"};
+  if (parent == child) return storage::StoreStatus::Error("an object cannot be its own child");
+  const std::string cid = format_id(child), pid = format_id(parent);
+  for (auto& r : (*p)["childDevices"]["references"])
+    if (r["managedObject"].value("id", "") == cid) return {};
+  const std::string now = now_iso8601();
+  (*p)["childDevices"]["references"].push_back(
+      {{"managedObject", {{"id", cid}, {"name", c->value("name", "")}}}});
+  (*c)["deviceParents"]["references"].push_back(
+      {{"managedObject", {{"id", pid}, {"name", p->value("name", "")}}}});
+  (*p)["lastUpdated"] = now;
+  (*c)["lastUpdated"] = now;
+  storage::Batch b;
+  b.put(space_.family, storage::key::managed_object(parent), p->dump());
+  b.put(space_.family, storage::key::managed_object(child), c->dump());
+  return store_.write(b);
+}
+
+storage::StoreStatus Inventory::add_external_id(uint64_t id, std::string_view type,
+                                                std::string_view value) {
+  std::lock_guard lock(space_.objects_mutex);
+  if (!get(id)) return {storage::StoreStatus::kNotFound, "managed object not found"};
+  if (auto existing = find_external(type, value)) {
+    if (*existing == id) return {};
+    return storage::StoreStatus::Error("conflict");
+  }
+  std::string id_bytes;
+  storage::append_u64(id_bytes, id);
+  storage::Batch b;
+  b.put(space_.family, storage::key::external_id(type, value), id_bytes);
+  b.put(space_.family, reverse_external(id, type, value), "");
+  return store_.write(b);
+}
+
 }  // namespace c8y::domain

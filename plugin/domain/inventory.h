@@ -55,6 +55,15 @@ class Inventory {
   // Read-modify-write of one object under the tenant's object lock. `change` returns false to
   // leave the object as it was (nothing written).
   storage::StoreStatus update(uint64_t id, const std::function<bool(nlohmann::json& mo)>& change);
+  // REST: a new object from `body` (fragments; id, owner and times are the store's).
+  storage::StoreStatus create(const nlohmann::json& body, const std::string& owner,
+                              nlohmann::json* out);
+  // Deletes the object, its external ids and the references its parents and children hold.
+  storage::StoreStatus remove(uint64_t id);
+  // Makes `child` a child device of `parent` (both must exist; idempotent).
+  storage::StoreStatus add_child(uint64_t parent, uint64_t child);
+  // Adds an external id; kError "conflict" if the pair belongs to another object.
+  storage::StoreStatus add_external_id(uint64_t id, std::string_view type, std::string_view value);
   // All external ids of an object: [{type, externalId}].
   std::vector<std::pair<std::string, std::string>> external_ids_of(uint64_t id) const;
 

@@ -216,6 +216,7 @@ void RestServer::routes() {
   });
 
   routes_data();
+  routes_inventory();
 
   srv.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty())

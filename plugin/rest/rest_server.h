@@ -41,7 +41,10 @@ class RestServer {
 
  private:
   void routes();
-  void routes_data();  // events and alarms (rest_data.cc)
+  void routes_data();       // events, alarms, operations (rest_data.cc)
+  void routes_inventory();  // inventory, identity and measurement writes (rest_inventory.cc)
+  // Tells the broker thread that an object changed or went away (availability, caches).
+  void object_changed(const Caller& c, uint64_t id, bool deleted);
   // Authenticates the request as an admin; on failure fills the response and returns nullopt.
   std::optional<Caller> authenticate(const httplib::Request& req, httplib::Response& res);
   // Publishes a change on the tenant's real-time streams (through the outbox, decision D15).

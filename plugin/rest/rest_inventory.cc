@@ -1,0 +1,249 @@
+// REST routes that change the inventory, identity and measurements (Cumulocity's
+// /inventory, /identity and /measurement APIs, writing side).
+#include "plugin/app/streams.h"
+#include "plugin/domain/inventory.h"
+#include "plugin/domain/measurement.h"
+#include "plugin/rest/rest_server.h"
+#include "plugin/rest/rest_util.h"
+
+namespace c8y::rest {
+namespace {
+
+HttpError not_found(const std::string& raw) {
+  return {404, "inventory/Not Found",
+          "Finding device data from database failed : No managedObject for id '" + raw + "'!"};
+}
+
+std::optional<uint64_t> json_id(const json& j) {
+  if (j.is_string()) return domain::parse_id(j.get<std::string>());
+  if (j.is_number_unsigned()) return j.get<uint64_t>();
+  return std::nullopt;
+}
+
+}  // namespace
+
+void RestServer::object_changed(const Caller& c, uint64_t id, bool deleted) {
+  app::OutboxItem item;
+  item.kind = app::OutboxItem::kObjectChanged;
+  item.topic = c.tenant;
+  item.payload = domain::format_id(id);
+  item.qos = deleted ? 1 : 0;
+  outbox_.push(std::move(item));
+}
+
+void RestServer::routes_inventory() {
+  auto& srv = *server_;
+
+  srv.Post(
+      "/inventory/managedObjects", [this](const httplib::Request& req, httplib::Response& res) {
+        auto c = authenticate(req, res);
+        if (!c) return;
+        HttpError err;
+        auto body = body_object(req, &err);
+        if (!body) return send_error(res, err);
+        for (const char* k : {"name", "type"})
+          if (body->contains(k) && !(*body)[k].is_string())
+            return send_error(res, {422, "validationError", std::string(k) + " must be a string"});
+        domain::Inventory inv(store_, *c->space);
+        json mo;
+        if (auto st = inv.create(*body, c->user, &mo); !st.ok())
+          return send_error(res, {500, "general/internalError", st.message});
+        notify(*c, "inventory", domain::parse_id(mo["id"].get<std::string>()).value_or(0), "CREATE",
+               mo);
+        add_self_links(*c, mo);
+        send_json(res, 201, mo);
+      });
+
+  srv.Put(R"(/inventory/managedObjects/([^/]+))",
+          [this](const httplib::Request& req, httplib::Response& res) {
+            auto c = authenticate(req, res);
+            if (!c) return;
+            HttpError err;
+            auto body = body_object(req, &err);
+            if (!body) return send_error(res, err);
+            std::string raw = req.matches[1];
+            auto id = domain::parse_id(raw);
+            if (!id) return send_error(res, not_found(raw));
+            json changes = json::object();
+            for (auto& [k, v] : body->items())
+              if (k != "childDevices" && k != "deviceParents" && k != "lastUpdated") changes[k] = v;
+            domain::Inventory inv(store_, *c->space);
+            auto st = inv.merge(*id, changes);
+            if (st.not_found()) return send_error(res, not_found(raw));
+            if (!st.ok()) return send_error(res, {500, "general/internalError", st.message});
+            auto mo = inv.get(*id);
+            if (!mo) return send_error(res, not_found(raw));
+            object_changed(*c, *id, false);
+            notify(*c, "inventory", *id, "UPDATE", *mo);
+            add_self_links(*c, *mo);
+            send_json(res, 200, *mo);
+          });
+
+  srv.Delete(R"(/inventory/managedObjects/([^/]+))",
+             [this](const httplib::Request& req, httplib::Response& res) {
+               auto c = authenticate(req, res);
+               if (!c) return;
+               std::string raw = req.matches[1];
+               auto id = domain::parse_id(raw);
+               domain::Inventory inv(store_, *c->space);
+               auto st = id ? inv.remove(*id)
+                            : storage::StoreStatus{storage::StoreStatus::kNotFound, "not found"};
+               if (st.not_found()) return send_error(res, not_found(raw));
+               if (!st.ok()) return send_error(res, {500, "general/internalError", st.message});
+               object_changed(*c, *id, true);
+               notify(*c, "inventory", *id, "DELETE", {{"id", raw}});
+               res.status = 204;
+             });
+
+  srv.Get(R"(/inventory/managedObjects/([^/]+)/childDevices)",
+          [this](const httplib::Request& req, httplib::Response& res) {
+            auto c = authenticate(req, res);
+            if (!c) return;
+            std::string raw = req.matches[1];
+            auto id = domain::parse_id(raw);
+            domain::Inventory inv(store_, *c->space);
+            auto mo = id ? inv.get(*id) : std::nullopt;
+            if (!mo) return send_error(res, not_found(raw));
+            add_self_links(*c, *mo);
+            json refs = (*mo)["childDevices"]["references"];
+            send_json(res, 200,
+                      {{"references", refs.is_array() ? refs : json::array()},
+                       {"self", c->base + "/inventory/managedObjects/" + raw + "/childDevices"}});
+          });
+
+  srv.Post(R"(/inventory/managedObjects/([^/]+)/childDevices)", [this](const httplib::Request& req,
+                                                                       httplib::Response& res) {
+    auto c = authenticate(req, res);
+    if (!c) return;
+    HttpError err;
+    auto body = body_object(req, &err);
+    if (!body) return send_error(res, err);
+    std::string raw = req.matches[1];
+    auto parent = domain::parse_id(raw);
+    std::optional<uint64_t> child;
+    if (auto m = body->find("managedObject");
+        m != body->end() && m->is_object() && m->contains("id"))
+      child = json_id((*m)["id"]);
+    if (!child) return send_error(res, {422, "validationError", "managedObject.id is mandatory"});
+    domain::Inventory inv(store_, *c->space);
+    auto st = parent ? inv.add_child(*parent, *child)
+                     : storage::StoreStatus{storage::StoreStatus::kNotFound, "not found"};
+    if (st.not_found()) return send_error(res, not_found(raw));
+    if (!st.ok()) return send_error(res, {422, "validationError", st.message});
+    object_changed(*c, *parent, false);
+    object_changed(*c, *child, false);
+    json ref = {{"managedObject",
+                 {{"id", domain::format_id(*child)},
+                  {"self", c->base + "/inventory/managedObjects/" + domain::format_id(*child)}}}};
+    send_json(res, 201, ref);
+  });
+
+  srv.Get(R"(/identity/globalIds/([^/]+)/externalIds)",
+          [this](const httplib::Request& req, httplib::Response& res) {
+            auto c = authenticate(req, res);
+            if (!c) return;
+            std::string raw = req.matches[1];
+            auto id = domain::parse_id(raw);
+            domain::Inventory inv(store_, *c->space);
+            if (!id || !inv.get(*id)) return send_error(res, not_found(raw));
+            json list = json::array();
+            for (auto& [type, value] : inv.external_ids_of(*id))
+              list.push_back({{"type", type},
+                              {"externalId", value},
+                              {"self", c->base + "/identity/externalIds/" + type + "/" + value},
+                              {"managedObject", {{"id", raw}}}});
+            send_json(res, 200,
+                      {{"externalIds", list},
+                       {"self", c->base + "/identity/globalIds/" + raw + "/externalIds"}});
+          });
+
+  srv.Post(R"(/identity/globalIds/([^/]+)/externalIds)", [this](const httplib::Request& req,
+                                                                httplib::Response& res) {
+    auto c = authenticate(req, res);
+    if (!c) return;
+    HttpError err;
+    auto body = body_object(req, &err);
+    if (!body) return send_error(res, err);
+    std::string raw = req.matches[1];
+    auto id = domain::parse_id(raw);
+    auto type = body->value("type", json()), value = body->value("externalId", json());
+    if (!type.is_string() || !value.is_string() || type.get<std::string>().empty() ||
+        value.get<std::string>().empty() || type.get<std::string>().size() > 127 ||
+        value.get<std::string>().size() > 255 ||
+        type.get<std::string>().find('\0') != std::string::npos ||
+        !smartrest::is_valid_utf8(type.get<std::string>()) ||
+        !smartrest::is_valid_utf8(value.get<std::string>()))
+      return send_error(
+          res, {422, "validationError", "type and externalId are mandatory non-empty strings"});
+    domain::Inventory inv(store_, *c->space);
+    auto st = id ? inv.add_external_id(*id, type.get<std::string>(), value.get<std::string>())
+                 : storage::StoreStatus{storage::StoreStatus::kNotFound, "not found"};
+    if (st.not_found()) return send_error(res, not_found(raw));
+    if (!st.ok())
+      return send_error(res, {409, "identity/Conflict",
+                              "External id " + value.get<std::string>() + " of type " +
+                                  type.get<std::string>() + " belongs to another object"});
+    send_json(
+        res, 201,
+        {{"type", type},
+         {"externalId", value},
+         {"self", c->base + "/identity/externalIds/" + type.get<std::string>() + "/" +
+                      value.get<std::string>()},
+         {"managedObject", {{"id", raw}, {"self", c->base + "/inventory/managedObjects/" + raw}}}});
+  });
+
+  // POST a measurement: {"source": {"id"}, "time", "type", <fragment>: {<series>: {value, unit}}}.
+  srv.Post("/measurement/measurements", [this](const httplib::Request& req,
+                                               httplib::Response& res) {
+    auto c = authenticate(req, res);
+    if (!c) return;
+    HttpError err;
+    auto body = body_object(req, &err);
+    if (!body) return send_error(res, err);
+    domain::Measurement m;
+    auto src = body->find("source");
+    std::optional<uint64_t> source;
+    if (src != body->end() && src->is_object() && src->contains("id"))
+      source = json_id((*src)["id"]);
+    domain::Inventory inv(store_, *c->space);
+    if (!source || !inv.get(*source))
+      return send_error(res, {422, "validationError",
+                              "source.id is mandatory and must be the id of a managed object"});
+    auto type = body->value("type", json());
+    auto time = body->value("time", json());
+    std::optional<int64_t> t =
+        time.is_string() ? smartrest::parse_iso8601_ms(time.get<std::string>()) : std::nullopt;
+    if (!type.is_string() || type.get<std::string>().empty() || !t)
+      return send_error(res, {422, "validationError",
+                              "type (a string) and time (an ISO 8601 date) are mandatory"});
+    m.source = *source;
+    m.time_ms = *t;
+    m.type = type.get<std::string>();
+    for (auto& [frag, series] : body->items()) {
+      if (frag == "source" || frag == "time" || frag == "type" || frag == "id" || frag == "self")
+        continue;
+      if (!series.is_object()) continue;
+      for (auto& [name, v] : series.items()) {
+        if (!v.is_object() || !v.contains("value") || !v["value"].is_number())
+          return send_error(
+              res, {422, "validationError", frag + "." + name + ".value must be a number"});
+        auto& s = m.add();
+        s.fragment = frag;
+        s.series = name;
+        s.value = v["value"].get<double>();
+        s.unit = v.contains("unit") && v["unit"].is_string() ? v["unit"].get<std::string>() : "";
+      }
+    }
+    if (m.count == 0)
+      return send_error(res, {422, "validationError", "a measurement needs at least one series"});
+    domain::Measurements ms(store_, *c->space);
+    auto st = ms.store(m);
+    if (!st.ok()) return send_error(res, {422, "validationError", st.message});
+    json out = domain::measurement_json(m);
+    notify(*c, "measurements", *source, "CREATE", out);
+    out["self"] = c->base + "/measurement/measurements/" + out["id"].get<std::string>();
+    send_json(res, 201, out);
+  });
+}
+
+}  // namespace c8y::rest
