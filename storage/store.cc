@@ -194,6 +194,7 @@ Store::~Store() {
     if (f && f->handle) db_->DestroyColumnFamilyHandle(f->handle);
   };
   for (auto& [id, f] : families_) destroy(f);
+  for (auto& f : dropped_) destroy(f);
   destroy(system_family_);
   destroy(default_family_);
   db_->Close();
@@ -247,7 +248,9 @@ StoreStatus Store::drop_tenant(std::string_view tenant_id) {
   auto st = db_->DropColumnFamily(it->second->handle);
   if (!st.ok()) return from_rocks(st);
   by_id_.erase(it->second->handle->GetID());
-  db_->DestroyColumnFamilyHandle(it->second->handle);
+  // Other threads may still hold this Family (a request in flight, a session not yet kicked):
+  // the handle stays valid until the store closes (RocksDB frees the data when it is released).
+  dropped_.push_back(std::move(it->second));
   families_.erase(it);
   return {};
 }

@@ -109,6 +109,7 @@ class Store {
   StoreStatus create_tenant(std::string_view tenant_id, const Family** out);
   const Family* tenant(std::string_view tenant_id) const;
   std::vector<std::string> tenant_ids() const;
+  // Drops the tenant's family (all its data). Family pointers stay valid until the store closes.
   StoreStatus drop_tenant(std::string_view tenant_id);
 
   StoreStatus get(const Family* f, std::string_view key, std::string* value) const;
@@ -152,6 +153,7 @@ class Store {
   mutable std::shared_mutex families_mutex_;
   std::unordered_map<std::string, std::unique_ptr<Family>> families_;  // by tenant id
   std::unordered_map<uint32_t, rocksdb::ColumnFamilyHandle*> by_id_;
+  std::vector<std::unique_ptr<Family>> dropped_;  // dropped tenants' families, kept until close
   std::unique_ptr<Family> system_family_;
   std::unique_ptr<Family> default_family_;
   size_t recovered_ = 0;

@@ -30,7 +30,9 @@ struct OutboxItem {
   // payload = operation id).
   // kObjectChanged: a managed object changed (qos 0) or was deleted (qos 1) through REST
   // (topic = tenant id, payload = object id).
-  enum Kind { kPublish, kKick, kLog, kDeliver, kObjectChanged } kind = kLog;
+  // kKickUsers: disconnect every session of a user (topic = tenant, payload = user name, or ""
+  // for every user of the tenant).
+  enum Kind { kPublish, kKick, kLog, kDeliver, kObjectChanged, kKickUsers } kind = kLog;
   std::string client_id;
   std::string topic;
   std::string payload;

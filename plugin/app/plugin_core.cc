@@ -667,6 +667,15 @@ void PluginCore::on_tick() {
       case OutboxItem::kObjectChanged:
         object_changed(item.topic, item.payload, item.qos == 1);
         break;
+      case OutboxItem::kKickUsers: {
+        // Collected first: a kick reports the DISCONNECT at once, which changes sessions_.
+        std::vector<std::string> ids;
+        for (auto& [conn, sp] : sessions_)
+          if (sp->tenant == item.topic && (item.payload.empty() || sp->user == item.payload))
+            ids.push_back(sp->client_id);
+        for (auto& id : ids) port_.kick(id);
+        break;
+      }
     }
   }
   // D9: PENDING operations go to a device once it has subscribed to s/ds (after its SUBACK).

@@ -38,4 +38,12 @@ TenantSpace* TenantSpaces::get(std::string_view tenant_id) {
   return slot.get();
 }
 
+void TenantSpaces::remove(std::string_view tenant_id) {
+  std::unique_lock lock(mutex_);
+  auto it = spaces_.find(std::string(tenant_id));
+  if (it == spaces_.end()) return;
+  removed_.push_back(std::move(it->second));
+  spaces_.erase(it);
+}
+
 }  // namespace c8y::domain

@@ -8,6 +8,7 @@
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "storage/store.h"
 
@@ -48,12 +49,15 @@ class TenantSpaces {
   TenantSpaces(storage::Store& store, unsigned node_id) : store_(store), node_id_(node_id) {}
   // nullptr when the tenant has no column family.
   TenantSpace* get(std::string_view tenant_id);
+  // Forgets a deleted tenant's space; the object stays alive (other threads may hold it).
+  void remove(std::string_view tenant_id);
 
  private:
   storage::Store& store_;
   unsigned node_id_;
   std::shared_mutex mutex_;
   std::unordered_map<std::string, std::unique_ptr<TenantSpace>> spaces_;
+  std::vector<std::unique_ptr<TenantSpace>> removed_;
 };
 
 }  // namespace c8y::domain

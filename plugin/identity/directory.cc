@@ -1,4 +1,5 @@
 #include "plugin/identity/directory.h"
+#include <algorithm>
 
 #include <mutex>
 
@@ -90,6 +91,45 @@ storage::StoreStatus Directory::put_tenant(const TenantRecord& t) {
       store_.put(store_.system(), storage::key::tenant(t.id), j.dump(), storage::Store::When::kNow);
   if (!st.ok()) return st;
   tenants_[t.id] = t;
+  return {};
+}
+
+storage::StoreStatus Directory::delete_tenant(std::string_view id) {
+  std::unique_lock lock(mutex_);
+  if (!tenants_.count(std::string(id))) return {storage::StoreStatus::kNotFound, "no such tenant"};
+  storage::Batch b;
+  std::vector<std::string> gone;
+  for (auto& [k, u] : users_)
+    if (u.tenant == id) {
+      if (u.persisted) b.del(store_.system(), storage::key::user(u.tenant, u.name));
+      gone.push_back(k);
+    }
+  b.del(store_.system(), storage::key::tenant(id));
+  if (auto st = store_.write(b); !st.ok()) return st;
+  for (auto& k : gone) users_.erase(k);
+  tenants_.erase(std::string(id));
+  auto st = store_.drop_tenant(id);
+  return st.not_found() ? storage::StoreStatus{} : st;
+}
+
+std::vector<UserRecord> Directory::users(std::string_view tenant) const {
+  std::shared_lock lock(mutex_);
+  std::vector<UserRecord> out;
+  for (auto& [k, u] : users_)
+    if (u.tenant == tenant && u.persisted) out.push_back(u);
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.name < b.name; });
+  return out;
+}
+
+storage::StoreStatus Directory::delete_user(std::string_view tenant, std::string_view name) {
+  std::unique_lock lock(mutex_);
+  auto it = users_.find(std::string(tenant) + "/" + std::string(name));
+  if (it == users_.end() || !it->second.persisted)
+    return {storage::StoreStatus::kNotFound, "no such user"};
+  storage::Batch b;
+  b.del(store_.system(), storage::key::user(tenant, name));
+  if (auto st = store_.write(b); !st.ok()) return st;
+  users_.erase(it);
   return {};
 }
 

@@ -51,7 +51,12 @@ class Directory {
   // Creates or replaces a tenant record and makes sure its column family exists.
   storage::StoreStatus put_tenant(const TenantRecord& t);
 
+  // Deletes a tenant: its users, its record and its column family (all its data).
+  storage::StoreStatus delete_tenant(std::string_view id);
   std::optional<UserRecord> user(std::string_view tenant, std::string_view name) const;
+  // The tenant's users, by name.
+  std::vector<UserRecord> users(std::string_view tenant) const;
+  storage::StoreStatus delete_user(std::string_view tenant, std::string_view name);
   // Creates or replaces a user; the generation is bumped past the previous one.
   storage::StoreStatus put_user(UserRecord u);
   size_t user_count() const;

@@ -217,6 +217,7 @@ void RestServer::routes() {
 
   routes_data();
   routes_inventory();
+  routes_admin();
 
   srv.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty())

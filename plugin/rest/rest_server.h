@@ -43,6 +43,9 @@ class RestServer {
   void routes();
   void routes_data();       // events, alarms, operations (rest_data.cc)
   void routes_inventory();  // inventory, identity and measurement writes (rest_inventory.cc)
+  void routes_admin();      // tenants and users (rest_admin.cc)
+  // Disconnects the sessions of a user (or, with user "", of every user of the tenant).
+  void kick_users(const std::string& tenant, const std::string& user);
   // Tells the broker thread that an object changed or went away (availability, caches).
   void object_changed(const Caller& c, uint64_t id, bool deleted);
   // Authenticates the request as an admin; on failure fills the response and returns nullopt.
