@@ -133,7 +133,8 @@ void Usage(FILE* out) {
       "  --password P         password; '' sends none (default 'bench-pass')\n"
       "  --client-format F    client id, %%d = device index (default 'bench-%%d')\n"
       "  --topic T            (default s/us)\n"
-      "  --payload-format F   %%d = per-device message counter (default '211,%%d')\n"
+      "  --payload-format F   %%d = per-device message counter (default '211,%%d'); several\n"
+      "                       formats separated by '|' are used in turn (mixed traffic)\n"
       "  --broker-pid PID     report that process's CPU use over the measured window\n"
       "  --free-port          print a free 127.0.0.1 TCP port and exit\n");
 }
@@ -430,7 +431,7 @@ class LoadGen {
  public:
   explicit LoadGen(Options o)
       : o_(std::move(o)),
-        payload_(Format::Parse("payload-format", o_.payload_format, 1)),
+        payloads_(ParseAlternatives(o_.payload_format)),
         user_(Format::Parse("user-format", o_.user_format, 8)),
         client_(Format::Parse("client-format", o_.client_format, 8)) {}
 
@@ -449,7 +450,18 @@ class LoadGen {
   [[noreturn]] void ConnFail(const Conn& c, const std::string& why, int code = kExitRuntime);
 
   Options o_;
-  Format payload_, user_, client_;
+  static std::vector<Format> ParseAlternatives(const std::string& text) {
+    std::vector<Format> out;
+    size_t at = 0;
+    for (;;) {
+      size_t bar = text.find('|', at);
+      out.push_back(Format::Parse("payload-format", text.substr(at, bar - at), 1));
+      if (bar == std::string::npos) return out;
+      at = bar + 1;
+    }
+  }
+  std::vector<Format> payloads_;  // alternatives ('|'), used in turn
+  Format user_, client_;
   int ep_ = -1;
   std::vector<Conn> conns_;
   std::vector<int> ready_;  // QoS 0: connections that may write more
@@ -530,6 +542,7 @@ void LoadGen::Flush(Conn& c) {
 }
 
 void LoadGen::AppendPublish(Conn& c) {
+  const Format& payload_ = payloads_[c.value % payloads_.size()];
   char num[24];
   auto res = std::to_chars(num, num + sizeof(num), c.value++);
   size_t num_len = static_cast<size_t>(res.ptr - num);

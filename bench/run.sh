@@ -5,6 +5,8 @@
 # usage: bench/run.sh [--seconds N] [--devices N] [--warmup N] [--window N] [--durability "wal batched"]
 # env:   BENCH_SECONDS (10) BENCH_DEVICES (100) BENCH_WARMUP (2) BENCH_WINDOW (20)
 #        BENCH_DURABILITY ("wal batched")  BENCH_BROKER_CPU (0)  BENCH_LOADGEN_CPU (1)
+#        BENCH_PAYLOAD ('211,%d')  SmartREST payload; 'a|b|c' alternates (mixed traffic), e.g.
+#                          '211,%d|400,c8y_BenchEvent,event %d|301,c8y_BenchAlarm,alarm %d'
 #        BENCH_PIN (main)  main: pin only the broker's event-loop thread to BROKER_CPU (the plugin's
 #                          own threads run on any core); process: pin the whole broker process
 #        BENCH_EXTRA_CONF  extra mosquitto.conf lines added to BOTH configs (e.g. set_tcp_nodelay true)
@@ -26,6 +28,7 @@ DURABILITY="${BENCH_DURABILITY:-wal batched}"
 BROKER_CPU="${BENCH_BROKER_CPU:-0}"
 LOADGEN_CPU="${BENCH_LOADGEN_CPU:-1}"
 PIN="${BENCH_PIN:-main}"
+PAYLOAD="${BENCH_PAYLOAD:-211,%d}"
 PASSWORD=bench-pass
 START_TIMEOUT=30  # seconds for the broker (and the plugin opening RocksDB) to listen
 
@@ -36,7 +39,7 @@ while [[ $# -gt 0 ]]; do
     --warmup) WARMUP="$2"; shift 2 ;;
     --window) WINDOW="$2"; shift 2 ;;
     --durability) DURABILITY="$2"; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -170,7 +173,7 @@ run_loadgen() {
   local cmd=(taskset -c "$LOADGEN_CPU" "$LOADGEN" --host 127.0.0.1 --port "$port"
     --devices "$DEVICES" --seconds "$SECS" --warmup "$WARMUP" --window "$WINDOW" --qos 1
     --user-format 'demo/device_bench-%d' --password "$PASSWORD" --client-format 'bench-%d'
-    --topic s/us --payload-format '211,%d' --broker-pid "$BROKER_PID")
+    --topic s/us --payload-format "$PAYLOAD" --broker-pid "$BROKER_PID")
   COMMANDS+=("$label: $(printf '%q ' "${cmd[@]}")")
   log "$label: loadgen running for ${WARMUP}+${SECS} s"
   local rc=0
@@ -293,7 +296,7 @@ f() { json_field "${JSON[$1]:-}" "$2"; }  # f <setting/no|setting/plugin> <field
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "-" && b != "-" && a + 0 > 0) printf "%.3f", b / a; else printf "-" }'; }
 lt() { [[ "$1" != "-" && "$1" != null ]] && awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
 echo
-echo "mosquitto-c8y benchmark: $DEVICES devices, QoS 1 '211,<n>' to s/us, window $WINDOW per device,"
+echo "mosquitto-c8y benchmark: $DEVICES devices, QoS 1 '$PAYLOAD' to s/us, window $WINDOW per device,"
 if [[ "$PIN" == process ]]; then
   echo "${WARMUP} s warmup + ${SECS} s measured. Broker process (all its threads) pinned to CPU $BROKER_CPU, loadgen to CPU $LOADGEN_CPU."
   echo "The plugin's threads (storage writer, RocksDB flush/compaction) share CPU $BROKER_CPU with the event loop, as on a one-core deployment."

@@ -186,7 +186,8 @@ size_t IngestLog::recover(const Visitor& visit) {
     uint32_t klen = get32(r + kRecKeyLen);
     if (klen > len || record_bytes(len) > room) break;  // not a record this log wrote
     visit(Record{s, get32(r + kRecFamily), std::string_view(r + kRecordHeader, klen),
-                 std::string_view(r + kRecordHeader + klen, len - klen)});
+                 std::string_view(r + kRecordHeader + klen, len - klen),
+                 get32(r + kRecKeyLen + 4)});
     ++n;
     seq = s;
     pos += record_bytes(len);
@@ -226,7 +227,8 @@ bool IngestLog::restart(std::string* error) {
   return true;
 }
 
-bool IngestLog::try_append(uint32_t family, std::string_view key, std::string_view value) {
+bool IngestLog::try_append(uint32_t family, std::string_view key, std::string_view value,
+                           uint32_t flags) {
   if (!fits(key.size(), value.size())) return false;
   const size_t payload = key.size() + value.size();
   const size_t need = record_bytes(payload);
@@ -251,7 +253,7 @@ bool IngestLog::try_append(uint32_t family, std::string_view key, std::string_vi
   put32(r + kRecLen, static_cast<uint32_t>(payload));
   put32(r + kRecFamily, family);
   put32(r + kRecKeyLen, static_cast<uint32_t>(key.size()));
-  put32(r + kRecKeyLen + 4, 0);
+  put32(r + kRecKeyLen + 4, flags);
   std::memcpy(r + kRecordHeader, key.data(), key.size());
   if (!value.empty()) std::memcpy(r + kRecordHeader + key.size(), value.data(), value.size());
   store64(at(slot(end)), 0);
@@ -282,7 +284,8 @@ size_t IngestLog::consume(size_t max_bytes, const Visitor& visit) {
     }
     uint32_t klen = get32(r + kRecKeyLen);
     visit(Record{s, get32(r + kRecFamily), std::string_view(r + kRecordHeader, klen),
-                 std::string_view(r + kRecordHeader + klen, len - klen)});
+                 std::string_view(r + kRecordHeader + klen, len - klen),
+                 get32(r + kRecKeyLen + 4)});
     ++n;
     pos += record_bytes(len);
   }

@@ -13,7 +13,9 @@
 // records at 8-byte aligned offsets. Positions are virtual (they only grow); the physical offset
 // is position % capacity. A record is
 //
-//   u64 seq | u32 len | u32 family | u32 key_len | u32 reserved | key | value | padding to 8
+//   u64 seq | u32 len | u32 family | u32 key_len | u32 flags | key | value | padding to 8
+//
+// flags: kDelete (the record deletes `key`; its value is empty).
 //
 // and never wraps around the end of the ring: when it does not fit, the producer writes a wrap
 // marker (len = kWrap), or, if fewer than 24 bytes are left, skips them (an implicit wrap).
@@ -42,11 +44,13 @@ namespace c8y::storage {
 
 class IngestLog {
  public:
+  static constexpr uint32_t kDelete = 1;
   struct Record {
     uint64_t seq;
     uint32_t family;
     std::string_view key;
     std::string_view value;
+    uint32_t flags = 0;
   };
   using Visitor = std::function<void(const Record&)>;
 
@@ -74,7 +78,8 @@ class IngestLog {
 
   // Producer. Appends one record; false if there is no room for it now (the consumer is behind)
   // or it can never fit (payload over kMaxPayload or over a quarter of the ring).
-  bool try_append(uint32_t family, std::string_view key, std::string_view value);
+  bool try_append(uint32_t family, std::string_view key, std::string_view value,
+                  uint32_t flags = 0);
   static bool fits(size_t capacity, size_t key_bytes, size_t value_bytes);
   bool fits(size_t key_bytes, size_t value_bytes) const {
     return fits(capacity_, key_bytes, value_bytes);

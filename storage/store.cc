@@ -158,7 +158,8 @@ bool Store::open_ingest(std::string* error) {
   size_t skipped = 0;
   recovered_ = log_->recover([&](const IngestLog::Record& r) {
     if (auto* h = handle_by_id_locked(r.family))
-      batch.Put(h, slice(r.key), slice(r.value));
+      r.flags& IngestLog::kDelete ? batch.Delete(h, slice(r.key))
+                                  : batch.Put(h, slice(r.key), slice(r.value));
     else
       ++skipped;  // the tenant was dropped
   });
@@ -271,26 +272,64 @@ StoreStatus Store::write_now(const Family* f, std::string_view key, std::string_
   return from_rocks(db_->Put(wo, f->handle, slice(key), slice(value)));
 }
 
-StoreStatus Store::append(const Family* f, std::string_view key, std::string_view value) {
-  {
-    std::unique_lock lock(append_mutex_);
-    if (!log_->try_append(f->id, key, value)) {
-      // The writer is behind by a whole ring: wait for room (back-pressure on the device).
-      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-      space_waiters_.fetch_add(1);
-      bool ok = false;
-      while (!(ok = log_->try_append(f->id, key, value)) &&
-             std::chrono::steady_clock::now() < deadline) {
-        wake_writer();
-        space_cv_.wait_for(lock, std::chrono::milliseconds(10));
-      }
-      space_waiters_.fetch_sub(1);
-      if (!ok) return StoreStatus::Error("the storage writer is behind: the ingest log is full");
-    }
+bool Store::append_locked(std::unique_lock<std::mutex>& lock, uint32_t family, std::string_view key,
+                          std::string_view value, uint32_t flags) {
+  if (log_->try_append(family, key, value, flags)) return true;
+  // The writer is behind by a whole ring: wait for room (back-pressure on the device).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  space_waiters_.fetch_add(1);
+  bool ok = false;
+  while (!(ok = log_->try_append(family, key, value, flags)) &&
+         std::chrono::steady_clock::now() < deadline) {
+    wake_writer();
+    space_cv_.wait_for(lock, std::chrono::milliseconds(10));
   }
+  space_waiters_.fetch_sub(1);
+  return ok;
+}
+
+void Store::appended() {
   // Pairs with the writer's store of writer_idle_ before it checks for records (no lost wake-up).
   std::atomic_thread_fence(std::memory_order_seq_cst);
   if (writer_idle_.load()) wake_writer();
+}
+
+StoreStatus Store::append(const Family* f, std::string_view key, std::string_view value) {
+  {
+    std::unique_lock lock(append_mutex_);
+    if (!append_locked(lock, f->id, key, value, 0))
+      return StoreStatus::Error("the storage writer is behind: the ingest log is full");
+  }
+  appended();
+  return {};
+}
+
+StoreStatus Store::put2(const Family* f, std::string_view k1, std::string_view v1,
+                        std::string_view k2, std::string_view v2) {
+  if (!log_ || !log_->fits(k1.size(), v1.size()) || !log_->fits(k2.size(), v2.size())) {
+    Batch b;
+    b.put(f, k1, v1);
+    b.put(f, k2, v2);
+    return write(b);
+  }
+  {
+    std::unique_lock lock(append_mutex_);
+    if (!append_locked(lock, f->id, k1, v1, 0) || !append_locked(lock, f->id, k2, v2, 0))
+      return StoreStatus::Error("the storage writer is behind: the ingest log is full");
+  }
+  appended();
+  return {};
+}
+
+StoreStatus Store::append_all(
+    const std::vector<std::tuple<uint32_t, std::string, std::string, uint32_t>>& ops) {
+  {
+    std::unique_lock lock(append_mutex_);
+    for (auto& [family, key, value, flags] : ops)
+      if (!append_locked(lock, family, key, value, flags))
+        return StoreStatus::Error("the storage writer is behind: the ingest log is full");
+  }
+  appended();
   return {};
 }
 
@@ -321,7 +360,9 @@ void Store::writer_loop() {
       std::shared_lock families(families_mutex_);  // drop_tenant waits for this batch
       batch.Clear();
       n = log_->consume(kBatchBytes, [&](const IngestLog::Record& r) {
-        if (auto* h = handle_by_id_locked(r.family)) batch.Put(h, slice(r.key), slice(r.value));
+        if (auto* h = handle_by_id_locked(r.family))
+          r.flags& IngestLog::kDelete ? batch.Delete(h, slice(r.key))
+                                      : batch.Put(h, slice(r.key), slice(r.value));
       });
       if (n > 0) {
         // Retry until RocksDB takes it (a full disk, say): the records stay in the log meanwhile.
@@ -356,7 +397,8 @@ void Store::writer_loop() {
     // just finds the next records when it looks again. The nap bounds the added latency.
     const auto now = std::chrono::steady_clock::now();
     if (n_since_idle > 0 && now - last_work < std::chrono::milliseconds(50) && !stopping_) {
-      std::this_thread::sleep_for(std::chrono::microseconds(500));
+      std::unique_lock lock(wake_mutex_);  // settle() cuts the nap short
+      wake_cv_.wait_for(lock, std::chrono::microseconds(500));
       continue;
     }
     n_since_idle = 0;
@@ -370,7 +412,32 @@ void Store::writer_loop() {
   }
 }
 
-StoreStatus Store::write(Batch& batch) {
+StoreStatus Store::write(Batch& batch, When when) {
+  if (when == When::kDurabilitySetting && log_) {
+    // Every op of the batch into the ingest log, under one lock: the writer thread applies
+    // them in order; a crash replays them (all of them, or the whole log tail).
+    struct Ops : rocksdb::WriteBatch::Handler {
+      std::vector<std::tuple<uint32_t, std::string, std::string, uint32_t>> ops;
+      rocksdb::Status PutCF(uint32_t id, const rocksdb::Slice& k,
+                            const rocksdb::Slice& v) override {
+        ops.emplace_back(id, k.ToString(), v.ToString(), 0);
+        return {};
+      }
+      rocksdb::Status DeleteCF(uint32_t id, const rocksdb::Slice& k) override {
+        ops.emplace_back(id, k.ToString(), std::string(), IngestLog::kDelete);
+        return {};
+      }
+    } ops;
+    if (auto st = batch.raw().Iterate(&ops); !st.ok()) return from_rocks(st);
+    batch.clear();
+    size_t bytes = 0;
+    for (auto& [f, k, v, fl] : ops.ops) {
+      if (!log_->fits(k.size(), v.size())) return StoreStatus::Error("record too large");
+      bytes += k.size() + v.size() + IngestLog::kRecordHeader + 16;
+    }
+    if (bytes > log_->capacity() / 4) return StoreStatus::Error("batch too large");
+    return append_all(ops.ops);
+  }
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
   auto st = db_->Write(wo, &batch.raw());

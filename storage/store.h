@@ -32,6 +32,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -115,8 +116,13 @@ class Store {
   StoreStatus get(const Family* f, std::string_view key, std::string* value) const;
   StoreStatus put(const Family* f, std::string_view key, std::string_view value,
                   When when = When::kDurabilitySetting);
-  // Always written at once, as one atomic RocksDB write.
-  StoreStatus write(Batch& batch);
+  // Two puts of one logical change through the ingest path under one lock (written at once
+  // when there is no ingest log).
+  StoreStatus put2(const Family* f, std::string_view k1, std::string_view v1, std::string_view k2,
+                   std::string_view v2);
+  // kNow (the default): written at once, as one atomic RocksDB write. kDurabilitySetting: every
+  // op goes through the ingest log (like put), readable after settle().
+  StoreStatus write(Batch& batch, When when = When::kNow);
   // Waits until everything put(kDurabilitySetting) so far is in RocksDB.
   StoreStatus settle(std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // The last error of the writer thread since the previous call ("" if none), for the log.
@@ -140,6 +146,11 @@ class Store {
   rocksdb::ColumnFamilyHandle* handle_by_id_locked(uint32_t id) const;
   StoreStatus write_now(const Family* f, std::string_view key, std::string_view value);
   StoreStatus append(const Family* f, std::string_view key, std::string_view value);
+  StoreStatus append_all(
+      const std::vector<std::tuple<uint32_t, std::string, std::string, uint32_t>>& ops);
+  bool append_locked(std::unique_lock<std::mutex>& lock, uint32_t family, std::string_view key,
+                     std::string_view value, uint32_t flags);
+  void appended();
   bool open_ingest(std::string* error);
   void writer_loop();
   void wake_writer();

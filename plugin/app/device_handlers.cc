@@ -35,9 +35,13 @@ std::optional<int64_t> required_interval_ms(const json& mo) {
 
 }  // namespace
 
-void PluginCore::note_data(Session& s, uint64_t device) {
+void PluginCore::note_data(Session& s, uint64_t device, int64_t now) {
+  // A device that publishes many messages a second is noted once per 100 ms: the deadlines and
+  // lastMessage are far coarser than that, and the hot path skips the lookups.
+  if (device == s.noted_device && now - s.noted_ms < 100 && now >= s.noted_ms) return;
+  s.noted_device = device;
+  s.noted_ms = now;
   const AvailabilityMonitor::Key key{s.space, device};
-  const int64_t now = now_ms();
   std::optional<int64_t> interval;
   domain::Inventory inv(*store_, *s.space);
   if (!availability_.knows(key)) {
@@ -229,6 +233,7 @@ PluginCore::LineOutcome PluginCore::handle_alarm(Session& s, const policy::Topic
     return out;
   }
   domain::Alarms alarms(*store_, *s.space);
+  alarms.return_docs = streams_wanted(s.tenant);
   domain::AlarmChange r;
   switch (cmd.op) {
     case Op::kRaise:
@@ -298,7 +303,8 @@ PluginCore::LineOutcome PluginCore::handle_event(Session& s, const policy::Topic
       route.mode == policy::Mode::kPersistent || route.mode == policy::Mode::kQuiescent;
   json e;
   if (store) {
-    out.status = events.create(target, cmd.time_ms, cmd.type, cmd.text, cmd.fragments, &e);
+    out.status = events.create(target, cmd.time_ms, cmd.type, cmd.text, cmd.fragments,
+                               streams_wanted(s.tenant) ? &e : nullptr);
     if (!out.status.ok()) return out;
   } else if (streams_wanted(s.tenant)) {
     e = domain::Events::make(0, target, cmd.time_ms, cmd.type, cmd.text, cmd.fragments);

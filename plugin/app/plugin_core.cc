@@ -526,7 +526,7 @@ void PluginCore::handle_static(Session& s, const policy::TopicRoute& route,
       continue;
     }
     if (target != noted) {  // spec §11: any data counts; once per device and publish
-      note_data(s, target);
+      note_data(s, target, now);
       noted = target;
     }
     if (kind != smartrest::TemplateKind::kMeasurement) {

@@ -87,6 +87,8 @@ class PluginCore {
     uint64_t device_id = 0;
     std::vector<std::pair<std::string, int>> subscriptions;  // filter, granted qos
     std::unordered_map<std::string, uint64_t> children;      // child serial -> id
+    uint64_t noted_device = 0;  // availability: the device and time last noted (note_data)
+    int64_t noted_ms = 0;
   };
 
   PluginCore(const Options& options, BrokerPort& port);
@@ -98,7 +100,7 @@ class PluginCore {
                                    size_t packet_size);
   void on_will(Session& s, std::string_view topic, std::string_view payload);
   // Availability (spec §11): data from `device` (lastMessage, clears an unavailability alarm).
-  void note_data(Session& s, uint64_t device);
+  void note_data(Session& s, uint64_t device, int64_t now_ms);
   void check_availability();
   // A REST change of a managed object: refresh the availability interval, or forget a deleted
   // object in the sessions' caches.

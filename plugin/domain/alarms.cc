@@ -55,14 +55,25 @@ nlohmann::json Alarms::make(uint64_t id, uint64_t source, int64_t time_ms, const
   return a;
 }
 
+void Alarms::cache_open(const std::string& key, const DocRef& ref, const nlohmann::json& doc) {
+  auto& cache = space_.open_alarms;
+  if (cache.size() > 200000 && !cache.count(key)) cache.clear();  // bounded memory
+  cache[key] = {ref.id, ref.group, ref.time_ms, doc};
+}
+
 std::optional<std::pair<DocRef, nlohmann::json>> Alarms::open_alarm(uint64_t source,
                                                                     const std::string& type) const {
+  const std::string key = open_key(source, type);
+  if (auto it = space_.open_alarms.find(key); it != space_.open_alarms.end())
+    return std::make_pair(DocRef{it->second.id, it->second.group, it->second.time_ms},
+                          it->second.doc);
+  if (!store_.settle().ok()) return std::nullopt;
   std::string v;
-  if (!store_.get(space_.family, open_key(source, type), &v).ok() || v.size() != 8)
-    return std::nullopt;
+  if (!store_.get(space_.family, key, &v).ok() || v.size() != 8) return std::nullopt;
   DocRef ref;
   auto doc = docs_.get(storage::read_u64(v, 0), &ref);
   if (!doc) return std::nullopt;
+  const_cast<Alarms*>(this)->cache_open(key, ref, *doc);
   return std::make_pair(ref, std::move(*doc));
 }
 
@@ -76,15 +87,26 @@ AlarmChange Alarms::raise(uint64_t source, int64_t time_ms, const std::string& t
   }
   std::lock_guard lock(space_.objects_mutex);
   storage::Batch b;
-  if (auto open = open_alarm(source, type)) {
-    auto& [ref, doc] = *open;
-    doc["count"] = doc.value("count", 1) + 1;
-    doc["time"] = smartrest::format_iso8601_ms(time_ms);
-    doc["lastUpdated"] = now_iso8601();
-    docs_.remove(b, ref);
-    docs_.put(b, {ref.id, source, time_ms}, doc);
-    r.status = store_.write(b);
-    r.alarm = std::move(doc);
+  const std::string key = open_key(source, type);
+  auto it = space_.open_alarms.find(key);
+  if (it == space_.open_alarms.end() && open_alarm(source, type))
+    it = space_.open_alarms.find(key);  // loaded into the cache
+  if (it != space_.open_alarms.end()) {
+    // The open alarm of this type, changed in the cache in place: one JSON dump, no reads.
+    auto& c = it->second;
+    c.doc["count"] = c.doc.value("count", 1) + 1;
+    c.doc["time"] = smartrest::format_iso8601_ms(time_ms);
+    c.doc["lastUpdated"] = now_iso8601();
+    const DocRef old{c.id, c.group, c.time_ms}, moved{c.id, source, time_ms};
+    if (old.time_ms != time_ms) b.del(space_.family, docs_.key(old));  // the key holds the time
+    docs_.put(b, moved, c.doc);
+    r.status = store_.write(b, storage::Store::When::kDurabilitySetting);
+    if (!r.status.ok()) {
+      space_.open_alarms.erase(it);  // storage decides again next time
+      return r;
+    }
+    c.time_ms = time_ms;
+    if (return_docs) r.alarm = c.doc;
     return r;
   }
   const uint64_t id = space_.ids.next();
@@ -97,7 +119,8 @@ AlarmChange Alarms::raise(uint64_t source, int64_t time_ms, const std::string& t
   std::string idv;
   storage::append_u64(idv, id);
   b.put(space_.family, open_key(source, type), idv);
-  r.status = store_.write(b);
+  r.status = store_.write(b, storage::Store::When::kDurabilitySetting);
+  if (r.status.ok()) cache_open(open_key(source, type), {id, source, time_ms}, r.alarm);
   r.created = true;
   return r;
 }
@@ -142,15 +165,25 @@ AlarmChange Alarms::apply(const DocRef& ref, nlohmann::json doc, const nlohmann:
   doc["lastUpdated"] = now_iso8601();
   storage::Batch b;
   docs_.put(b, ref, doc);
-  if (status == "CLEARED" && old_status != "CLEARED") {
-    // Only drop the open-alarm index if it still points at this alarm.
-    const std::string ok = open_key(ref.group, doc.value("type", ""));
+  const std::string ok = open_key(ref.group, doc.value("type", ""));
+  // Is this alarm the open one of its type? (The cache knows; otherwise the index.)
+  bool is_open = false;
+  if (auto it = space_.open_alarms.find(ok); it != space_.open_alarms.end()) {
+    is_open = it->second.id == ref.id;
+  } else if (old_status != "CLEARED") {
     std::string v;
-    if (store_.get(space_.family, ok, &v).ok() && v.size() == 8 &&
-        storage::read_u64(v, 0) == ref.id)
-      b.del(space_.family, ok);
+    is_open = store_.settle().ok() && store_.get(space_.family, ok, &v).ok() && v.size() == 8 &&
+              storage::read_u64(v, 0) == ref.id;
   }
-  r.status = store_.write(b);
+  const bool clearing = status == "CLEARED" && old_status != "CLEARED";
+  if (clearing && is_open) b.del(space_.family, ok);
+  r.status = store_.write(b, storage::Store::When::kDurabilitySetting);
+  if (r.status.ok() && is_open) {
+    if (clearing)
+      space_.open_alarms.erase(ok);
+    else
+      cache_open(ok, ref, doc);
+  }
   r.alarm = std::move(doc);
   return r;
 }

@@ -5,7 +5,9 @@
 // Keys (storage/keys.h): "a" <source> <time> <id> -> alarm JSON; "A" <id> -> where it lives;
 // "k" <source> <type> -> id of the open (ACTIVE or ACKNOWLEDGED) alarm of that type.
 // Every change is read-modify-write under TenantSpace::objects_mutex and one WriteBatch
-// (document, id index and open-alarm index together), written at once.
+// (document, id index and open-alarm index together) through the store's ingest path (durable
+// per the durability setting; readers settle first). Open alarms are cached in the TenantSpace,
+// so raising an open alarm again reads nothing from storage.
 #pragma once
 
 #include <cstdint>
@@ -43,7 +45,11 @@ struct AlarmChange {
 class Alarms {
  public:
   Alarms(storage::Store& store, TenantSpace& space)
-      : store_(store), space_(space), docs_(store, space, 'a', 'A') {}
+      : store_(store), space_(space), docs_(store, space, 'a', 'A', /*ingest=*/true) {}
+
+  // false: AlarmChange::alarm may stay empty where copying it costs (a repeated raise); set it
+  // when nobody needs the document (no stream subscriber).
+  bool return_docs = true;
 
   // The alarm document without storing it (transient mode); id 0 leaves the id out.
   static nlohmann::json make(uint64_t id, uint64_t source, int64_t time_ms, const std::string& type,
@@ -75,6 +81,7 @@ class Alarms {
   std::optional<std::pair<DocRef, nlohmann::json>> open_alarm(uint64_t source,
                                                               const std::string& type) const;
   AlarmChange apply(const DocRef& ref, nlohmann::json doc, const nlohmann::json& changes);
+  void cache_open(const std::string& key, const DocRef& ref, const nlohmann::json& doc);
   storage::Store& store_;
   TenantSpace& space_;
   Documents docs_;

@@ -21,20 +21,28 @@ std::string Documents::index_key(uint64_t id) const {
 }
 
 void Documents::put(storage::Batch& batch, const DocRef& ref, const nlohmann::json& doc) const {
+  put_dumped(batch, ref, doc.dump());
+}
+
+void Documents::put_dumped(storage::Batch& batch, const DocRef& ref,
+                           std::string_view dumped) const {
   std::string where;
   storage::append_u64(where, ref.group);
   storage::append_u64(where, storage::time_key(ref.time_ms));
-  batch.put(space_.family, key(ref), doc.dump());
+  batch.put(space_.family, key(ref), dumped);
   batch.put(space_.family, index_key(ref.id), where);
 }
 
 storage::StoreStatus Documents::append(const DocRef& ref, const nlohmann::json& doc) const {
+  return append_dumped(ref, doc.dump());
+}
+
+storage::StoreStatus Documents::append_dumped(const DocRef& ref, std::string_view dumped) const {
   std::string where;
   storage::append_u64(where, ref.group);
   storage::append_u64(where, storage::time_key(ref.time_ms));
   // The index first: a reader that finds the document can always locate it by id too.
-  if (auto st = store_.put(space_.family, index_key(ref.id), where); !st.ok()) return st;
-  return store_.put(space_.family, key(ref), doc.dump());
+  return store_.put2(space_.family, index_key(ref.id), where, key(ref), dumped);
 }
 
 void Documents::remove(storage::Batch& batch, const DocRef& ref) const {
@@ -43,7 +51,7 @@ void Documents::remove(storage::Batch& batch, const DocRef& ref) const {
 }
 
 std::optional<DocRef> Documents::locate(uint64_t id) const {
-  if (!store_.settle().ok()) return std::nullopt;
+  if (!settle().ok()) return std::nullopt;
   std::string where;
   if (!store_.get(space_.family, index_key(id), &where).ok() || where.size() != 16)
     return std::nullopt;
@@ -65,7 +73,7 @@ std::optional<nlohmann::json> Documents::get(uint64_t id, DocRef* ref) const {
 storage::StoreStatus Documents::scan_group(
     uint64_t group, bool reverse,
     const std::function<bool(const DocRef&, const nlohmann::json&)>& visit) const {
-  if (auto st = store_.settle(); !st.ok()) return st;
+  if (auto st = settle(); !st.ok()) return st;
   std::string prefix(1, tag_);
   storage::append_u64(prefix, group);
   return store_.scan(space_.family, prefix, "", reverse, [&](auto k, auto v) {
@@ -91,7 +99,7 @@ storage::StoreStatus Documents::query(const DocQuery& q, DocPage* out) const {
   *out = DocPage{};
   if (q.page == 0 || q.page_size == 0)
     return storage::StoreStatus::Error("page and page size start at 1");
-  if (auto st = store_.settle(); !st.ok()) return st;
+  if (auto st = settle(); !st.ok()) return st;
   const size_t want = q.page * q.page_size + 1;
   std::vector<Hit> hits;
   size_t examined = 0;

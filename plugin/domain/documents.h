@@ -51,15 +51,21 @@ struct DocPage {
 
 class Documents {
  public:
-  Documents(storage::Store& store, TenantSpace& space, char tag, char index_tag)
-      : store_(store), space_(space), tag_(tag), index_tag_(index_tag) {}
+  // `ingest`: new documents of this kind take the store's ingest path (append()), so reads
+  // first wait until the ingest log is in RocksDB (Store::settle). Kinds written only at once
+  // (alarms, operations) never wait: their reads sit on the broker thread's hot path.
+  Documents(storage::Store& store, TenantSpace& space, char tag, char index_tag,
+            bool ingest = false)
+      : store_(store), space_(space), tag_(tag), index_tag_(index_tag), ingest_(ingest) {}
 
   // Adds the puts of a new or moved document to `batch` (remove the old key first when the time
   // or group changes: see move()).
   void put(storage::Batch& batch, const DocRef& ref, const nlohmann::json& doc) const;
+  void put_dumped(storage::Batch& batch, const DocRef& ref, std::string_view dumped) const;
   // Stores a new document through the store's ingest path (append-only data such as events:
   // the same durability as measurements, nothing written on the broker thread).
   storage::StoreStatus append(const DocRef& ref, const nlohmann::json& doc) const;
+  storage::StoreStatus append_dumped(const DocRef& ref, std::string_view dumped) const;
   void remove(storage::Batch& batch, const DocRef& ref) const;
   // Where a document lives; nullopt if unknown.
   std::optional<DocRef> locate(uint64_t id) const;
@@ -79,6 +85,8 @@ class Documents {
   TenantSpace& space_;
   char tag_;
   char index_tag_;
+  bool ingest_;
+  storage::StoreStatus settle() const { return ingest_ ? store_.settle() : storage::StoreStatus{}; }
 };
 
 }  // namespace c8y::domain

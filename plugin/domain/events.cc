@@ -5,6 +5,44 @@
 
 namespace c8y::domain {
 
+namespace {
+
+// A JSON string literal (the text is valid UTF-8: checked by the templates and the REST API).
+void append_json_string(std::string& out, std::string_view s) {
+  static const char* kHex = "0123456789abcdef";
+  out.push_back('"');
+  for (unsigned char ch : s) {
+    switch (ch) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (ch < 0x20) {
+          out += "\\u00";
+          out.push_back(kHex[ch >> 4]);
+          out.push_back(kHex[ch & 15]);
+        } else {
+          out.push_back(static_cast<char>(ch));
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+}  // namespace
+
 bool is_event_base_key(const std::string& k) {
   return k == "id" || k == "self" || k == "source" || k == "type" || k == "time" ||
          k == "creationTime" || k == "lastUpdated";
@@ -32,6 +70,30 @@ storage::StoreStatus Events::create(uint64_t source, int64_t time_ms, const std:
                                     nlohmann::json* out) {
   const uint64_t id = space_.ids.next();
   if (!id) return storage::StoreStatus::Error("id allocation failed");
+  const bool plain = !fragments.is_object() || fragments.empty();
+  if (plain && !out) {
+    // The common case (400 from a device, nobody listening): the stored JSON is written
+    // directly, without building a document object first.
+    thread_local std::string doc;
+    const std::string now = now_iso8601();
+    doc.clear();
+    doc += "{\"creationTime\":\"";
+    doc += now;
+    doc += "\",\"id\":\"";
+    doc += format_id(id);
+    doc += "\",\"lastUpdated\":\"";
+    doc += now;
+    doc += "\",\"source\":{\"id\":\"";
+    doc += format_id(source);
+    doc += "\"},\"text\":";
+    append_json_string(doc, text);
+    doc += ",\"time\":\"";
+    doc += smartrest::format_iso8601_ms(time_ms);
+    doc += "\",\"type\":";
+    append_json_string(doc, type);
+    doc += '}';
+    return docs_.append_dumped({id, source, time_ms}, doc);
+  }
   nlohmann::json e = make(id, source, time_ms, type, text, fragments);
   auto st = docs_.append({id, source, time_ms}, e);
   if (st.ok() && out) *out = std::move(e);

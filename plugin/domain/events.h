@@ -30,7 +30,7 @@ struct EventQuery {
 class Events {
  public:
   Events(storage::Store& store, TenantSpace& space)
-      : store_(store), space_(space), docs_(store, space, 'e', 'E') {}
+      : store_(store), space_(space), docs_(store, space, 'e', 'E', /*ingest=*/true) {}
 
   // The event document (id, source, time, creationTime, type, text, fragments), without storing.
   // `id` 0 leaves the id out (events of the transient and CEP modes are never stored).

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
@@ -41,6 +42,15 @@ struct TenantSpace {
   const storage::Family* const family;
   IdAllocator ids;
   std::mutex objects_mutex;  // guards read-modify-write of managed objects and external ids
+  // Open alarms by "k" key (domain/alarms.h), guarded by objects_mutex: a raise of an open alarm
+  // reads nothing from storage.
+  struct CachedAlarm {
+    uint64_t id = 0;
+    uint64_t group = 0;
+    int64_t time_ms = 0;
+    nlohmann::json doc;
+  };
+  std::unordered_map<std::string, CachedAlarm> open_alarms;
 };
 
 // Registry of tenant spaces; thread-safe; spaces live until the registry is destroyed.

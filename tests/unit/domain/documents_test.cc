@@ -38,7 +38,8 @@ class DocumentsTest : public ::testing::Test {
     f = store_->tenant("t1");
     ASSERT_NE(f, nullptr);
     space_ = std::make_unique<TenantSpace>(*store_, "t1", f, kNode);
-    docs_ = std::make_unique<Documents>(*store_, *space_, kTag, kIndexTag);
+    docs_ = std::make_unique<Documents>(*store_, *space_, kTag, kIndexTag,
+                                        /*ingest=*/true);
   }
 
   void reopen(storage::Durability durability = storage::Durability::kWal) {

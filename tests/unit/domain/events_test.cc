@@ -721,3 +721,39 @@ TEST(EventBaseKeys, List) {
 
 }  // namespace
 }  // namespace c8y::domain
+
+namespace c8y::domain {
+namespace {
+
+// Events::create without an output document writes the stored JSON directly (the fast path of
+// device events); it must read back exactly like the document make() builds.
+TEST(EventsFastPath, StoredJsonEqualsTheDocumentForm) {
+  c8y::testing::TempDir dir;
+  auto store = dir.open_store();
+  ASSERT_TRUE(store);
+  const storage::Family* f = nullptr;
+  ASSERT_TRUE(store->create_tenant("t1", &f).ok());
+  TenantSpace space(*store, "t1", f, 3);
+  Events events(*store, space);
+  const std::string text = std::string("quote \" backslash \\ nl \n cr \r tab \t bell \x07 ") +
+                           "unicode \xc3\xa4\xe2\x82\xac end";
+  const std::string type = "c8y_\"Odd\"\\Type";
+  ASSERT_TRUE(
+      events.create(900001, 1700000000123, type, text, nlohmann::json::object(), nullptr).ok());
+  EventQuery q;
+  q.source = 900001;
+  DocPage page;
+  ASSERT_TRUE(events.query(q, &page).ok());
+  ASSERT_EQ(page.docs.size(), 1u);
+  const auto& got = page.docs[0];
+  auto want = Events::make(parse_id(got["id"].get<std::string>()).value(), 900001, 1700000000123,
+                           type, text, nlohmann::json::object());
+  want["creationTime"] = got["creationTime"];
+  want["lastUpdated"] = got["lastUpdated"];
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(got["text"], text);
+  EXPECT_EQ(got["time"], "2023-11-14T22:13:20.123Z");
+}
+
+}  // namespace
+}  // namespace c8y::domain

@@ -1,0 +1,228 @@
+// Drives the plugin's REST API with @c8y/client (Cumulocity's own JavaScript client) and plays
+// the device with MQTT.js: create a device and its c8y_Serial, send a measurement over MQTT,
+// read it back, create a c8y_Restart operation and let the device run it to SUCCESSFUL.
+//
+// Environment: C8Y_BASE_URL (http://127.0.0.1:<rest port>), C8Y_MQTT_URL (mqtt://127.0.0.1:<port>).
+// Exit code 0 on success; on failure the reason goes to stderr and the exit code is 1.
+// Run by tests/integration/test_c8y_client.py against a broker started by the pytest harness.
+import { BasicAuth, Client } from '@c8y/client';
+import mqtt from 'mqtt';
+
+const OVERALL_TIMEOUT_MS = 25000;
+const OPERATION_TIMEOUT_MS = 10000;
+const TENANT = 't1';
+const ADMIN = { tenant: TENANT, user: 'admin', password: 't1-admin-pass' };
+const DEVICE_USER = `${TENANT}/device_a`;
+const DEVICE_PASSWORD = 't1-device-pass';
+const SERIAL = `js-c8y-client-${process.pid}`;
+const DEVICE_TYPE = 'c8y_JsClientTest';
+
+let device = null; // the MQTT.js client, closed on exit
+
+function log(msg) {
+  process.stdout.write(`[c8y-client-test] ${msg}\n`);
+}
+
+// Errors thrown by @c8y/client are plain objects {res, data}; make them readable.
+function describe(err) {
+  if (err && err.res && typeof err.res.status === 'number') {
+    const body = typeof err.data === 'string' ? err.data : JSON.stringify(err.data);
+    return `HTTP ${err.res.status} from ${err.res.url}: ${body}`;
+  }
+  if (err instanceof Error) return err.stack || err.message;
+  return JSON.stringify(err);
+}
+
+function fail(reason) {
+  process.stderr.write(`[c8y-client-test] FAILED: ${reason}\n`);
+  try {
+    if (device) device.end(true);
+  } catch {
+    // exiting anyway
+  }
+  process.exit(1);
+}
+
+function check(cond, reason) {
+  if (!cond) throw new Error(reason);
+}
+
+const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
+
+function loopbackUrl(name, protocols) {
+  const raw = process.env[name];
+  if (!raw) fail(`environment variable ${name} is not set`);
+  let url;
+  try {
+    url = new URL(raw);
+  } catch {
+    fail(`${name} is not a URL: ${raw}`);
+  }
+  if (!protocols.includes(url.protocol) || url.hostname !== '127.0.0.1' || !url.port) {
+    fail(`${name} must be ${protocols.join('|')}//127.0.0.1:<port>, got ${raw}`);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+async function main() {
+  const baseUrl = loopbackUrl('C8Y_BASE_URL', ['http:']);
+  const mqttUrl = loopbackUrl('C8Y_MQTT_URL', ['mqtt:']);
+
+  // --- REST client ---------------------------------------------------------------------------
+  // new Client(...) does not contact the server; GET /tenant/currentTenant verifies the
+  // credentials (that is what Client.authenticate does internally).
+  const client = new Client(new BasicAuth(ADMIN), baseUrl);
+  const { data: tenant } = await client.tenant.current();
+  check(tenant && tenant.name === TENANT, `tenant.current(): expected name '${TENANT}', got ${JSON.stringify(tenant)}`);
+  client.core.tenant = tenant.name;
+  log(`authenticated as ${TENANT}/admin on tenant '${tenant.name}'`);
+
+  // Devices before: our serial must not exist yet.
+  const before = await client.inventory.list({ fragmentType: 'c8y_IsDevice', pageSize: 100 });
+  check(Array.isArray(before.data), `inventory.list(fragmentType): no managedObjects array: ${JSON.stringify(before.data)}`);
+  check(before.data.every(mo => 'c8y_IsDevice' in mo), 'inventory.list(fragmentType=c8y_IsDevice) returned a non-device');
+  check(!before.data.some(mo => mo.name === SERIAL), `device ${SERIAL} exists before the test created it`);
+  log(`inventory.list(fragmentType=c8y_IsDevice): ${before.data.length} device(s) before`);
+
+  // Create the device and its external id.
+  const created = await client.inventory.create({
+    name: SERIAL,
+    type: DEVICE_TYPE,
+    c8y_IsDevice: {},
+    com_cumulocity_model_Agent: {},
+  });
+  check(created.res.status === 201, `inventory.create: expected HTTP 201, got ${created.res.status}`);
+  const deviceId = created.data && created.data.id;
+  check(typeof deviceId === 'string' && deviceId.length > 0, `inventory.create: no id in ${JSON.stringify(created.data)}`);
+  log(`inventory.create: device ${deviceId}`);
+
+  const ext = await client.identity.create({ type: 'c8y_Serial', externalId: SERIAL, managedObject: { id: deviceId } });
+  check(ext.res.status === 201, `identity.create: expected HTTP 201, got ${ext.res.status}`);
+  const { data: found } = await client.identity.detail({ type: 'c8y_Serial', externalId: SERIAL });
+  check(found.managedObject && found.managedObject.id === deviceId,
+    `identity.detail(c8y_Serial/${SERIAL}): expected managedObject.id ${deviceId}, got ${JSON.stringify(found)}`);
+  const { data: extIds } = await client.identity.list(deviceId);
+  check(Array.isArray(extIds) && extIds.some(e => e.type === 'c8y_Serial' && e.externalId === SERIAL),
+    `identity.list(${deviceId}): c8y_Serial ${SERIAL} missing in ${JSON.stringify(extIds)}`);
+  log(`identity: c8y_Serial ${SERIAL} -> ${deviceId}`);
+
+  // Devices after: found by fragment and by type.
+  const after = await client.inventory.list({ fragmentType: 'c8y_IsDevice', pageSize: 100 });
+  check(after.data.some(mo => mo.id === deviceId), `inventory.list(fragmentType=c8y_IsDevice) does not contain ${deviceId}`);
+  const byType = await client.inventory.list({ type: DEVICE_TYPE, pageSize: 100 });
+  check(byType.data.length === 1 && byType.data[0].id === deviceId,
+    `inventory.list(type=${DEVICE_TYPE}): expected exactly [${deviceId}], got ${JSON.stringify(byType.data.map(mo => mo.id))}`);
+
+  // --- MQTT device -----------------------------------------------------------------------------
+  const received = []; // [topic, payload]
+  const errors = []; // s/e lines
+  let sawRestart = false;
+  let answerError = null;
+  device = await mqtt.connectAsync(mqttUrl, {
+    clientId: SERIAL,
+    username: DEVICE_USER,
+    password: DEVICE_PASSWORD,
+    clean: true,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+    keepalive: 30,
+  });
+  device.on('error', err => fail(`MQTT error: ${describe(err)}`));
+  device.on('message', (topic, payload) => {
+    const line = payload.toString();
+    received.push([topic, line]);
+    if (topic === 's/e') {
+      errors.push(line);
+    } else if (topic === 's/ds' && line === `510,${SERIAL}` && !sawRestart) {
+      sawRestart = true;
+      (async () => {
+        await device.publishAsync('s/us', '501,c8y_Restart', { qos: 1 });
+        await device.publishAsync('s/us', '503,c8y_Restart', { qos: 1 });
+      })().catch(err => {
+        answerError = err;
+      });
+    }
+  });
+  const granted = await device.subscribeAsync({ 's/ds': { qos: 1 }, 's/e': { qos: 0 } });
+  const grants = Object.fromEntries(granted.map(g => [g.topic, g.qos]));
+  check(grants['s/ds'] === 1 && grants['s/e'] === 0, `SUBACK: unexpected grants ${JSON.stringify(granted)}`);
+  log(`MQTT device ${SERIAL} connected as ${DEVICE_USER}, subscribed to s/ds and s/e`);
+
+  await device.publishAsync('s/us', '211,21.5', { qos: 1 });
+  log('published 211,21.5 on s/us (QoS 1, acknowledged)');
+
+  // The MQTT data must land on the device created through REST (found by its c8y_Serial).
+  const { data: stillSame } = await client.identity.detail({ type: 'c8y_Serial', externalId: SERIAL });
+  check(stillSame.managedObject.id === deviceId,
+    `after MQTT data c8y_Serial ${SERIAL} points to ${stillSame.managedObject.id}, not ${deviceId}`);
+  const devices = await client.inventory.list({ fragmentType: 'c8y_IsDevice', pageSize: 100 });
+  check(devices.data.filter(mo => mo.name === SERIAL).length === 1,
+    `expected one device named ${SERIAL}, got ${devices.data.filter(mo => mo.name === SERIAL).length}`);
+
+  // --- measurement ----------------------------------------------------------------------------
+  // An acknowledged measurement is visible to the next query (README, Durability).
+  const meas = await client.measurement.list({ source: deviceId, pageSize: 10, revert: true });
+  check(Array.isArray(meas.data) && meas.data.length === 1,
+    `measurement.list(source=${deviceId}): expected 1 measurement, got ${JSON.stringify(meas.data)}`);
+  const m = meas.data[0];
+  check(m.source && m.source.id === deviceId, `measurement source ${JSON.stringify(m.source)} is not ${deviceId}`);
+  const t = m.c8y_TemperatureMeasurement && m.c8y_TemperatureMeasurement.T;
+  check(t && t.value === 21.5 && t.unit === 'C',
+    `measurement: expected c8y_TemperatureMeasurement.T {value 21.5, unit C}, got ${JSON.stringify(m)}`);
+  log(`measurement.list(source=${deviceId}): c8y_TemperatureMeasurement.T = ${t.value} ${t.unit}`);
+
+  // --- operation --------------------------------------------------------------------------------
+  const opRes = await client.operation.create({
+    deviceId,
+    c8y_Restart: {},
+    description: 'Restart via @c8y/client',
+  });
+  check(opRes.res.status === 201, `operation.create: expected HTTP 201, got ${opRes.res.status}`);
+  const opId = opRes.data && opRes.data.id;
+  check(opId && opRes.data.status === 'PENDING',
+    `operation.create: expected a PENDING operation with an id, got ${JSON.stringify(opRes.data)}`);
+  log(`operation.create: ${opId} PENDING`);
+
+  const deadline = Date.now() + OPERATION_TIMEOUT_MS;
+  let op = null;
+  const seen = [];
+  for (;;) {
+    if (answerError) fail(`publishing 501/503 failed: ${describe(answerError)}`);
+    ({ data: op } = await client.operation.detail(opId));
+    if (seen[seen.length - 1] !== op.status) seen.push(op.status);
+    if (op.status === 'SUCCESSFUL') break;
+    if (op.status === 'FAILED') fail(`operation ${opId} FAILED: ${JSON.stringify(op)}`);
+    if (Date.now() > deadline) {
+      fail(`operation ${opId} not SUCCESSFUL within ${OPERATION_TIMEOUT_MS} ms (statuses seen: ${seen.join(' -> ')}; ` +
+        `510 received: ${sawRestart}; MQTT messages: ${JSON.stringify(received)})`);
+    }
+    await sleep(100);
+  }
+  check(sawRestart, 'operation SUCCESSFUL although the device never received 510');
+  check(op.description === 'Restart via @c8y/client' && op.deviceId === deviceId,
+    `operation.detail: unexpected body ${JSON.stringify(op)}`);
+  log(`operation ${opId}: ${seen.join(' -> ')}`);
+
+  const done = await client.operation.list({ deviceId, status: 'SUCCESSFUL', pageSize: 10 });
+  check(done.data.length === 1 && done.data[0].id === opId,
+    `operation.list(deviceId, status=SUCCESSFUL): expected [${opId}], got ${JSON.stringify(done.data.map(o => o.id))}`);
+
+  const dsLines = received.filter(([topic]) => topic === 's/ds').map(([, line]) => line);
+  check(dsLines.length === 1 && dsLines[0] === `510,${SERIAL}`, `s/ds: expected exactly ['510,${SERIAL}'], got ${JSON.stringify(dsLines)}`);
+  check(errors.length === 0, `device received error lines on s/e: ${JSON.stringify(errors)}`);
+
+  await device.endAsync();
+  device = null;
+  log('OK');
+}
+
+const overall = setTimeout(() => fail(`overall timeout of ${OVERALL_TIMEOUT_MS} ms exceeded`), OVERALL_TIMEOUT_MS);
+
+main().then(
+  () => {
+    clearTimeout(overall);
+    process.exit(0);
+  },
+  err => fail(describe(err)),
+);
