@@ -47,6 +47,7 @@ build_pkgs=(
   clang
   libclang-rt-14-dev
   curl
+  nodejs
 )
 
 usage() {
@@ -89,6 +90,13 @@ for p in "${pkgs[@]}"; do
     missing+=("$p")
   fi
 done
+
+# npm comes with NodeSource's nodejs but is a separate package in Debian (and the two conflict),
+# so it is only asked for when no npm command exists. It installs the JavaScript test clients
+# (tests/js: @c8y/client, MQTT.js).
+if [[ $profile == build ]] && ! command -v npm >/dev/null 2>&1; then
+  missing+=(npm)
+fi
 
 if ((${#missing[@]} == 0)); then
   echo "install-deps.sh: all ${#pkgs[@]} packages of profile '$profile' are installed"

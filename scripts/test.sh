@@ -17,6 +17,14 @@ jobs=$(nproc)
 quick=false
 [[ "${1:-}" == "--quick" ]] && quick=true
 
+# The JavaScript clients of the integration suite (@c8y/client, MQTT.js), pinned by the lockfile.
+if command -v npm >/dev/null 2>&1; then
+  (cd tests/js && npm ci --no-audit --no-fund --loglevel=error) ||
+    echo "test.sh: npm ci failed: the @c8y/client test will be skipped" >&2
+else
+  echo "test.sh: no npm: the @c8y/client test will be skipped" >&2
+fi
+
 echo "== stage 1: release build, unit + integration tests"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$jobs"

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -45,6 +46,14 @@ class Outbox {
   void push(OutboxItem item) {
     std::lock_guard lock(mutex_);
     items_.push_back(std::move(item));
+    if (waker_ && item_needs_wake(items_.back())) waker_();
+  }
+  // Called after a push that the broker thread should handle soon (an operation, a kick, a
+  // stream message): the broker adapter wakes the event loop, which otherwise may sleep up to
+  // 100 ms before the next TICK drains the outbox.
+  void set_waker(std::function<void()> waker) {
+    std::lock_guard lock(mutex_);
+    waker_ = std::move(waker);
   }
   void log(LogLevel level, std::string message) {
     OutboxItem item;
@@ -61,8 +70,10 @@ class Outbox {
   }
 
  private:
+  static bool item_needs_wake(const OutboxItem& item) { return item.kind != OutboxItem::kLog; }
   std::mutex mutex_;
   std::deque<OutboxItem> items_;
+  std::function<void()> waker_;
 };
 
 }  // namespace c8y::app

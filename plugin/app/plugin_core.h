@@ -68,6 +68,9 @@ class PluginCore {
   // Joins threads and closes storage. Safe to call twice.
   void stop();
 
+  // How other threads wake the broker's event loop after handing it work (see Outbox).
+  void set_waker(std::function<void()> waker) { outbox_.set_waker(std::move(waker)); }
+
   // For tests and the REST layer.
   storage::Store& store() { return *store_; }
   identity::Directory& directory() { return *directory_; }
