@@ -254,6 +254,7 @@ DocQuery doc_query(const AlarmQuery& q) {
   d.revert = q.revert;
   d.page_size = q.page_size;
   d.page = q.page;
+  d.count_total = q.count_total;
   d.match = [q](const nlohmann::json& j) {
     if (!any_of(q.status, j, "status") || !any_of(q.severity, j, "severity") ||
         !any_of(q.type, j, "type"))

@@ -34,6 +34,7 @@ struct AlarmQuery {
   bool revert = false;
   size_t page_size = 5;
   size_t page = 1;
+  bool count_total = false;
 };
 
 struct AlarmChange {

@@ -102,7 +102,7 @@ storage::StoreStatus Documents::query(const DocQuery& q, DocPage* out) const {
   if (auto st = settle(); !st.ok()) return st;
   const size_t want = q.page * q.page_size + 1;
   std::vector<Hit> hits;
-  size_t examined = 0;
+  size_t examined = 0, matched = 0;
   auto scan_one = [&](uint64_t group) -> storage::StoreStatus {
     std::string prefix(1, tag_);
     storage::append_u64(prefix, group);
@@ -127,8 +127,12 @@ storage::StoreStatus Documents::query(const DocQuery& q, DocPage* out) const {
       }
       auto j = nlohmann::json::parse(v, nullptr, false);
       if (j.is_discarded() || (q.match && !q.match(j))) return true;
-      hits.push_back({t, storage::read_u64(k, 17), std::move(j)});
-      return ++taken < want;
+      ++matched;
+      if (taken < want) {
+        hits.push_back({t, storage::read_u64(k, 17), std::move(j)});
+        ++taken;
+      }
+      return taken < want || q.count_total;
     });
   };
   if (q.group) {
@@ -160,6 +164,7 @@ storage::StoreStatus Documents::query(const DocQuery& q, DocPage* out) const {
   });
   const size_t begin = (q.page - 1) * q.page_size;
   out->more = hits.size() > begin + q.page_size;
+  if (q.count_total && !out->truncated) out->total = matched;
   for (size_t i = begin; i < hits.size() && i < begin + q.page_size; ++i)
     out->docs.push_back(std::move(hits[i].doc));
   return {};

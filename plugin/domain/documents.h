@@ -41,12 +41,14 @@ struct DocQuery {
   std::function<bool(const nlohmann::json&)> match;
   // At most this many documents are examined (a filter that no key serves is bounded).
   size_t max_examined = 200000;
+  bool count_total = false;  // also count every match (withTotalPages): scans the whole range
 };
 
 struct DocPage {
   std::vector<nlohmann::json> docs;
   bool more = false;
-  bool truncated = false;  // max_examined was reached before the page was complete
+  bool truncated = false;       // max_examined was reached before the page was complete
+  std::optional<size_t> total;  // matches in all, when count_total was asked and not truncated
 };
 
 class Documents {

@@ -167,6 +167,7 @@ storage::StoreStatus Events::query(const EventQuery& q, DocPage* out) const {
   d.revert = q.revert;
   d.page_size = q.page_size;
   d.page = q.page;
+  d.count_total = q.count_total;
   if (!q.type.empty() || !q.fragment.empty())
     d.match = [&q](const nlohmann::json& j) {
       if (!q.type.empty() && j.value("type", "") != q.type) return false;

@@ -148,13 +148,14 @@ storage::StoreStatus Inventory::list(const std::string& type, const std::string&
     if (!type.empty() && j.value("type", "") != type) return true;
     if (!fragment.empty() && !j.contains(fragment)) return true;
     if (!owner.empty() && j.value("owner", "") != owner) return true;
+    ++out->total;
     if (skip > 0) {
       --skip;
       return true;
     }
     if (out->objects.size() == page_size) {
       out->more = true;
-      return false;
+      return out->count_total;
     }
     out->objects.push_back(std::move(j));
     return true;

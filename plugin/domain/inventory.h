@@ -70,6 +70,8 @@ class Inventory {
   struct Page {
     std::vector<nlohmann::json> objects;
     bool more = false;
+    bool count_total = false;  // in: count every match; out: `total`
+    size_t total = 0;
   };
   // Objects in id order; optional filters: type, fragmentType, owner; paging 1-based.
   storage::StoreStatus list(const std::string& type, const std::string& fragment,

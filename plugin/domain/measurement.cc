@@ -127,7 +127,8 @@ struct Hit {
 }  // namespace
 
 storage::StoreStatus Measurements::query(const MeasurementQuery& q, std::vector<Measurement>* out,
-                                         bool* more) const {
+                                         bool* more, size_t* total) const {
+  size_t matched = 0;
   // Measurements reach RocksDB through the ingest log's writer thread: see every one stored so far.
   if (auto st = store_.settle(); !st.ok()) return st;
   // The first `want` matches in time order, collected per source (each source is a time-ordered
@@ -157,8 +158,12 @@ storage::StoreStatus Measurements::query(const MeasurementQuery& q, std::vector<
       if (!q.type.empty()) {
         if (!decode_measurement(v, scratch) || scratch.type != q.type) return true;
       }
-      hits.push_back({t, source, storage::read_u64(k, 17), std::string(v)});
-      return ++taken < want;
+      ++matched;
+      if (taken < want) {
+        hits.push_back({t, source, storage::read_u64(k, 17), std::string(v)});
+        ++taken;
+      }
+      return taken < want || q.count_total;
     });
   };
   if (q.source) {
@@ -194,6 +199,7 @@ storage::StoreStatus Measurements::query(const MeasurementQuery& q, std::vector<
   });
   size_t begin = (q.page - 1) * q.page_size;
   *more = hits.size() > begin + q.page_size;
+  if (total) *total = matched;
   for (size_t i = begin; i < hits.size() && i < begin + q.page_size; ++i) {
     Measurement m;
     if (!decode_measurement(hits[i].value, m)) continue;

@@ -53,6 +53,7 @@ struct MeasurementQuery {
   bool revert = false;            // newest first
   size_t page_size = 5;
   size_t page = 1;
+  bool count_total = false;  // withTotalPages: count every match (scans the whole range)
 };
 
 class Measurements {
@@ -60,8 +61,8 @@ class Measurements {
   Measurements(storage::Store& store, TenantSpace& space) : store_(store), space_(space) {}
   // Assigns m.id and stores m. Uses the store's durability setting.
   storage::StoreStatus store(Measurement& m);
-  storage::StoreStatus query(const MeasurementQuery& q, std::vector<Measurement>* out,
-                             bool* more) const;
+  storage::StoreStatus query(const MeasurementQuery& q, std::vector<Measurement>* out, bool* more,
+                             size_t* total = nullptr) const;
 
  private:
   storage::Store& store_;

@@ -146,6 +146,7 @@ storage::StoreStatus Operations::query(const OperationQuery& q, DocPage* out) co
   d.revert = q.revert;
   d.page_size = q.page_size;
   d.page = q.page;
+  d.count_total = q.count_total;
   d.match = [&q](const nlohmann::json& j) {
     if (!q.status.empty() && j.value("status", "") != q.status) return false;
     if (!q.fragment.empty() && !j.contains(q.fragment)) return false;

@@ -25,6 +25,7 @@ struct OperationQuery {
   bool revert = false;
   size_t page_size = 5;
   size_t page = 1;
+  bool count_total = false;
 };
 
 struct OperationChange {

@@ -171,6 +171,18 @@ void RestServer::routes_admin() {
   });
 
   // ---- users -------------------------------------------------------------------------------
+  srv.Get("/user/currentUser", [this](const httplib::Request& req, httplib::Response& res) {
+    auto c = authenticate(req, res);
+    if (!c) return;
+    auto u = directory_.user(c->tenant, c->user);
+    if (!u) return send_error(res, {404, "user/Not Found", "User not found"});
+    json out = user_out(*c, *u);
+    out["self"] = c->base + "/user/currentUser";
+    out["effectiveRoles"] =
+        json::array({{{"id", "ROLE_TENANT_ADMIN"}, {"name", "ROLE_TENANT_ADMIN"}}});
+    send_json(res, 200, out);
+  });
+
   auto user_admin = [this](const httplib::Request& req, httplib::Response& res,
                            std::string* tenant) -> std::optional<Caller> {
     auto c = authenticate(req, res);

@@ -126,13 +126,14 @@ void RestServer::routes_data() {
         !param_time(req, "dateTo", &q.date_to, &err) || !param_bool(req, "revert", &revert, &err))
       return send_error(res, err);
     q.revert = revert.value_or(false);
+    q.count_total = want_total(req);
     domain::Events ev(store_, *c->space);
     domain::DocPage page;
     if (auto st = ev.query(q, &page); !st.ok()) return send_error(res, storage_error(st));
     json items = json::array();
     for (auto& e : page.docs) items.push_back(event_out(*c, std::move(e)));
-    json out =
-        paged(*c, "/event/events", req, "events", std::move(items), q.page_size, q.page, page.more);
+    json out = paged(*c, "/event/events", req, "events", std::move(items), q.page_size, q.page,
+                     page.more, page.total);
     if (page.truncated) out["statistics"]["truncated"] = true;
     send_json(res, 200, out);
   });
@@ -244,15 +245,32 @@ void RestServer::routes_data() {
             q.page_size = paging->page_size;
             q.page = paging->page;
             if (!alarm_query(req, &q, &err)) return send_error(res, err);
+            q.count_total = want_total(req);
             domain::Alarms al(store_, *c->space);
             domain::DocPage page;
             if (auto st = al.query(q, &page); !st.ok()) return send_error(res, storage_error(st));
             json items = json::array();
             for (auto& a : page.docs) items.push_back(alarm_out(*c, std::move(a)));
             json out = paged(*c, "/alarm/alarms", req, "alarms", std::move(items), q.page_size,
-                             q.page, page.more);
+                             q.page, page.more, page.total);
             if (page.truncated) out["statistics"]["truncated"] = true;
             send_json(res, 200, out);
+          });
+
+  srv.Get("/alarm/alarms/count",
+          [this, alarm_query](const httplib::Request& req, httplib::Response& res) {
+            auto c = authenticate(req, res);
+            if (!c) return;
+            HttpError err;
+            domain::AlarmQuery q;
+            if (!alarm_query(req, &q, &err)) return send_error(res, err);
+            q.count_total = true;
+            q.page_size = 1;
+            domain::Alarms al(store_, *c->space);
+            domain::DocPage page;
+            if (auto st = al.query(q, &page); !st.ok()) return send_error(res, storage_error(st));
+            res.status = 200;
+            res.set_content(std::to_string(page.total.value_or(0)), "application/json");
           });
 
   srv.Get(R"(/alarm/alarms/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
@@ -419,13 +437,14 @@ void RestServer::routes_data() {
       q.devices = below;
       if (q.devices.empty()) q.devices.push_back(UINT64_MAX);  // nothing matches
     }
+    q.count_total = want_total(req);
     domain::Operations ops(store_, *c->space);
     domain::DocPage page;
     if (auto st = ops.query(q, &page); !st.ok()) return send_error(res, storage_error(st));
     json items = json::array();
     for (auto& o : page.docs) items.push_back(operation_out(*c, std::move(o)));
     json out = paged(*c, "/devicecontrol/operations", req, "operations", std::move(items),
-                     q.page_size, q.page, page.more);
+                     q.page_size, q.page, page.more, page.total);
     if (page.truncated) out["statistics"]["truncated"] = true;
     send_json(res, 200, out);
   });

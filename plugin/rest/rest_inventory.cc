@@ -106,8 +106,11 @@ void RestServer::routes_inventory() {
             if (!mo) return send_error(res, not_found(raw));
             add_self_links(*c, *mo);
             json refs = (*mo)["childDevices"]["references"];
+            if (!refs.is_array()) refs = json::array();
+            const size_t n = refs.size();
             send_json(res, 200,
-                      {{"references", refs.is_array() ? refs : json::array()},
+                      {{"references", std::move(refs)},
+                       {"statistics", {{"currentPage", 1}, {"pageSize", std::max<size_t>(n, 1)}}},
                        {"self", c->base + "/inventory/managedObjects/" + raw + "/childDevices"}});
           });
 

@@ -108,11 +108,15 @@ void RestServer::routes() {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;
+    if (refuse_unsupported(req, {"query", "q", "text", "ids", "childAssetId", "childDeviceId"},
+                           &err))
+      return send_error(res, err);
     auto page_size = param_size(req, "pageSize", 5, 1, kMaxPageSize, &err);
     auto page = page_size ? param_size(req, "currentPage", 1, 1, 1u << 20, &err) : std::nullopt;
     if (!page_size || !page) return send_error(res, err);
     domain::Inventory inv(store_, *c->space);
     domain::Inventory::Page p;
+    p.count_total = want_total(req);
     auto st = inv.list(req.get_param_value("type"), req.get_param_value("fragmentType"),
                        req.get_param_value("owner"), *page_size, *page, &p);
     if (!st.ok()) return send_error(res, {500, "general/internalError", st.message});
@@ -121,10 +125,30 @@ void RestServer::routes() {
       add_self_links(*c, mo);
       items.push_back(std::move(mo));
     }
-    send_json(res, 200,
-              paged(*c, "/inventory/managedObjects", req, "managedObjects", std::move(items),
-                    *page_size, *page, p.more));
+    send_json(
+        res, 200,
+        paged(*c, "/inventory/managedObjects", req, "managedObjects", std::move(items), *page_size,
+              *page, p.more, p.count_total ? std::optional<size_t>(p.total) : std::nullopt));
   });
+
+  // Registered before the {id} route, which would take "count" for an id.
+  srv.Get("/inventory/managedObjects/count",
+          [this](const httplib::Request& req, httplib::Response& res) {
+            auto c = authenticate(req, res);
+            if (!c) return;
+            HttpError err;
+            if (refuse_unsupported(
+                    req, {"query", "q", "text", "ids", "childAssetId", "childDeviceId"}, &err))
+              return send_error(res, err);
+            domain::Inventory inv(store_, *c->space);
+            domain::Inventory::Page p;
+            p.count_total = true;
+            auto st = inv.list(req.get_param_value("type"), req.get_param_value("fragmentType"),
+                               req.get_param_value("owner"), 1, 1, &p);
+            if (!st.ok()) return send_error(res, {500, "general/internalError", st.message});
+            res.status = 200;
+            res.set_content(std::to_string(p.total), "application/json");
+          });
 
   srv.Get(R"(/inventory/managedObjects/([^/]+))", [this](const httplib::Request& req,
                                                          httplib::Response& res) {
@@ -172,6 +196,8 @@ void RestServer::routes() {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;
+    if (refuse_unsupported(req, {"valueFragmentType", "valueFragmentSeries", "fragmentType"}, &err))
+      return send_error(res, err);
     auto page_size = param_size(req, "pageSize", 5, 1, kMaxPageSize, &err);
     auto page = page_size ? param_size(req, "currentPage", 1, 1, 1u << 20, &err) : std::nullopt;
     if (!page_size || !page) return send_error(res, err);
@@ -205,14 +231,17 @@ void RestServer::routes() {
     }
     std::vector<domain::Measurement> found;
     bool more = false;
+    q.count_total = want_total(req);
+    size_t counted = 0;
     domain::Measurements ms(store_, *c->space);
-    auto st = ms.query(q, &found, &more);
+    auto st = ms.query(q, &found, &more, &counted);
     if (!st.ok()) return send_error(res, {500, "general/internalError", st.message});
     json items = json::array();
     for (auto& m : found) items.push_back(measurement_out(*c, m));
-    send_json(res, 200,
-              paged(*c, "/measurement/measurements", req, "measurements", std::move(items),
-                    *page_size, *page, more));
+    send_json(
+        res, 200,
+        paged(*c, "/measurement/measurements", req, "measurements", std::move(items), *page_size,
+              *page, more, q.count_total ? std::optional<size_t>(counted) : std::nullopt));
   });
 
   routes_data();

@@ -79,7 +79,8 @@ inline std::optional<size_t> param_size(const httplib::Request& req, const char*
 }
 
 inline json paged(const Caller& c, const std::string& path, const httplib::Request& req,
-                  const char* collection, json items, size_t page_size, size_t page, bool more) {
+                  const char* collection, json items, size_t page_size, size_t page, bool more,
+                  std::optional<size_t> total = std::nullopt) {
   json out;
   std::string query;
   for (auto& [k, v] : req.params)
@@ -91,6 +92,11 @@ inline json paged(const Caller& c, const std::string& path, const httplib::Reque
   out["self"] = link(page);
   out[collection] = std::move(items);
   out["statistics"] = {{"currentPage", page}, {"pageSize", page_size}};
+  if (total) {
+    out["statistics"]["totalPages"] = (*total + page_size - 1) / page_size;
+    if (req.get_param_value("withTotalElements") == "true")
+      out["statistics"]["totalElements"] = *total;
+  }
   if (more) out["next"] = link(page + 1);
   if (page > 1) out["prev"] = link(page - 1);
   return out;
@@ -172,6 +178,25 @@ inline std::vector<std::string> param_list(const httplib::Request& req, const ch
     at = comma + 1;
   }
   return out;
+}
+
+// withTotalPages=true / withTotalElements=true: the caller counts every match (costs a scan).
+inline bool want_total(const httplib::Request& req) {
+  return req.get_param_value("withTotalPages") == "true" ||
+         req.get_param_value("withTotalElements") == "true";
+}
+
+// Filters this server does not implement: answered with 400 instead of ignored, so a client never
+// mistakes an unfiltered answer for a filtered one.
+inline bool refuse_unsupported(const httplib::Request& req,
+                               std::initializer_list<const char*> names, HttpError* err) {
+  for (const char* n : names)
+    if (req.has_param(n)) {
+      *err = {400, "general/badRequest",
+              std::string("Query parameter ") + n + " is not supported by this server"};
+      return true;
+    }
+  return false;
 }
 
 struct Paging {
