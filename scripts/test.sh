@@ -9,7 +9,8 @@
 #      clients, real RocksDB on disk), through ctest
 #   2. ASan/UBSan build (build-asan/): unit tests, then the integration suite with the real
 #      broker loading the sanitized plugin (the sanitizer runtimes are LD_PRELOADed into it)
-#   3. libFuzzer targets (build-fuzz/), each for C8Y_FUZZ_SECONDS (default 60)
+#   3. ThreadSanitizer build (build-tsan/): the unit tests of the concurrent core
+#   4. libFuzzer targets (build-fuzz/), each for C8Y_FUZZ_SECONDS (default 60)
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
@@ -43,6 +44,15 @@ export C8Y_BROKER_PRELOAD="$asan_rt $ubsan_rt"
 export C8Y_BROKER_ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:halt_on_error=1
 (cd build-asan && ctest --output-on-failure)
 
-echo "== stage 3: fuzz targets, ${C8Y_FUZZ_SECONDS:-60} s each"
+echo "== stage 3: ThreadSanitizer build, unit tests of the concurrent core"
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DC8Y_TSAN=ON >/dev/null
+cmake --build build-tsan -j"$jobs" --target unit_tests
+# Tests that fork a child process to SIGKILL it are left out: TSan does not support starting
+# threads after a fork of a multi-threaded process.
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$repo/tests/tsan.supp \
+  build-tsan/tests/unit_tests \
+  --gtest_filter='*Ingest*:Alarms*:Documents*:Events*:MeasurementsStore*:Availability*:*IdAllocator*-*Sigkill*:*Crash*'
+
+echo "== stage 4: fuzz targets, ${C8Y_FUZZ_SECONDS:-60} s each"
 tests/fuzz/run.sh "${C8Y_FUZZ_SECONDS:-60}"
 echo "== all stages passed"

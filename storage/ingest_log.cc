@@ -261,7 +261,9 @@ bool IngestLog::try_append(uint32_t family, std::string_view key, std::string_vi
   store64(r + kRecSeq, seq);
 
   write_pos_ = end;
-  head_.store(end, std::memory_order_release);
+  // seq_cst: with the writer's seq_cst store of its idle flag before it checks empty(), the
+  // producer either sees the writer idle (and wakes it) or the writer sees this record.
+  head_.store(end, std::memory_order_seq_cst);
   appended_seq_.store(seq, std::memory_order_release);
   return true;
 }

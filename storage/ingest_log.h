@@ -93,7 +93,7 @@ class IngestLog {
 
   uint64_t appended_seq() const { return appended_seq_.load(std::memory_order_acquire); }
   uint64_t released_seq() const { return released_seq_.load(std::memory_order_acquire); }
-  bool empty() const { return head_.load(std::memory_order_acquire) == consumed_; }
+  bool empty() const { return head_.load(std::memory_order_seq_cst) == consumed_; }
   size_t capacity() const { return capacity_; }
   bool file_backed() const { return fd_ >= 0; }
 

@@ -289,9 +289,9 @@ bool Store::append_locked(std::unique_lock<std::mutex>& lock, uint32_t family, s
 }
 
 void Store::appended() {
-  // Pairs with the writer's store of writer_idle_ before it checks for records (no lost wake-up).
-  std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (writer_idle_.load()) wake_writer();
+  // The log's seq_cst publish of the record, then this seq_cst load, pair with the writer's
+  // seq_cst store of writer_idle_ before it checks the log: no lost wake-up.
+  if (writer_idle_.load(std::memory_order_seq_cst)) wake_writer();
 }
 
 StoreStatus Store::append(const Family* f, std::string_view key, std::string_view value) {

@@ -171,3 +171,30 @@ def test_rest_queries_and_put(broker, clients):
     st, body = broker.rest("/devicecontrol/operations", method="POST",
                            body={"deviceId": mid, "c8y_Command": {"text": "x" * 20000}})
     assert st == 422 and "bytes" in body["message"]
+
+
+def test_device_and_rest_change_the_same_operations_at_once(broker, clients):
+    import threading
+    d = listener(clients, broker, "op-8")
+    d.publish("s/us", "100", qos=1)
+    mid = device_id(broker, "op-8")
+    ops = [create_op(broker, mid, c8y_Restart={}) for _ in range(40)]
+    d.drain(0.3)
+    results = []
+
+    def rest():
+        for o in ops:
+            st, body = broker.rest(f"/devicecontrol/operations/{o['id']}", method="PUT",
+                                   body={"status": "FAILED", "failureReason": "cancelled"})
+            results.append(st)
+
+    t = threading.Thread(target=rest)
+    t.start()
+    for _ in range(40):
+        d.publish("s/us", "501,c8y_Restart", qos=1)
+    t.join()
+    assert results == [200] * 40
+    # Whatever the interleaving, the REST change of each operation came after or before the
+    # device's: every operation ends FAILED, none is lost in between.
+    st, body = broker.rest(f"/devicecontrol/operations?deviceId={mid}&pageSize=100")
+    assert sorted(o["status"] for o in body["operations"]) == ["FAILED"] * 40
