@@ -488,10 +488,6 @@ void PluginCore::handle_static(Session& s, const policy::TopicRoute& route,
       fail(40, id, "No static template for this message id");
       continue;
     }
-    if (kind == smartrest::TemplateKind::kNotImplemented) {
-      fail(40, id, "Static template not supported yet");
-      continue;
-    }
     if (kind == smartrest::TemplateKind::kCreateDevice) {
       smartrest::CreateDevice cd;
       if (auto e = smartrest::decode_create_device(record_, cd)) {

@@ -63,11 +63,6 @@ std::optional<TemplateError> too_many(const CsvRecord& rec, size_t max) {
   return std::nullopt;
 }
 
-// Templates of spec §5 that are not handled yet; answered with a clear error, not "unknown".
-bool documented_static(int) {
-  return false;
-}
-
 bool inventory_static(int id) {
   static const int kIds[] = {101, 102, 104, 105, 107, 110, 111, 112, 113, 114, 115, 116, 117,
                              118, 119, 120, 121, 122, 123, 125, 140, 141, 142, 143, 150};
@@ -130,8 +125,7 @@ TemplateKind template_kind(std::string_view msg_id) {
     case 212:
       return TemplateKind::kMeasurement;
     default:
-      return documented_static(static_cast<int>(*id)) ? TemplateKind::kNotImplemented
-                                                      : TemplateKind::kUnknown;
+      return TemplateKind::kUnknown;
   }
 }
 
@@ -141,21 +135,6 @@ std::optional<TemplateError> decode_create_device(const CsvRecord& rec, CreateDe
   if (auto e = text_field(field(rec, 2), "type", 254)) return e;
   out.name = std::string(field(rec, 1));
   out.type = std::string(field(rec, 2));
-  return std::nullopt;
-}
-
-std::optional<TemplateError> decode_inventory_update(const CsvRecord& rec,
-                                                     nlohmann::json& fragments) {
-  // 110,<serialNumber>,<model>,<revision>
-  if (auto e = too_many(rec, 3)) return e;
-  nlohmann::json hw = nlohmann::json::object();
-  static const char* kKeys[] = {"serialNumber", "model", "revision"};
-  for (size_t i = 0; i < 3; ++i) {
-    auto v = field(rec, i + 1);
-    if (auto e = text_field(v, kKeys[i], 254)) return e;
-    if (!v.empty()) hw[kKeys[i]] = std::string(v);
-  }
-  fragments = {{"c8y_Hardware", hw}};
   return std::nullopt;
 }
 

@@ -19,15 +19,14 @@ struct TemplateError {
 };
 
 enum class TemplateKind {
-  kUnknown,         // not a static template id
-  kNotImplemented,  // a documented static template this build does not handle yet
-  kCreateDevice,    // 100
-  kInventory,       // 101-150 (inventory_templates.h)
-  kMeasurement,     // 200, 201, 210, 211, 212
-  kAlarm,           // 301-307 (alarm_event_templates.h)
-  kEvent,           // 400, 401, 402, 407, 408 (alarm_event_templates.h)
-  kCapability,      // 600, 602
-  kOperation,       // 500-507
+  kUnknown,       // not a static template id
+  kCreateDevice,  // 100
+  kInventory,     // 101-150 (inventory_templates.h)
+  kMeasurement,   // 200, 201, 210, 211, 212
+  kAlarm,         // 301-307 (alarm_event_templates.h)
+  kEvent,         // 400, 401, 402, 407, 408 (alarm_event_templates.h)
+  kCapability,    // 600, 602
+  kOperation,     // 500-507
 };
 
 // The static upstream template ids this build handles, comma-separated (the 603 reply).
@@ -43,9 +42,6 @@ struct CreateDevice {
 
 // 100,<name>,<type>
 std::optional<TemplateError> decode_create_device(const CsvRecord& rec, CreateDevice& out);
-// 110 (c8y_Hardware): `fragments` receives the fragments to merge into the target.
-std::optional<TemplateError> decode_inventory_update(const CsvRecord& rec,
-                                                     nlohmann::json& fragments);
 // 200, 201, 210, 211, 212: fills type, time and series of `m` (source and id are the caller's).
 std::optional<TemplateError> decode_measurement(const CsvRecord& rec, int64_t now_ms,
                                                 domain::Measurement& m);

@@ -51,7 +51,7 @@ TEST(TemplateKind, SupportedListNamesEveryHandledTemplate) {
   const std::string list = "," + supported_static_templates() + ",";
   for (int id = 0; id < 1000; ++id) {
     const auto k = template_kind(std::to_string(id));
-    const bool handled = k != TemplateKind::kUnknown && k != TemplateKind::kNotImplemented;
+    const bool handled = k != TemplateKind::kUnknown;
     EXPECT_EQ(handled, list.find("," + std::to_string(id) + ",") != std::string::npos) << id;
   }
 }
@@ -122,50 +122,6 @@ TEST(CreateDevice, LimitsAndUtf8) {
   EXPECT_EQ(e->code, 45);
   EXPECT_FALSE(decode_create_device(record("100,\xc3\xa9t\xc3\xa9"), d));
   EXPECT_EQ(d.name, "\xc3\xa9t\xc3\xa9");
-}
-
-// ---------------------------------------------------------------------------------------------
-// 110: c8y_Hardware
-
-TEST(InventoryUpdate, AllFields) {
-  nlohmann::json f;
-  auto e = decode_inventory_update(record("110,SN-1,Model X,1.2"), f);
-  ASSERT_FALSE(e) << e->text;
-  EXPECT_EQ(f,
-            nlohmann::json::parse(
-                R"({"c8y_Hardware":{"serialNumber":"SN-1","model":"Model X","revision":"1.2"}})"));
-}
-
-TEST(InventoryUpdate, MissingAndEmptyFieldsAreLeftOut) {
-  nlohmann::json f;
-  ASSERT_FALSE(decode_inventory_update(record("110"), f));
-  EXPECT_EQ(f, nlohmann::json::parse(R"({"c8y_Hardware":{}})"));
-  ASSERT_FALSE(decode_inventory_update(record("110,,,"), f));
-  EXPECT_EQ(f, nlohmann::json::parse(R"({"c8y_Hardware":{}})"));
-  ASSERT_FALSE(decode_inventory_update(record("110,,m"), f));
-  EXPECT_EQ(f, nlohmann::json::parse(R"({"c8y_Hardware":{"model":"m"}})"));
-  ASSERT_FALSE(decode_inventory_update(record("110,s,,r"), f));
-  EXPECT_EQ(f, nlohmann::json::parse(R"({"c8y_Hardware":{"serialNumber":"s","revision":"r"}})"));
-}
-
-TEST(InventoryUpdate, TooManyArguments) {
-  nlohmann::json f = "untouched";
-  auto e = decode_inventory_update(record("110,s,m,r,x"), f);
-  ASSERT_TRUE(e);
-  EXPECT_EQ(e->code, 45);
-  // Trailing empty fields do not count.
-  EXPECT_FALSE(decode_inventory_update(record("110,s,m,r,,"), f));
-}
-
-TEST(InventoryUpdate, InvalidValues) {
-  nlohmann::json f;
-  auto e = decode_inventory_update(record("110,s,\xff"), f);
-  ASSERT_TRUE(e);
-  EXPECT_EQ(e->code, 45);
-  e = decode_inventory_update(record("110," + std::string(255, 's')), f);
-  ASSERT_TRUE(e);
-  EXPECT_EQ(e->code, 45);
-  EXPECT_FALSE(decode_inventory_update(record("110," + std::string(254, 's')), f));
 }
 
 // ---------------------------------------------------------------------------------------------
