@@ -101,6 +101,35 @@ void PluginCore::send_pending(Session& s) {
       send_operation(s, op);
 }
 
+// Spec §6.3: what a successful operation changes on the device object. The parameters of
+// 503/506 follow the fragment or the id (field 2 on).
+storage::StoreStatus PluginCore::device_results(Session& s, uint64_t device, const json& op) {
+  json fragments = json::object();
+  if (op.contains("c8y_RelayArray")) {
+    json states = json::array();
+    for (size_t i = 2; i < record_.fields.size(); ++i) states.push_back(record_.fields[i]);
+    if (!states.empty()) fragments["c8y_RelayArray"] = std::move(states);
+  }
+  if (auto m = op.find("c8y_CommunicationMode");
+      m != op.end() && m->is_object() && m->contains("mode"))
+    fragments["c8y_CommunicationMode"] = {{"mode", (*m)["mode"]}};
+  if (auto d = op.find("c8y_DownloadConfigFile"); d != op.end() && d->is_object()) {
+    json dump = json::object();
+    if (auto id = d->find("c8y_ConfigurationDump");
+        id != d->end() && id->is_object() && id->contains("id"))
+      dump["id"] = (*id)["id"];
+    std::string when = record_.fields.size() > 2 ? record_.fields[2] : std::string();
+    auto t = when.empty() ? std::nullopt : smartrest::parse_iso8601_ms(when);
+    dump["time"] = smartrest::format_iso8601_ms(t ? *t : now_ms());
+    fragments["c8y_ConfigurationDump"] = std::move(dump);
+  }
+  if (fragments.empty()) return {};
+  domain::Inventory inv(*store_, *s.space);
+  auto st = inv.merge(device, fragments);
+  if (st.ok()) inventory_changed(s, device);
+  return st.not_found() ? storage::StoreStatus{} : st;
+}
+
 PluginCore::LineOutcome PluginCore::handle_operation(Session& s, uint64_t target) {
   LineOutcome out;
   const auto& f = record_.fields;
@@ -188,6 +217,10 @@ PluginCore::LineOutcome PluginCore::handle_operation(Session& s, uint64_t target
     }
     publish_stream(s.tenant, policy::Mode::kPersistent, "operations", target, "UPDATE",
                    r.operation);
+    if (r.operation.value("status", "") == "SUCCESSFUL") {
+      out.status = device_results(s, target, r.operation);
+      if (!out.status.ok()) return out;
+    }
   }
   return out;
 }

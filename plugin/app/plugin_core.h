@@ -123,6 +123,7 @@ class PluginCore {
                            int64_t now);
   LineOutcome handle_capability(Session& s, std::string_view id);
   LineOutcome handle_operation(Session& s, uint64_t target);
+  storage::StoreStatus device_results(Session& s, uint64_t device, const nlohmann::json& op);
   // Operations (operations.cc in app): delivery of one new operation, and of every PENDING one
   // of a device and its children (on subscribing to s/ds and on 500).
   void deliver_operation(const std::string& tenant, const std::string& op_id);

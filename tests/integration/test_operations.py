@@ -198,3 +198,24 @@ def test_device_and_rest_change_the_same_operations_at_once(broker, clients):
     # device's: every operation ends FAILED, none is lost in between.
     st, body = broker.rest(f"/devicecontrol/operations?deviceId={mid}&pageSize=100")
     assert sorted(o["status"] for o in body["operations"]) == ["FAILED"] * 40
+
+
+def test_results_update_the_device(broker, clients):
+    d = listener(clients, broker, "op-9")
+    d.publish("s/us", "100", qos=1)
+    mid = device_id(broker, "op-9")
+    relay = create_op(broker, mid, c8y_RelayArray=["OPEN", "OPEN"])
+    mode = create_op(broker, mid, c8y_CommunicationMode={"mode": "SMS"})
+    cfg = create_op(broker, mid, c8y_DownloadConfigFile={
+        "url": "http://x/cfg", "c8y_ConfigurationDump": {"id": "4711"}})
+    d.drain(0.3)
+    d.publish("s/us", f"506,{relay['id']},CLOSED,OPEN", qos=1)
+    d.publish("s/us", "501,c8y_CommunicationMode\n503,c8y_CommunicationMode", qos=1)
+    d.publish("s/us", f"506,{cfg['id']},2026-02-03T04:05:06Z", qos=1)
+    st, mo = broker.rest(f"/inventory/managedObjects/{mid}")
+    assert mo["c8y_RelayArray"] == ["CLOSED", "OPEN"]
+    assert mo["c8y_CommunicationMode"] == {"mode": "SMS"}
+    assert mo["c8y_ConfigurationDump"] == {"id": "4711", "time": "2026-02-03T04:05:06.000Z"}
+    for o in (relay, mode, cfg):
+        assert op_status(broker, o["id"])["status"] == "SUCCESSFUL"
+    assert d.nothing() is None
