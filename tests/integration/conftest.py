@@ -315,3 +315,20 @@ def device(clients, broker, serial, tenant="t1", user="device_a", password=None,
     assert c.connect() == 0, broker.read_log()[-3000:]
     assert c.subscribe("s/e", 0) == [0]
     return c
+
+
+def device_id(broker, serial):
+    """The managed-object id of the device with c8y_Serial `serial` (asserts it exists)."""
+    st, body = broker.rest(f"/identity/externalIds/c8y_Serial/{serial}")
+    assert st == 200, body
+    return body["managedObject"]["id"]
+
+
+def poll(fn, timeout=8):
+    """fn() until it returns something truthy or `timeout` seconds pass; its last value."""
+    deadline = time.time() + timeout
+    while True:
+        v = fn()
+        if v or time.time() > deadline:
+            return v
+        time.sleep(0.05)

@@ -3,22 +3,7 @@ import socket
 import struct
 import time
 
-from conftest import HOST, device
-
-
-def device_id(broker, serial):
-    st, body = broker.rest(f"/identity/externalIds/c8y_Serial/{serial}")
-    assert st == 200, body
-    return body["managedObject"]["id"]
-
-
-def poll(fn, timeout=8):
-    deadline = time.time() + timeout
-    while True:
-        v = fn()
-        if v or time.time() > deadline:
-            return v
-        time.sleep(0.1)
+from conftest import HOST, device, device_id, poll
 
 
 def events(broker, **params):

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from conftest import device
+from conftest import device, device_id
 
 
 def wait_measurements(broker, n, timeout=5, **params):
@@ -20,12 +20,6 @@ def wait_measurements(broker, n, timeout=5, **params):
         if len(out) >= n or time.time() > deadline:
             return out
         time.sleep(0.1)
-
-
-def device_id(broker, serial):
-    st, body = broker.rest(f"/identity/externalIds/c8y_Serial/{serial}")
-    assert st == 200, body
-    return body["managedObject"]["id"]
 
 
 def test_implicit_creation_and_temperature(broker, clients):

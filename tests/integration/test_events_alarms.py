@@ -4,22 +4,7 @@ import json
 import threading
 import time
 
-from conftest import device
-
-
-def device_id(broker, serial):
-    st, body = broker.rest(f"/identity/externalIds/c8y_Serial/{serial}")
-    assert st == 200, body
-    return body["managedObject"]["id"]
-
-
-def poll(fn, timeout=5):
-    deadline = time.time() + timeout
-    while True:
-        v = fn()
-        if v or time.time() > deadline:
-            return v
-        time.sleep(0.05)
+from conftest import device, device_id, poll
 
 
 def alarms(broker, **params):

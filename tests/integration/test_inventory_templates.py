@@ -1,11 +1,5 @@
 """Inventory templates 101-150 and capability templates 600/602 end to end (spec §5.1, §5.5)."""
-from conftest import device
-
-
-def device_id(broker, serial):
-    st, body = broker.rest(f"/identity/externalIds/c8y_Serial/{serial}")
-    assert st == 200, body
-    return body["managedObject"]["id"]
+from conftest import device, device_id
 
 
 def mo(broker, mid):

@@ -2,13 +2,7 @@
 (D9), lifecycle through 501-507 with the state table, child routing, isolation."""
 import time
 
-from conftest import device
-
-
-def device_id(broker, serial):
-    st, body = broker.rest(f"/identity/externalIds/c8y_Serial/{serial}")
-    assert st == 200, body
-    return body["managedObject"]["id"]
+from conftest import device, device_id
 
 
 def create_op(broker, mid, **fragments):
