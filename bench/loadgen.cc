@@ -108,6 +108,8 @@ struct Options {
   std::string topic = "s/us";
   std::string payload_format = "211,%d";
   long broker_pid = 0;
+  double rate = 0;       // total PUBLISH/s across all devices; 0 = as fast as the window allows
+  bool latency = false;  // record PUBLISH -> PUBACK latency (QoS 1)
 };
 
 sockaddr_storage LoopbackAddress(const Options& o, socklen_t* len);
@@ -136,6 +138,10 @@ void Usage(FILE* out) {
       "  --payload-format F   %%d = per-device message counter (default '211,%%d'); several\n"
       "                       formats separated by '|' are used in turn (mixed traffic)\n"
       "  --broker-pid PID     report that process's CPU use over the measured window\n"
+      "  --rate N             pace PUBLISHes to N/s in total (round robin over the devices, still\n"
+      "                       bounded by --window); 0 = unpaced (default). Implies --latency.\n"
+      "  --latency            report PUBLISH -> PUBACK latency percentiles (QoS 1), measured from\n"
+      "                       when the packet is queued for write() to when its PUBACK is parsed\n"
       "  --free-port          print a free 127.0.0.1 TCP port and exit\n");
 }
 
@@ -227,6 +233,11 @@ Options ParseArgs(int argc, char** argv) {
       o.topic = value;
     } else if (name == "payload-format") {
       o.payload_format = value;
+    } else if (name == "rate") {
+      o.rate = static_cast<double>(ParseInt(name, value, 0, 10000000));
+      if (o.rate > 0) o.latency = true;
+    } else if (name == "latency") {
+      o.latency = value == "1" || value == "true" || value == "on";
     } else if (name == "broker-pid") {
       o.broker_pid = ParseInt(name, value, 1, 1L << 30);
     } else {
@@ -234,6 +245,7 @@ Options ParseArgs(int argc, char** argv) {
       Die(kExitUsage, "unknown option --" + name);
     }
   }
+  if (o.latency && o.qos != 1) Die(kExitUsage, "--latency and --rate need --qos 1");
   if (o.refill == 0) o.refill = std::max(1, o.window / 4);
   if (o.refill > o.window) Die(kExitUsage, "--refill must not exceed --window");
   if (o.topic.empty() || o.topic.size() > 65535) Die(kExitUsage, "--topic must be 1..65535 bytes");
@@ -425,6 +437,10 @@ struct Conn {
   uint64_t value = 0;  // per-device message counter used for the payload
   bool writable = false;
   bool queued = false;  // on the QoS 0 ready list
+  // --latency: send times of the PUBLISHes in flight, oldest first (a ring of --window slots).
+  // Mosquitto answers one connection's PUBLISHes in order, so a PUBACK normally matches the head.
+  std::vector<std::pair<uint16_t, int64_t>> pending;
+  size_t pending_head = 0, pending_count = 0;
 };
 
 class LoadGen {
@@ -469,7 +485,52 @@ class LoadGen {
   bool publishing_ = false;
   bool stopping_ = false;
   uint64_t sent_ = 0, acked_ = 0, unexpected_acks_ = 0, writes_ = 0;
+  // --latency
+  bool measuring_ = false;
+  std::vector<uint32_t> latencies_us_;  // PUBACKs parsed inside the measured window
+  uint64_t out_of_order_acks_ = 0;
+  void NoteSent(Conn& c, uint16_t id);
+  void NoteAcked(Conn& c, const uint8_t* body, size_t len);
+  void Pace(Clock::time_point now);
+  size_t rr_ = 0;  // --rate: next connection in the round robin
+  Clock::time_point pace_start_{};
+  uint64_t behind_ = 0;  // --rate: most PUBLISHes ever overdue because every window was full
 };
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+      .count();
+}
+
+void LoadGen::NoteSent(Conn& c, uint16_t id) {
+  if (c.pending.empty()) c.pending.resize(static_cast<size_t>(o_.window));
+  size_t slot = (c.pending_head + c.pending_count) % c.pending.size();
+  c.pending[slot] = {id, NowNs()};
+  ++c.pending_count;
+}
+
+void LoadGen::NoteAcked(Conn& c, const uint8_t* body, size_t len) {
+  if (c.pending_count == 0 || len < 2) return;
+  const uint16_t id = static_cast<uint16_t>((body[0] << 8) | body[1]);
+  int64_t sent_ns = c.pending[c.pending_head].second;
+  if (c.pending[c.pending_head].first != id) {
+    ++out_of_order_acks_;
+    size_t i = 1, found = 0;
+    for (; i < c.pending_count; ++i) {
+      found = (c.pending_head + i) % c.pending.size();
+      if (c.pending[found].first == id) break;
+    }
+    if (i == c.pending_count) return;
+    sent_ns = c.pending[found].second;
+    c.pending[found] = c.pending[c.pending_head];  // keep the ring contiguous; order no longer
+  }                                                // matters for the moved entry (searched)
+  c.pending_head = (c.pending_head + 1) % c.pending.size();
+  --c.pending_count;
+  if (measuring_) {
+    const int64_t us = (NowNs() - sent_ns) / 1000;
+    latencies_us_.push_back(static_cast<uint32_t>(std::clamp<int64_t>(us, 0, UINT32_MAX)));
+  }
+}
 
 void LoadGen::ConnFail(const Conn& c, const std::string& why, int code) {
   Die(code, "device " + std::to_string(c.index) + " (client id '" + client_.Expand(c.index) +
@@ -554,6 +615,7 @@ void LoadGen::AppendPublish(Conn& c) {
   PutStr(c.out, o_.topic);
   if (o_.qos > 0) {
     PutU16(c.out, c.next_id);
+    if (o_.latency) NoteSent(c, c.next_id);
     if (++c.next_id == 0) c.next_id = 1;  // packet id 0 is not allowed
     ++c.inflight;
   }
@@ -568,6 +630,7 @@ void LoadGen::AppendPublish(Conn& c) {
 // Queues as many PUBLISH packets as the window allows and writes them with one write().
 void LoadGen::Fill(Conn& c) {
   if (!publishing_ || stopping_ || c.state != State::kReady) return;
+  if (o_.rate > 0) return;  // paced: only Pace() publishes
   if (o_.qos > 0) {
     if (c.inflight + static_cast<uint32_t>(o_.refill) > static_cast<uint32_t>(o_.window)) return;
     while (c.inflight < static_cast<uint32_t>(o_.window)) AppendPublish(c);
@@ -581,6 +644,33 @@ void LoadGen::Fill(Conn& c) {
       c.queued = true;
       ready_.push_back(c.index);
     }
+  }
+}
+
+// --rate: publishes what the schedule allows by now, one PUBLISH per connection in turn, skipping
+// connections whose window is full; each connection's share goes out with one write().
+void LoadGen::Pace(Clock::time_point now) {
+  if (!publishing_ || stopping_) return;
+  const double elapsed = std::chrono::duration<double>(now - pace_start_).count();
+  const auto due = static_cast<uint64_t>(elapsed * o_.rate);
+  uint64_t budget = due > sent_ ? due - sent_ : 0;
+  size_t idle_turns = 0;
+  std::vector<int> touched;
+  while (budget > 0 && idle_turns < conns_.size()) {
+    Conn& c = conns_[rr_];
+    rr_ = (rr_ + 1) % conns_.size();
+    if (c.state != State::kReady || c.inflight >= static_cast<uint32_t>(o_.window)) {
+      ++idle_turns;
+      continue;
+    }
+    idle_turns = 0;
+    if (c.out.empty()) touched.push_back(c.index);
+    AppendPublish(c);
+    --budget;
+  }
+  behind_ = std::max(behind_, budget);  // left over because every window was full
+  for (int idx : touched) {
+    if (conns_[idx].writable) Flush(conns_[idx]);
   }
 }
 
@@ -604,6 +694,7 @@ void LoadGen::OnPacket(Conn& c, uint8_t type, const uint8_t* body, size_t len) {
       } else {
         --c.inflight;
         ++acked_;
+        if (o_.latency) NoteAcked(c, body, len);
       }
       break;
     default:  // PINGRESP or anything else: ignored
@@ -699,6 +790,7 @@ int LoadGen::Run() {
       if (connected_ == o_.devices) {
         publishing_ = true;
         pub_start = now;
+        pace_start_ = now;
         measure_start = pub_start + std::chrono::duration_cast<Clock::duration>(
                                         std::chrono::duration<double>(o_.warmup));
         measure_end = measure_start + std::chrono::duration_cast<Clock::duration>(
@@ -714,6 +806,7 @@ int LoadGen::Run() {
     } else {
       if (!measuring && now >= measure_start) {
         measuring = true;
+        measuring_ = true;
         cpu0 = TakeCpuSnapshot(o_.broker_pid, broker_core);
         sent0 = sent_;
         acked0 = acked_;
@@ -724,7 +817,7 @@ int LoadGen::Run() {
         break;
       }
     }
-    int timeout_ms = 50;
+    int timeout_ms = o_.rate > 0 && publishing_ ? 1 : 50;
     if (!ready_.empty()) timeout_ms = 0;
     int n = epoll_wait(ep_, events.data(), static_cast<int>(events.size()), timeout_ms);
     if (n < 0) {
@@ -732,6 +825,7 @@ int LoadGen::Run() {
       Die(kExitRuntime, Errno("epoll_wait"));
     }
     for (int i = 0; i < n; ++i) HandleEvent(conns_[events[i].data.u32], events[i].events);
+    if (o_.rate > 0) Pace(Clock::now());
     if (!ready_.empty()) {
       std::vector<int> ready;
       ready.swap(ready_);
@@ -820,6 +914,32 @@ int LoadGen::Run() {
                         tick / secs);
       json += ",\"broker_main_thread_cpu_pct\":" + std::string(num);
     }
+  }
+  if (o_.latency) {
+    std::sort(latencies_us_.begin(), latencies_us_.end());
+    auto pct = [&](double q) -> uint32_t {
+      if (latencies_us_.empty()) return 0;
+      size_t i = static_cast<size_t>(q * static_cast<double>(latencies_us_.size() - 1) + 0.5);
+      return latencies_us_[std::min(i, latencies_us_.size() - 1)];
+    };
+    auto over = [&](uint32_t us) {
+      return static_cast<uint64_t>(
+          latencies_us_.end() - std::upper_bound(latencies_us_.begin(), latencies_us_.end(), us));
+    };
+    json += ",\"latency_samples\":" + std::to_string(latencies_us_.size()) +
+            ",\"puback_us_p50\":" + std::to_string(pct(0.50)) +
+            ",\"puback_us_p90\":" + std::to_string(pct(0.90)) +
+            ",\"puback_us_p99\":" + std::to_string(pct(0.99)) +
+            ",\"puback_us_p999\":" + std::to_string(pct(0.999)) + ",\"puback_us_max\":" +
+            std::to_string(latencies_us_.empty() ? 0 : latencies_us_.back()) +
+            ",\"over_10ms\":" + std::to_string(over(10000)) +
+            ",\"over_100ms\":" + std::to_string(over(100000));
+    if (out_of_order_acks_ > 0)
+      json += ",\"out_of_order_acks\":" + std::to_string(out_of_order_acks_);
+  }
+  if (o_.rate > 0) {
+    std::snprintf(num, sizeof(num), "%.0f", o_.rate);
+    json += ",\"target_rate\":" + std::string(num) + ",\"behind\":" + std::to_string(behind_);
   }
   json += "}";
   std::printf("%s\n", json.c_str());

@@ -9,6 +9,9 @@
 #                          '211,%d|400,c8y_BenchEvent,event %d|301,c8y_BenchAlarm,alarm %d'
 #        BENCH_PIN (main)  main: pin only the broker's event-loop thread to BROKER_CPU (the plugin's
 #                          own threads run on any core); process: pin the whole broker process
+#        BENCH_RATE (0)    >0: pace the loadgen to this many PUBLISH/s in total and report PUBACK
+#                          latency percentiles (broker-thread stalls), plus the RocksDB flushes and
+#                          compactions that ran during the plugin run. 0: as fast as possible.
 #        BENCH_EXTRA_CONF  extra mosquitto.conf lines added to BOTH configs (e.g. set_tcp_nodelay true)
 #        BENCH_NO_BUILD=1  use the existing binaries, build nothing
 #        BENCH_KEEP=1      keep the temp dir (configs, logs, RocksDB data) after the run
@@ -29,6 +32,7 @@ BROKER_CPU="${BENCH_BROKER_CPU:-0}"
 LOADGEN_CPU="${BENCH_LOADGEN_CPU:-1}"
 PIN="${BENCH_PIN:-main}"
 PAYLOAD="${BENCH_PAYLOAD:-211,%d}"
+RATE="${BENCH_RATE:-0}"
 PASSWORD=bench-pass
 START_TIMEOUT=30  # seconds for the broker (and the plugin opening RocksDB) to listen
 
@@ -39,12 +43,12 @@ while [[ $# -gt 0 ]]; do
     --warmup) WARMUP="$2"; shift 2 ;;
     --window) WINDOW="$2"; shift 2 ;;
     --durability) DURABILITY="$2"; shift 2 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
 [[ "$PIN" == main || "$PIN" == process ]] || { echo "run.sh: BENCH_PIN must be main or process, got '$PIN'" >&2; exit 2; }
-for v in SECS DEVICES WARMUP WINDOW BROKER_CPU LOADGEN_CPU; do
+for v in SECS DEVICES WARMUP WINDOW BROKER_CPU LOADGEN_CPU RATE; do
   [[ "${!v}" =~ ^[0-9]+$ ]] || { echo "run.sh: $v must be a non-negative integer, got '${!v}'" >&2; exit 2; }
 done
 [[ "$SECS" -ge 1 && "$DEVICES" -ge 1 && "$WINDOW" -ge 1 ]] || { echo "run.sh: seconds, devices, window must be >= 1" >&2; exit 2; }
@@ -173,7 +177,7 @@ run_loadgen() {
   local cmd=(taskset -c "$LOADGEN_CPU" "$LOADGEN" --host 127.0.0.1 --port "$port"
     --devices "$DEVICES" --seconds "$SECS" --warmup "$WARMUP" --window "$WINDOW" --qos 1
     --user-format 'demo/device_bench-%d' --password "$PASSWORD" --client-format 'bench-%d'
-    --topic s/us --payload-format "$PAYLOAD" --broker-pid "$BROKER_PID")
+    --topic s/us --payload-format "$PAYLOAD" --broker-pid "$BROKER_PID" --rate "$RATE")
   COMMANDS+=("$label: $(printf '%q ' "${cmd[@]}")")
   log "$label: loadgen running for ${WARMUP}+${SECS} s"
   local rc=0
@@ -233,7 +237,7 @@ PROV="$WORK/provisioning.json"
 } >"$PROV"
 chmod 644 "$PROV"
 
-declare -A JSON THREADS DATA
+declare -A JSON THREADS DATA FLUSHES COMPACTIONS
 WARNINGS=()
 for setting in $DURABILITY; do
   # -- without the plugin
@@ -286,6 +290,9 @@ for setting in $DURABILITY; do
   THREADS[$setting]="$(find "/proc/$BROKER_PID/task" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)"
   stop_broker "$BROKER_PID"
   DATA[$setting]="$(du -sh "$data" 2>/dev/null | cut -f1)"
+  # RocksDB's event log: background work that ran while the broker served the load.
+  FLUSHES[$setting]="$(cat "$data"/LOG* 2>/dev/null | grep -c '"event": "flush_finished"' || true)"
+  COMPACTIONS[$setting]="$(cat "$data"/LOG* 2>/dev/null | grep -c '"event": "compaction_finished"' || true)"
   if grep -qiE 'error|warning' "$blog"; then
     WARNINGS+=("$setting/plugin: broker log has errors/warnings: $(grep -iE 'error|warning' "$blog" | head -n 3 | tr '\n' ' ')")
   fi
@@ -353,6 +360,24 @@ done
 echo "(lg-cpu% = loadgen CPU; pub/wr = PUBLISH packets per write(); other% = user+system time of"
 echo " everything except broker and loadgen on the whole machine during the window; threads = broker"
 echo " threads at the end of the plugin run; data = size of the plugin's data dir afterwards)"
+if [[ "$RATE" -gt 0 ]]; then
+  echo
+  echo "PUBACK latency at a paced $RATE PUBLISH/s (us, from queueing the PUBLISH to parsing its PUBACK;"
+  echo " rocksdb = flushes/compactions finished during the plugin run, from the RocksDB LOG):"
+  row3() { printf '%-16s %10s %8s %8s %8s %8s %9s %8s %9s %8s\n' "$@"; }
+  row3 run rate p50 p90 p99 p99.9 max ">10ms" behind rocksdb
+  for setting in $DURABILITY; do
+    for run in no plugin; do
+      [[ -n "${JSON[$setting/$run]:-}" ]] || continue
+      bg="-"
+      [[ $run == plugin ]] && bg="${FLUSHES[$setting]:-?}f/${COMPACTIONS[$setting]:-?}c"
+      row3 "$setting/$run" "$(f "$setting/$run" rate)" "$(f "$setting/$run" puback_us_p50)" \
+        "$(f "$setting/$run" puback_us_p90)" "$(f "$setting/$run" puback_us_p99)" \
+        "$(f "$setting/$run" puback_us_p999)" "$(f "$setting/$run" puback_us_max)" \
+        "$(f "$setting/$run" over_10ms)" "$(f "$setting/$run" behind)" "$bg"
+    done
+  done
+fi
 if [[ $PLUGIN_OK == 0 ]]; then WARNINGS+=("plugin not found at $PLUGIN_SO: no runs with the plugin. $PLUGIN_BUILD_NOTE"); fi
 echo
 echo "commands:"
