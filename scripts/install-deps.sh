@@ -23,6 +23,7 @@ runtime_pkgs=(
   librocksdb7.8
   libcpp-httplib0.11
   libssl3
+  libjwt0
   openssl
   ca-certificates
 )
@@ -38,6 +39,7 @@ build_pkgs=(
   librocksdb-dev
   nlohmann-json3-dev
   libssl-dev
+  libjwt-dev
   libgtest-dev
   libcpp-httplib-dev
   python3

@@ -4,6 +4,7 @@
 //   "T" <tenant id>                      -> tenant record (JSON)
 //   "U" <tenant id> "/" <user name>      -> user record (JSON: hash, roles, enabled, generation)
 //   "C" <mqtt client id>                 -> client-id directory entry (JSON, decision D5)
+//   "R" <device serial>                  -> new-device (bootstrap) request (JSON, spec §4.1)
 //
 // Tenant family ("t_<tenant id>"):
 //   "#ids"                               -> high-water mark of the id allocator (8 bytes BE)
@@ -62,6 +63,9 @@ inline std::string user(std::string_view tenant, std::string_view name) {
 }
 inline std::string client(std::string_view client_id) {
   return "C" + std::string(client_id);
+}
+inline std::string registration(std::string_view serial) {
+  return "R" + std::string(serial);
 }
 inline constexpr std::string_view kIdHighWater = "#ids";
 inline std::string managed_object(uint64_t id) {

@@ -42,6 +42,16 @@ AvailabilityMonitor::DataResult AvailabilityMonitor::on_data(const Key& k, int64
   return r;
 }
 
+void AvailabilityMonitor::watch(const Key& k, int64_t now_ms, int64_t interval_ms,
+                                bool unavailable) {
+  if (devices_.count(k)) return;  // already watched: its own data decides
+  State& s = devices_[k];
+  s.last_data = now_ms;
+  s.interval = interval_ms;
+  s.unavailable = unavailable;
+  schedule(k, s);
+}
+
 void AvailabilityMonitor::set_interval(const Key& k, std::optional<int64_t> interval_ms) {
   auto it = devices_.find(k);
   if (it == devices_.end()) return;

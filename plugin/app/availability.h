@@ -34,6 +34,10 @@ class AvailabilityMonitor {
   // The device sent data at `now_ms`. `interval_ms`: its required interval (nullopt or <= 0:
   // not monitored). Throttles lastMessage writes to one per `write_every_ms` per device.
   DataResult on_data(const Key& k, int64_t now_ms, std::optional<int64_t> interval_ms);
+  // Starts watching a device not heard from since this process started (a startup scan, or a
+  // REST update of a device that sent nothing yet): its deadline counts from `now_ms`.
+  // `unavailable`: it was reported overdue before (its alarm is active; not reported again).
+  void watch(const Key& k, int64_t now_ms, int64_t interval_ms, bool unavailable);
   // Changes a device's interval (117 or a REST update); the deadline counts from its last data.
   void set_interval(const Key& k, std::optional<int64_t> interval_ms);
   bool knows(const Key& k) const { return devices_.count(k) > 0; }

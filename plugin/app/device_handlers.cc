@@ -9,10 +9,12 @@
 #include "plugin/domain/alarms.h"
 #include "plugin/domain/events.h"
 #include "plugin/domain/inventory.h"
+#include "plugin/domain/operations.h"
 #include "plugin/smartrest/alarm_event_templates.h"
 #include "plugin/smartrest/csv.h"
 #include "plugin/smartrest/inventory_templates.h"
 #include "plugin/smartrest/values.h"
+#include "storage/keys.h"
 
 namespace c8y::app {
 
@@ -80,10 +82,46 @@ void PluginCore::object_changed(const std::string& tenant, const std::string& id
     }
     return;
   }
-  if (availability_.knows(key)) {
-    domain::Inventory inv(*store_, *space);
-    if (auto mo = inv.get(*id)) availability_.set_interval(key, required_interval_ms(*mo));
+  domain::Inventory inv(*store_, *space);
+  auto mo = inv.get(*id);
+  if (!mo) return;
+  if (availability_.knows(key))
+    availability_.set_interval(key, required_interval_ms(*mo));
+  else
+    watch_availability(space, *id, *mo, now_ms());
+}
+
+// A device with c8y_RequiredAvailability that has not sent data since this process started.
+// Its deadline counts from `now`: the broker's own downtime is not held against the device.
+void PluginCore::watch_availability(domain::TenantSpace* space, uint64_t id, const json& mo,
+                                    int64_t now) {
+  auto interval = required_interval_ms(mo);
+  if (!interval) return;
+  const auto& av = mo.contains("c8y_Availability") ? mo["c8y_Availability"] : json();
+  const bool unavailable = av.is_object() && av.value("status", "") == "UNAVAILABLE";
+  availability_.watch({space, id}, now, *interval, unavailable);
+}
+
+// Startup: every device of every tenant that asks for availability monitoring is watched, so a
+// device that never comes back after a restart still gets its c8y_UnavailabilityAlarm. One
+// pass over the managed objects; only those whose JSON names the fragment are parsed.
+size_t PluginCore::watch_monitored_devices() {
+  size_t n = 0;
+  const int64_t now = now_ms();
+  for (auto& tenant : store_->tenant_ids()) {
+    auto* space = spaces_->get(tenant);
+    if (!space) continue;
+    store_->scan(space->family, "M", "", false, [&](std::string_view k, std::string_view v) {
+      if (k.size() != 9 || v.find("c8y_RequiredAvailability") == std::string_view::npos)
+        return true;
+      auto mo = json::parse(v, nullptr, false);
+      if (!mo.is_object() || !required_interval_ms(mo)) return true;
+      watch_availability(space, storage::read_u64(k, 1), mo, now);
+      ++n;
+      return true;
+    });
   }
+  return n;
 }
 
 void PluginCore::check_availability() {
@@ -119,11 +157,25 @@ PluginCore::LineOutcome PluginCore::handle_inventory(Session& s, uint64_t target
   domain::Inventory inv(*store_, *s.space);
   using Op = smartrest::InventoryCommand::Op;
   switch (cmd.op) {
+    case Op::kSetProfile:
+      if (cmd.profile_from_operation) {
+        // 121 without a profile id: the oldest EXECUTING device-profile operation names it.
+        domain::Operations ops(*store_, *s.space);
+        for (auto& op : ops.with_status(target, domain::OpStatus::kExecuting, 100)) {
+          if (!op.contains("c8y_DeviceProfile")) continue;
+          auto& p = cmd.fragments["c8y_Profile"];
+          if (auto id = op.find("profileId");
+              id != op.end() && (id->is_string() || id->is_number()))
+            p["profileId"] = id->is_string() ? id->get<std::string>() : id->dump();
+          if (auto name = op.find("profileName"); name != op.end() && name->is_string())
+            p["profileName"] = *name;
+          break;
+        }
+      }
+      out.status = inv.merge(target, cmd.fragments);
+      break;
     case Op::kMerge:
     case Op::kServiceStatus:
-    case Op::kSetProfile:
-      // 121 without a profile id would take it from the oldest EXECUTING device-profile
-      // operation; operations are not stored yet, so the fragment is merged as given.
       out.status = inv.merge(target, cmd.fragments);
       break;
     case Op::kMergeIfAbsent:  // 117 never overwrites an interval set before (by the UI, say)
@@ -155,6 +207,7 @@ PluginCore::LineOutcome PluginCore::handle_inventory(Session& s, uint64_t target
       spec.parent = target;
       spec.device_marker = cmd.op == Op::kCreateChild && cmd.is_device;
       spec.agent_marker = false;
+      spec.addition = cmd.op == Op::kCreateService;  // services are child additions
       spec.owner = s.user;
       if (auto existing = inv.find_external(domain::kSerialType, cmd.external_id)) {
         if (cmd.op == Op::kCreateService) {

@@ -42,6 +42,10 @@ std::optional<std::string> apply_option(Options& o, std::string_view key, std::s
     o.message_size_limit = *n;
   } else if (key == "bootstrap_secret_file") {
     o.bootstrap_secret_file = std::string(value);
+  } else if (key == "bootstrap_poll_interval") {
+    auto n = parse_unsigned(value);
+    if (!n || *n > 3'600'000) return bad(key, value, "milliseconds, 0..3600000");
+    o.bootstrap_poll_interval_ms = static_cast<unsigned>(*n);
   } else if (key == "durability") {
     if (value == "wal")
       o.durability = storage::Durability::kWal;

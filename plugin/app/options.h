@@ -17,6 +17,9 @@ struct Options {
   std::string rest_bind = "0.0.0.0";
   size_t message_size_limit = 16184;  // whole PUBLISH packet, bytes (decision D6)
   std::string bootstrap_secret_file;  // empty: bootstrap user disabled
+  // Bootstrap polls (s/ucr) of one connection closer together than this are ignored, and a
+  // connection that keeps polling that fast is disconnected (spec §4.1 gives no interval).
+  unsigned bootstrap_poll_interval_ms = 1000;
   storage::Durability durability = storage::Durability::kWal;
   unsigned session_expiry_s = 86400;  // like persistent_client_expiration: frees client ids (D5)
   bool credential_cache = true;       // off only for measuring its effect

@@ -22,6 +22,8 @@ namespace {
 constexpr size_t kMaxErrorsPerPublish = 10;
 constexpr std::string_view kBootstrapTenant = "management";
 constexpr std::string_view kBootstrapUser = "devicebootstrap";
+// Polls faster than bootstrap_poll_interval tolerated before the poller is disconnected.
+constexpr int kMaxExcessPolls = 20;
 
 bool read_file(const std::string& path, std::string* out) {
   std::ifstream in(path, std::ios::binary);
@@ -67,6 +69,11 @@ bool PluginCore::start(std::string* error) {
   directory_ = std::make_unique<identity::Directory>(*store_);
   if (auto st = directory_->load(); !st.ok()) {
     *error = "cannot load tenants and users: " + st.message;
+    return false;
+  }
+  registrations_ = std::make_unique<identity::Registrations>(*store_);
+  if (auto st = registrations_->load(); !st.ok()) {
+    *error = "cannot load the new-device requests: " + st.message;
     return false;
   }
   if (!options_.provisioning_file.empty()) {
@@ -119,9 +126,11 @@ bool PluginCore::start(std::string* error) {
   }
   spaces_ = std::make_unique<domain::TenantSpaces>(*store_, options_.node_id);
   mark_all_disconnected();
+  if (size_t n = watch_monitored_devices())
+    log(LogLevel::kInfo, "c8y: watching the availability of " + std::to_string(n) + " devices");
   if (options_.rest_port != 0) {
     rest_ = std::make_unique<rest::RestServer>(*store_, *directory_, *authenticator_, *spaces_,
-                                               outbox_);
+                                               *registrations_, outbox_);
     if (!rest_->start(options_.rest_bind, options_.rest_port, error)) return false;
   }
   log(LogLevel::kNotice,
@@ -146,6 +155,7 @@ void PluginCore::stop() {
   spaces_.reset();
   client_ids_.reset();
   authenticator_.reset();
+  registrations_.reset();
   directory_.reset();
   store_.reset();  // closes RocksDB
 }
@@ -184,6 +194,18 @@ bool PluginCore::on_connect(const ConnectInfo& info) {
   auto auth = authenticator_->authenticate(info.username, info.password, info.address);
   if (!auth.ok()) return refuse(auth.reason());
 
+  const bool bootstrap = auth.role == policy::Role::kBootstrap;
+  if (bootstrap) {
+    // Spec §4.1: the bootstrap user polls for one registered device; a serial no tenant
+    // registered gets nothing, and nothing is created for it.
+    if (!cid->default_xid.empty() || info.client_id != cid->serial)
+      return refuse("a bootstrap connection's client id must be the bare device serial");
+    if (!registrations_->exists(cid->serial))
+      return refuse("no tenant registered device " + std::string(cid->serial));
+  }
+  if (!auth.device_serial.empty() && auth.device_serial != cid->serial)
+    return refuse("user " + auth.user + " belongs to device " + auth.device_serial);
+
   const int64_t now_s = wall_seconds();
   if (!client_ids_->may_claim(info.client_id, auth.tenant, auth.user, now_s))
     return refuse("client id is held by another identity");
@@ -208,8 +230,16 @@ bool PluginCore::on_connect(const ConnectInfo& info) {
   s->space = spaces_->get(auth.tenant);
   if (!s->space) return refuse("tenant has no storage");
 
-  if (auto st = client_ids_->claim(info.client_id, auth.tenant, auth.user, s->persistent); !st.ok())
-    log(LogLevel::kWarning, "c8y: cannot persist client id " + s->client_id + ": " + st.message);
+  // A bootstrap connection does not hold its client id: the device reconnects with the same id
+  // under its new credentials right after.
+  if (!bootstrap)
+    if (auto st = client_ids_->claim(info.client_id, auth.tenant, auth.user, s->persistent);
+        !st.ok())
+      log(LogLevel::kWarning, "c8y: cannot persist client id " + s->client_id + ": " + st.message);
+  // The first login with credentials from bootstrap finishes the registration (spec §4.1).
+  if (!auth.device_serial.empty() && registrations_->complete(auth.tenant, auth.device_serial))
+    log(LogLevel::kNotice, "c8y: device " + auth.device_serial + " of tenant " + auth.tenant +
+                               " logged in with its bootstrap credentials; registration complete");
 
   if (s->role == policy::Role::kDevice) {
     // D5: the same device under another client-id spelling replaces the old connection.
@@ -386,6 +416,9 @@ MessageDecision PluginCore::process_upstream(Session& s, std::string_view topic,
     case policy::Channel::kStatic:
       handle_static(s, *route, payload, &decision);
       break;
+    case policy::Channel::kBootstrap:
+      if (s.role == policy::Role::kBootstrap) handle_bootstrap_poll(s);
+      break;
     case policy::Channel::kSmartRest1:
       error_line(s, 40, "", "SmartREST 1.0 is not supported (decision D20)");
       break;
@@ -404,6 +437,70 @@ MessageDecision PluginCore::process_upstream(Session& s, std::string_view topic,
   return decision;
 }
 
+// Spec §4.1: an (empty) publish on s/ucr by the bootstrap user. Nothing before acceptance; after
+// it, fresh credentials on s/dcr for every poll until the device logs in with them. Polls faster
+// than the configured interval are ignored, and a connection that keeps it up is disconnected:
+// the broker thread never sleeps for a poller.
+void PluginCore::handle_bootstrap_poll(Session& s) {
+  const int64_t now = now_ms();
+  if (s.last_poll_ms != 0 && now - s.last_poll_ms < options_.bootstrap_poll_interval_ms &&
+      now >= s.last_poll_ms) {
+    if (++s.excess_polls == kMaxExcessPolls) {
+      log(LogLevel::kNotice, "c8y: bootstrap device " + s.serial + " polls faster than every " +
+                                 std::to_string(options_.bootstrap_poll_interval_ms) +
+                                 " ms; disconnecting it");
+      OutboxItem kick;
+      kick.kind = OutboxItem::kKick;
+      kick.client_id = s.client_id;
+      outbox_.push(std::move(kick));
+    }
+    return;
+  }
+  s.last_poll_ms = now;
+  s.excess_polls = 0;
+  storage::StoreStatus st;
+  auto r = registrations_->poll(s.serial, now, &st);
+  if (!r || r->status != identity::RegistrationStatus::kAccepted) return;
+  // Accepted: a device user bound to this serial with a fresh random password. Only the hash is
+  // kept, and each poll replaces the previous password, so a lost 70 line strands nobody.
+  identity::UserRecord u;
+  if (auto existing = directory_->user(r->tenant, "device_" + r->serial)) u = *existing;
+  u.tenant = r->tenant;
+  u.name = "device_" + r->serial;
+  u.role = policy::Role::kDevice;
+  u.enabled = true;
+  u.device_serial = r->serial;
+  std::string password;
+  try {
+    password = identity::random_secret();
+    u.password_hash = identity::hash_secret(password);
+  } catch (const std::exception& e) {
+    log(LogLevel::kError, std::string("c8y: bootstrap: cannot make a password: ") + e.what());
+    return;
+  }
+  if (auto put = directory_->put_user(u); !put.ok()) {
+    log(LogLevel::kError, "c8y: bootstrap: cannot store the device user: " + put.message);
+    return;
+  }
+  registrations_->mark_issued(r->serial);
+  std::string line = "70,";
+  smartrest::append_csv_field(line, r->tenant);
+  line.push_back(',');
+  smartrest::append_csv_field(line, u.name);
+  line.push_back(',');
+  smartrest::append_csv_field(line, password);
+  reply(s, "s/dcr", line);
+}
+
+// D15: a device created implicitly (100, first data, first-level child) is a CREATE on the
+// tenant's inventory streams like one created over REST or by 101.
+void PluginCore::device_created(Session& s, uint64_t id) {
+  if (!streams_wanted(s.tenant)) return;
+  domain::Inventory inv(*store_, *s.space);
+  if (auto mo = inv.get(id))
+    publish_stream(s.tenant, policy::Mode::kPersistent, "inventory", id, "CREATE", *mo);
+}
+
 uint64_t PluginCore::own_device(Session& s, const std::string& name, const std::string& type,
                                 storage::StoreStatus* st) {
   if (s.device_id) return s.device_id;
@@ -418,6 +515,7 @@ uint64_t PluginCore::own_device(Session& s, const std::string& name, const std::
   if (!r.status.ok()) return 0;
   s.device_id = r.id;
   set_presence(s.space, r.id, true);
+  if (r.created) device_created(s, r.id);
   return r.id;
 }
 
@@ -435,9 +533,7 @@ uint64_t PluginCore::child_device(Session& s, std::string_view child, storage::S
     for (int depth = 0; depth < 16 && !below; ++depth) {
       auto mo = inv.get(cur);
       if (!mo) break;
-      auto& refs = (*mo)["deviceParents"]["references"];
-      if (!refs.is_array() || refs.empty()) break;
-      auto pid = domain::parse_id(refs[0]["managedObject"].value("id", ""));
+      auto pid = inv.parent_of(*mo);  // a child device, or a service (child addition)
       if (!pid) break;
       below = *pid == root;
       cur = *pid;
@@ -458,6 +554,7 @@ uint64_t PluginCore::child_device(Session& s, std::string_view child, storage::S
     *st = r.status;
     if (!r.status.ok()) return 0;
     id = r.id;
+    if (r.created) device_created(s, id);
   }
   if (s.children.size() < 1024) s.children.emplace(std::string(child), id);
   return id;

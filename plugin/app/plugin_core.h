@@ -22,6 +22,7 @@
 #include "plugin/identity/authenticator.h"
 #include "plugin/identity/client_id_directory.h"
 #include "plugin/identity/directory.h"
+#include "plugin/identity/registrations.h"
 #include "plugin/policy/topic_policy.h"
 #include "plugin/policy/topic_route.h"
 #include "plugin/smartrest/csv.h"
@@ -92,6 +93,8 @@ class PluginCore {
     std::unordered_map<std::string, uint64_t> children;      // child serial -> id
     uint64_t noted_device = 0;  // availability: the device and time last noted (note_data)
     int64_t noted_ms = 0;
+    int64_t last_poll_ms = 0;  // bootstrap: the last s/ucr poll that was answered
+    int excess_polls = 0;      // bootstrap: polls faster than allowed since then
   };
 
   PluginCore(const Options& options, BrokerPort& port);
@@ -123,6 +126,7 @@ class PluginCore {
                            int64_t now);
   LineOutcome handle_capability(Session& s, std::string_view id);
   LineOutcome handle_operation(Session& s, uint64_t target);
+  void handle_bootstrap_poll(Session& s);
   storage::StoreStatus device_results(Session& s, uint64_t device, const nlohmann::json& op);
   // Operations (operations.cc in app): delivery of one new operation, and of every PENDING one
   // of a device and its children (on subscribing to s/ds and on 500).
@@ -130,6 +134,10 @@ class PluginCore {
   void send_pending(Session& s);
   void send_operation(Session& s, const nlohmann::json& op);
   void inventory_changed(Session& s, uint64_t id);
+  void device_created(Session& s, uint64_t id);
+  void watch_availability(domain::TenantSpace* space, uint64_t id, const nlohmann::json& mo,
+                          int64_t now);
+  size_t watch_monitored_devices();
   // Sends `payload` on `topic` to the session's client if it subscribed to it (D12, D9).
   void reply(const Session& s, std::string_view topic, const std::string& payload);
   void error_line(const Session& s, int code, std::string_view msg_id, std::string_view text);
@@ -151,6 +159,7 @@ class PluginCore {
   BrokerPort& port_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<identity::Directory> directory_;
+  std::unique_ptr<identity::Registrations> registrations_;
   std::unique_ptr<identity::Authenticator> authenticator_;
   std::unique_ptr<identity::ClientIdDirectory> client_ids_;
   std::unique_ptr<domain::TenantSpaces> spaces_;

@@ -78,9 +78,10 @@ EnsureResult Inventory::ensure_device(const DeviceSpec& spec) {
       r.status = storage::StoreStatus::Error("parent device not found");
       return r;
     }
-    mo["deviceParents"]["references"].push_back(
+    const Relation rel = spec.addition ? Relation::kAddition : Relation::kDevice;
+    mo[parents_list(rel)]["references"].push_back(
         {{"managedObject", {{"id", format_id(spec.parent)}, {"name", (*parent)["name"]}}}});
-    (*parent)["childDevices"]["references"].push_back(
+    (*parent)[children_list(rel)]["references"].push_back(
         {{"managedObject", {{"id", format_id(id)}, {"name", mo["name"]}}}});
     (*parent)["lastUpdated"] = now;
     batch.put(space_.family, storage::key::managed_object(spec.parent), parent->dump());
@@ -191,7 +192,8 @@ storage::StoreStatus Inventory::create(const json& body, const std::string& owne
   json mo = json::object();
   for (auto& [k, v] : body.items())
     if (k != "id" && k != "self" && k != "owner" && k != "creationTime" && k != "lastUpdated" &&
-        k != "childDevices" && k != "deviceParents" && !v.is_null())
+        k != "childDevices" && k != "deviceParents" && k != "childAdditions" &&
+        k != "additionParents" && !v.is_null())
       mo[k] = v;
   mo["id"] = format_id(id);
   mo["owner"] = owner;
@@ -211,7 +213,9 @@ storage::StoreStatus Inventory::remove(uint64_t id) {
   if (!mo) return {storage::StoreStatus::kNotFound, "managed object not found"};
   storage::Batch b;
   for (auto [list, other] :
-       {std::pair{"deviceParents", "childDevices"}, std::pair{"childDevices", "deviceParents"}}) {
+       {std::pair{"deviceParents", "childDevices"}, std::pair{"childDevices", "deviceParents"},
+        std::pair{"additionParents", "childAdditions"},
+        std::pair{"childAdditions", "additionParents"}}) {
     auto& refs = (*mo)[list]["references"];
     if (!refs.is_array()) continue;
     for (auto& r : refs) {
@@ -233,20 +237,37 @@ storage::StoreStatus Inventory::remove(uint64_t id) {
   return store_.write(b);
 }
 
-storage::StoreStatus Inventory::add_child(uint64_t parent, uint64_t child) {
+std::optional<uint64_t> Inventory::parent_of(const json& mo) const {
+  for (const char* list : {"deviceParents", "additionParents"}) {
+    auto l = mo.find(list);
+    if (l == mo.end() || !l->is_object()) continue;
+    auto refs = l->find("references");
+    if (refs == l->end() || !refs->is_array() || refs->empty()) continue;
+    const json& first = (*refs)[0];
+    if (!first.is_object() || !first.contains("managedObject") ||
+        !first["managedObject"].is_object())
+      continue;
+    if (auto id = parse_id(first["managedObject"].value("id", ""))) return id;
+  }
+  return std::nullopt;
+}
+
+storage::StoreStatus Inventory::add_child(uint64_t parent, uint64_t child, Relation relation) {
   std::lock_guard lock(space_.objects_mutex);
   auto p = get(parent);
   auto c = get(child);
   if (!p || !c) return {storage::StoreStatus::kNotFound, "managed object not found"};
   if (parent == child) return storage::StoreStatus::Error("an object cannot be its own child");
   const std::string cid = format_id(child), pid = format_id(parent);
-  for (auto& r : (*p)["childDevices"]["references"])
+  auto& children = (*p)[children_list(relation)]["references"];
+  if (!children.is_array()) children = json::array();
+  for (auto& r : children)
     if (r["managedObject"].value("id", "") == cid) return {};
   const std::string now = now_iso8601();
-  (*p)["childDevices"]["references"].push_back(
-      {{"managedObject", {{"id", cid}, {"name", c->value("name", "")}}}});
-  (*c)["deviceParents"]["references"].push_back(
-      {{"managedObject", {{"id", pid}, {"name", p->value("name", "")}}}});
+  children.push_back({{"managedObject", {{"id", cid}, {"name", c->value("name", "")}}}});
+  auto& parents = (*c)[parents_list(relation)]["references"];
+  if (!parents.is_array()) parents = json::array();
+  parents.push_back({{"managedObject", {{"id", pid}, {"name", p->value("name", "")}}}});
   (*p)["lastUpdated"] = now;
   (*c)["lastUpdated"] = now;
   storage::Batch b;

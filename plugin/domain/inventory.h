@@ -30,6 +30,7 @@ struct DeviceSpec {
   std::string name;           // default "MQTT Device <serial>"
   std::string type;           // default "c8y_MQTTDevice"
   uint64_t parent = 0;        // child device of this object when non-zero
+  bool addition = false;      // with parent: a child addition (a 102 service), not a child device
   bool device_marker = true;  // c8y_IsDevice
   bool agent_marker = true;   // com_cumulocity_model_Agent
   std::string owner;          // user that created it
@@ -60,8 +61,19 @@ class Inventory {
                               nlohmann::json* out);
   // Deletes the object, its external ids and the references its parents and children hold.
   storage::StoreStatus remove(uint64_t id);
-  // Makes `child` a child device of `parent` (both must exist; idempotent).
-  storage::StoreStatus add_child(uint64_t parent, uint64_t child);
+  // The two parent/child relations Cumulocity keeps in both objects.
+  enum class Relation { kDevice, kAddition };
+  static const char* children_list(Relation r) {
+    return r == Relation::kDevice ? "childDevices" : "childAdditions";
+  }
+  static const char* parents_list(Relation r) {
+    return r == Relation::kDevice ? "deviceParents" : "additionParents";
+  }
+  // Makes `child` a child device (or child addition) of `parent` (both must exist; idempotent).
+  storage::StoreStatus add_child(uint64_t parent, uint64_t child,
+                                 Relation relation = Relation::kDevice);
+  // The first parent of `id`: its device parent, or else its addition parent.
+  std::optional<uint64_t> parent_of(const nlohmann::json& mo) const;
   // Adds an external id; kError "conflict" if the pair belongs to another object.
   storage::StoreStatus add_external_id(uint64_t id, std::string_view type, std::string_view value);
   // All external ids of an object: [{type, externalId}].

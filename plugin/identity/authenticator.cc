@@ -52,6 +52,7 @@ AuthResult Authenticator::authenticate(std::string_view username, std::string_vi
     return r;
   }
   r.role = rec->role;
+  r.device_serial = rec->device_serial;
   const std::string key = rec->key();
   if (use_cache_ && cache_.matches(key, rec->generation, password)) {
     r.outcome = AuthResult::kOk;

@@ -28,7 +28,8 @@ struct AuthResult {
   std::string tenant;
   std::string user;
   policy::Role role = policy::Role::kDevice;
-  bool cached = false;  // true when the credential cache answered (no slow hash)
+  std::string device_serial;  // the user is bound to this device (UserRecord::device_serial)
+  bool cached = false;        // true when the credential cache answered (no slow hash)
 
   bool ok() const { return outcome == kOk; }
   const char* reason() const;

@@ -57,6 +57,7 @@ storage::StoreStatus Directory::load() {
     u.password_hash = j.value("hash", "");
     parse_role(j.value("role", "device"), &u.role);
     u.enabled = j.value("enabled", true);
+    u.device_serial = j.value("serial", "");
     u.generation = next_generation_++;
     users_[u.key()] = std::move(u);
     return true;
@@ -148,6 +149,7 @@ storage::StoreStatus Directory::put_user(UserRecord u) {
   u.generation = next_generation_++;
   if (u.persisted) {
     json j = {{"hash", u.password_hash}, {"role", role_name(u.role)}, {"enabled", u.enabled}};
+    if (!u.device_serial.empty()) j["serial"] = u.device_serial;
     auto st = store_.put(store_.system(), storage::key::user(u.tenant, u.name), j.dump(),
                          storage::Store::When::kNow);
     if (!st.ok()) return st;

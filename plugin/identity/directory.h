@@ -31,6 +31,9 @@ struct UserRecord {
   bool enabled = true;
   uint64_t generation = 0;
   bool persisted = true;  // false for built-in users (the bootstrap user) that live only in memory
+  // A device user made by bootstrap registration or certificate auto-registration belongs to one
+  // device: only a client id with this serial may log in as it. Empty: any serial.
+  std::string device_serial;
 
   std::string key() const { return tenant + "/" + name; }
 };

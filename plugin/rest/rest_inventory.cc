@@ -66,7 +66,9 @@ void RestServer::routes_inventory() {
             if (!id) return send_error(res, not_found(raw));
             json changes = json::object();
             for (auto& [k, v] : body->items())
-              if (k != "childDevices" && k != "deviceParents" && k != "lastUpdated") changes[k] = v;
+              if (k != "childDevices" && k != "deviceParents" && k != "childAdditions" &&
+                  k != "additionParents" && k != "lastUpdated")
+                changes[k] = v;
             domain::Inventory inv(store_, *c->space);
             auto st = inv.merge(*id, changes);
             if (st.not_found()) return send_error(res, not_found(raw));
@@ -95,7 +97,7 @@ void RestServer::routes_inventory() {
                res.status = 204;
              });
 
-  srv.Get(R"(/inventory/managedObjects/([^/]+)/childDevices)",
+  srv.Get(R"(/inventory/managedObjects/([^/]+)/(childDevices|childAdditions))",
           [this](const httplib::Request& req, httplib::Response& res) {
             auto c = authenticate(req, res);
             if (!c) return;
@@ -105,41 +107,49 @@ void RestServer::routes_inventory() {
             auto mo = id ? inv.get(*id) : std::nullopt;
             if (!mo) return send_error(res, not_found(raw));
             add_self_links(*c, *mo);
-            json refs = (*mo)["childDevices"]["references"];
+            const std::string list = req.matches[2];
+            json refs = mo->contains(list) && (*mo)[list].is_object()
+                            ? (*mo)[list].value("references", json::array())
+                            : json::array();
             if (!refs.is_array()) refs = json::array();
             const size_t n = refs.size();
             send_json(res, 200,
                       {{"references", std::move(refs)},
                        {"statistics", {{"currentPage", 1}, {"pageSize", std::max<size_t>(n, 1)}}},
-                       {"self", c->base + "/inventory/managedObjects/" + raw + "/childDevices"}});
+                       {"self", c->base + "/inventory/managedObjects/" + raw + "/" + list}});
           });
 
-  srv.Post(R"(/inventory/managedObjects/([^/]+)/childDevices)", [this](const httplib::Request& req,
-                                                                       httplib::Response& res) {
-    auto c = authenticate(req, res);
-    if (!c) return;
-    HttpError err;
-    auto body = body_object(req, &err);
-    if (!body) return send_error(res, err);
-    std::string raw = req.matches[1];
-    auto parent = domain::parse_id(raw);
-    std::optional<uint64_t> child;
-    if (auto m = body->find("managedObject");
-        m != body->end() && m->is_object() && m->contains("id"))
-      child = json_id((*m)["id"]);
-    if (!child) return send_error(res, {422, "validationError", "managedObject.id is mandatory"});
-    domain::Inventory inv(store_, *c->space);
-    auto st = parent ? inv.add_child(*parent, *child)
-                     : storage::StoreStatus{storage::StoreStatus::kNotFound, "not found"};
-    if (st.not_found()) return send_error(res, not_found(raw));
-    if (!st.ok()) return send_error(res, {422, "validationError", st.message});
-    object_changed(*c, *parent, false);
-    object_changed(*c, *child, false);
-    json ref = {{"managedObject",
-                 {{"id", domain::format_id(*child)},
-                  {"self", c->base + "/inventory/managedObjects/" + domain::format_id(*child)}}}};
-    send_json(res, 201, ref);
-  });
+  srv.Post(R"(/inventory/managedObjects/([^/]+)/(childDevices|childAdditions))",
+           [this](const httplib::Request& req, httplib::Response& res) {
+             auto c = authenticate(req, res);
+             if (!c) return;
+             HttpError err;
+             auto body = body_object(req, &err);
+             if (!body) return send_error(res, err);
+             std::string raw = req.matches[1];
+             auto parent = domain::parse_id(raw);
+             std::optional<uint64_t> child;
+             if (auto m = body->find("managedObject");
+                 m != body->end() && m->is_object() && m->contains("id"))
+               child = json_id((*m)["id"]);
+             if (!child)
+               return send_error(res, {422, "validationError", "managedObject.id is mandatory"});
+             domain::Inventory inv(store_, *c->space);
+             const auto relation = req.matches[2] == "childAdditions"
+                                       ? domain::Inventory::Relation::kAddition
+                                       : domain::Inventory::Relation::kDevice;
+             auto st = parent ? inv.add_child(*parent, *child, relation)
+                              : storage::StoreStatus{storage::StoreStatus::kNotFound, "not found"};
+             if (st.not_found()) return send_error(res, not_found(raw));
+             if (!st.ok()) return send_error(res, {422, "validationError", st.message});
+             object_changed(*c, *parent, false);
+             object_changed(*c, *child, false);
+             json ref = {
+                 {"managedObject",
+                  {{"id", domain::format_id(*child)},
+                   {"self", c->base + "/inventory/managedObjects/" + domain::format_id(*child)}}}};
+             send_json(res, 201, ref);
+           });
 
   srv.Get(R"(/identity/globalIds/([^/]+)/externalIds)",
           [this](const httplib::Request& req, httplib::Response& res) {

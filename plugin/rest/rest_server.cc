@@ -17,11 +17,12 @@ using nlohmann::json;
 
 RestServer::RestServer(storage::Store& store, identity::Directory& directory,
                        identity::Authenticator& authenticator, domain::TenantSpaces& spaces,
-                       app::Outbox& outbox)
+                       identity::Registrations& registrations, app::Outbox& outbox)
     : store_(store),
       directory_(directory),
       authenticator_(authenticator),
       spaces_(spaces),
+      registrations_(registrations),
       outbox_(outbox),
       server_(std::make_unique<httplib::Server>()) {}
 
@@ -247,6 +248,7 @@ void RestServer::routes() {
   routes_data();
   routes_inventory();
   routes_admin();
+  routes_registration();
 
   srv.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty())

@@ -17,6 +17,7 @@
 #include "plugin/domain/tenant_space.h"
 #include "plugin/identity/authenticator.h"
 #include "plugin/identity/directory.h"
+#include "plugin/identity/registrations.h"
 #include "storage/store.h"
 
 namespace httplib {
@@ -33,7 +34,7 @@ class RestServer {
  public:
   RestServer(storage::Store& store, identity::Directory& directory,
              identity::Authenticator& authenticator, domain::TenantSpaces& spaces,
-             app::Outbox& outbox);
+             identity::Registrations& registrations, app::Outbox& outbox);
   ~RestServer();
   // Binds and starts serving; false with an error naming the address when the port is taken.
   bool start(const std::string& bind, unsigned port, std::string* error);
@@ -41,9 +42,10 @@ class RestServer {
 
  private:
   void routes();
-  void routes_data();       // events, alarms, operations (rest_data.cc)
-  void routes_inventory();  // inventory, identity and measurement writes (rest_inventory.cc)
-  void routes_admin();      // tenants and users (rest_admin.cc)
+  void routes_data();          // events, alarms, operations (rest_data.cc)
+  void routes_inventory();     // inventory, identity and measurement writes (rest_inventory.cc)
+  void routes_admin();         // tenants and users (rest_admin.cc)
+  void routes_registration();  // new-device requests (rest_registration.cc)
   // Disconnects the sessions of a user (or, with user "", of every user of the tenant).
   void kick_users(const std::string& tenant, const std::string& user);
   // Tells the broker thread that an object changed or went away (availability, caches).
@@ -57,6 +59,7 @@ class RestServer {
   identity::Directory& directory_;
   identity::Authenticator& authenticator_;
   domain::TenantSpaces& spaces_;
+  identity::Registrations& registrations_;
   app::Outbox& outbox_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;

@@ -105,7 +105,7 @@ inline json paged(const Caller& c, const std::string& path, const httplib::Reque
 inline void add_self_links(const Caller& c, json& mo) {
   const std::string self = c.base + "/inventory/managedObjects/" + mo.value("id", "");
   mo["self"] = self;
-  for (const char* rel : {"childDevices", "deviceParents"}) {
+  for (const char* rel : {"childDevices", "deviceParents", "childAdditions", "additionParents"}) {
     if (!mo.contains(rel) || !mo[rel].is_object()) continue;
     mo[rel]["self"] = self + "/" + rel;
     for (auto& r : mo[rel]["references"]) {

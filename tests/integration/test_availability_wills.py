@@ -162,3 +162,31 @@ def test_rest_inventory_writes(broker, clients):
                  "f": {"s": {"value": "NaN"}}}):
         st, body = broker.rest("/measurement/measurements", method="POST", body=bad)
         assert st == 422, body
+
+
+def test_monitored_devices_are_watched_after_a_restart_and_without_data(broker, clients):
+    # A device created over REST that never sends anything is watched from its update.
+    st, quiet = broker.rest("/inventory/managedObjects", method="POST",
+                            body={"name": "quiet", "c8y_IsDevice": {},
+                                  "c8y_RequiredAvailability": {"responseInterval": 0.02}})
+    assert st == 201, quiet
+    st, body = broker.rest(f"/inventory/managedObjects/{quiet['id']}", method="PUT",
+                           body={"name": "still quiet"})
+    assert st == 200, body
+    assert poll(lambda: alarms(broker, source=quiet["id"], type="c8y_UnavailabilityAlarm"))
+    d = device(clients, broker, "av-restart")
+    d.publish("s/us", "100", qos=1)
+    mid = device_id(broker, "av-restart")
+    st, body = broker.rest(f"/inventory/managedObjects/{mid}", method="PUT",
+                           body={"c8y_RequiredAvailability": {"responseInterval": 0.05}})
+    assert st == 200, body
+    assert alarms(broker, source=mid, type="c8y_UnavailabilityAlarm") == []
+    d.close()
+    broker.stop()  # within the 3 s interval
+    broker.start()  # the device never comes back: the restarted broker still notices
+    assert "watching the availability of 2 devices" in broker.read_log()
+    a = poll(lambda: alarms(broker, source=mid, type="c8y_UnavailabilityAlarm", status="ACTIVE"))
+    assert a and a[0]["count"] == 1
+    # The quiet device's alarm was active before the restart: it is not raised again.
+    a = alarms(broker, source=quiet["id"], type="c8y_UnavailabilityAlarm")
+    assert len(a) == 1 and a[0]["count"] == 1 and a[0]["status"] == "ACTIVE"

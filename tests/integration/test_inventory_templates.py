@@ -1,4 +1,6 @@
 """Inventory templates 101-150 and capability templates 600/602 end to end (spec §5.1, §5.5)."""
+import json
+
 from conftest import device, device_id
 
 
@@ -110,6 +112,21 @@ def test_services(broker, clients):
         "c8y_Service", "sshd", "systemd", "up")
     d.publish("s/us/inv-4-svc", "104,down", qos=1)
     assert mo(broker, svc["id"])["status"] == "down"
+    # A service is a child addition of its device (as in Cumulocity), not a child device.
+    root = device_id(broker, "inv-4")
+    assert [r["managedObject"]["id"] for r in svc["additionParents"]["references"]] == [root]
+    st, adds = broker.rest(f"/inventory/managedObjects/{root}/childAdditions")
+    assert st == 200 and [r["managedObject"]["id"] for r in adds["references"]] == [svc["id"]]
+    st, devs = broker.rest(f"/inventory/managedObjects/{root}/childDevices")
+    assert st == 200 and devs["references"] == []
+    assert d.subscribe("s/ds", 0) == [0]
+    d.publish("s/us", "105", qos=1)  # 106 lists child devices only
+    topic, payload = d.expect()
+    assert (topic, payload) == ("s/ds", b"106")
+    # Deleting the device's service drops the reference.
+    st, _ = broker.rest(f"/inventory/managedObjects/{svc['id']}", method="DELETE")
+    assert st == 204
+    assert mo(broker, root)["childAdditions"]["references"] == []
 
 
 def test_another_devices_child_is_refused(broker, clients):
@@ -141,3 +158,24 @@ def test_argument_errors(broker, clients):
         d.publish("s/us", line, qos=1)
         topic, payload = d.expect()
         assert topic == "s/e" and payload.startswith(prefix), (line, payload)
+
+
+def test_implicit_creation_is_a_create_on_the_inventory_stream(broker, clients):
+    app = clients(broker, "app-ic", "t1/admin", "t1-admin-pass")
+    assert app.connect() == 0
+    assert app.subscribe("tenants/t1/notifications/inventory/+", 0) == [0]
+    d = device(clients, broker, "ic-1")
+    d.publish("s/us", "211,20", qos=1)  # no 100: the first data creates the device
+    topic, payload = app.expect()
+    mid = device_id(broker, "ic-1")
+    assert topic == f"tenants/t1/notifications/inventory/{mid}"
+    msg = json.loads(payload)
+    assert msg["realtimeAction"] == "CREATE"
+    assert msg["data"]["id"] == mid and "c8y_IsDevice" in msg["data"]
+    app.drain(0.3)  # availability updates
+    d.publish("s/us/ic-1-child", "211,21", qos=1)  # implicit first-level child
+    creates = [(t, json.loads(p)) for t, p in app.drain(1.0)]
+    creates = [(t, m) for t, m in creates if m["realtimeAction"] == "CREATE"]
+    cid = device_id(broker, "ic-1-child")
+    assert [t for t, _ in creates] == [f"tenants/t1/notifications/inventory/{cid}"]
+    assert creates[0][1]["data"]["type"] == "c8y_MQTTChildDevice"

@@ -114,6 +114,16 @@ TEST(Options, SessionExpiry) {
   bad("session_expiry", "4294971696");  // 2^32 + 4400 would become 4400
 }
 
+TEST(Options, BootstrapPollInterval) {
+  Options o;
+  EXPECT_EQ(o.bootstrap_poll_interval_ms, 1000u);
+  ok(o, "bootstrap_poll_interval", "0");
+  EXPECT_EQ(o.bootstrap_poll_interval_ms, 0u);
+  ok(o, "bootstrap_poll_interval", "3600000");
+  EXPECT_EQ(o.bootstrap_poll_interval_ms, 3600000u);
+  for (const char* v : {"", "-1", "3600001", "1s", "1.5"}) bad("bootstrap_poll_interval", v);
+}
+
 TEST(Options, CredentialCache) {
   Options o;
   ok(o, "credential_cache", "false");
