@@ -46,6 +46,7 @@ RUN chmod 0755 /usr/local/bin/gen-dev-certs.sh /usr/local/bin/docker-entrypoint.
  && install -d -m 0755 /etc/mosquitto-c8y/certs \
  && install -d -m 0700 -o mosquitto -g mosquitto /etc/mosquitto-c8y/secrets \
  && install -d -m 0750 -o mosquitto -g mosquitto /var/lib/mosquitto-c8y \
+ && install -d -m 0755 -o mosquitto -g mosquitto /var/lib/mosquitto-c8y/trust \
  && if ldd /usr/lib/mosquitto-c8y/mosquitto_c8y.so | grep 'not found'; then \
       echo 'mosquitto_c8y.so: shared library missing in the runtime image' >&2; exit 1; \
     fi
@@ -53,7 +54,7 @@ RUN chmod 0755 /usr/local/bin/gen-dev-certs.sh /usr/local/bin/docker-entrypoint.
 VOLUME /var/lib/mosquitto-c8y
 
 # 1883 MQTT, 8883 MQTT/TLS, 8884 MQTT/TLS with client certificate, 8080 MQTT/WebSockets,
-# 8443 MQTT/WebSockets+TLS, 8111 REST API (plugin_opt_rest_port).
+# 8443 MQTT/WebSockets+TLS, 8111 REST API over HTTPS (plugin_opt_rest_port).
 EXPOSE 1883 8883 8884 8080 8443 8111
 
 # Healthy once port 1883 is listening. Mosquitto opens its listeners only after the plugin

@@ -108,8 +108,9 @@ struct Options {
   std::string topic = "s/us";
   std::string payload_format = "211,%d";
   long broker_pid = 0;
-  double rate = 0;       // total PUBLISH/s across all devices; 0 = as fast as the window allows
-  bool latency = false;  // record PUBLISH -> PUBACK latency (QoS 1)
+  double rate = 0;         // total PUBLISH/s across all devices; 0 = as fast as the window allows
+  bool latency = false;    // record PUBLISH -> PUBACK latency (QoS 1)
+  bool reconnect = false;  // reconnect when the broker closes a ready connection
 };
 
 sockaddr_storage LoopbackAddress(const Options& o, socklen_t* len);
@@ -140,6 +141,8 @@ void Usage(FILE* out) {
       "  --broker-pid PID     report that process's CPU use over the measured window\n"
       "  --rate N             pace PUBLISHes to N/s in total (round robin over the devices, still\n"
       "                       bounded by --window); 0 = unpaced (default). Implies --latency.\n"
+      "  --reconnect          when the broker closes a connection after its CONNACK, connect\n"
+      "                       again instead of failing (flood tests); counted in \"reconnects\"\n"
       "  --latency            report PUBLISH -> PUBACK latency percentiles (QoS 1), measured from\n"
       "                       when the packet is queued for write() to when its PUBACK is parsed\n"
       "  --free-port          print a free 127.0.0.1 TCP port and exit\n");
@@ -236,6 +239,8 @@ Options ParseArgs(int argc, char** argv) {
     } else if (name == "rate") {
       o.rate = static_cast<double>(ParseInt(name, value, 0, 10000000));
       if (o.rate > 0) o.latency = true;
+    } else if (name == "reconnect") {
+      o.reconnect = value == "1" || value == "true" || value == "on";
     } else if (name == "latency") {
       o.latency = value == "1" || value == "true" || value == "on";
     } else if (name == "broker-pid") {
@@ -455,6 +460,9 @@ class LoadGen {
 
  private:
   void Connect();
+  void Open(Conn& c);
+  void Reopen(Conn& c);
+  uint64_t reconnects_ = 0;
   void HandleEvent(Conn& c, uint32_t events);
   void OnWritable(Conn& c);
   void ReadAll(Conn& c);
@@ -541,27 +549,46 @@ void LoadGen::ConnFail(const Conn& c, const std::string& why, int code) {
 }
 
 void LoadGen::Connect() {
-  socklen_t alen = 0;
-  sockaddr_storage addr = LoopbackAddress(o_, &alen);
   ep_ = epoll_create1(EPOLL_CLOEXEC);
   if (ep_ < 0) Die(kExitRuntime, Errno("epoll_create1"));
   conns_.resize(o_.devices);
   for (int i = 0; i < o_.devices; ++i) {
-    Conn& c = conns_[i];
-    c.index = i;
-    c.out.reserve(4096);
-    c.fd = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (c.fd < 0) Die(kExitRuntime, Errno("socket"));
-    int one = 1;
-    setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if (connect(c.fd, reinterpret_cast<sockaddr*>(&addr), alen) != 0 && errno != EINPROGRESS) {
-      ConnFail(c, Errno("connect"));
-    }
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-    ev.data.u32 = static_cast<uint32_t>(i);
-    if (epoll_ctl(ep_, EPOLL_CTL_ADD, c.fd, &ev) != 0) Die(kExitRuntime, Errno("epoll_ctl"));
+    conns_[i].index = i;
+    conns_[i].out.reserve(4096);
+    Open(conns_[i]);
   }
+}
+
+void LoadGen::Open(Conn& c) {
+  socklen_t alen = 0;
+  sockaddr_storage addr = LoopbackAddress(o_, &alen);
+  c.fd = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (c.fd < 0) Die(kExitRuntime, Errno("socket"));
+  int one = 1;
+  setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  if (connect(c.fd, reinterpret_cast<sockaddr*>(&addr), alen) != 0 && errno != EINPROGRESS) {
+    ConnFail(c, Errno("connect"));
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  ev.data.u32 = static_cast<uint32_t>(c.index);
+  if (epoll_ctl(ep_, EPOLL_CTL_ADD, c.fd, &ev) != 0) Die(kExitRuntime, Errno("epoll_ctl"));
+}
+
+// --reconnect: the broker closed a ready connection (a flood it throttles); start over.
+void LoadGen::Reopen(Conn& c) {
+  epoll_ctl(ep_, EPOLL_CTL_DEL, c.fd, nullptr);
+  close(c.fd);
+  if (c.state == State::kReady) --connected_;
+  c.state = State::kConnecting;
+  c.out.clear();
+  c.out_off = 0;
+  c.in.clear();
+  c.inflight = 0;
+  c.pending_count = 0;
+  c.writable = false;
+  ++reconnects_;
+  Open(c);
 }
 
 void LoadGen::OnWritable(Conn& c) {
@@ -593,6 +620,7 @@ void LoadGen::Flush(Conn& c) {
       break;
     } else {
       if (stopping_) return;
+      if (o_.reconnect && c.state == State::kReady) return Reopen(c);
       ConnFail(c, Errno("write"));
     }
   }
@@ -749,6 +777,7 @@ void LoadGen::ReadAll(Conn& c) {
       }
     } else if (n == 0) {
       if (stopping_) return;
+      if (o_.reconnect && c.state == State::kReady) return Reopen(c);
       ConnFail(c, c.state == State::kReady ? "connection closed by broker"
                                            : "connection closed by broker before CONNACK");
     } else if (errno == EINTR) {
@@ -757,6 +786,7 @@ void LoadGen::ReadAll(Conn& c) {
       return;
     } else {
       if (stopping_) return;
+      if (o_.reconnect && c.state == State::kReady) return Reopen(c);
       ConnFail(c, Errno("read"));
     }
   }
@@ -937,6 +967,7 @@ int LoadGen::Run() {
     if (out_of_order_acks_ > 0)
       json += ",\"out_of_order_acks\":" + std::to_string(out_of_order_acks_);
   }
+  if (o_.reconnect) json += ",\"reconnects\":" + std::to_string(reconnects_);
   if (o_.rate > 0) {
     std::snprintf(num, sizeof(num), "%.0f", o_.rate);
     json += ",\"target_rate\":" + std::string(num) + ",\"behind\":" + std::to_string(behind_);

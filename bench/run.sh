@@ -12,6 +12,7 @@
 #        BENCH_RATE (0)    >0: pace the loadgen to this many PUBLISH/s in total and report PUBACK
 #                          latency percentiles (broker-thread stalls), plus the RocksDB flushes and
 #                          compactions that ran during the plugin run. 0: as fast as possible.
+#        BENCH_BASELINE (1) 0: skip the runs without the plugin (long latency runs)
 #        BENCH_EXTRA_CONF  extra mosquitto.conf lines added to BOTH configs (e.g. set_tcp_nodelay true)
 #        BENCH_NO_BUILD=1  use the existing binaries, build nothing
 #        BENCH_KEEP=1      keep the temp dir (configs, logs, RocksDB data) after the run
@@ -43,7 +44,7 @@ while [[ $# -gt 0 ]]; do
     --warmup) WARMUP="$2"; shift 2 ;;
     --window) WINDOW="$2"; shift 2 ;;
     --durability) DURABILITY="$2"; shift 2 ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -241,6 +242,7 @@ declare -A JSON THREADS DATA FLUSHES COMPACTIONS
 WARNINGS=()
 for setting in $DURABILITY; do
   # -- without the plugin
+  if [[ "${BENCH_BASELINE:-1}" != 0 ]]; then
   port="$("$LOADGEN" --free-port)"
   conf="$WORK/no-plugin-$setting.conf"
   blog="$WORK/no-plugin-$setting.log"
@@ -258,6 +260,7 @@ for setting in $DURABILITY; do
   run_loadgen "$port" "$setting/no-plugin" "$blog"
   JSON[$setting/no]="$LAST_JSON"
   stop_broker "$BROKER_PID"
+  fi
 
   # -- with the plugin
   if [[ $PLUGIN_OK == 0 ]]; then

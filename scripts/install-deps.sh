@@ -45,6 +45,7 @@ build_pkgs=(
   python3
   python3-pytest
   python3-paho-mqtt
+  python3-cryptography
   mosquitto-clients
   clang
   libclang-rt-14-dev

@@ -75,9 +75,10 @@ for p in "$plugin" "$data" "$provisioning"; do
 done
 
 db=$data/db
+trust=$data/trust
 certs=$data/certs
 secrets=$data/secrets
-mkdir -p "$db"
+mkdir -p "$db" "$trust"
 chmod 0755 "$data"
 
 as_mosquitto() { runuser -u mosquitto -- "$@" 2>/dev/null; }
@@ -104,7 +105,7 @@ chmod 0600 "$secret"
 
 # --- root: make everything reachable by the user `mosquitto` --------------------------------
 if ((EUID == 0)); then
-  chown -R mosquitto:mosquitto "$db" "$secrets"
+  chown -R mosquitto:mosquitto "$db" "$secrets" "$trust"
   # gen-dev-certs.sh already gives server.key to the group mosquitto; redo it in case the
   # certificates were made by another user.
   chgrp mosquitto "$certs/server.key" && chmod 0640 "$certs/server.key"
@@ -133,6 +134,7 @@ sed -e "s|@PLUGIN@|$(sed_escape "$plugin")|g" \
   -e "s|@CERT_DIR@|$(sed_escape "$certs")|g" \
   -e "s|@PROVISIONING@|$(sed_escape "$provisioning")|g" \
   -e "s|@SECRETS_DIR@|$(sed_escape "$secrets")|g" \
+  -e "s|@TRUST_DIR@|$(sed_escape "$trust")|g" \
   "$repo/conf/mosquitto.dev.conf.in" >"$conf.tmp"
 if grep -n '@[A-Z_]*@' "$conf.tmp" >&2; then
   rm -f "$conf.tmp"

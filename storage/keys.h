@@ -5,6 +5,8 @@
 //   "U" <tenant id> "/" <user name>      -> user record (JSON: hash, roles, enabled, generation)
 //   "C" <mqtt client id>                 -> client-id directory entry (JSON, decision D5)
 //   "R" <device serial>                  -> new-device (bootstrap) request (JSON, spec §4.1)
+//   "K" <CA fingerprint (hex)>           -> trusted CA certificate of a tenant (JSON, spec §4.2)
+//   "S" <name>                           -> plugin secrets (e.g. "Sjwt": the device-token key)
 //
 // Tenant family ("t_<tenant id>"):
 //   "#ids"                               -> high-water mark of the id allocator (8 bytes BE)
@@ -66,6 +68,9 @@ inline std::string client(std::string_view client_id) {
 }
 inline std::string registration(std::string_view serial) {
   return "R" + std::string(serial);
+}
+inline std::string trusted_ca(std::string_view fingerprint) {
+  return "K" + std::string(fingerprint);
 }
 inline constexpr std::string_view kIdHighWater = "#ids";
 inline std::string managed_object(uint64_t id) {

@@ -8,6 +8,10 @@
 #include <rocksdb/write_batch.h>
 #include <rocksdb/write_buffer_manager.h>
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -16,6 +20,9 @@
 
 namespace c8y::storage {
 namespace {
+
+// Nice value of the storage writer thread (the broker's event loop stays at the process's).
+constexpr int kBackgroundNice = 10;
 
 constexpr std::string_view kTenantPrefix = "t_";
 constexpr const char* kSystemFamily = "system";
@@ -98,6 +105,10 @@ std::unique_ptr<Store> Store::open(const StoreOptions& options, std::string* err
   db.write_buffer_manager = store->wbm_;
   db.max_total_wal_size = options.max_total_wal_bytes;
   db.max_background_jobs = 2;
+  // Flushes and compactions run at the lowest CPU priority for the same reason as the writer
+  // thread (writer_loop): they must not preempt the broker's event loop.
+  db.env->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::LOW, rocksdb::CpuPriority::kLow);
+  db.env->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::HIGH, rocksdb::CpuPriority::kLow);
   db.keep_log_file_num = 5;
   db.max_open_files = 512;
   db.avoid_unnecessary_blocking_io = true;
@@ -349,6 +360,10 @@ std::string Store::take_writer_error() {
 }
 
 void Store::writer_loop() {
+  // The broker's event loop is the latency-critical thread; this one only has to keep up on
+  // average (the ring absorbs bursts). Running it nicer keeps the scheduler from preempting the
+  // event loop for it when both want the same core.
+  (void)setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kBackgroundNice);
   constexpr size_t kBatchBytes = 4u << 20;
   rocksdb::WriteBatch batch;
   rocksdb::WriteOptions wo;

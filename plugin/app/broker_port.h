@@ -33,7 +33,9 @@ struct OutboxItem {
   // (topic = tenant id, payload = object id).
   // kKickUsers: disconnect every session of a user (topic = tenant, payload = user name, or ""
   // for every user of the tenant).
-  enum Kind { kPublish, kKick, kLog, kDeliver, kObjectChanged, kKickUsers } kind = kLog;
+  // kCaChanged: a trusted CA was disabled, deleted or got a new CRL (payload = its
+  // fingerprint): sessions it authenticated that it no longer accepts are disconnected.
+  enum Kind { kPublish, kKick, kLog, kDeliver, kObjectChanged, kKickUsers, kCaChanged } kind = kLog;
   std::string client_id;
   std::string topic;
   std::string payload;

@@ -36,12 +36,22 @@ std::optional<std::string> apply_option(Options& o, std::string_view key, std::s
     o.rest_port = static_cast<unsigned>(*n);
   } else if (key == "rest_bind") {
     o.rest_bind = std::string(value);
+  } else if (key == "rest_tls_cert_file" || key == "rest_tls_key_file") {
+    if (value.empty() || value[0] != '/') return bad(key, value, "an absolute path is required");
+    (key == "rest_tls_cert_file" ? o.rest_tls_cert_file : o.rest_tls_key_file) = std::string(value);
   } else if (key == "message_size_limit") {
     auto n = parse_unsigned(value);
     if (!n || *n < 64 || *n > 268435455) return bad(key, value, "bytes, 64..268435455");
     o.message_size_limit = *n;
   } else if (key == "bootstrap_secret_file") {
     o.bootstrap_secret_file = std::string(value);
+  } else if (key == "trust_dir") {
+    if (value.empty() || value[0] != '/') return bad(key, value, "an absolute path is required");
+    o.trust_dir = std::string(value);
+  } else if (key == "device_token_lifetime") {
+    auto n = parse_unsigned(value);
+    if (!n || *n < 300 || *n > 2'592'000) return bad(key, value, "seconds, 300..2592000");
+    o.device_token_lifetime_s = static_cast<unsigned>(*n);
   } else if (key == "bootstrap_poll_interval") {
     auto n = parse_unsigned(value);
     if (!n || *n > 3'600'000) return bad(key, value, "milliseconds, 0..3600000");

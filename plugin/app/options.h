@@ -14,7 +14,11 @@ struct Options {
   unsigned node_id = 1;           // 0..999, part of every generated id
   std::string provisioning_file;  // empty: none
   unsigned rest_port = 8111;      // 0: REST disabled
-  std::string rest_bind = "0.0.0.0";
+  // "" (default): 127.0.0.1 for plain HTTP, 0.0.0.0 with TLS (plain HTTP is not offered to
+  // the network unless configured so).
+  std::string rest_bind;
+  std::string rest_tls_cert_file;  // both set: the REST API speaks HTTPS only
+  std::string rest_tls_key_file;
   size_t message_size_limit = 16184;  // whole PUBLISH packet, bytes (decision D6)
   std::string bootstrap_secret_file;  // empty: bootstrap user disabled
   // Bootstrap polls (s/ucr) of one connection closer together than this are ignored, and a
@@ -23,6 +27,10 @@ struct Options {
   storage::Durability durability = storage::Durability::kWal;
   unsigned session_expiry_s = 86400;  // like persistent_client_expiration: frees client ids (D5)
   bool credential_cache = true;       // off only for measuring its effect
+  // The capath of the client-certificate listener (8884), kept current from the tenants'
+  // trusted CAs; empty: no directory is written (CAs are still checked at CONNECT).
+  std::string trust_dir;
+  unsigned device_token_lifetime_s = 3600;  // s/uat tokens; 300..2592000 (spec §4.3)
 };
 
 // Applies one option. Returns an error text naming the option when the key is unknown or the

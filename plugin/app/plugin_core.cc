@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "plugin/domain/inventory.h"
+#include "plugin/identity/device_token.h"
 #include "plugin/identity/names.h"
 #include "plugin/identity/password_hash.h"
 #include "plugin/identity/provisioning.h"
@@ -76,6 +77,16 @@ bool PluginCore::start(std::string* error) {
     *error = "cannot load the new-device requests: " + st.message;
     return false;
   }
+  trusted_cas_ = std::make_unique<identity::TrustedCas>(*store_, options_.trust_dir);
+  {
+    std::vector<std::string> warnings;
+    if (auto st = trusted_cas_->load(&warnings); !st.ok()) {
+      *error = "cannot load the trusted certificates: " + st.message;
+      return false;
+    }
+    for (auto& w : warnings) log(LogLevel::kWarning, "c8y: " + w);
+  }
+  if (!load_token_secret(error)) return false;
   if (!options_.provisioning_file.empty()) {
     std::string text;
     if (!read_file(options_.provisioning_file, &text)) {
@@ -129,15 +140,47 @@ bool PluginCore::start(std::string* error) {
   if (size_t n = watch_monitored_devices())
     log(LogLevel::kInfo, "c8y: watching the availability of " + std::to_string(n) + " devices");
   if (options_.rest_port != 0) {
-    rest_ = std::make_unique<rest::RestServer>(*store_, *directory_, *authenticator_, *spaces_,
-                                               *registrations_, outbox_);
-    if (!rest_->start(options_.rest_bind, options_.rest_port, error)) return false;
+    rest_ =
+        std::make_unique<rest::RestServer>(*store_, *directory_, *authenticator_, *spaces_,
+                                           *registrations_, *trusted_cas_, token_secret_, outbox_);
+    const bool tls = !options_.rest_tls_cert_file.empty();
+    const std::string bind =
+        !options_.rest_bind.empty() ? options_.rest_bind : (tls ? "0.0.0.0" : "127.0.0.1");
+    if (!rest_->start(bind, options_.rest_port, options_.rest_tls_cert_file,
+                      options_.rest_tls_key_file, error))
+      return false;
   }
   log(LogLevel::kNotice,
       "c8y: ready, data in " + options_.data_dir + ", " +
           std::to_string(directory_->tenant_ids().size()) + " tenants, " +
           std::to_string(directory_->user_count()) + " users, durability " +
           (options_.durability == storage::Durability::kWal ? "wal" : "batched"));
+  return true;
+}
+
+// The HS256 key of device tokens: made once and kept in the system family, so tokens survive a
+// restart (and, later, work on every node of a cluster sharing the store).
+bool PluginCore::load_token_secret(std::string* error) {
+  std::string stored;
+  auto st = store_->get(store_->system(), "Sjwt", &stored);
+  if (st.ok() && stored.size() == identity::kTokenSecretBytes) {
+    token_secret_ = std::move(stored);
+    return true;
+  }
+  if (!st.ok() && !st.not_found()) {
+    *error = "cannot read the device-token key: " + st.message;
+    return false;
+  }
+  token_secret_ = identity::new_token_secret();
+  if (token_secret_.empty()) {
+    *error = "cannot make a device-token key: the random generator failed";
+    return false;
+  }
+  st = store_->put(store_->system(), "Sjwt", token_secret_, storage::Store::When::kNow);
+  if (!st.ok()) {
+    *error = "cannot store the device-token key: " + st.message;
+    return false;
+  }
   return true;
 }
 
@@ -156,6 +199,7 @@ void PluginCore::stop() {
   client_ids_.reset();
   authenticator_.reset();
   registrations_.reset();
+  trusted_cas_.reset();
   directory_.reset();
   store_.reset();  // closes RocksDB
 }
@@ -188,11 +232,19 @@ bool PluginCore::on_connect(const ConnectInfo& info) {
     return false;
   };
   if (info.client_id.empty()) return refuse("empty client id");
-  if (info.username.empty()) return refuse("anonymous clients are not allowed");
   auto cid = identity::parse_client_id(info.client_id);
   if (!cid) return refuse("invalid client id");
-  auto auth = authenticator_->authenticate(info.username, info.password, info.address);
-  if (!auth.ok()) return refuse(auth.reason());
+  identity::AuthResult auth;
+  std::string ca_fingerprint, cert_serial;
+  if (info.certificate) {
+    // The certificate listener: the certificate decides (spec §4.2); a password is not checked.
+    if (auto why = certificate_login(info, cid->serial, &auth, &ca_fingerprint, &cert_serial))
+      return refuse(*why);
+  } else {
+    if (info.username.empty()) return refuse("anonymous clients are not allowed");
+    auth = authenticator_->authenticate(info.username, info.password, info.address);
+    if (!auth.ok()) return refuse(auth.reason());
+  }
 
   const bool bootstrap = auth.role == policy::Role::kBootstrap;
   if (bootstrap) {
@@ -227,6 +279,8 @@ bool PluginCore::on_connect(const ConnectInfo& info) {
   s->serial = std::string(cid->serial);
   s->default_xid = std::string(cid->default_xid);
   s->persistent = !info.clean_session;
+  s->ca_fingerprint = std::move(ca_fingerprint);
+  s->cert_serial = std::move(cert_serial);
   s->space = spaces_->get(auth.tenant);
   if (!s->space) return refuse("tenant has no storage");
 
@@ -419,6 +473,9 @@ MessageDecision PluginCore::process_upstream(Session& s, std::string_view topic,
     case policy::Channel::kBootstrap:
       if (s.role == policy::Role::kBootstrap) handle_bootstrap_poll(s);
       break;
+    case policy::Channel::kToken:
+      if (s.role == policy::Role::kDevice) handle_token_request(s);
+      break;
     case policy::Channel::kSmartRest1:
       error_line(s, 40, "", "SmartREST 1.0 is not supported (decision D20)");
       break;
@@ -435,6 +492,83 @@ MessageDecision PluginCore::process_upstream(Session& s, std::string_view topic,
       break;
   }
   return decision;
+}
+
+// Spec §4.2: a client certificate on the certificate listener. Its issuing CA names the tenant;
+// the device user is device_<CN>, created on first use when the CA allows auto-registration and
+// otherwise registered beforehand (a user of that name, for example over /user/{t}/users).
+std::optional<std::string> PluginCore::certificate_login(const ConnectInfo& info,
+                                                         std::string_view serial,
+                                                         identity::AuthResult* auth,
+                                                         std::string* ca_fingerprint,
+                                                         std::string* cert_serial) {
+  auto check = trusted_cas_->check(info.certificate, serial, wall_seconds());
+  if (!check.ok) return "certificate refused: " + check.error;
+  if (!info.username.empty()) {
+    auto q = identity::parse_username(info.username);
+    if (!q || q->tenant != check.tenant)
+      return "the certificate belongs to tenant " + check.tenant + ", the username does not";
+  }
+  const std::string user = "device_" + check.common_name;
+  if (!identity::is_valid_user_name(user)) return "the certificate's CN is not a valid user name";
+  auto rec = directory_->user(check.tenant, user);
+  if (rec) {
+    if (!rec->enabled) return "user " + check.tenant + "/" + user + " is disabled";
+    if (rec->role != policy::Role::kDevice) return "user " + user + " is not a device user";
+    if (!rec->device_serial.empty() && rec->device_serial != serial)
+      return "user " + user + " belongs to device " + rec->device_serial;
+  } else if (check.auto_registration) {
+    identity::UserRecord u;
+    u.tenant = check.tenant;
+    u.name = user;
+    u.role = policy::Role::kDevice;
+    u.device_serial = std::string(serial);  // no password: it can only log in by certificate
+    if (auto st = directory_->put_user(u); !st.ok())
+      return "cannot register the device user: " + st.message;
+    log(LogLevel::kNotice, "c8y: device " + std::string(serial) + " of tenant " + check.tenant +
+                               " registered by its certificate (CA " + check.fingerprint + ")");
+  } else {
+    return "device " + std::string(serial) + " is not registered in tenant " + check.tenant +
+           " and CA " + check.fingerprint + " does not allow auto-registration";
+  }
+  auth->outcome = identity::AuthResult::kOk;
+  auth->tenant = check.tenant;
+  auth->user = user;
+  auth->role = policy::Role::kDevice;
+  auth->device_serial = std::string(serial);
+  *ca_fingerprint = check.fingerprint;
+  *cert_serial = check.serial_number;
+  return std::nullopt;
+}
+
+// Spec §4.3: a certificate device asks for a token with an empty publish on s/uat and gets
+// `71,<JWT>` on s/dat. At most one token per half lifetime per connection (the platform hands
+// out a new token once half of the current one's lifetime has passed).
+void PluginCore::handle_token_request(Session& s) {
+  if (s.ca_fingerprint.empty()) {
+    error_line(s, 41, "", "Device tokens are only issued to certificate-authenticated devices");
+    return;
+  }
+  const int64_t now = wall_seconds();
+  if (s.last_token_s != 0 && now - s.last_token_s < options_.device_token_lifetime_s / 2 &&
+      now >= s.last_token_s) {
+    reply(s, "s/dat", "71," + s.last_token);  // the same token again (a lost reply)
+    return;
+  }
+  identity::DeviceTokenClaims c;
+  c.tenant = s.tenant;
+  c.user = s.user;
+  c.serial = s.serial;
+  c.issued_at = now;
+  c.expires_at = now + options_.device_token_lifetime_s;
+  std::string token = identity::issue_device_token(c, token_secret_);
+  if (token.empty()) {
+    error_line(s, 50, "", "Internal error: no token could be issued");
+    return;
+  }
+  s.last_token_s = now;
+  s.last_token = token;
+  reply(s, "s/dat", "71," + token);
 }
 
 // Spec §4.1: an (empty) publish on s/ucr by the bootstrap user. Nothing before acceptance; after
@@ -760,6 +894,15 @@ void PluginCore::on_tick() {
       case OutboxItem::kObjectChanged:
         object_changed(item.topic, item.payload, item.qos == 1);
         break;
+      case OutboxItem::kCaChanged: {
+        std::vector<std::string> ids;
+        for (auto& [conn, sp] : sessions_)
+          if (sp->ca_fingerprint == item.payload &&
+              !trusted_cas_->still_valid(sp->ca_fingerprint, sp->cert_serial))
+            ids.push_back(sp->client_id);
+        for (auto& id : ids) port_.kick(id);
+        break;
+      }
       case OutboxItem::kKickUsers: {
         // Collected first: a kick reports the DISCONNECT at once, which changes sessions_.
         std::vector<std::string> ids;

@@ -23,6 +23,7 @@
 #include "plugin/identity/client_id_directory.h"
 #include "plugin/identity/directory.h"
 #include "plugin/identity/registrations.h"
+#include "plugin/identity/trusted_cas.h"
 #include "plugin/policy/topic_policy.h"
 #include "plugin/policy/topic_route.h"
 #include "plugin/smartrest/csv.h"
@@ -44,6 +45,8 @@ struct ConnectInfo {
   std::string_view password;
   std::string_view address;
   bool clean_session = true;
+  // The client certificate of a listener with require_certificate (borrowed for the call).
+  X509* certificate = nullptr;
 };
 
 enum class MessageDecision {
@@ -93,12 +96,17 @@ class PluginCore {
     std::unordered_map<std::string, uint64_t> children;      // child serial -> id
     uint64_t noted_device = 0;  // availability: the device and time last noted (note_data)
     int64_t noted_ms = 0;
-    int64_t last_poll_ms = 0;  // bootstrap: the last s/ucr poll that was answered
-    int excess_polls = 0;      // bootstrap: polls faster than allowed since then
+    int64_t last_poll_ms = 0;    // bootstrap: the last s/ucr poll that was answered
+    int excess_polls = 0;        // bootstrap: polls faster than allowed since then
+    std::string ca_fingerprint;  // certificate login: the issuing CA and the certificate serial
+    std::string cert_serial;
+    int64_t last_token_s = 0;  // s/uat: when the last token was issued, and the token
+    std::string last_token;
   };
 
   PluginCore(const Options& options, BrokerPort& port);
   bool start(std::string* error);
+  bool load_token_secret(std::string* error);
   void log(LogLevel level, const std::string& message);
   int64_t now_ms() const;
 
@@ -127,6 +135,13 @@ class PluginCore {
   LineOutcome handle_capability(Session& s, std::string_view id);
   LineOutcome handle_operation(Session& s, uint64_t target);
   void handle_bootstrap_poll(Session& s);
+  void handle_token_request(Session& s);
+  // Certificate login (spec §4.2): the tenant and device user of a client certificate, or a
+  // reason to refuse.
+  std::optional<std::string> certificate_login(const ConnectInfo& info, std::string_view serial,
+                                               identity::AuthResult* auth,
+                                               std::string* ca_fingerprint,
+                                               std::string* cert_serial);
   storage::StoreStatus device_results(Session& s, uint64_t device, const nlohmann::json& op);
   // Operations (operations.cc in app): delivery of one new operation, and of every PENDING one
   // of a device and its children (on subscribing to s/ds and on 500).
@@ -160,6 +175,8 @@ class PluginCore {
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<identity::Directory> directory_;
   std::unique_ptr<identity::Registrations> registrations_;
+  std::unique_ptr<identity::TrustedCas> trusted_cas_;
+  std::string token_secret_;  // HS256 key of device tokens (system family "Sjwt")
   std::unique_ptr<identity::Authenticator> authenticator_;
   std::unique_ptr<identity::ClientIdDirectory> client_ids_;
   std::unique_ptr<domain::TenantSpaces> spaces_;

@@ -11,6 +11,7 @@
 #include <mosquitto.h>
 // clang-format on
 
+#include <openssl/x509.h>
 #include <pthread.h>
 #include <atomic>
 #include <csignal>
@@ -109,6 +110,10 @@ int on_basic_auth(int, void* event_data, void* userdata) {
     info.password = ed->password ? ed->password : "";
     info.address = addr ? addr : "";
     info.clean_session = mosquitto_client_clean_session(ed->client);
+    // A new reference (non-null only on a listener with require_certificate); freed here.
+    std::unique_ptr<X509, decltype(&X509_free)> cert(
+        static_cast<X509*>(mosquitto_client_certificate(ed->client)), &X509_free);
+    info.certificate = cert.get();
     return inst->core->on_connect(info) ? MOSQ_ERR_SUCCESS : MOSQ_ERR_AUTH;
   } catch (const std::exception& e) {
     mosquitto_log_printf(MOSQ_LOG_ERR, "c8y: authentication failed with an exception: %s",

@@ -166,6 +166,7 @@ void RestServer::routes_admin() {
     if (!st.ok()) return send_error(res, {500, "general/internalError", st.message});
     spaces_.remove(tid);
     registrations_.forget_tenant(tid);
+    trusted_cas_.forget_tenant(tid);
     kick_users(tid, "");
     outbox_.log(app::LogLevel::kNotice, "c8y: tenant " + tid + " deleted by " + c->user);
     res.status = 204;

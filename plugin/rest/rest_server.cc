@@ -8,6 +8,8 @@
 
 #include "plugin/domain/inventory.h"
 #include "plugin/domain/measurement.h"
+#include "plugin/domain/operations.h"
+#include "plugin/identity/device_token.h"
 #include "plugin/rest/rest_util.h"
 #include "plugin/smartrest/values.h"
 
@@ -17,20 +19,39 @@ using nlohmann::json;
 
 RestServer::RestServer(storage::Store& store, identity::Directory& directory,
                        identity::Authenticator& authenticator, domain::TenantSpaces& spaces,
-                       identity::Registrations& registrations, app::Outbox& outbox)
+                       identity::Registrations& registrations, identity::TrustedCas& trusted_cas,
+                       const std::string& token_secret, app::Outbox& outbox)
     : store_(store),
       directory_(directory),
       authenticator_(authenticator),
       spaces_(spaces),
       registrations_(registrations),
-      outbox_(outbox),
-      server_(std::make_unique<httplib::Server>()) {}
+      trusted_cas_(trusted_cas),
+      token_secret_(token_secret),
+      outbox_(outbox) {}
 
 RestServer::~RestServer() {
   stop();
 }
 
-bool RestServer::start(const std::string& bind, unsigned port, std::string* error) {
+bool RestServer::start(const std::string& bind, unsigned port, const std::string& tls_cert,
+                       const std::string& tls_key, std::string* error) {
+  if (!tls_cert.empty() || !tls_key.empty()) {
+    if (tls_cert.empty() || tls_key.empty()) {
+      *error = "plugin_opt_rest_tls_cert_file and plugin_opt_rest_tls_key_file go together";
+      return false;
+    }
+    auto ssl = std::make_unique<httplib::SSLServer>(tls_cert.c_str(), tls_key.c_str());
+    if (!ssl->is_valid()) {
+      *error = "plugin_opt_rest_tls_cert_file/_key_file: cannot load " + tls_cert + " and " +
+               tls_key + " (readable by user mosquitto? a matching PEM pair?)";
+      return false;
+    }
+    server_ = std::move(ssl);
+    scheme_ = "https";
+  } else {
+    server_ = std::make_unique<httplib::Server>();
+  }
   routes();
   server_->set_payload_max_length(1 << 20);
   server_->set_read_timeout(10);
@@ -41,7 +62,7 @@ bool RestServer::start(const std::string& bind, unsigned port, std::string* erro
   }
   thread_ = std::thread([this] { server_->listen_after_bind(); });
   outbox_.log(app::LogLevel::kNotice,
-              "c8y: REST API listening on " + bind + ":" + std::to_string(port));
+              "c8y: REST API listening on " + scheme_ + "://" + bind + ":" + std::to_string(port));
   return true;
 }
 
@@ -53,6 +74,7 @@ void RestServer::stop() {
 std::optional<Caller> RestServer::authenticate(const httplib::Request& req,
                                                httplib::Response& res) {
   auto h = req.get_header_value("Authorization");
+  if (h.starts_with("Bearer ")) return authenticate_token(req, res, std::string_view(h).substr(7));
   if (!h.starts_with("Basic ")) {
     res.set_header("WWW-Authenticate", "Basic realm=\"c8y\"");
     send_error(res, {401, "security/Unauthorized", "Authentication required"});
@@ -84,8 +106,97 @@ std::optional<Caller> RestServer::authenticate(const httplib::Request& req,
     return std::nullopt;
   }
   std::string host = req.get_header_value("Host");
-  c.base = "http://" + (host.empty() ? std::string("localhost") : host);
+  c.base = scheme_ + "://" + (host.empty() ? std::string("localhost") : host);
   return c;
+}
+
+std::optional<Caller> RestServer::authenticate_token(const httplib::Request& req,
+                                                     httplib::Response& res,
+                                                     std::string_view token) {
+  auto refuse = [&](const std::string& why) -> std::optional<Caller> {
+    if (token_log_limit_.allow()) {
+      auto suppressed = token_log_limit_.take_suppressed();
+      outbox_.log(
+          app::LogLevel::kNotice,
+          "c8y: REST refused a device token from " + req.remote_addr + ": " + why +
+              (suppressed ? " (" + std::to_string(suppressed) + " similar lines suppressed)" : ""));
+    }
+    res.set_header("WWW-Authenticate", "Bearer realm=\"c8y\"");
+    send_error(res, {401, "security/Unauthorized", "Invalid or expired token"});
+    return std::nullopt;
+  };
+  const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+  std::string why;
+  auto claims = identity::verify_device_token(token, token_secret_, now_s, &why);
+  if (!claims) return refuse(why);
+  // The token outlives nothing it was issued for: a disabled or deleted device user (or tenant)
+  // ends it at once.
+  auto u = directory_.user(claims->tenant, claims->user);
+  if (!u || !u->enabled || u->role != policy::Role::kDevice ||
+      (!u->device_serial.empty() && u->device_serial != claims->serial))
+    return refuse("the device user " + claims->tenant + "/" + claims->user +
+                  " is disabled, deleted or bound to another device");
+  Caller c;
+  c.tenant = claims->tenant;
+  c.user = claims->user;
+  c.space = spaces_.get(c.tenant);
+  if (!c.space) return refuse("tenant " + c.tenant + " is gone");
+  c.device = true;
+  c.serial = claims->serial;
+  domain::Inventory inv(store_, *c.space);
+  if (auto id = inv.find_external(domain::kSerialType, c.serial)) c.device_id = *id;
+  std::string host = req.get_header_value("Host");
+  c.base = scheme_ + "://" + (host.empty() ? std::string("localhost") : host);
+  if (auto e = device_scope(c, req)) {
+    send_error(res, *e);
+    return std::nullopt;
+  }
+  return c;
+}
+
+// A device token reaches its own device: the managed object (and its child lists), its external
+// id, its measurements, events, alarms and operations (read with source / deviceId set to it,
+// created with source.id = it), and status updates of its own operations. Anything else is 403.
+std::optional<HttpError> RestServer::device_scope(const Caller& c, const httplib::Request& req) {
+  const HttpError forbidden{403, "security/Forbidden",
+                            "A device token reaches only its own device's data"};
+  const std::string own = c.device_id ? domain::format_id(c.device_id) : std::string("-");
+  const std::string& p = req.path;
+  const std::string& m = req.method;
+  if (m == "GET") {
+    if (p == "/tenant/currentTenant") return std::nullopt;
+    if (p == "/identity/externalIds/c8y_Serial/" + c.serial) return std::nullopt;
+    const std::string mo = "/inventory/managedObjects/" + own;
+    if (p == mo || p == mo + "/childDevices" || p == mo + "/childAdditions") return std::nullopt;
+    for (const char* list : {"/measurement/measurements", "/event/events", "/alarm/alarms"})
+      if (p == list && req.get_param_value("source") == own) return std::nullopt;
+    if (p == "/devicecontrol/operations" && req.get_param_value("deviceId") == own)
+      return std::nullopt;
+    return forbidden;
+  }
+  if (m == "POST") {
+    for (const char* list : {"/measurement/measurements", "/event/events", "/alarm/alarms"}) {
+      if (p != list) continue;
+      auto body = json::parse(req.body, nullptr, false);
+      if (body.is_object() && body.contains("source") && body["source"].is_object() &&
+          body["source"].contains("id") && body["source"]["id"].is_string() &&
+          body["source"]["id"].get<std::string>() == own)
+        return std::nullopt;
+      return forbidden;
+    }
+    return forbidden;
+  }
+  if (m == "PUT" && p.starts_with("/devicecontrol/operations/")) {
+    auto id = domain::parse_id(std::string_view(p).substr(26));
+    if (!id || !c.device_id) return forbidden;
+    domain::Operations ops(store_, *c.space);
+    auto op = ops.get(*id);
+    if (op && op->value("deviceId", "") == own) return std::nullopt;
+    return forbidden;
+  }
+  return forbidden;
 }
 
 void RestServer::routes() {
@@ -249,6 +360,7 @@ void RestServer::routes() {
   routes_inventory();
   routes_admin();
   routes_registration();
+  routes_certificates();
 
   srv.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty())

@@ -62,6 +62,11 @@ struct Caller {
   std::string user;
   domain::TenantSpace* space = nullptr;
   std::string base;  // "http://host:port"
+  // A device token (Bearer): the request was checked against the device's own data
+  // (RestServer::device_scope); device_id is 0 while the device object does not exist.
+  bool device = false;
+  std::string serial;
+  uint64_t device_id = 0;
 };
 
 inline std::optional<size_t> param_size(const httplib::Request& req, const char* name, size_t def,

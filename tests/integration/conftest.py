@@ -138,9 +138,12 @@ class Broker:
             return ""
 
     # -- REST -----------------------------------------------------------------------------
-    def rest(self, path, user="t1/admin", password="t1-admin-pass", method="GET", body=None):
+    def rest(self, path, user="t1/admin", password="t1-admin-pass", method="GET", body=None,
+             token=None):
         req = urllib.request.Request(f"http://{HOST}:{self.rest_port}{path}", method=method)
-        if user is not None:
+        if token is not None:
+            req.add_header("Authorization", "Bearer " + token)
+        elif user is not None:
             token = base64.b64encode(f"{user}:{password}".encode()).decode()
             req.add_header("Authorization", "Basic " + token)
         data = None

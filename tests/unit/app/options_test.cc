@@ -13,7 +13,9 @@ TEST(Options, Defaults) {
   EXPECT_EQ(o.node_id, 1u);
   EXPECT_EQ(o.provisioning_file, "");
   EXPECT_EQ(o.rest_port, 8111u);
-  EXPECT_EQ(o.rest_bind, "0.0.0.0");
+  EXPECT_EQ(o.rest_bind, "");  // chosen at start: 127.0.0.1 for HTTP, 0.0.0.0 for HTTPS
+  EXPECT_EQ(o.trust_dir, "");
+  EXPECT_EQ(o.device_token_lifetime_s, 3600u);
   EXPECT_EQ(o.message_size_limit, 16184u);
   EXPECT_EQ(o.bootstrap_secret_file, "");
   EXPECT_EQ(o.durability, storage::Durability::kWal);
@@ -144,6 +146,26 @@ TEST(Options, FreeTextOptions) {
   EXPECT_EQ(o.rest_bind, "127.0.0.1");
   ok(o, "bootstrap_secret_file", "/run/secrets/bootstrap");
   EXPECT_EQ(o.bootstrap_secret_file, "/run/secrets/bootstrap");
+}
+
+TEST(Options, CertificatesTokensAndRestTls) {
+  Options o;
+  ok(o, "trust_dir", "/var/lib/mosquitto-c8y/trust");
+  EXPECT_EQ(o.trust_dir, "/var/lib/mosquitto-c8y/trust");
+  for (const char* v : {"", "relative/dir"}) bad("trust_dir", v);
+  ok(o, "device_token_lifetime", "300");
+  EXPECT_EQ(o.device_token_lifetime_s, 300u);
+  ok(o, "device_token_lifetime", "2592000");
+  EXPECT_EQ(o.device_token_lifetime_s, 2592000u);
+  for (const char* v : {"299", "0", "2592001", "", "1h"}) bad("device_token_lifetime", v);
+  ok(o, "rest_tls_cert_file", "/etc/c8y/rest.crt");
+  ok(o, "rest_tls_key_file", "/etc/c8y/rest.key");
+  EXPECT_EQ(o.rest_tls_cert_file, "/etc/c8y/rest.crt");
+  EXPECT_EQ(o.rest_tls_key_file, "/etc/c8y/rest.key");
+  for (const char* v : {"", "rest.crt"}) {
+    bad("rest_tls_cert_file", v);
+    bad("rest_tls_key_file", v);
+  }
 }
 
 TEST(Options, ErrorTextNamesTheValue) {

@@ -1,0 +1,234 @@
+// /tenant/tenants/{tenant}/trusted-certificates: the CA certificates whose device certificates
+// log in on the certificate listener (spec §4.2), plus a CRL per CA.
+#include "plugin/identity/trusted_cas.h"
+#include "plugin/rest/rest_server.h"
+#include "plugin/rest/rest_util.h"
+
+namespace c8y::rest {
+
+namespace {
+
+constexpr const char* kManagementTenant = "management";
+
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Cumulocity shows the certificate as the base64 of its DER, without the armour lines.
+std::string pem_body(const std::string& pem) {
+  std::string out;
+  size_t at = 0;
+  while (at < pem.size()) {
+    size_t nl = pem.find('\n', at);
+    if (nl == std::string::npos) nl = pem.size();
+    std::string_view line(pem.data() + at, nl - at);
+    if (!line.starts_with("-----")) out.append(line);
+    at = nl + 1;
+  }
+  return out;
+}
+
+json certificate_out(const Caller& c, const std::string& tenant,
+                     const identity::TrustedCaRecord& r) {
+  const auto& i = r.info;
+  json out = {
+      {"name", r.name},
+      {"status", r.enabled ? "ENABLED" : "DISABLED"},
+      {"autoRegistrationEnabled", r.auto_registration},
+      {"certInPemFormat", pem_body(i.pem)},
+      {"fingerprint", i.fingerprint},
+      {"serialNumber", i.serial_number},
+      {"subject", i.subject},
+      {"issuer", i.issuer},
+      {"notBefore", i.not_before},
+      {"notAfter", i.not_after},
+      {"algorithmName", i.algorithm_name},
+      {"version", i.version},
+      {"self", c.base + "/tenant/tenants/" + tenant + "/trusted-certificates/" + i.fingerprint}};
+  if (r.crl)
+    out["crl"] = {{"issuer", r.crl->issuer},
+                  {"thisUpdate", smartrest::format_iso8601_ms(r.crl->this_update_s * 1000)},
+                  {"revokedCertificates", r.crl->revoked_serials.size()}};
+  return out;
+}
+
+HttpError change_error(const identity::TrustedCaChange& ch) {
+  switch (ch.outcome) {
+    case identity::TrustedCaChange::kNotFound:
+      return {404, "tenant/Not Found", ch.message};
+    case identity::TrustedCaChange::kInvalid:
+      return {422, "validationError", ch.message};
+    case identity::TrustedCaChange::kConflict:
+      return {409, "tenant/Conflict", ch.message};
+    default:
+      return {500, "general/internalError", ch.message};
+  }
+}
+
+// The "status" field: ENABLED / DISABLED / absent, or invalid.
+struct StatusField {
+  bool valid = true;
+  std::optional<bool> enabled;
+};
+StatusField status_field(const json& body) {
+  StatusField out;
+  auto it = body.find("status");
+  if (it == body.end()) return out;
+  if (*it == "ENABLED")
+    out.enabled = true;
+  else if (*it == "DISABLED")
+    out.enabled = false;
+  else
+    out.valid = false;
+  return out;
+}
+
+}  // namespace
+
+void RestServer::routes_certificates() {
+  auto& srv = *server_;
+  const char* kList = R"(/tenant/tenants/([^/]+)/trusted-certificates)";
+  const char* kItem = R"(/tenant/tenants/([^/]+)/trusted-certificates/([0-9a-fA-F]+))";
+  const char* kCrl = R"(/tenant/tenants/([^/]+)/trusted-certificates/([0-9a-fA-F]+)/crl)";
+
+  // The tenant's own admin, or the management admin; another tenant looks absent.
+  auto caller = [this](const httplib::Request& req, httplib::Response& res,
+                       std::string* tenant) -> std::optional<Caller> {
+    auto c = authenticate(req, res);
+    if (!c) return std::nullopt;
+    *tenant = req.matches[1];
+    if ((*tenant != c->tenant && c->tenant != kManagementTenant) ||
+        !directory_.has_tenant(*tenant)) {
+      send_error(res, {404, "tenant/Not Found", "Tenant " + *tenant + " not found"});
+      return std::nullopt;
+    }
+    return c;
+  };
+  auto ca_changed = [this](const std::string& fingerprint) {
+    app::OutboxItem item;
+    item.kind = app::OutboxItem::kCaChanged;
+    item.payload = fingerprint;
+    outbox_.push(std::move(item));
+  };
+
+  srv.Get(kList, [this, caller](const httplib::Request& req, httplib::Response& res) {
+    std::string tenant;
+    auto c = caller(req, res, &tenant);
+    if (!c) return;
+    HttpError err;
+    auto paging = param_paging(req, &err);
+    if (!paging) return send_error(res, err);
+    auto all = trusted_cas_.list(tenant);
+    json items = json::array();
+    const size_t begin = (paging->page - 1) * paging->page_size;
+    for (size_t i = begin; i < all.size() && i < begin + paging->page_size; ++i)
+      items.push_back(certificate_out(*c, tenant, all[i]));
+    send_json(res, 200,
+              paged(*c, "/tenant/tenants/" + tenant + "/trusted-certificates", req, "certificates",
+                    std::move(items), paging->page_size, paging->page,
+                    all.size() > begin + paging->page_size, all.size()));
+  });
+
+  srv.Get(kItem, [this, caller](const httplib::Request& req, httplib::Response& res) {
+    std::string tenant;
+    auto c = caller(req, res, &tenant);
+    if (!c) return;
+    auto r = trusted_cas_.get(tenant, std::string(req.matches[2]));
+    if (!r)
+      return send_error(
+          res, {404, "tenant/Not Found", "No trusted certificate " + std::string(req.matches[2])});
+    send_json(res, 200, certificate_out(*c, tenant, *r));
+  });
+
+  // {"certInPemFormat", "name", "status", "autoRegistrationEnabled"}
+  srv.Post(kList, [this, caller](const httplib::Request& req, httplib::Response& res) {
+    std::string tenant;
+    auto c = caller(req, res, &tenant);
+    if (!c) return;
+    HttpError err;
+    auto body = body_object(req, &err);
+    if (!body) return send_error(res, err);
+    auto pem = body->value("certInPemFormat", json());
+    auto name = body->value("name", json(""));
+    auto autoreg = body->value("autoRegistrationEnabled", json(false));
+    auto status = status_field(*body);
+    if (!pem.is_string() || !name.is_string() || !autoreg.is_boolean() || !status.valid)
+      return send_error(res, {422, "validationError",
+                              "certInPemFormat (string) is mandatory; name a string, status "
+                              "ENABLED or DISABLED, autoRegistrationEnabled a boolean"});
+    auto ch = trusted_cas_.add(tenant, pem.get<std::string>(), name.get<std::string>(),
+                               status.enabled.value_or(true), autoreg.get<bool>(), wall_ms());
+    if (!ch.value) return send_error(res, change_error(ch));
+    if (!ch.message.empty()) outbox_.log(app::LogLevel::kWarning, "c8y: " + ch.message);
+    outbox_.log(app::LogLevel::kNotice, "c8y: trusted CA " + ch.value->info.fingerprint + " (" +
+                                            ch.value->info.subject + ") added to tenant " + tenant +
+                                            " by " + c->user);
+    send_json(res, 201, certificate_out(*c, tenant, *ch.value));
+  });
+
+  srv.Put(kItem, [this, caller, ca_changed](const httplib::Request& req, httplib::Response& res) {
+    std::string tenant;
+    auto c = caller(req, res, &tenant);
+    if (!c) return;
+    HttpError err;
+    auto body = body_object(req, &err);
+    if (!body) return send_error(res, err);
+    auto status = status_field(*body);
+    std::optional<std::string> name;
+    std::optional<bool> autoreg;
+    if (auto n = body->find("name"); n != body->end()) {
+      if (!n->is_string())
+        status.valid = false;
+      else
+        name = n->get<std::string>();
+    }
+    if (auto a = body->find("autoRegistrationEnabled"); a != body->end()) {
+      if (!a->is_boolean())
+        status.valid = false;
+      else
+        autoreg = a->get<bool>();
+    }
+    if (!status.valid)
+      return send_error(res, {422, "validationError",
+                              "name must be a string, status ENABLED or DISABLED, "
+                              "autoRegistrationEnabled a boolean"});
+    const std::string fp = req.matches[2];
+    auto ch = trusted_cas_.update(tenant, fp, name, status.enabled, autoreg);
+    if (!ch.value) return send_error(res, change_error(ch));
+    if (!ch.message.empty()) outbox_.log(app::LogLevel::kWarning, "c8y: " + ch.message);
+    if (!ch.value->enabled) ca_changed(ch.value->info.fingerprint);
+    send_json(res, 200, certificate_out(*c, tenant, *ch.value));
+  });
+
+  srv.Delete(kItem,
+             [this, caller, ca_changed](const httplib::Request& req, httplib::Response& res) {
+               std::string tenant;
+               auto c = caller(req, res, &tenant);
+               if (!c) return;
+               auto ch = trusted_cas_.remove(tenant, std::string(req.matches[2]));
+               if (!ch.value) return send_error(res, change_error(ch));
+               ca_changed(ch.value->info.fingerprint);
+               res.status = 204;
+             });
+
+  // {"crl": "<PEM or base64 DER>"}; "" removes the CRL.
+  srv.Put(kCrl, [this, caller, ca_changed](const httplib::Request& req, httplib::Response& res) {
+    std::string tenant;
+    auto c = caller(req, res, &tenant);
+    if (!c) return;
+    HttpError err;
+    auto body = body_object(req, &err);
+    if (!body) return send_error(res, err);
+    auto crl = body->value("crl", json());
+    if (!crl.is_string())
+      return send_error(res, {422, "validationError", "crl (string) is mandatory"});
+    auto ch = trusted_cas_.set_crl(tenant, std::string(req.matches[2]), crl.get<std::string>());
+    if (!ch.value) return send_error(res, change_error(ch));
+    ca_changed(ch.value->info.fingerprint);
+    send_json(res, 200, certificate_out(*c, tenant, *ch.value));
+  });
+}
+
+}  // namespace c8y::rest
