@@ -580,9 +580,14 @@ void PluginCore::handle_bootstrap_poll(Session& s) {
   if (s.last_poll_ms != 0 && now - s.last_poll_ms < options_.bootstrap_poll_interval_ms &&
       now >= s.last_poll_ms) {
     if (++s.excess_polls == kMaxExcessPolls) {
-      log(LogLevel::kNotice, "c8y: bootstrap device " + s.serial + " polls faster than every " +
-                                 std::to_string(options_.bootstrap_poll_interval_ms) +
-                                 " ms; disconnecting it");
+      if (poll_log_limit_.allow()) {  // a flood of pollers must not fill the log
+        auto suppressed = poll_log_limit_.take_suppressed();
+        log(LogLevel::kNotice,
+            "c8y: bootstrap device " + s.serial + " polls faster than every " +
+                std::to_string(options_.bootstrap_poll_interval_ms) + " ms; disconnecting it" +
+                (suppressed ? " (" + std::to_string(suppressed) + " similar lines suppressed)"
+                            : ""));
+      }
       OutboxItem kick;
       kick.kind = OutboxItem::kKick;
       kick.client_id = s.client_id;

@@ -213,6 +213,7 @@ class PluginCore {
   std::unordered_map<PresenceKey, bool, PresenceHash> dirty_;  // presence to write
   std::chrono::steady_clock::time_point last_presence_flush_{};
   identity::LogRateLimiter auth_log_limit_;
+  identity::LogRateLimiter poll_log_limit_{identity::steady_now, 1, 10};
 
   smartrest::CsvRecord record_;  // reused per message
   domain::Measurement measurement_;
