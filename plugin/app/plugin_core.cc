@@ -310,6 +310,12 @@ bool PluginCore::on_connect(const ConnectInfo& info) {
     if (auto id = inv.find_external(domain::kSerialType, s->serial)) {
       s->device_id = *id;
       set_presence(s->space, *id, true);
+    } else if (!s->ca_fingerprint.empty()) {
+      // Spec §4.2: a certificate device's first connection creates the device.
+      storage::StoreStatus st;
+      own_device(*s, "", "", &st);
+      if (!st.ok())
+        log(LogLevel::kWarning, "c8y: cannot create device " + s->serial + ": " + st.message);
     }
   }
   ++connections_by_client_id_[s->client_id];

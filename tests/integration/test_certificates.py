@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from conftest import SOURCE_DIR, Client, device_id, free_port, poll, wait_port
+from test_transports import operation_round_trip
 
 T10 = {"user": "t10/admin", "password": "t10-admin-pass"}
 NOW = datetime.datetime.now(datetime.timezone.utc)
@@ -161,9 +162,12 @@ def test_certificate_login_from_an_empty_trust_directory(cbroker, tracked):
     # Auto-registration: the first connection creates the device user and then the device.
     d = cert_client(cbroker, "cert-1", stem)
     assert connect(d, tracked) == 0, cbroker.read_log()[-2000:]
+    mid = device_id(cbroker, "cert-1")  # created by the connection, before any data
+    assert poll(lambda: cbroker.rest(f"/inventory/managedObjects/{mid}")[1]
+                .get("c8y_Connection", {}).get("status") == "CONNECTED")
     d.publish("s/us", "211,23", qos=1)
-    mid = device_id(cbroker, "cert-1")
     assert len(cbroker.measurements(source=mid)[1]["measurements"]) == 1
+    operation_round_trip(cbroker, d, "cert-1")  # mutual TLS: operations down, status up
     st, user = cbroker.rest("/user/t1/users/device_cert-1")
     assert st == 200, user
     assert "registered by its certificate" in cbroker.read_log()

@@ -7,6 +7,7 @@ import time
 import pytest
 
 from conftest import DEFAULT_TENANTS, device_id, poll
+from test_transports import operation_round_trip
 
 PROVISIONING = {"tenants": DEFAULT_TENANTS["tenants"] + [
     {"id": "management", "users": [
@@ -88,6 +89,7 @@ def test_pairing_round_trip(bbroker, clients):
     mid = device_id(bbroker, "boot-1")
     st, body = bbroker.measurements(source=mid)
     assert st == 200 and len(body["measurements"]) == 1
+    operation_round_trip(bbroker, d, "boot-1")
     # Only a hash of the password is stored: the password is nowhere in the database files.
     d.close()
     bbroker.stop()

@@ -24,6 +24,23 @@ def stored_values(broker, serial):
     return [m["c8y_TemperatureMeasurement"]["T"]["value"] for m in body["measurements"]]
 
 
+def operation_round_trip(broker, c, serial):
+    """An operation created over REST reaches the device on s/ds; 501 and 503 finish it."""
+    assert c.subscribe("s/ds", 1) == [1]
+    st, body = broker.rest(f"/identity/externalIds/c8y_Serial/{serial}")
+    assert st == 200, body
+    mid = body["managedObject"]["id"]
+    st, op = broker.rest("/devicecontrol/operations", method="POST",
+                         body={"deviceId": mid, "c8y_Restart": {}})
+    assert st == 201, op
+    topic, msg = c.expect()
+    assert (topic, msg) == ("s/ds", f"510,{serial}".encode())
+    c.publish("s/us", "501,c8y_Restart", qos=1)
+    c.publish("s/us", "503,c8y_Restart", qos=1)
+    st, op = broker.rest(f"/devicecontrol/operations/{op['id']}")
+    assert st == 200 and op["status"] == "SUCCESSFUL", op
+
+
 def publish_and_check(broker, c, serial):
     assert c.connect() == 0
     assert c.subscribe("s/e") == [0]
@@ -32,6 +49,15 @@ def publish_and_check(broker, c, serial):
     topic, msg = c.expect()
     assert topic == "s/e" and msg.startswith(b"40,999")
     assert stored_values(broker, serial) == [21]
+    operation_round_trip(broker, c, serial)
+
+
+def test_tcp(broker):
+    c = Client(broker.port, "tcp-1", "t1/device_a", "t1-device-pass")
+    try:
+        publish_and_check(broker, c, "tcp-1")
+    finally:
+        c.close()
 
 
 def test_websockets(broker_factory, clients):

@@ -2,10 +2,13 @@
 // the device with MQTT.js: create a device and its c8y_Serial, send a measurement over MQTT,
 // read it back, create a c8y_Restart operation and let the device run it to SUCCESSFUL.
 //
-// Environment: C8Y_BASE_URL (http://127.0.0.1:<rest port>), C8Y_MQTT_URL (mqtt://127.0.0.1:<port>).
+// Environment: C8Y_BASE_URL (http[s]://127.0.0.1:<rest port>), C8Y_MQTT_URL
+// (mqtt|mqtts|ws|wss://127.0.0.1:<port>), C8Y_CA_FILE (the CA of the broker's TLS certificate, for
+// mqtts/wss; for https Node takes it from NODE_EXTRA_CA_CERTS).
 // Exit code 0 on success; on failure the reason goes to stderr and the exit code is 1.
 // Run by tests/integration/test_c8y_client.py against a broker started by the pytest harness.
 import { BasicAuth, Client } from '@c8y/client';
+import { readFileSync } from 'node:fs';
 import mqtt from 'mqtt';
 
 const OVERALL_TIMEOUT_MS = 25000;
@@ -65,8 +68,13 @@ function loopbackUrl(name, protocols) {
 }
 
 async function main() {
-  const baseUrl = loopbackUrl('C8Y_BASE_URL', ['http:']);
-  const mqttUrl = loopbackUrl('C8Y_MQTT_URL', ['mqtt:']);
+  const baseUrl = loopbackUrl('C8Y_BASE_URL', ['http:', 'https:']);
+  const mqttUrl = loopbackUrl('C8Y_MQTT_URL', ['mqtt:', 'mqtts:', 'ws:', 'wss:']);
+  const tls = {};
+  if (process.env.C8Y_CA_FILE) {
+    tls.ca = readFileSync(process.env.C8Y_CA_FILE);
+    tls.rejectUnauthorized = true;
+  }
 
   // --- REST client ---------------------------------------------------------------------------
   // new Client(...) does not contact the server; GET /tenant/currentTenant verifies the
@@ -127,6 +135,7 @@ async function main() {
     reconnectPeriod: 0,
     connectTimeout: 5000,
     keepalive: 30,
+    ...tls,
   });
   device.on('error', err => fail(`MQTT error: ${describe(err)}`));
   device.on('message', (topic, payload) => {
@@ -147,7 +156,7 @@ async function main() {
   const granted = await device.subscribeAsync({ 's/ds': { qos: 1 }, 's/e': { qos: 0 } });
   const grants = Object.fromEntries(granted.map(g => [g.topic, g.qos]));
   check(grants['s/ds'] === 1 && grants['s/e'] === 0, `SUBACK: unexpected grants ${JSON.stringify(granted)}`);
-  log(`MQTT device ${SERIAL} connected as ${DEVICE_USER}, subscribed to s/ds and s/e`);
+  log(`MQTT device ${SERIAL} connected to ${mqttUrl} as ${DEVICE_USER}, subscribed to s/ds and s/e`);
 
   await device.publishAsync('s/us', '211,21.5', { qos: 1 });
   log('published 211,21.5 on s/us (QoS 1, acknowledged)');
