@@ -160,7 +160,17 @@ void RestServer::routes_certificates() {
                               "ENABLED or DISABLED, autoRegistrationEnabled a boolean"});
     auto ch = trusted_cas_.add(tenant, pem.get<std::string>(), name.get<std::string>(),
                                status.enabled.value_or(true), autoreg.get<bool>(), wall_ms());
-    if (!ch.value) return send_error(res, change_error(ch));
+    if (!ch.value) {
+      if (upload_log_limit_.allow()) {  // garbage uploads in a loop must not fill the log
+        auto suppressed = upload_log_limit_.take_suppressed();
+        outbox_.log(app::LogLevel::kNotice,
+                    "c8y: trusted certificate refused for tenant " + tenant + " (" + c->user +
+                        " from " + req.remote_addr + "): " + ch.message +
+                        (suppressed ? " (" + std::to_string(suppressed) + " similar suppressed)"
+                                    : ""));
+      }
+      return send_error(res, change_error(ch));
+    }
     if (!ch.message.empty()) outbox_.log(app::LogLevel::kWarning, "c8y: " + ch.message);
     outbox_.log(app::LogLevel::kNotice, "c8y: trusted CA " + ch.value->info.fingerprint + " (" +
                                             ch.value->info.subject + ") added to tenant " + tenant +

@@ -74,6 +74,7 @@ class RestServer {
   identity::TrustedCas& trusted_cas_;
   const std::string& token_secret_;
   identity::LogRateLimiter token_log_limit_{identity::steady_now, 1, 10};
+  identity::LogRateLimiter upload_log_limit_{identity::steady_now, 1, 10};
   app::Outbox& outbox_;
   std::unique_ptr<httplib::Server> server_;
   std::string scheme_ = "http";

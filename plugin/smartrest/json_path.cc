@@ -58,16 +58,14 @@ class Compiler {
         return fail("'$' must be followed by '.' or '['");
     }
     // An optional '.' after the root (or at the very beginning): "$.a", ".a".
-    if (pos_ < in_.size() && in_[pos_] == '.') {
-      if (!dot_key()) return false;
-    } else if (pos_ < in_.size() && in_[pos_] != '[') {
-      --pos_;  // "a.b": the first key has no dot; dot_key() skips the byte at pos_
-      if (!dot_key()) return false;
+    if (pos_ < in_.size() && in_[pos_] != '[') {
+      // "a.b" and ".a.b": the first key may come without a dot.
+      if (!dot_key(in_[pos_] == '.')) return false;
     }
     while (pos_ < in_.size()) {
       const char c = in_[pos_];
       if (c == '.') {
-        if (!dot_key()) return false;
+        if (!dot_key(true)) return false;
       } else if (c == '[') {
         if (!bracket()) return false;
       } else {
@@ -92,9 +90,9 @@ class Compiler {
     return true;
   }
 
-  // At pos_: the '.' before a dot key (or the byte before the first key).
-  bool dot_key() {
-    ++pos_;
+  // At pos_: the '.' before a dot key (`dot`), or the key's first byte.
+  bool dot_key(bool dot) {
+    if (dot) ++pos_;
     if (pos_ < in_.size() && in_[pos_] == '.')
       return fail("recursive descent '..' is not supported");
     size_t end = pos_;

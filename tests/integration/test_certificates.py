@@ -284,6 +284,7 @@ def test_trusted_certificate_api_refusals(cbroker):
         st, body = cbroker.rest("/tenant/tenants/t1/trusted-certificates", method="POST",
                                 body={"certInPemFormat": garbage})
         assert st == 422, (garbage[:30], body)
+    assert poll(lambda: "trusted certificate refused for tenant t1" in cbroker.read_log())
     # Another tenant's certificates are invisible; a tenant admin cannot upload into another.
     fp = fingerprint(ca[1])
     assert cbroker.rest(f"/tenant/tenants/t1/trusted-certificates/{fp}", **T10)[0] == 404
