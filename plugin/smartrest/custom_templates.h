@@ -80,8 +80,8 @@
 //    Only values whose emptiness means something may be left out at the end: a DATE (server
 //    time) and POST INVENTORY's externalId / externalIdType. So "101" is valid for
 //    "10,101,POST,EVENT,,c8y_CustomEvent,mytext,," (time = now), while "100" for the doc's
-//    measurement template with an empty NUMBER custom value is 45 "wrong number of arguments:
-//    expected 1, got 0" (the doc contradicts itself there, spec §7.3).
+//    measurement template with an empty time and an empty NUMBER custom value is 45 "wrong number of
+//    arguments: expected 2, got 0" (the doc contradicts itself there, spec §7.3).
 //  * Count errors: 45 "wrong number of arguments: expected N, got M" ("expected N to K" when
 //    trailing DATEs may be omitted).
 //  * Values by type: STRING any valid UTF-8 (an empty custom STRING is ""; an empty type, text,
