@@ -385,3 +385,17 @@ def test_device_token_on_the_rest_api(cbroker, clients, tracked):
     assert cbroker.rest("/user/t1/users/device_bear-1", method="PUT",
                         body={"enabled": False})[0] == 200
     assert ok(f"/inventory/managedObjects/{own}")[0] == 401
+
+
+def test_deleting_a_ca_disconnects_and_refuses_its_devices(cbroker, tracked):
+    ca = cbroker.pki.ca("Short-lived CA")
+    assert upload(cbroker, ca[1])[0] == 201
+    stem, _ = cbroker.pki.leaf(ca, "del-1")
+    live = cert_client(cbroker, "del-1", stem)
+    assert connect(live, tracked) == 0
+    fp = fingerprint(ca[1])
+    assert cbroker.rest(f"/tenant/tenants/t1/trusted-certificates/{fp}", method="DELETE")[0] == 204
+    assert live.disconnected.get(timeout=5) is not None
+    # OpenSSL still trusts the CA it loaded; the plugin no longer knows it.
+    assert connect(cert_client(cbroker, "del-1", stem), tracked) == 5
+    assert "unknown CA" in cbroker.read_log()
