@@ -5,6 +5,7 @@
 #include "plugin/app/plugin_core.h"
 #include "plugin/domain/inventory.h"
 #include "plugin/domain/operations.h"
+#include "plugin/policy/topic_match.h"
 #include "plugin/smartrest/downstream.h"
 #include "plugin/smartrest/values.h"
 
@@ -46,14 +47,32 @@ std::optional<uint64_t> agent_of(domain::Inventory& inv, uint64_t device) {
 
 }  // namespace
 
-void PluginCore::send_operation(Session& s, const json& op) {
+bool PluginCore::subscribed(const Session& s, std::string_view topic) const {
+  for (auto& [f, q] : s.subscriptions)
+    if (policy::topic_matches(f, topic)) return true;
+  return false;
+}
+
+void PluginCore::send_operation(Session& s, const json& op, unsigned channels) {
   domain::Inventory inv(*store_, *s.space);
   auto device = domain::parse_id(op.value("deviceId", ""));
   if (!device) return;
   const std::string serial = *device == s.device_id ? s.serial : serial_of(inv, *device);
-  for (auto& line : smartrest::render_operation(op, serial)) {
-    if (line.size() > options_.message_size_limit) continue;  // D6: never above the cap
-    reply(s, "s/ds", line);
+  if (channels & kOpsSmartRest) {
+    for (auto& line : smartrest::render_operation(op, serial)) {
+      if (line.size() > options_.message_size_limit) continue;  // D6: never above the cap
+      reply(s, "s/ds", line);
+    }
+  }
+  // Spec §8.4: the operation as JSON, naming its target device by external id.
+  if (channels & kOpsJson) {
+    for (const char* topic : {"devicecontrol/notifications", "notification/operations"}) {
+      if (!subscribed(s, topic)) continue;
+      json j = op;
+      j["externalSource"] = {{"externalId", serial}, {"type", domain::kSerialType}};
+      std::string text = j.dump();
+      if (text.size() <= options_.message_size_limit) reply(s, topic, text);
+    }
   }
 }
 
@@ -75,7 +94,7 @@ void PluginCore::deliver_operation(const std::string& tenant, const std::string&
   }
 }
 
-void PluginCore::send_pending(Session& s) {
+void PluginCore::send_pending(Session& s, unsigned channels) {
   if (s.role != policy::Role::kDevice || !s.space) return;
   domain::Inventory inv(*store_, *s.space);
   if (!s.device_id) {
@@ -98,7 +117,7 @@ void PluginCore::send_pending(Session& s) {
   }
   for (uint64_t d : devices)
     for (auto& op : ops.with_status(d, domain::OpStatus::kPending, kMaxPendingPerDevice))
-      send_operation(s, op);
+      send_operation(s, op, channels);
 }
 
 // Spec §6.3: what a successful operation changes on the device object. The parameters of

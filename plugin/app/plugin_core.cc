@@ -414,7 +414,11 @@ bool PluginCore::on_acl(ConnId conn, policy::Access access, std::string_view top
       }
     s.subscriptions.emplace_back(std::string(topic), qos);
     if (s.role == policy::Role::kAdmin) ++stream_subscriptions_[s.tenant];
-    if (s.role == policy::Role::kDevice && topic == "s/ds") pending_deliveries_.push_back(conn);
+    if (s.role == policy::Role::kDevice) {
+      if (topic == "s/ds") pending_deliveries_.emplace_back(conn, kOpsSmartRest);
+      if (topic == "devicecontrol/notifications" || topic == "notification/operations")
+        pending_deliveries_.emplace_back(conn, kOpsJson);
+    }
   } else if (access == policy::Access::kUnsubscribe) {
     const size_t n = std::erase_if(s.subscriptions, [&](auto& p) { return p.first == topic; });
     if (n && s.role == policy::Role::kAdmin) drop_stream_subscriptions(s.tenant, n);
@@ -485,12 +489,9 @@ MessageDecision PluginCore::process_upstream(Session& s, std::string_view topic,
     case policy::Channel::kSmartRest1:
       error_line(s, 40, "", "SmartREST 1.0 is not supported (decision D20)");
       break;
-    case policy::Channel::kJson: {
-      nlohmann::json e = {{"error", "general/notImplemented"},
-                          {"message", "JSON via MQTT is not supported yet"}};
-      reply(s, "error", e.dump());
+    case policy::Channel::kJson:
+      handle_json(s, *route, payload, &decision);
       break;
-    }
     default:
       error_line(
           s, 40, "",
@@ -927,10 +928,13 @@ void PluginCore::on_tick() {
   }
   // D9: PENDING operations go to a device once it has subscribed to s/ds (after its SUBACK).
   if (!pending_deliveries_.empty()) {
-    auto conns = std::move(pending_deliveries_);
+    auto pending = std::move(pending_deliveries_);
     pending_deliveries_.clear();
-    for (ConnId c : conns)
-      if (auto it = sessions_.find(c); it != sessions_.end()) send_pending(*it->second);
+    // One delivery per connection with the channels it subscribed to since the last tick.
+    std::unordered_map<ConnId, unsigned> conns;
+    for (auto& [c, ch] : pending) conns[c] |= ch;
+    for (auto& [c, channels] : conns)
+      if (auto it = sessions_.find(c); it != sessions_.end()) send_pending(*it->second, channels);
   }
   auto now = std::chrono::steady_clock::now();
   if (!closing_.empty())

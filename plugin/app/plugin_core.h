@@ -102,6 +102,7 @@ class PluginCore {
     std::string cert_serial;
     int64_t last_token_s = 0;  // s/uat: when the last token was issued, and the token
     std::string last_token;
+    uint64_t json_messages = 0;  // messageId of JSON errors: the n-th publish on a JSON topic
   };
 
   PluginCore(const Options& options, BrokerPort& port);
@@ -146,8 +147,19 @@ class PluginCore {
   // Operations (operations.cc in app): delivery of one new operation, and of every PENDING one
   // of a device and its children (on subscribing to s/ds and on 500).
   void deliver_operation(const std::string& tenant, const std::string& op_id);
-  void send_pending(Session& s);
-  void send_operation(Session& s, const nlohmann::json& op);
+  // Operation channels of a device (D9): SmartREST lines on s/ds, JSON on
+  // devicecontrol/notifications (or notification/operations).
+  static constexpr unsigned kOpsSmartRest = 1, kOpsJson = 2;
+  void send_pending(Session& s, unsigned channels = kOpsSmartRest | kOpsJson);
+  void send_operation(Session& s, const nlohmann::json& op,
+                      unsigned channels = kOpsSmartRest | kOpsJson);
+  bool subscribed(const Session& s, std::string_view topic) const;
+  // JSON via MQTT (spec §8, json_handlers.cc).
+  void handle_json(Session& s, const policy::TopicRoute& route, std::string_view payload,
+                   MessageDecision* decision);
+  void json_error(Session& s, const std::string& error, const std::string& message);
+  // The device or one below it (any depth), by walking parents from `id`.
+  bool in_hierarchy(Session& s, uint64_t id);
   void inventory_changed(Session& s, uint64_t id);
   void device_created(Session& s, uint64_t id);
   void watch_availability(domain::TenantSpace* space, uint64_t id, const nlohmann::json& mo,
@@ -189,7 +201,8 @@ class PluginCore {
   // authenticates the new connection before it reports the old one gone.
   std::unordered_map<std::string, int> connections_by_client_id_;
   std::unordered_map<std::string, size_t> stream_subscriptions_;  // tenant -> admin filters
-  std::vector<ConnId> pending_deliveries_;  // subscribed to s/ds since the last tick
+  // Subscribed to an operation channel since the last tick, and to which (kOps* bits).
+  std::vector<std::pair<ConnId, unsigned>> pending_deliveries_;
   // Sessions of connections that just closed, kept briefly because Mosquitto sends a will
   // through an ACL WRITE check after it reported the DISCONNECT (D19).
   struct Closing {

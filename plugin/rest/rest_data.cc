@@ -5,6 +5,7 @@
 #include "plugin/app/streams.h"
 #include "plugin/domain/alarms.h"
 #include "plugin/domain/events.h"
+#include "plugin/domain/json_input.h"
 #include "plugin/domain/operations.h"
 #include "plugin/rest/rest_server.h"
 #include "plugin/rest/rest_util.h"
@@ -51,36 +52,6 @@ std::optional<uint64_t> body_source(const json& body, domain::Inventory& inv, Ht
     return std::nullopt;
   }
   return id;
-}
-
-bool body_string(const json& body, const char* key, bool mandatory, std::string* out,
-                 HttpError* err, size_t max = 1024) {
-  auto it = body.find(key);
-  if (it == body.end()) {
-    if (mandatory) *err = {422, "validationError", std::string(key) + " is mandatory"};
-    return !mandatory;
-  }
-  if (!it->is_string() || it->get<std::string>().size() > max ||
-      (mandatory && it->get<std::string>().empty())) {
-    *err = {422, "validationError",
-            std::string(key) + " must be a non-empty string of at most " + std::to_string(max) +
-                " bytes"};
-    return false;
-  }
-  *out = it->get<std::string>();
-  return true;
-}
-
-bool body_time(const json& body, int64_t* out, HttpError* err) {
-  std::string t;
-  if (!body_string(body, "time", true, &t, err, 64)) return false;
-  auto ms = smartrest::parse_iso8601_ms(t);
-  if (!ms) {
-    *err = {422, "validationError", "time is not an ISO 8601 date: " + t};
-    return false;
-  }
-  *out = *ms;
-  return true;
 }
 
 std::optional<uint64_t> path_id(const httplib::Request& req) {
@@ -157,15 +128,15 @@ void RestServer::routes_data() {
     auto body = body_object(req, &err);
     if (!body) return send_error(res, err);
     domain::Inventory inv(store_, *c->space);
-    std::string type, text;
-    int64_t time = 0;
     auto source = body_source(*body, inv, &err);
-    if (!source || !body_string(*body, "type", true, &type, &err, 127) ||
-        !body_string(*body, "text", true, &text, &err) || !body_time(*body, &time, &err))
-      return send_error(res, err);
+    if (!source) return send_error(res, err);
+    domain::EventInput in;
+    std::string why;
+    if (!domain::event_input(*body, &in, &why))
+      return send_error(res, {422, "validationError", why});
     domain::Events ev(store_, *c->space);
     json e;
-    if (auto st = ev.create(*source, time, type, text, *body, &e); !st.ok())
+    if (auto st = ev.create(*source, in.time_ms, in.type, in.text, *body, &e); !st.ok())
       return send_error(res, storage_error(st));
     notify(*c, "events", *source, "CREATE", e);
     send_json(res, 201, event_out(*c, std::move(e)));
@@ -292,21 +263,14 @@ void RestServer::routes_data() {
     auto body = body_object(req, &err);
     if (!body) return send_error(res, err);
     domain::Inventory inv(store_, *c->space);
-    std::string type, text, severity, status = "ACTIVE";
-    int64_t time = 0;
     auto source = body_source(*body, inv, &err);
-    if (!source || !body_string(*body, "type", true, &type, &err, 127) ||
-        !body_string(*body, "text", true, &text, &err) ||
-        !body_string(*body, "severity", true, &severity, &err, 16) ||
-        !body_string(*body, "status", false, &status, &err, 16) || !body_time(*body, &time, &err))
-      return send_error(res, err);
-    if (!domain::is_alarm_severity(severity))
-      return send_error(
-          res, {422, "validationError", "severity must be CRITICAL, MAJOR, MINOR or WARNING"});
-    if (status != "ACTIVE")
-      return send_error(res, {422, "validationError", "a new alarm must be ACTIVE"});
+    if (!source) return send_error(res, err);
+    domain::AlarmInput in;
+    std::string why;
+    if (!domain::alarm_input(*body, &in, &why))
+      return send_error(res, {422, "validationError", why});
     domain::Alarms al(store_, *c->space);
-    auto r = al.raise(*source, time, type, severity, text, *body);
+    auto r = al.raise(*source, in.time_ms, in.type, in.severity, in.text, *body);
     if (!r.status.ok()) return send_error(res, storage_error(r.status));
     notify(*c, "alarms", *source, r.created ? "CREATE" : "UPDATE", r.alarm);
     send_json(res, 201, alarm_out(*c, std::move(r.alarm)));

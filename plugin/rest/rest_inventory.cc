@@ -2,6 +2,7 @@
 // /inventory, /identity and /measurement APIs, writing side).
 #include "plugin/app/streams.h"
 #include "plugin/domain/inventory.h"
+#include "plugin/domain/json_input.h"
 #include "plugin/domain/measurement.h"
 #include "plugin/rest/rest_server.h"
 #include "plugin/rest/rest_util.h"
@@ -206,57 +207,34 @@ void RestServer::routes_inventory() {
   });
 
   // POST a measurement: {"source": {"id"}, "time", "type", <fragment>: {<series>: {value, unit}}}.
-  srv.Post("/measurement/measurements", [this](const httplib::Request& req,
-                                               httplib::Response& res) {
-    auto c = authenticate(req, res);
-    if (!c) return;
-    HttpError err;
-    auto body = body_object(req, &err);
-    if (!body) return send_error(res, err);
-    domain::Measurement m;
-    auto src = body->find("source");
-    std::optional<uint64_t> source;
-    if (src != body->end() && src->is_object() && src->contains("id"))
-      source = json_id((*src)["id"]);
-    domain::Inventory inv(store_, *c->space);
-    if (!source || !inv.get(*source))
-      return send_error(res, {422, "validationError",
-                              "source.id is mandatory and must be the id of a managed object"});
-    auto type = body->value("type", json());
-    auto time = body->value("time", json());
-    std::optional<int64_t> t =
-        time.is_string() ? smartrest::parse_iso8601_ms(time.get<std::string>()) : std::nullopt;
-    if (!type.is_string() || type.get<std::string>().empty() || !t)
-      return send_error(res, {422, "validationError",
-                              "type (a string) and time (an ISO 8601 date) are mandatory"});
-    m.source = *source;
-    m.time_ms = *t;
-    m.type = type.get<std::string>();
-    for (auto& [frag, series] : body->items()) {
-      if (frag == "source" || frag == "time" || frag == "type" || frag == "id" || frag == "self")
-        continue;
-      if (!series.is_object()) continue;
-      for (auto& [name, v] : series.items()) {
-        if (!v.is_object() || !v.contains("value") || !v["value"].is_number())
-          return send_error(
-              res, {422, "validationError", frag + "." + name + ".value must be a number"});
-        auto& s = m.add();
-        s.fragment = frag;
-        s.series = name;
-        s.value = v["value"].get<double>();
-        s.unit = v.contains("unit") && v["unit"].is_string() ? v["unit"].get<std::string>() : "";
-      }
-    }
-    if (m.count == 0)
-      return send_error(res, {422, "validationError", "a measurement needs at least one series"});
-    domain::Measurements ms(store_, *c->space);
-    auto st = ms.store(m);
-    if (!st.ok()) return send_error(res, {422, "validationError", st.message});
-    json out = domain::measurement_json(m);
-    notify(*c, "measurements", *source, "CREATE", out);
-    out["self"] = c->base + "/measurement/measurements/" + out["id"].get<std::string>();
-    send_json(res, 201, out);
-  });
+  srv.Post(
+      "/measurement/measurements", [this](const httplib::Request& req, httplib::Response& res) {
+        auto c = authenticate(req, res);
+        if (!c) return;
+        HttpError err;
+        auto body = body_object(req, &err);
+        if (!body) return send_error(res, err);
+        domain::Measurement m;
+        auto src = body->find("source");
+        std::optional<uint64_t> source;
+        if (src != body->end() && src->is_object() && src->contains("id"))
+          source = json_id((*src)["id"]);
+        domain::Inventory inv(store_, *c->space);
+        if (!source || !inv.get(*source))
+          return send_error(res, {422, "validationError",
+                                  "source.id is mandatory and must be the id of a managed object"});
+        std::string why;
+        if (!domain::measurement_input(*body, &m, &why))
+          return send_error(res, {422, "validationError", why});
+        m.source = *source;
+        domain::Measurements ms(store_, *c->space);
+        auto st = ms.store(m);
+        if (!st.ok()) return send_error(res, {422, "validationError", st.message});
+        json out = domain::measurement_json(m);
+        notify(*c, "measurements", *source, "CREATE", out);
+        out["self"] = c->base + "/measurement/measurements/" + out["id"].get<std::string>();
+        send_json(res, 201, out);
+      });
 }
 
 }  // namespace c8y::rest

@@ -1,0 +1,102 @@
+#include "plugin/domain/json_input.h"
+
+#include "plugin/domain/alarms.h"
+#include "plugin/smartrest/values.h"
+
+namespace c8y::domain {
+
+using nlohmann::json;
+
+bool json_string(const json& body, const char* key, bool mandatory, std::string* out,
+                 std::string* error, size_t max) {
+  auto it = body.find(key);
+  if (it == body.end()) {
+    if (mandatory) *error = std::string(key) + " is mandatory";
+    return !mandatory;
+  }
+  if (!it->is_string() || it->get_ref<const std::string&>().size() > max ||
+      (mandatory && it->get_ref<const std::string&>().empty())) {
+    *error = std::string(key) + " must be a non-empty string of at most " + std::to_string(max) +
+             " bytes";
+    return false;
+  }
+  *out = it->get<std::string>();
+  return true;
+}
+
+bool json_time(const json& body, int64_t* out_ms, std::string* error) {
+  std::string t;
+  if (!json_string(body, "time", true, &t, error, 64)) return false;
+  auto ms = smartrest::parse_iso8601_ms(t);
+  if (!ms) {
+    *error = "time is not an ISO 8601 date: " + t;
+    return false;
+  }
+  *out_ms = *ms;
+  return true;
+}
+
+bool event_input(const json& body, EventInput* out, std::string* error) {
+  return json_string(body, "type", true, &out->type, error, 127) &&
+         json_string(body, "text", true, &out->text, error) &&
+         json_time(body, &out->time_ms, error);
+}
+
+bool alarm_input(const json& body, AlarmInput* out, std::string* error) {
+  std::string status = "ACTIVE";
+  if (!json_string(body, "type", true, &out->type, error, 127) ||
+      !json_string(body, "text", true, &out->text, error) ||
+      !json_string(body, "severity", true, &out->severity, error, 16) ||
+      !json_string(body, "status", false, &status, error, 16) ||
+      !json_time(body, &out->time_ms, error))
+    return false;
+  if (!is_alarm_severity(out->severity)) {
+    *error = "severity must be CRITICAL, MAJOR, MINOR or WARNING";
+    return false;
+  }
+  if (status != "ACTIVE") {
+    *error = "a new alarm must be ACTIVE";
+    return false;
+  }
+  return true;
+}
+
+bool measurement_input(const json& body, Measurement* m, std::string* error) {
+  m->clear();
+  auto type = body.find("type");
+  auto time = body.find("time");
+  std::optional<int64_t> t;
+  if (time != body.end() && time->is_string())
+    t = smartrest::parse_iso8601_ms(time->get_ref<const std::string&>());
+  if (type == body.end() || !type->is_string() || type->get_ref<const std::string&>().empty() ||
+      !t) {
+    *error = "type (a string) and time (an ISO 8601 date) are mandatory";
+    return false;
+  }
+  m->time_ms = *t;
+  m->type = type->get<std::string>();
+  for (auto& [frag, series] : body.items()) {
+    if (frag == "source" || frag == "time" || frag == "type" || frag == "id" || frag == "self" ||
+        frag == "externalSource")
+      continue;
+    if (!series.is_object()) continue;
+    for (auto& [name, v] : series.items()) {
+      if (!v.is_object() || !v.contains("value") || !v["value"].is_number()) {
+        *error = frag + "." + name + ".value must be a number";
+        return false;
+      }
+      auto& s = m->add();
+      s.fragment = frag;
+      s.series = name;
+      s.value = v["value"].get<double>();
+      s.unit = v.contains("unit") && v["unit"].is_string() ? v["unit"].get<std::string>() : "";
+    }
+  }
+  if (m->count == 0) {
+    *error = "a measurement needs at least one series";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace c8y::domain
