@@ -71,6 +71,7 @@ void PluginCore::object_changed(const std::string& tenant, const std::string& id
   auto* space = spaces_->get(tenant);
   auto id = domain::parse_id(id_text);
   if (!space || !id) return;
+  forget_collections(tenant);  // the object may be a template collection: reload on demand
   const AvailabilityMonitor::Key key{space, *id};
   if (deleted) {
     availability_.forget(key);

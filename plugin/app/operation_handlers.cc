@@ -64,6 +64,7 @@ void PluginCore::send_operation(Session& s, const json& op, unsigned channels) {
       reply(s, "s/ds", line);
     }
   }
+  if (channels & kOpsTemplates) send_operation_templates(s, op, serial);
   // Spec §8.4: the operation as JSON, naming its target device by external id.
   if (channels & kOpsJson) {
     for (const char* topic : {"devicecontrol/notifications", "notification/operations"}) {

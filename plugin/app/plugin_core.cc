@@ -418,6 +418,8 @@ bool PluginCore::on_acl(ConnId conn, policy::Access access, std::string_view top
       if (topic == "s/ds") pending_deliveries_.emplace_back(conn, kOpsSmartRest);
       if (topic == "devicecontrol/notifications" || topic == "notification/operations")
         pending_deliveries_.emplace_back(conn, kOpsJson);
+      if (topic == "s/dd" || topic.starts_with("s/dc/"))
+        pending_deliveries_.emplace_back(conn, kOpsTemplates);
     }
   } else if (access == policy::Access::kUnsubscribe) {
     const size_t n = std::erase_if(s.subscriptions, [&](auto& p) { return p.first == topic; });
@@ -491,6 +493,13 @@ MessageDecision PluginCore::process_upstream(Session& s, std::string_view topic,
       break;
     case policy::Channel::kJson:
       handle_json(s, *route, payload, &decision);
+      break;
+    case policy::Channel::kTemplates:
+      if (s.role == policy::Role::kDevice) handle_template_definition(s, route->xid, payload);
+      break;
+    case policy::Channel::kCustom:
+    case policy::Channel::kDefault:
+      if (s.role == policy::Role::kDevice) handle_template_usage(s, *route, payload, &decision);
       break;
     default:
       error_line(

@@ -27,6 +27,7 @@
 #include "plugin/policy/topic_policy.h"
 #include "plugin/policy/topic_route.h"
 #include "plugin/smartrest/csv.h"
+#include "plugin/smartrest/custom_templates.h"
 #include "plugin/smartrest/static_templates.h"
 #include "storage/store.h"
 
@@ -149,10 +150,23 @@ class PluginCore {
   void deliver_operation(const std::string& tenant, const std::string& op_id);
   // Operation channels of a device (D9): SmartREST lines on s/ds, JSON on
   // devicecontrol/notifications (or notification/operations).
-  static constexpr unsigned kOpsSmartRest = 1, kOpsJson = 2;
-  void send_pending(Session& s, unsigned channels = kOpsSmartRest | kOpsJson);
-  void send_operation(Session& s, const nlohmann::json& op,
-                      unsigned channels = kOpsSmartRest | kOpsJson);
+  // and through response templates on s/dc/<X-ID> and s/dd.
+  static constexpr unsigned kOpsSmartRest = 1, kOpsJson = 2, kOpsTemplates = 4;
+  static constexpr unsigned kOpsAll = kOpsSmartRest | kOpsJson | kOpsTemplates;
+  void send_pending(Session& s, unsigned channels = kOpsAll);
+  void send_operation(Session& s, const nlohmann::json& op, unsigned channels = kOpsAll);
+  // Custom templates (template_handlers.cc).
+  std::shared_ptr<const smartrest::Collection> collection(Session& s, std::string_view xid,
+                                                          uint64_t* mo_id = nullptr);
+  void forget_collections(const std::string& tenant);
+  void handle_template_definition(Session& s, std::string_view xid, std::string_view payload);
+  void handle_template_usage(Session& s, const policy::TopicRoute& route, std::string_view payload,
+                             MessageDecision* decision);
+  std::optional<nlohmann::json> run_request(Session& s, const policy::TopicRoute& route,
+                                            const smartrest::RequestAction& a, uint64_t target,
+                                            storage::StoreStatus* st,
+                                            smartrest::CustomTemplateError* err);
+  void send_operation_templates(Session& s, const nlohmann::json& op, const std::string& serial);
   bool subscribed(const Session& s, std::string_view topic) const;
   // JSON via MQTT (spec §8, json_handlers.cc).
   void handle_json(Session& s, const policy::TopicRoute& route, std::string_view payload,
@@ -203,6 +217,9 @@ class PluginCore {
   std::unordered_map<std::string, size_t> stream_subscriptions_;  // tenant -> admin filters
   // Subscribed to an operation channel since the last tick, and to which (kOps* bits).
   std::vector<std::pair<ConnId, unsigned>> pending_deliveries_;
+  // Parsed template collections by tenant '\0' X-ID, with their managed-object id.
+  std::unordered_map<std::string, std::pair<std::shared_ptr<const smartrest::Collection>, uint64_t>>
+      collections_;
   // Sessions of connections that just closed, kept briefly because Mosquitto sends a will
   // through an ACL WRITE check after it reported the DISCONNECT (D19).
   struct Closing {

@@ -236,6 +236,16 @@ AlarmChange Alarms::update(uint64_t id, const nlohmann::json& changes) {
   return apply(ref, std::move(*doc), changes);
 }
 
+AlarmChange Alarms::update_open(uint64_t source, const std::string& type,
+                                const nlohmann::json& changes) {
+  if (!changes.is_object())
+    return {storage::StoreStatus::Error("changes must be a JSON object"), {}, false};
+  std::lock_guard lock(space_.objects_mutex);
+  auto open = open_alarm(source, type);
+  if (!open) return {not_found("no open alarm of type " + type), {}, false};
+  return apply(open->first, std::move(open->second), changes);
+}
+
 namespace {
 
 bool any_of(const std::vector<std::string>& list, const nlohmann::json& j, const char* key) {

@@ -70,6 +70,9 @@ class Alarms {
   // REST PUT: status, severity, text and custom fragments. A CLEARED alarm cannot be reopened
   // (kError with a message); an unknown status or severity is an error too.
   AlarmChange update(uint64_t id, const nlohmann::json& changes);
+  // As update(), on the open (ACTIVE, else ACKNOWLEDGED) alarm of this type of `source`
+  // (custom template PUT ALARM, spec §7.3). kNotFound if none is open.
+  AlarmChange update_open(uint64_t source, const std::string& type, const nlohmann::json& changes);
   std::optional<nlohmann::json> get(uint64_t id) const { return docs_.get(id); }
   storage::StoreStatus query(const AlarmQuery& q, DocPage* out) const;
   // Applies `changes` (as update()) to every alarm the query selects, at most `limit` of them;

@@ -6,8 +6,25 @@
 #include "plugin/domain/measurement.h"
 #include "plugin/rest/rest_server.h"
 #include "plugin/rest/rest_util.h"
+#include "plugin/smartrest/custom_templates.h"
 
 namespace c8y::rest {
+
+namespace {
+
+// Why `mo`, if it carries a template collection, is not a valid one (nullopt: fine or none).
+std::optional<std::string> template_collection_error(const json& mo) {
+  if (!mo.contains(smartrest::kTemplateCollectionFragment)) return std::nullopt;
+  std::vector<smartrest::CustomTemplateError> errors;
+  const std::string name = mo.contains("name") && mo["name"].is_string()
+                               ? mo["name"].get<std::string>()
+                               : std::string("collection");
+  if (smartrest::from_managed_object(mo, name, 1, &errors)) return std::nullopt;
+  if (errors.empty()) return "invalid template collection";
+  return "invalid template collection: " + errors[0].id + ": " + errors[0].text;
+}
+
+}  // namespace
 namespace {
 
 HttpError not_found(const std::string& raw) {
@@ -45,6 +62,9 @@ void RestServer::routes_inventory() {
         for (const char* k : {"name", "type"})
           if (body->contains(k) && !(*body)[k].is_string())
             return send_error(res, {422, "validationError", std::string(k) + " must be a string"});
+        // A SmartREST 2.0 template collection (spec §7) is checked as an s/ut definition is.
+        if (auto e = template_collection_error(*body))
+          return send_error(res, {422, "validationError", *e});
         domain::Inventory inv(store_, *c->space);
         json mo;
         if (auto st = inv.create(*body, c->user, &mo); !st.ok())
@@ -71,6 +91,14 @@ void RestServer::routes_inventory() {
                   k != "additionParents" && k != "lastUpdated")
                 changes[k] = v;
             domain::Inventory inv(store_, *c->space);
+            if (changes.contains(smartrest::kTemplateCollectionFragment)) {
+              auto current = inv.get(*id);
+              if (!current) return send_error(res, not_found(raw));
+              json next = *current;
+              for (auto& [k, v] : changes.items()) next[k] = v;
+              if (auto e = template_collection_error(next))
+                return send_error(res, {422, "validationError", *e});
+            }
             auto st = inv.merge(*id, changes);
             if (st.not_found()) return send_error(res, not_found(raw));
             if (!st.ok()) return send_error(res, {500, "general/internalError", st.message});

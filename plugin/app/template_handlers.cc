@@ -1,0 +1,359 @@
+// SmartREST 2.0 custom templates on the broker (spec §7, decision D11). The pure work (parsing,
+// JSONPath, applying, rendering) is plugin/smartrest/custom_templates.h; here:
+//  * s/ut/<X-ID>: an empty publish answers 20,<X-ID>,<id> or 41,<X-ID> on s/dt; the template
+//    lines of one publish create the collection (stored as a managed object of type
+//    c8y_SmartRest2Template with the external id c8y_SmartRest2DeviceIdentifier = X-ID, the
+//    representation the REST API can create as well), answered 20,<X-ID>,<id> on s/dt; definition
+//    errors are 41 lines on s/e and create nothing.
+//  * s/uc/<X-ID>[/<child>] and s/ud[/<child>] (the client id's default X-ID): each line applies
+//    a request template to the topic's device and executes the action; with response=true the
+//    response templates render the result on s/dc/<X-ID> (s/dd for s/ud).
+//  * Operations for a device are rendered with the response templates of the collections it
+//    listens to (send_operation): s/dc/<X-ID> subscriptions and s/dd with the default X-ID.
+// Collections are parsed and their paths compiled once, then cached per tenant; a REST change of
+// a collection object empties the tenant's cache.
+#include <nlohmann/json.hpp>
+
+#include "plugin/app/plugin_core.h"
+#include "plugin/domain/alarms.h"
+#include "plugin/domain/events.h"
+#include "plugin/domain/inventory.h"
+#include "plugin/domain/json_input.h"
+#include "plugin/domain/operations.h"
+#include "plugin/smartrest/csv.h"
+
+namespace c8y::app {
+
+using nlohmann::json;
+namespace sr = smartrest;
+
+namespace {
+
+constexpr size_t kMaxErrorsPerPublish = 10;  // D12, as for static templates
+
+// Room left for the topic and header of a response publish inside the D6 cap.
+constexpr size_t kResponseHeaderRoom = 256;
+
+std::string cache_key(const std::string& tenant, std::string_view xid) {
+  std::string k = tenant;
+  k.push_back('\0');
+  k.append(xid);
+  return k;
+}
+
+}  // namespace
+
+std::shared_ptr<const sr::Collection> PluginCore::collection(Session& s, std::string_view xid,
+                                                             uint64_t* mo_id) {
+  const std::string key = cache_key(s.tenant, xid);
+  if (auto it = collections_.find(key); it != collections_.end()) {
+    if (mo_id) *mo_id = it->second.second;
+    return it->second.first;
+  }
+  domain::Inventory inv(*store_, *s.space);
+  auto id = inv.find_external(sr::kTemplateCollectionIdType, xid);
+  if (!id) return nullptr;
+  auto mo = inv.get(*id);
+  if (!mo) return nullptr;
+  std::vector<sr::CustomTemplateError> errors;
+  auto c = sr::from_managed_object(*mo, xid, 1, &errors);
+  if (!c) {
+    log(LogLevel::kWarning,
+        "c8y: template collection " + std::string(xid) + " of tenant " + s.tenant +
+            " is unusable: " + (errors.empty() ? std::string("?") : errors[0].text));
+    return nullptr;
+  }
+  auto shared = std::make_shared<const sr::Collection>(std::move(*c));
+  if (collections_.size() > 10000) collections_.clear();  // bounded; entries reload on demand
+  collections_[key] = std::make_pair(shared, *id);
+  if (mo_id) *mo_id = *id;
+  return shared;
+}
+
+void PluginCore::forget_collections(const std::string& tenant) {
+  const std::string prefix = tenant + '\0';
+  std::erase_if(collections_, [&](auto& e) { return e.first.starts_with(prefix); });
+}
+
+void PluginCore::handle_template_definition(Session& s, std::string_view xid,
+                                            std::string_view payload) {
+  uint64_t id = 0;
+  auto existing = collection(s, xid, &id);
+  if (payload.empty()) {  // D11: the existence check
+    reply(s, "s/dt",
+          existing ? "20," + std::string(xid) + "," + domain::format_id(id)
+                   : "41," + std::string(xid));
+    return;
+  }
+  if (existing) {
+    error_line(s, 41, xid, "Cannot create templates for existing collection");
+    return;
+  }
+  std::vector<sr::CustomTemplateError> errors;
+  size_t count = 0;
+  auto c = sr::parse_collection(xid, payload, kMaxErrorsPerPublish, &errors, &count);
+  if (!c) {
+    for (auto& e : errors) error_line(s, e.code, e.id, e.text);
+    if (count > errors.size())
+      error_line(s, 41, xid,
+                 std::to_string(count - errors.size()) + " more errors in this collection");
+    return;
+  }
+  domain::Inventory inv(*store_, *s.space);
+  json mo;
+  auto st = inv.create(sr::to_managed_object(*c), s.user, &mo);
+  auto mid = st.ok() ? domain::parse_id(mo.value("id", "")) : std::nullopt;
+  if (mid) st = inv.add_external_id(*mid, sr::kTemplateCollectionIdType, xid);
+  if (!st.ok() || !mid) {
+    error_line(s, 50, xid, "Internal error: the collection could not be stored");
+    log(LogLevel::kError,
+        "c8y: cannot store template collection " + std::string(xid) + ": " + st.message);
+    return;
+  }
+  collections_[cache_key(s.tenant, xid)] =
+      std::make_pair(std::make_shared<const sr::Collection>(std::move(*c)), *mid);
+  reply(s, "s/dt", "20," + std::string(xid) + "," + domain::format_id(*mid));
+}
+
+// Executes one request action for `target`; the result object (for response templates) or an
+// error line. A storage failure is returned in `st`.
+std::optional<json> PluginCore::run_request(Session& s, const policy::TopicRoute& route,
+                                            const sr::RequestAction& a, uint64_t target,
+                                            storage::StoreStatus* st,
+                                            sr::CustomTemplateError* err) {
+  const policy::Mode mode = route.mode;
+  const bool store_data = mode == policy::Mode::kPersistent || mode == policy::Mode::kQuiescent;
+  auto fail = [&](int code, const std::string& text) -> std::optional<json> {
+    *err = {code, a.msg_id, text};
+    return std::nullopt;
+  };
+  domain::Inventory inv(*store_, *s.space);
+  std::string why;
+  // GET / PUT INVENTORY: the object the line names, within the device's hierarchy.
+  auto referenced = [&]() -> std::optional<uint64_t> {
+    std::optional<uint64_t> id;
+    switch (a.reference) {
+      case sr::Reference::kOwnDevice:
+        return target;
+      case sr::Reference::kInternalId:
+        id = domain::parse_id(a.id);
+        break;
+      case sr::Reference::kExternalId:
+        id = inv.find_external(a.external_id_type, a.external_id);
+        break;
+    }
+    if (!id || !in_hierarchy(s, *id)) return std::nullopt;
+    return id;
+  };
+  switch (a.api) {
+    case sr::Api::kMeasurement: {
+      if (!domain::measurement_input(a.body, &measurement_, &why)) return fail(45, why);
+      measurement_.source = target;
+      measurement_.id = 0;
+      if (store_data) {
+        domain::Measurements ms(*store_, *s.space);
+        *st = ms.store(measurement_);
+        if (!st->ok()) return std::nullopt;
+      }
+      json j = domain::measurement_json(measurement_);
+      if (!measurement_.id) j.erase("id");
+      publish_stream(s.tenant, mode, "measurements", target, "CREATE", j);
+      return j;
+    }
+    case sr::Api::kEvent: {
+      domain::EventInput in;
+      if (!domain::event_input(a.body, &in, &why)) return fail(45, why);
+      domain::Events events(*store_, *s.space);
+      json e;
+      if (store_data) {
+        *st = events.create(target, in.time_ms, in.type, in.text, a.body, &e);
+        if (!st->ok()) return std::nullopt;
+      } else {
+        e = domain::Events::make(0, target, in.time_ms, in.type, in.text, a.body);
+      }
+      publish_stream(s.tenant, mode, "events", target, "CREATE", e);
+      return e;
+    }
+    case sr::Api::kAlarm: {
+      domain::Alarms alarms(*store_, *s.space);
+      domain::AlarmChange r;
+      if (a.method == sr::Method::kPost) {
+        domain::AlarmInput in;
+        if (!domain::alarm_input(a.body, &in, &why)) return fail(45, why);
+        if (mode == policy::Mode::kTransient) {
+          json doc =
+              domain::Alarms::make(0, target, in.time_ms, in.type, in.severity, in.text, a.body);
+          publish_stream(s.tenant, mode, "alarms", target, "CREATE", doc);
+          return doc;
+        }
+        r = alarms.raise(target, in.time_ms, in.type, in.severity, in.text, a.body);
+      } else {
+        r = alarms.update_open(target, a.alarm_type, a.body);
+        if (r.status.not_found()) return fail(45, "No active alarm of type " + a.alarm_type);
+        if (!r.status.ok() && r.status.message.find("alarm") != std::string::npos)
+          return fail(45, r.status.message);
+      }
+      *st = r.status;
+      if (!st->ok()) return std::nullopt;
+      publish_stream(s.tenant, policy::Mode::kPersistent, "alarms", target,
+                     r.created ? "CREATE" : "UPDATE", r.alarm);
+      return r.alarm;
+    }
+    case sr::Api::kOperation: {  // PUT: the EXECUTING, else PENDING, operation with the fragment
+      domain::Operations ops(*store_, *s.space);
+      std::optional<json> op;
+      for (auto status : {domain::OpStatus::kExecuting, domain::OpStatus::kPending}) {
+        for (auto& o : ops.with_status(target, status, 100))
+          if (o.contains(a.fragment)) {
+            op = o;
+            break;
+          }
+        if (op) break;
+      }
+      auto id = op ? domain::parse_id(op->value("id", "")) : std::nullopt;
+      if (!id) return fail(45, "No pending or executing operation with " + a.fragment);
+      auto r = ops.update(*id, a.body);
+      if (!r.error.empty()) return fail(45, r.error);
+      *st = r.status;
+      if (!st->ok()) return std::nullopt;
+      publish_stream(s.tenant, policy::Mode::kPersistent, "operations", target, "UPDATE",
+                     r.operation);
+      return r.operation;
+    }
+    case sr::Api::kInventory: {
+      if (a.method == sr::Method::kPost) {
+        json mo;
+        *st = inv.create(a.body, s.user, &mo);
+        if (!st->ok()) return std::nullopt;
+        auto id = domain::parse_id(mo.value("id", ""));
+        if (id && !a.external_id.empty()) {
+          auto x = inv.add_external_id(
+              *id, a.external_id_type.empty() ? domain::kSerialType : a.external_id_type,
+              a.external_id);
+          if (!x.ok()) return fail(45, x.message);
+        }
+        if (id) device_created(s, *id);
+        return inv.get(id.value_or(0)).value_or(mo);
+      }
+      auto id = referenced();
+      if (!id) return fail(45, "Managed object not found (or not below this device)");
+      if (a.method == sr::Method::kPut) {
+        *st = inv.merge(*id, a.body);
+        if (!st->ok()) return std::nullopt;
+        inventory_changed(s, *id);
+      }
+      auto mo = inv.get(*id);
+      if (!mo) return fail(45, "Managed object not found");
+      return mo;
+    }
+  }
+  return std::nullopt;
+}
+
+void PluginCore::handle_template_usage(Session& s, const policy::TopicRoute& route,
+                                       std::string_view payload, MessageDecision* decision) {
+  const bool by_default = route.channel == policy::Channel::kDefault;
+  const std::string xid = by_default ? s.default_xid : std::string(route.xid);
+  if (xid.empty()) {
+    error_line(s, 41, "", "No default template collection: connect as d:<serial>:<X-ID>");
+    return;
+  }
+  auto c = collection(s, xid);
+  if (!c) {
+    error_line(s, 41, xid, "Template collection not found");
+    return;
+  }
+  const std::string response_topic = by_default ? "s/dd" : "s/dc/" + xid;
+  const size_t max_bytes = options_.message_size_limit > kResponseHeaderRoom
+                               ? options_.message_size_limit - kResponseHeaderRoom
+                               : 0;
+  sr::CsvReader reader(payload);
+  size_t errors = 0;
+  auto fail = [&](int code, std::string_view id, std::string_view text) {
+    if (++errors <= kMaxErrorsPerPublish) error_line(s, code, id, text);
+  };
+  const int64_t now = now_ms();
+  storage::StoreStatus st;
+  uint64_t noted = 0;
+  sr::RequestAction action;
+  std::vector<std::string> lines;
+  while (reader.next(record_)) {
+    const std::string_view id =
+        record_.fields.empty() ? std::string_view() : std::string_view(record_.fields[0]);
+    if (record_.malformed) {
+      fail(42, id, "Malformed line " + std::to_string(record_.line) + ": " + record_.error);
+      continue;
+    }
+    if (auto e = sr::apply_request(*c, record_, now, action)) {
+      fail(e->code, e->id, e->text);
+      continue;
+    }
+    std::string target_error;
+    const uint64_t target = route.child.empty() ? own_device(s, "", "", &st)
+                                                : child_device(s, route.child, &st, &target_error);
+    if (!st.ok()) break;
+    if (!target) {
+      fail(45, id, target_error);
+      continue;
+    }
+    if (target != noted) {
+      note_data(s, target, now);
+      noted = target;
+    }
+    sr::CustomTemplateError err;
+    auto result = run_request(s, route, action, target, &st, &err);
+    if (!st.ok()) break;
+    if (!result) {
+      fail(err.code, err.id, err.text);
+      continue;
+    }
+    if (!action.response) continue;
+    if (auto e = sr::render_responses(*c, *result, std::nullopt, max_bytes, &lines)) {
+      fail(e->code, e->id, e->text);
+      continue;
+    }
+    std::string out;
+    for (auto& l : lines) {
+      if (!out.empty()) out.push_back('\n');
+      out += l;
+    }
+    if (!out.empty()) reply(s, response_topic, out);
+  }
+  if (!st.ok()) {
+    log(LogLevel::kError, "c8y: storage failure for " + s.client_id + ": " + st.message);
+    *decision = MessageDecision::kRefuse;
+    return;
+  }
+  if (errors > kMaxErrorsPerPublish)
+    error_line(
+        s, 45, "",
+        std::to_string(errors - kMaxErrorsPerPublish) + " more lines of this message rejected");
+}
+
+// Operations through response templates (spec §7.4): for every collection the device listens to.
+void PluginCore::send_operation_templates(Session& s, const json& op, const std::string& serial) {
+  const size_t max_bytes = options_.message_size_limit > kResponseHeaderRoom
+                               ? options_.message_size_limit - kResponseHeaderRoom
+                               : 0;
+  std::vector<std::string> lines;
+  auto send = [&](const std::string& xid, const std::string& topic) {
+    auto c = collection(s, xid);
+    if (!c || c->responses.empty()) return;
+    if (sr::render_responses(*c, op, serial, max_bytes, &lines)) return;  // too large: not sent
+    std::string out;
+    for (auto& l : lines) {
+      if (!out.empty()) out.push_back('\n');
+      out += l;
+    }
+    if (!out.empty()) reply(s, topic, out);
+  };
+  for (auto& [filter, qos] : s.subscriptions) {
+    if (!filter.starts_with("s/dc/")) continue;
+    const std::string xid = filter.substr(5);
+    if (xid.empty() || xid.find_first_of("+#/") != std::string::npos) continue;
+    send(xid, filter);
+  }
+  if (!s.default_xid.empty() && subscribed(s, "s/dd")) send(s.default_xid, "s/dd");
+}
+
+}  // namespace c8y::app
