@@ -12,6 +12,9 @@
 #        BENCH_RATE (0)    >0: pace the loadgen to this many PUBLISH/s in total and report PUBACK
 #                          latency percentiles (broker-thread stalls), plus the RocksDB flushes and
 #                          compactions that ran during the plugin run. 0: as fast as possible.
+#        BENCH_TOPIC (s/us) the topic the devices publish on, e.g. s/uc/bench (custom templates)
+#        BENCH_TEMPLATES    a SmartREST 2.0 collection body published once on s/ut/<X-ID of
+#                           BENCH_TOPIC> (with mosquitto_pub, as device 0) before the plugin run
 #        BENCH_BASELINE (1) 0: skip the runs without the plugin (long latency runs)
 #        BENCH_EXTRA_CONF  extra mosquitto.conf lines added to BOTH configs (e.g. set_tcp_nodelay true)
 #        BENCH_NO_BUILD=1  use the existing binaries, build nothing
@@ -34,6 +37,7 @@ LOADGEN_CPU="${BENCH_LOADGEN_CPU:-1}"
 PIN="${BENCH_PIN:-main}"
 PAYLOAD="${BENCH_PAYLOAD:-211,%d}"
 RATE="${BENCH_RATE:-0}"
+TOPIC="${BENCH_TOPIC:-s/us}"
 PASSWORD=bench-pass
 START_TIMEOUT=30  # seconds for the broker (and the plugin opening RocksDB) to listen
 
@@ -44,7 +48,7 @@ while [[ $# -gt 0 ]]; do
     --warmup) WARMUP="$2"; shift 2 ;;
     --window) WINDOW="$2"; shift 2 ;;
     --durability) DURABILITY="$2"; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -178,7 +182,7 @@ run_loadgen() {
   local cmd=(taskset -c "$LOADGEN_CPU" "$LOADGEN" --host 127.0.0.1 --port "$port"
     --devices "$DEVICES" --seconds "$SECS" --warmup "$WARMUP" --window "$WINDOW" --qos 1
     --user-format 'demo/device_bench-%d' --password "$PASSWORD" --client-format 'bench-%d'
-    --topic s/us --payload-format "$PAYLOAD" --broker-pid "$BROKER_PID" --rate "$RATE")
+    --topic "$TOPIC" --payload-format "$PAYLOAD" --broker-pid "$BROKER_PID" --rate "$RATE")
   COMMANDS+=("$label: $(printf '%q ' "${cmd[@]}")")
   log "$label: loadgen running for ${WARMUP}+${SECS} s"
   local rc=0
@@ -288,6 +292,12 @@ for setting in $DURABILITY; do
   COMMANDS+=("$setting/plugin broker: taskset -c $BROKER_CPU $MOSQUITTO -c $conf   # $(tr '\n' ';' <"$conf")")
   start_broker "$conf" "$blog" "$port"
   log "$setting: broker with plugin, pid $BROKER_PID, port $port"
+  if [[ -n "${BENCH_TEMPLATES:-}" ]]; then
+    xid="${TOPIC#*/uc/}"
+    mosquitto_pub -h 127.0.0.1 -p "$port" -i bench-0 -u demo/device_bench-0 -P "$PASSWORD" \
+      -q 1 -t "s/ut/$xid" -m "$BENCH_TEMPLATES" || die "could not create the template collection"
+    log "$setting: template collection $xid created"
+  fi
   run_loadgen "$port" "$setting/plugin" "$blog"
   JSON[$setting/plugin]="$LAST_JSON"
   THREADS[$setting]="$(find "/proc/$BROKER_PID/task" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)"
@@ -306,7 +316,7 @@ f() { json_field "${JSON[$1]:-}" "$2"; }  # f <setting/no|setting/plugin> <field
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "-" && b != "-" && a + 0 > 0) printf "%.3f", b / a; else printf "-" }'; }
 lt() { [[ "$1" != "-" && "$1" != null ]] && awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
 echo
-echo "mosquitto-c8y benchmark: $DEVICES devices, QoS 1 '$PAYLOAD' to s/us, window $WINDOW per device,"
+echo "mosquitto-c8y benchmark: $DEVICES devices, QoS 1 '$PAYLOAD' to $TOPIC, window $WINDOW per device,"
 if [[ "$PIN" == process ]]; then
   echo "${WARMUP} s warmup + ${SECS} s measured. Broker process (all its threads) pinned to CPU $BROKER_CPU, loadgen to CPU $LOADGEN_CPU."
   echo "The plugin's threads (storage writer, RocksDB flush/compaction) share CPU $BROKER_CPU with the event loop, as on a one-core deployment."
