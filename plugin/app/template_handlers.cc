@@ -147,7 +147,7 @@ std::optional<json> PluginCore::run_request(Session& s, const policy::TopicRoute
   };
   switch (a.api) {
     case sr::Api::kMeasurement: {
-      if (!domain::measurement_input(a.body, &measurement_, &why)) return fail(45, why);
+      if (!domain::measurement_input(a.body, &measurement_, &why, &a.time_ms)) return fail(45, why);
       measurement_.source = target;
       measurement_.id = 0;
       if (store_data) {
@@ -155,6 +155,8 @@ std::optional<json> PluginCore::run_request(Session& s, const policy::TopicRoute
         *st = ms.store(measurement_);
         if (!st->ok()) return std::nullopt;
       }
+      // The JSON only when someone reads it (a stream subscriber or a response template).
+      if (!a.response && !streams_wanted(s.tenant)) return json();
       json j = domain::measurement_json(measurement_);
       if (!measurement_.id) j.erase("id");
       publish_stream(s.tenant, mode, "measurements", target, "CREATE", j);

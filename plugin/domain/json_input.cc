@@ -61,13 +61,16 @@ bool alarm_input(const json& body, AlarmInput* out, std::string* error) {
   return true;
 }
 
-bool measurement_input(const json& body, Measurement* m, std::string* error) {
+bool measurement_input(const json& body, Measurement* m, std::string* error,
+                       const int64_t* time_ms) {
   m->clear();
   auto type = body.find("type");
-  auto time = body.find("time");
   std::optional<int64_t> t;
-  if (time != body.end() && time->is_string())
+  if (time_ms) {
+    t = *time_ms;
+  } else if (auto time = body.find("time"); time != body.end() && time->is_string()) {
     t = smartrest::parse_iso8601_ms(time->get_ref<const std::string&>());
+  }
   if (type == body.end() || !type->is_string() || type->get_ref<const std::string&>().empty() ||
       !t) {
     *error = "type (a string) and time (an ISO 8601 date) are mandatory";

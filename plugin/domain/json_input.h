@@ -32,7 +32,9 @@ struct AlarmInput {
 bool alarm_input(const nlohmann::json& body, AlarmInput* out, std::string* error);
 
 // type, time and at least one series `<fragment>: {<series>: {"value": <number>, "unit"}}`.
-// Fills everything but m->source.
-bool measurement_input(const nlohmann::json& body, Measurement* m, std::string* error);
+// Fills everything but m->source. `time_ms`: the time already known (a custom template's action
+// carries it), so "time" is not parsed again.
+bool measurement_input(const nlohmann::json& body, Measurement* m, std::string* error,
+                       const int64_t* time_ms = nullptr);
 
 }  // namespace c8y::domain
