@@ -146,3 +146,25 @@ def test_rest_refuses_an_invalid_collection(broker):
         "type": "c8y_SmartRest2Template", "name": "bad-rest",
         "com_cumulocity_model_smartrest_csv_CsvSmartRestTemplate": bad})
     assert st == 422 and "invalid template collection" in body["message"], body
+
+
+def test_modes_and_child_devices(broker, clients):
+    d = tdevice(clients, broker, "ct-7", "ct-modes")
+    assert create(d, "ct-modes", COLLECTION)[0] == "s/dt"
+    app = clients(broker, "app-ct", "t1/admin", "t1-admin-pass")
+    assert app.connect() == 0
+    assert app.subscribe("tenants/t1/processing/measurements/+", 0) == [0]
+    for mode, value in (("s", 1), ("t", 2), ("q", 3), ("c", 4)):
+        d.publish(f"{mode}/uc/ct-modes", f"999,,{value}", qos=1)
+    mid = device_id(broker, "ct-7")
+    stored = sorted(m["c8y_CustomMeasurement"]["custom"]["value"]
+                    for m in broker.measurements(source=mid)[1]["measurements"])
+    assert stored == [1, 3]  # persistent and quiescent store; transient and CEP do not
+    processed = sorted(json.loads(p)["data"]["c8y_CustomMeasurement"]["custom"]["value"]
+                       for _, p in app.drain(0.5))
+    assert processed == [1, 2, 3, 4]  # every mode reaches the processing stream
+    # A child through the topic: created below the device, the data lands on it.
+    d.publish("s/uc/ct-modes/ct-7-child", "999,,5", qos=1)
+    cid = device_id(broker, "ct-7-child")
+    assert [m["c8y_CustomMeasurement"]["custom"]["value"]
+            for m in broker.measurements(source=cid)[1]["measurements"]] == [5]
