@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -156,8 +157,27 @@ class PluginCore {
   void send_pending(Session& s, unsigned channels = kOpsAll);
   void send_operation(Session& s, const nlohmann::json& op, unsigned channels = kOpsAll);
   // Custom templates (template_handlers.cc).
-  std::shared_ptr<const smartrest::Collection> collection(Session& s, std::string_view xid,
-                                                          uint64_t* mo_id = nullptr);
+  // A parsed collection and, for its plain measurement templates (POST MEASUREMENT, fixed type,
+  // NUMBER values at <fragment>.<series>.value, fixed units), the plan that turns a usage line
+  // into a measurement without building JSON (the hot path of custom-template ingest).
+  struct FastMeasurement {
+    std::string type;
+    struct Series {
+      std::string fragment, series, unit;
+    };
+    std::vector<Series> series;  // the usage line's values after the time, in order
+  };
+  struct CachedCollection {
+    smartrest::Collection c;
+    std::map<std::string, FastMeasurement, std::less<>> fast;
+  };
+  static std::optional<FastMeasurement> plan_of(const smartrest::RequestTemplate& t);
+  std::shared_ptr<const CachedCollection> collection(Session& s, std::string_view xid,
+                                                     uint64_t* mo_id = nullptr);
+  // The measurement of a usage line by a fast plan; false: use the general path (which also
+  // reports any error of the line).
+  bool fast_measurement(const FastMeasurement& plan, const smartrest::RequestTemplate& t,
+                        const smartrest::CsvRecord& rec, int64_t now_ms);
   void forget_collections(const std::string& tenant);
   void handle_template_definition(Session& s, std::string_view xid, std::string_view payload);
   void handle_template_usage(Session& s, const policy::TopicRoute& route, std::string_view payload,
@@ -218,7 +238,7 @@ class PluginCore {
   // Subscribed to an operation channel since the last tick, and to which (kOps* bits).
   std::vector<std::pair<ConnId, unsigned>> pending_deliveries_;
   // Parsed template collections by tenant '\0' X-ID, with their managed-object id.
-  std::unordered_map<std::string, std::pair<std::shared_ptr<const smartrest::Collection>, uint64_t>>
+  std::unordered_map<std::string, std::pair<std::shared_ptr<const CachedCollection>, uint64_t>>
       collections_;
   // Sessions of connections that just closed, kept briefly because Mosquitto sends a will
   // through an ACL WRITE check after it reported the DISCONNECT (D19).

@@ -21,6 +21,7 @@
 #include "plugin/domain/json_input.h"
 #include "plugin/domain/operations.h"
 #include "plugin/smartrest/csv.h"
+#include "plugin/smartrest/values.h"
 
 namespace c8y::app {
 
@@ -43,8 +44,51 @@ std::string cache_key(const std::string& tenant, std::string_view xid) {
 
 }  // namespace
 
-std::shared_ptr<const sr::Collection> PluginCore::collection(Session& s, std::string_view xid,
-                                                             uint64_t* mo_id) {
+// The fast plan of `t`, if it is a plain measurement template (see FastMeasurement).
+std::optional<PluginCore::FastMeasurement> PluginCore::plan_of(const sr::RequestTemplate& t) {
+  using Slot = sr::RequestTemplate::Slot;
+  using Role = sr::TemplateValue::Role;
+  if (t.method != sr::Method::kPost || t.api != sr::Api::kMeasurement || t.response) return {};
+  if (t.mandatory.size() != 2 || t.mandatory[0].role != Role::kType || !t.mandatory[0].is_fixed() ||
+      t.mandatory[1].role != Role::kTime || t.mandatory[1].is_fixed() || t.date_slots != 1)
+    return {};
+  FastMeasurement plan;
+  plan.type = t.mandatory[0].value;
+  std::vector<size_t> numbers;  // custom indexes of the value series, in custom order
+  std::map<std::pair<std::string, std::string>, std::string> units;
+  for (size_t i = 0; i < t.custom.size(); ++i) {
+    const auto& v = t.custom[i];
+    const auto& seg = v.compiled.segments();
+    if (seg.size() != 3) return {};
+    for (auto& sg : seg)
+      if (sg.kind != sr::JsonPath::Segment::Kind::kKey) return {};
+    if (v.type == sr::ValueType::kNumber && !v.is_fixed() && seg[2].key == "value") {
+      numbers.push_back(i);
+    } else if (v.type == sr::ValueType::kString && v.is_fixed() && seg[2].key == "unit") {
+      units[{seg[0].key, seg[1].key}] = v.value;
+    } else {
+      return {};
+    }
+  }
+  // The usage line is exactly: time (may be left out), then the numbers in order.
+  if (t.slots.size() != numbers.size() + 1 || t.slots[0].kind != Slot::Kind::kMandatory ||
+      t.slots[0].index != 1)
+    return {};
+  for (size_t i = 0; i < numbers.size(); ++i)
+    if (t.slots[i + 1].kind != Slot::Kind::kCustom || t.slots[i + 1].index != numbers[i]) return {};
+  for (size_t i : numbers) {
+    const auto& seg = t.custom[i].compiled.segments();
+    auto unit = units.find({seg[0].key, seg[1].key});
+    plan.series.push_back({seg[0].key, seg[1].key, unit == units.end() ? "" : unit->second});
+    if (unit != units.end()) units.erase(unit);
+  }
+  if (!units.empty()) return {};  // a unit without its value: the general path places it
+  return plan;
+}
+
+std::shared_ptr<const PluginCore::CachedCollection> PluginCore::collection(Session& s,
+                                                                           std::string_view xid,
+                                                                           uint64_t* mo_id) {
   const std::string key = cache_key(s.tenant, xid);
   if (auto it = collections_.find(key); it != collections_.end()) {
     if (mo_id) *mo_id = it->second.second;
@@ -63,7 +107,11 @@ std::shared_ptr<const sr::Collection> PluginCore::collection(Session& s, std::st
             " is unusable: " + (errors.empty() ? std::string("?") : errors[0].text));
     return nullptr;
   }
-  auto shared = std::make_shared<const sr::Collection>(std::move(*c));
+  auto cached = std::make_shared<CachedCollection>();
+  cached->c = std::move(*c);
+  for (auto& [id_, t] : cached->c.requests)
+    if (auto plan = plan_of(t)) cached->fast.emplace(id_, std::move(*plan));
+  std::shared_ptr<const CachedCollection> shared = std::move(cached);
   if (collections_.size() > 10000) collections_.clear();  // bounded; entries reload on demand
   collections_[key] = std::make_pair(shared, *id);
   if (mo_id) *mo_id = *id;
@@ -110,8 +158,8 @@ void PluginCore::handle_template_definition(Session& s, std::string_view xid,
         "c8y: cannot store template collection " + std::string(xid) + ": " + st.message);
     return;
   }
-  collections_[cache_key(s.tenant, xid)] =
-      std::make_pair(std::make_shared<const sr::Collection>(std::move(*c)), *mid);
+  collections_.erase(cache_key(s.tenant, xid));
+  (void)collection(s, xid);  // cached with its fast plans
   reply(s, "s/dt", "20," + std::string(xid) + "," + domain::format_id(*mid));
 }
 
@@ -260,11 +308,12 @@ void PluginCore::handle_template_usage(Session& s, const policy::TopicRoute& rou
     error_line(s, 41, "", "No default template collection: connect as d:<serial>:<X-ID>");
     return;
   }
-  auto c = collection(s, xid);
-  if (!c) {
+  auto cached = collection(s, xid);
+  if (!cached) {
     error_line(s, 41, xid, "Template collection not found");
     return;
   }
+  const sr::Collection* c = &cached->c;
   const std::string response_topic = by_default ? "s/dd" : "s/dc/" + xid;
   const size_t max_bytes = options_.message_size_limit > kResponseHeaderRoom
                                ? options_.message_size_limit - kResponseHeaderRoom
@@ -286,10 +335,6 @@ void PluginCore::handle_template_usage(Session& s, const policy::TopicRoute& rou
       fail(42, id, "Malformed line " + std::to_string(record_.line) + ": " + record_.error);
       continue;
     }
-    if (auto e = sr::apply_request(*c, record_, now, action)) {
-      fail(e->code, e->id, e->text);
-      continue;
-    }
     std::string target_error;
     const uint64_t target = route.child.empty() ? own_device(s, "", "", &st)
                                                 : child_device(s, route.child, &st, &target_error);
@@ -301,6 +346,29 @@ void PluginCore::handle_template_usage(Session& s, const policy::TopicRoute& rou
     if (target != noted) {
       note_data(s, target, now);
       noted = target;
+    }
+    // The hot path: a plain measurement template straight into a measurement.
+    if (auto f = cached->fast.find(id); f != cached->fast.end()) {
+      const auto& t = c->requests.find(id)->second;
+      if (fast_measurement(f->second, t, record_, now)) {
+        measurement_.source = target;
+        measurement_.id = 0;
+        if (route.mode == policy::Mode::kPersistent || route.mode == policy::Mode::kQuiescent) {
+          domain::Measurements ms(*store_, *s.space);
+          st = ms.store(measurement_);
+          if (!st.ok()) break;
+        }
+        if (streams_wanted(s.tenant)) {
+          json j = domain::measurement_json(measurement_);
+          if (!measurement_.id) j.erase("id");
+          publish_stream(s.tenant, route.mode, "measurements", target, "CREATE", j);
+        }
+        continue;
+      }
+    }
+    if (auto e = sr::apply_request(*c, record_, now, action)) {
+      fail(e->code, e->id, e->text);
+      continue;
     }
     sr::CustomTemplateError err;
     auto result = run_request(s, route, action, target, &st, &err);
@@ -332,6 +400,44 @@ void PluginCore::handle_template_usage(Session& s, const policy::TopicRoute& rou
         std::to_string(errors - kMaxErrorsPerPublish) + " more lines of this message rejected");
 }
 
+bool PluginCore::fast_measurement(const FastMeasurement& plan, const sr::RequestTemplate& t,
+                                  const sr::CsvRecord& rec, int64_t now_ms) {
+  // The same reading of the line as apply_request (custom_templates.h): trailing empty fields
+  // beyond the open columns do not count, and the time may be left out.
+  const auto& f = rec.fields;
+  const size_t sent = f.empty() ? 0 : f.size() - 1;
+  size_t used = sent;
+  while (used > 0 && f[used].empty()) --used;
+  const size_t slots = t.slots.size();
+  const size_t k = std::min(sent, slots);
+  if (used > slots || k + 1 < slots) return false;
+  const bool time_sent = k == slots;
+  size_t next = 1;
+  int64_t time = now_ms;
+  if (time_sent) {
+    const std::string& tv = f[next++];
+    if (!tv.empty()) {
+      auto ms = sr::parse_iso8601_ms(tv);
+      if (!ms) return false;
+      time = *ms;
+    }
+  }
+  measurement_.clear();
+  measurement_.type = plan.type;
+  measurement_.time_ms = time;
+  for (const auto& p : plan.series) {
+    const std::string& v = f[next++];
+    auto number = v.empty() ? std::nullopt : sr::parse_number(v);
+    if (!number) return false;
+    auto& ser = measurement_.add();
+    ser.fragment = p.fragment;
+    ser.series = p.series;
+    ser.value = *number;
+    ser.unit = p.unit;
+  }
+  return true;
+}
+
 // Operations through response templates (spec §7.4): for every collection the device listens to.
 void PluginCore::send_operation_templates(Session& s, const json& op, const std::string& serial) {
   const size_t max_bytes = options_.message_size_limit > kResponseHeaderRoom
@@ -339,9 +445,10 @@ void PluginCore::send_operation_templates(Session& s, const json& op, const std:
                                : 0;
   std::vector<std::string> lines;
   auto send = [&](const std::string& xid, const std::string& topic) {
-    auto c = collection(s, xid);
-    if (!c || c->responses.empty()) return;
-    if (sr::render_responses(*c, op, serial, max_bytes, &lines)) return;  // too large: not sent
+    auto cached = collection(s, xid);
+    if (!cached || cached->c.responses.empty()) return;
+    if (sr::render_responses(cached->c, op, serial, max_bytes, &lines))
+      return;  // too large: not sent
     std::string out;
     for (auto& l : lines) {
       if (!out.empty()) out.push_back('\n');

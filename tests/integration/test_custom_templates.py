@@ -51,6 +51,9 @@ def test_collection_created_checked_and_used(broker, clients):
     st, body = broker.measurements(source=mid, pageSize=10)
     values = sorted(m["c8y_CustomMeasurement"]["custom"]["value"] for m in body["measurements"])
     assert values == [25, 26]
+    given = [m for m in body["measurements"] if m["c8y_CustomMeasurement"]["custom"]["value"] == 26]
+    assert given[0]["time"].startswith("2026-01-01T00:00:00") and given[0]["type"] == \
+        "c8y_CustomMeasurement"
     st, ev = broker.rest(f"/event/events?source={mid}")
     assert [(e["type"], e["text"]) for e in ev["events"]] == [("c8y_CustomEvent", "mytext")]
     st, mo = broker.rest(f"/inventory/managedObjects/{mid}")
@@ -66,6 +69,12 @@ def test_collection_created_checked_and_used(broker, clients):
     assert errors[2].startswith("45,999,") and "arguments" in errors[2], errors
     st, body = broker.measurements(source=mid, pageSize=10)
     assert len(body["measurements"]) == 3
+    # The time may be left out (server time); a trailing empty field does not count.
+    d.publish("s/uc/ct-xid", "999,30.6\n999,,31,", qos=1)
+    st, body = broker.measurements(source=mid, pageSize=10)
+    assert sorted(m["c8y_CustomMeasurement"]["custom"]["value"]
+                  for m in body["measurements"])[-2:] == [30.6, 31]
+    assert d.nothing(0.2) is None
 
 
 def test_operations_through_response_templates_and_default_xid(broker, clients):
@@ -168,3 +177,22 @@ def test_modes_and_child_devices(broker, clients):
     cid = device_id(broker, "ct-7-child")
     assert [m["c8y_CustomMeasurement"]["custom"]["value"]
             for m in broker.measurements(source=cid)[1]["measurements"]] == [5]
+
+
+def test_measurement_templates_with_units_and_several_series(broker, clients):
+    d = tdevice(clients, broker, "ct-8", "ct-units")
+    body = ("10,1,POST,MEASUREMENT,,c8y_Env,,c8y_Env.T.value,NUMBER,,c8y_Env.T.unit,STRING,C,"
+            "c8y_Env.H.value,NUMBER,,c8y_Env.H.unit,STRING,%\n"
+            "10,2,POST,MEASUREMENT,,c8y_Flag,,c8y_Flag.V.value,INTEGER,")  # the general path
+    assert create(d, "ct-units", body)[0] == "s/dt"
+    d.publish("s/uc/ct-units", "1,,21.5,40\n1,2026-02-02T00:00:00Z,22,41\n2,,7", qos=1)
+    mid = device_id(broker, "ct-8")
+    ms = broker.measurements(source=mid, pageSize=10)[1]["measurements"]
+    env = sorted((m for m in ms if m["type"] == "c8y_Env"), key=lambda m: m["c8y_Env"]["T"]["value"])
+    assert [(m["c8y_Env"]["T"], m["c8y_Env"]["H"]) for m in env] == [
+        ({"value": 21.5, "unit": "C"}, {"value": 40, "unit": "%"}),
+        ({"value": 22, "unit": "C"}, {"value": 41, "unit": "%"})]
+    assert env[1]["time"].startswith("2026-02-02T00:00:00")
+    flag = [m for m in ms if m["type"] == "c8y_Flag"]
+    assert len(flag) == 1 and flag[0]["c8y_Flag"]["V"]["value"] == 7
+    assert d.nothing(0.2) is None
