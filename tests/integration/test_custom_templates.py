@@ -196,3 +196,59 @@ def test_measurement_templates_with_units_and_several_series(broker, clients):
     flag = [m for m in ms if m["type"] == "c8y_Flag"]
     assert len(flag) == 1 and flag[0]["c8y_Flag"]["V"]["value"] == 7
     assert d.nothing(0.2) is None
+
+
+def test_alarm_operation_and_inventory_templates(broker, clients):
+    d = tdevice(clients, broker, "ct-9", "ct-all")
+    body = "\n".join([
+        "10,301,POST,ALARM,,c8y_TplAlarm,,ACTIVE,,,",           # text, severity, time sent
+        "10,302,PUT,ALARM,,c8y_TplAlarm,status,ALARMSTATUS,",     # status sent
+        "10,501,PUT,OPERATION,,c8y_Command,status,OPERATIONSTATUS,,c8y_Command.result,STRING,",
+        "10,120,POST,INVENTORY,true,c8y_Serial,name,STRING,,type,STRING,tpl_thing",
+        "11,900,,c8y_Command,$.c8y_Command.text,$.status",
+        "11,901,,type,$.name,$.type",
+    ])
+    topic, payload = create(d, "ct-all", body)
+    assert topic == "s/dt", payload
+    d.publish("s/uc/ct-all", "301,too hot,MAJOR,", qos=1)
+    mid = device_id(broker, "ct-9")
+    st, al = broker.rest(f"/alarm/alarms?source={mid}")
+    assert [(a["type"], a["text"], a["severity"], a["status"]) for a in al["alarms"]] == [
+        ("c8y_TplAlarm", "too hot", "MAJOR", "ACTIVE")]
+    d.publish("s/uc/ct-all", "302,ACKNOWLEDGED", qos=1)
+    assert broker.rest(f"/alarm/alarms?source={mid}")[1]["alarms"][0]["status"] == "ACKNOWLEDGED"
+    d.publish("s/uc/ct-all", "302,NOT_A_STATUS", qos=1)
+    assert d.expect()[1].startswith(b"45,302,")
+    # An operation: delivered through the response template, then finished by a request template.
+    st, op = broker.rest("/devicecontrol/operations", method="POST",
+                         body={"deviceId": mid, "c8y_Command": {"text": "uptime"}})
+    assert d.expect() == ("s/dc/ct-all", b"900,ct-9,uptime,PENDING")
+    d.publish("s/uc/ct-all", "501,EXECUTING,", qos=1)
+    d.publish("s/uc/ct-all", "501,SUCCESSFUL,up 3 days", qos=1)
+    st, op = broker.rest(f"/devicecontrol/operations/{op['id']}")
+    assert op["status"] == "SUCCESSFUL" and op["c8y_Command"]["result"] == "up 3 days", op
+    # POST INVENTORY with response: a new object with its external id, rendered on s/dc.
+    d.publish("s/uc/ct-all", "120,thing-1,Thing One", qos=1)
+    topic, payload = d.expect()
+    assert (topic, payload) == ("s/dc/ct-all", b"901,Thing One,tpl_thing")
+    assert broker.rest("/identity/externalIds/c8y_Serial/thing-1")[0] == 200
+
+
+def test_responses_above_the_cap_are_refused(broker_factory, clients):
+    b = broker_factory(options={"message_size_limit": "600"})
+    b.start()
+    d = tdevice(clients, b, "ct-10", "ct-cap")
+    body = "10,1,GET,INVENTORY,true,,\n11,2,,,$.big[*]"
+    assert create(d, "ct-cap", body)[0] == "s/dt"
+    d.publish("s/us", "100", qos=1)
+    mid = device_id(b, "ct-10")
+    st, _ = b.rest(f"/inventory/managedObjects/{mid}", method="PUT",
+                   body={"big": ["x" * 50] * 20})  # about 1,000 bytes of values
+    assert st == 200
+    d.publish("s/uc/ct-cap", "1", qos=1)
+    topic, payload = d.expect()
+    assert topic == "s/e" and payload.startswith(b"45,ct-cap,response too large"), payload
+    assert d.nothing(0.3) is None  # nothing on s/dc
+    b.rest(f"/inventory/managedObjects/{mid}", method="PUT", body={"big": ["x", "y"]})
+    d.publish("s/uc/ct-cap", "1", qos=1)
+    assert d.expect() == ("s/dc/ct-cap", b"2,x,y")
