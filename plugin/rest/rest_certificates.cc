@@ -163,11 +163,11 @@ void RestServer::routes_certificates() {
     if (!ch.value) {
       if (upload_log_limit_.allow()) {  // garbage uploads in a loop must not fill the log
         auto suppressed = upload_log_limit_.take_suppressed();
-        outbox_.log(app::LogLevel::kNotice,
-                    "c8y: trusted certificate refused for tenant " + tenant + " (" + c->user +
-                        " from " + req.remote_addr + "): " + ch.message +
-                        (suppressed ? " (" + std::to_string(suppressed) + " similar suppressed)"
-                                    : ""));
+        outbox_.log(
+            app::LogLevel::kNotice,
+            "c8y: trusted certificate refused for tenant " + tenant + " (" + c->user + " from " +
+                req.remote_addr + "): " + ch.message +
+                (suppressed ? " (" + std::to_string(suppressed) + " similar suppressed)" : ""));
       }
       return send_error(res, change_error(ch));
     }

@@ -338,8 +338,9 @@ std::optional<CustomTemplateError> apply_request(const Collection& c, const CsvR
                                                  int64_t now_ms, RequestAction& out);
 
 // Renders the response templates of `c` for `obj` (an operation, or the result of a request
-// with response=true) into `lines` (cleared first; may be null; no line ends). `device_id`: the external id
-// written after the msgId (operations), nullopt for request results. If the lines joined with
+// with response=true) into `lines` (cleared first; may be null; no line ends). `device_id`: the
+// external id written after the msgId (operations), nullopt for request results. If the lines
+// joined with
 // "\n" would exceed `max_bytes`, returns 45 "response too large: more than <max> bytes" (id: the
 // X-ID) and leaves `lines` empty: output is never truncated. Rendering stops as soon as the limit
 // is passed, so the cost is bounded by `max_bytes` plus the walk over `obj`.

@@ -45,8 +45,8 @@ TEST(JsonTime, Iso8601Only) {
 TEST(EventInput, AllMandatory) {
   EventInput in;
   std::string error;
-  ASSERT_TRUE(event_input(json{{"type", "t"}, {"text", "x"}, {"time", kTime}, {"f", 1}}, &in,
-                          &error));
+  ASSERT_TRUE(
+      event_input(json{{"type", "t"}, {"text", "x"}, {"time", kTime}, {"f", 1}}, &in, &error));
   EXPECT_EQ(in.type, "t");
   EXPECT_EQ(in.text, "x");
   EXPECT_EQ(in.time_ms, kTimeMs);
@@ -56,9 +56,8 @@ TEST(EventInput, AllMandatory) {
     EXPECT_FALSE(event_input(body, &in, &error)) << missing;
     EXPECT_EQ(error, std::string(missing) + " is mandatory");
   }
-  EXPECT_FALSE(
-      event_input(json{{"type", std::string(128, 't')}, {"text", "x"}, {"time", kTime}}, &in,
-                  &error));
+  EXPECT_FALSE(event_input(json{{"type", std::string(128, 't')}, {"text", "x"}, {"time", kTime}},
+                           &in, &error));
 }
 
 TEST(AlarmInput, SeverityAndStatus) {
@@ -113,12 +112,11 @@ TEST(MeasurementInput, SeriesTypesAndSkippedKeys) {
   EXPECT_FALSE(measurement_input(
       json{{"type", "m"}, {"time", kTime}, {"f", {{"s", {{"value", "1"}}}}}}, &m, &error));
   EXPECT_EQ(error, "f.s.value must be a number");
-  EXPECT_FALSE(measurement_input(json{{"time", kTime}, {"f", {{"s", {{"value", 1}}}}}}, &m,
-                                 &error));
-  EXPECT_FALSE(measurement_input(json{{"type", "m"}, {"f", {{"s", {{"value", 1}}}}}}, &m,
-                                 &error));
-  EXPECT_FALSE(measurement_input(
-      json{{"type", 5}, {"time", kTime}, {"f", {{"s", {{"value", 1}}}}}}, &m, &error));
+  EXPECT_FALSE(
+      measurement_input(json{{"time", kTime}, {"f", {{"s", {{"value", 1}}}}}}, &m, &error));
+  EXPECT_FALSE(measurement_input(json{{"type", "m"}, {"f", {{"s", {{"value", 1}}}}}}, &m, &error));
+  EXPECT_FALSE(measurement_input(json{{"type", 5}, {"time", kTime}, {"f", {{"s", {{"value", 1}}}}}},
+                                 &m, &error));
 }
 
 }  // namespace
