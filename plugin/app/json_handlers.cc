@@ -225,18 +225,8 @@ void PluginCore::handle_json(Session& s, const policy::TopicRoute& route, std::s
           item_error("measurement/validationError", why + where);
           continue;
         }
-        measurement_.source = target;
-        measurement_.id = 0;
-        if (store_data) {
-          domain::Measurements ms(*store_, *s.space);
-          st = ms.store(measurement_);
-          if (refuse_on_storage()) return;
-        }
-        if (streams_wanted(s.tenant)) {
-          auto j = domain::measurement_json(measurement_);
-          if (!measurement_.id) j.erase("id");
-          publish_stream(s.tenant, mode, "measurements", target, "CREATE", j);
-        }
+        st = store_measurement(s, mode, target);
+        if (refuse_on_storage()) return;
       }
     }
     if (errors > kMaxErrorsPerMessage)

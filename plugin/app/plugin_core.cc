@@ -723,8 +723,6 @@ void PluginCore::handle_static(Session& s, const policy::TopicRoute& route,
   auto fail = [&](int code, std::string_view id, std::string_view text) {
     if (++errors <= kMaxErrorsPerPublish) error_line(s, code, id, text);
   };
-  const bool store_data =
-      route.mode == policy::Mode::kPersistent || route.mode == policy::Mode::kQuiescent;
   const int64_t now = now_ms();
   storage::StoreStatus st;
   uint64_t noted = 0;
@@ -820,18 +818,8 @@ void PluginCore::handle_static(Session& s, const policy::TopicRoute& route,
       fail(e->code, id, e->text);
       continue;
     }
-    measurement_.source = target;
-    measurement_.id = 0;
-    if (store_data) {
-      domain::Measurements ms(*store_, *s.space);
-      st = ms.store(measurement_);
-      if (!st.ok()) break;
-    }
-    if (streams_wanted(s.tenant)) {
-      auto j = domain::measurement_json(measurement_);
-      if (!measurement_.id) j.erase("id");  // not stored (t/, c/): no id (D14)
-      publish_stream(s.tenant, route.mode, "measurements", target, "CREATE", j);
-    }
+    st = store_measurement(s, route.mode, target);
+    if (!st.ok()) break;
   }
   if (!st.ok()) {
     log(LogLevel::kError, "c8y: storage failure for " + s.client_id + ": " + st.message);
@@ -842,6 +830,24 @@ void PluginCore::handle_static(Session& s, const policy::TopicRoute& route,
     error_line(
         s, 45, "",
         std::to_string(errors - kMaxErrorsPerPublish) + " more lines of this message rejected");
+}
+
+// measurement_ for `target`: stored in the modes that store (D14) and published on the streams
+// that want it; `out` (optional) receives its JSON, as the streams see it.
+storage::StoreStatus PluginCore::store_measurement(Session& s, policy::Mode mode, uint64_t target,
+                                                   nlohmann::json* out) {
+  measurement_.source = target;
+  measurement_.id = 0;
+  if (mode == policy::Mode::kPersistent || mode == policy::Mode::kQuiescent) {
+    domain::Measurements ms(*store_, *s.space);
+    if (auto st = ms.store(measurement_); !st.ok()) return st;
+  }
+  if (!out && !streams_wanted(s.tenant)) return {};
+  auto j = domain::measurement_json(measurement_);
+  if (!measurement_.id) j.erase("id");  // not stored (t/, c/): no id (D14)
+  publish_stream(s.tenant, mode, "measurements", target, "CREATE", j);
+  if (out) *out = std::move(j);
+  return {};
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -138,6 +138,8 @@ class PluginCore {
   LineOutcome handle_capability(Session& s, std::string_view id);
   LineOutcome handle_operation(Session& s, uint64_t target);
   void handle_bootstrap_poll(Session& s);
+  storage::StoreStatus store_measurement(Session& s, policy::Mode mode, uint64_t target,
+                                         nlohmann::json* out = nullptr);
   void handle_token_request(Session& s);
   // Certificate login (spec §4.2): the tenant and device user of a client certificate, or a
   // reason to refuse.

@@ -196,18 +196,10 @@ std::optional<json> PluginCore::run_request(Session& s, const policy::TopicRoute
   switch (a.api) {
     case sr::Api::kMeasurement: {
       if (!domain::measurement_input(a.body, &measurement_, &why, &a.time_ms)) return fail(45, why);
-      measurement_.source = target;
-      measurement_.id = 0;
-      if (store_data) {
-        domain::Measurements ms(*store_, *s.space);
-        *st = ms.store(measurement_);
-        if (!st->ok()) return std::nullopt;
-      }
       // The JSON only when someone reads it (a stream subscriber or a response template).
-      if (!a.response && !streams_wanted(s.tenant)) return json();
-      json j = domain::measurement_json(measurement_);
-      if (!measurement_.id) j.erase("id");
-      publish_stream(s.tenant, mode, "measurements", target, "CREATE", j);
+      json j;
+      *st = store_measurement(s, mode, target, a.response ? &j : nullptr);
+      if (!st->ok()) return std::nullopt;
       return j;
     }
     case sr::Api::kEvent: {
@@ -351,18 +343,8 @@ void PluginCore::handle_template_usage(Session& s, const policy::TopicRoute& rou
     if (auto f = cached->fast.find(id); f != cached->fast.end()) {
       const auto& t = c->requests.find(id)->second;
       if (fast_measurement(f->second, t, record_, now)) {
-        measurement_.source = target;
-        measurement_.id = 0;
-        if (route.mode == policy::Mode::kPersistent || route.mode == policy::Mode::kQuiescent) {
-          domain::Measurements ms(*store_, *s.space);
-          st = ms.store(measurement_);
-          if (!st.ok()) break;
-        }
-        if (streams_wanted(s.tenant)) {
-          json j = domain::measurement_json(measurement_);
-          if (!measurement_.id) j.erase("id");
-          publish_stream(s.tenant, route.mode, "measurements", target, "CREATE", j);
-        }
+        st = store_measurement(s, route.mode, target);
+        if (!st.ok()) break;
         continue;
       }
     }

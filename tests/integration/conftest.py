@@ -335,3 +335,19 @@ def poll(fn, timeout=8):
         if v or time.time() > deadline:
             return v
         time.sleep(0.05)
+
+
+def events(broker, **params):
+    """The events the REST API lists for these filters (first page of 100)."""
+    q = "&".join(f"{k}={v}" for k, v in params.items())
+    st, body = broker.rest(f"/event/events?pageSize=100&{q}")
+    assert st == 200, body
+    return body["events"]
+
+
+def alarms(broker, **params):
+    """The alarms the REST API lists for these filters (first page of 100)."""
+    q = "&".join(f"{k}={v}" for k, v in params.items())
+    st, body = broker.rest(f"/alarm/alarms?pageSize=100&{q}")
+    assert st == 200, body
+    return body["alarms"]

@@ -3,21 +3,9 @@ import socket
 import struct
 import time
 
-from conftest import HOST, device, device_id, poll
+from conftest import HOST, alarms, device, device_id, events, poll
 
 
-def events(broker, **params):
-    q = "&".join(f"{k}={v}" for k, v in params.items())
-    st, body = broker.rest(f"/event/events?pageSize=100&{q}")
-    assert st == 200, body
-    return body["events"]
-
-
-def alarms(broker, **params):
-    q = "&".join(f"{k}={v}" for k, v in params.items())
-    st, body = broker.rest(f"/alarm/alarms?pageSize=100&{q}")
-    assert st == 200, body
-    return body["alarms"]
 
 
 def mqtt_str(s):

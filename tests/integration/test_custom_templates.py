@@ -3,7 +3,7 @@ usage on s/uc and s/ud, responses on s/dc / s/dd, operations through response te
 tenant isolation of X-IDs."""
 import json
 
-from conftest import device, device_id, poll
+from conftest import device, device_id
 
 COLLECTION = "\n".join([
     "10,999,POST,MEASUREMENT,,c8y_CustomMeasurement,,c8y_CustomMeasurement.custom.value,NUMBER,",

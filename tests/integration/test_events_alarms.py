@@ -4,21 +4,9 @@ import json
 import threading
 import time
 
-from conftest import device, device_id, poll
+from conftest import alarms, device, device_id, events, poll
 
 
-def alarms(broker, **params):
-    q = "&".join(f"{k}={v}" for k, v in params.items())
-    st, body = broker.rest(f"/alarm/alarms?pageSize=2000&{q}")
-    assert st == 200, body
-    return body["alarms"]
-
-
-def events(broker, **params):
-    q = "&".join(f"{k}={v}" for k, v in params.items())
-    st, body = broker.rest(f"/event/events?pageSize=2000&{q}")
-    assert st == 200, body
-    return body["events"]
 
 
 def admin(clients, broker, client_id="app-1", tenant="t1"):

@@ -2,23 +2,8 @@
 children, the error topic with messageId, processing modes, and operations as JSON on
 devicecontrol/notifications."""
 import json
-import time
 
-from conftest import device, device_id, poll
-
-
-def events(broker, **params):
-    q = "&".join(f"{k}={v}" for k, v in params.items())
-    st, body = broker.rest(f"/event/events?pageSize=100&{q}")
-    assert st == 200, body
-    return body["events"]
-
-
-def alarms(broker, **params):
-    q = "&".join(f"{k}={v}" for k, v in params.items())
-    st, body = broker.rest(f"/alarm/alarms?pageSize=100&{q}")
-    assert st == 200, body
-    return body["alarms"]
+from conftest import alarms, device, device_id, events, poll
 
 
 def jdevice(clients, broker, serial, **kw):
