@@ -8,7 +8,8 @@
 // Endpoints (spec §8.2):
 //   event/events                 create, createBulk, update/<id>, delete/<id>
 //   alarm/alarms                 create, createBulk, update/<id>
-//   measurement/measurements     create, createBulk   (delete/<id>: refused, see README)
+//   measurement/measurements     create, createBulk, delete/<id> (a measurement of the device or
+//                                a device below it, among the newest kMaxDeleteSearch)
 //   inventory/managedObjects     create (needs externalSource: a new child device),
 //                                update (own device), update/<id> (an id or a c8y_Serial below
 //                                the device)
@@ -32,6 +33,10 @@ namespace {
 constexpr int kMaxJsonDepth = 32;
 constexpr size_t kMaxBulkItems = 500;
 constexpr size_t kMaxErrorsPerMessage = 10;
+// Measurements have no id index: a delete searches the device's (and its children's) newest
+// measurements, at most this many in all.
+constexpr size_t kMaxDeleteSearch = 200'000;
+constexpr size_t kMaxDeleteDevices = 1000;
 
 std::optional<json> parse_object(std::string_view payload, std::string* error) {
   bool too_deep = false;
@@ -236,6 +241,43 @@ void PluginCore::handle_json(Session& s, const policy::TopicRoute& route, std::s
   }
 
   // ---- update / delete of one event or alarm ---------------------------------------------------
+  if (endpoint == "measurement/measurements" && action == "delete") {
+    auto id = domain::parse_id(id_text);
+    const uint64_t root = own_device(s, "", "", &st);
+    if (refuse_on_storage()) return;
+    if (!id || !root)
+      return json_error(s, "measurement/notFound", "measurement " + id_text + " not found");
+    domain::Inventory inv(*store_, *s.space);
+    std::vector<uint64_t> devices{root};  // the device and the devices below it, breadth first
+    for (size_t i = 0; i < devices.size() && devices.size() < kMaxDeleteDevices; ++i)
+      if (auto mo = inv.get(devices[i]))
+        if (auto refs = mo->find("childDevices"); refs != mo->end() && refs->is_object())
+          for (auto& r : refs->value("references", json::array()))
+            if (r.is_object() && r.contains("managedObject") && r["managedObject"].is_object())
+              if (auto c = domain::parse_id(r["managedObject"].value("id", "")))
+                devices.push_back(*c);
+    domain::Measurements ms(*store_, *s.space);
+    size_t budget = kMaxDeleteSearch;
+    for (uint64_t dev : devices) {
+      st = ms.remove(dev, *id, &budget);
+      if (st.ok()) {
+        publish_stream(s.tenant, policy::Mode::kPersistent, "measurements", dev, "DELETE",
+                       json{{"id", id_text}});
+        return;
+      }
+      if (!st.not_found()) {
+        if (refuse_on_storage()) return;
+      }
+      st = {};
+      if (budget == 0) break;
+    }
+    return json_error(s, "measurement/notFound",
+                      "measurement " + id_text + " not found" +
+                          (budget == 0 ? " among the newest " + std::to_string(kMaxDeleteSearch) +
+                                             " measurements of this device"
+                                       : ""));
+  }
+
   if (endpoint == "event/events" || endpoint == "alarm/alarms") {
     if (endpoint == "alarm/alarms" && action == "delete") return unsupported();
     auto id = domain::parse_id(id_text);

@@ -115,6 +115,27 @@ storage::StoreStatus Measurements::store(Measurement& m) {
   return store_.put(space_.family, key, value);
 }
 
+storage::StoreStatus Measurements::remove(uint64_t source, uint64_t id, size_t* budget) {
+  if (auto st = store_.settle(); !st.ok()) return st;
+  std::string found;
+  auto st = store_.scan(space_.family, storage::key::measurement_prefix(source), "", true,
+                        [&](std::string_view k, std::string_view) {
+                          if (*budget == 0) return false;
+                          --*budget;
+                          if (k.size() == 25 && storage::read_u64(k, 17) == id) {
+                            found.assign(k);
+                            return false;
+                          }
+                          return true;
+                        });
+  if (!st.ok()) return st;
+  if (found.empty()) return {storage::StoreStatus::kNotFound, "measurement not found"};
+  storage::Batch b;
+  b.del(space_.family, found);
+  // Through the same path as the puts, so the delete lands after the measurement.
+  return store_.write(b, storage::Store::When::kDurabilitySetting);
+}
+
 namespace {
 
 struct Hit {

@@ -63,6 +63,10 @@ class Measurements {
   storage::StoreStatus store(Measurement& m);
   storage::StoreStatus query(const MeasurementQuery& q, std::vector<Measurement>* out, bool* more,
                              size_t* total = nullptr) const;
+  // Deletes measurement `id` of `source`. Measurements have no id index, so the source's
+  // measurements are searched newest first, at most *budget of them (decremented by what was
+  // examined). kNotFound when it is not among them.
+  storage::StoreStatus remove(uint64_t source, uint64_t id, size_t* budget);
 
  private:
   storage::Store& store_;

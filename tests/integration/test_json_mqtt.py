@@ -52,6 +52,15 @@ def test_update_delete_and_inventory(broker, clients):
     assert (e["text"], e["extra"]) == ("after", {"k": "v"})
     pub(d, f"event/events/delete/{eid}", "")
     assert events(broker, source=mid) == []
+    pub(d, "measurement/measurements/create",
+        {"type": "d", "time": T, "c8y_T": {"T": {"value": 9}}})
+    pub(d, "measurement/measurements/create",
+        {"type": "d", "time": T, "c8y_T": {"T": {"value": 10}}})
+    ms = broker.measurements(source=mid)[1]["measurements"]
+    gone = [m for m in ms if m["c8y_T"]["T"]["value"] == 9][0]["id"]
+    pub(d, f"measurement/measurements/delete/{gone}", "")
+    assert [m["c8y_T"]["T"]["value"] for m in broker.measurements(source=mid)[1][
+        "measurements"]] == [10]
     pub(d, "alarm/alarms/create", {"type": "a", "text": "t", "severity": "MINOR", "time": T})
     aid = alarms(broker, source=mid)[0]["id"]
     pub(d, f"alarm/alarms/update/{aid}", {"status": "CLEARED"})
@@ -76,6 +85,13 @@ def test_update_delete_and_inventory(broker, clients):
                                    "externalSource": {"externalId": "json-2-a",
                                                       "type": "c8y_Serial"}})
     assert [e["text"] for e in events(broker, source=cid)] == ["child"]
+    pub(d, "measurement/measurements/create",
+        {"type": "c", "time": T, "c8y_T": {"T": {"value": 1}},
+         "externalSource": {"externalId": "json-2-a", "type": "c8y_Serial"}})
+    cm = broker.measurements(source=cid)[1]["measurements"]
+    assert len(cm) == 1
+    pub(d, f"measurement/measurements/delete/{cm[0]['id']}", "")  # a child's, from the parent
+    assert broker.measurements(source=cid)[1]["measurements"] == []
     assert d.nothing(0.3) is None
 
 
@@ -94,7 +110,7 @@ def test_errors_on_the_error_topic(broker, clients):
         (f"event/events/update/{oid}", {"text": "hijack"}, "event/notFound"),
         (f"event/events/delete/{oid}", "", "event/notFound"),
         ("alarm/alarms/delete/1", "", "general/notSupported"),
-        ("measurement/measurements/delete/1", "", "general/notSupported"),
+        ("measurement/measurements/delete/1", "", "measurement/notFound"),
         ("inventory/managedObjects/update/json-3b", {"x": {}}, "inventory/notFound"),
         ("event/events/create", {"type": "x", "text": "t", "time": T,
                                  "externalSource": {"externalId": "json-3b"}}, "security/Forbidden"),

@@ -111,6 +111,30 @@ TEST_F(MeasurementsStore, StoreAssignsIdsAndQueryReturnsContent) {
   EXPECT_EQ(got[0].series[1].unit, "");
 }
 
+TEST_F(MeasurementsStore, RemoveByIdWithinTheSearchBudget) {
+  const uint64_t old = put(kA, 1000);
+  for (int i = 1; i <= 10; ++i) put(kA, 1000 + i);
+  const uint64_t other = put(kB, 1000);
+  size_t budget = 5;  // the newest five of kA do not include the oldest
+  EXPECT_TRUE(ms_->remove(kA, old, &budget).not_found());
+  EXPECT_EQ(budget, 0u);
+  budget = 100;
+  EXPECT_TRUE(ms_->remove(kA, other, &budget).not_found()) << "another source's id";
+  EXPECT_EQ(budget, 100u - 11u);
+  budget = 100;
+  ASSERT_TRUE(ms_->remove(kA, old, &budget).ok());
+  MeasurementQuery q;
+  q.source = kA;
+  q.page_size = 100;
+  auto rest = query(q);
+  EXPECT_EQ(rest.size(), 10u);
+  for (auto& m : rest) EXPECT_NE(m.id, old);
+  budget = 100;
+  EXPECT_TRUE(ms_->remove(kA, old, &budget).not_found()) << "already gone";
+  reopen();
+  EXPECT_EQ(query(q).size(), 10u) << "the delete is durable";
+}
+
 TEST_F(MeasurementsStore, NameTooLongIsRefused) {
   Measurement m;
   m.source = kA;
