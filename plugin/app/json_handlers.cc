@@ -34,8 +34,9 @@ constexpr int kMaxJsonDepth = 32;
 constexpr size_t kMaxBulkItems = 500;
 constexpr size_t kMaxErrorsPerMessage = 10;
 // Measurements have no id index: a delete searches the device's (and its children's) newest
-// measurements, at most this many in all.
-constexpr size_t kMaxDeleteSearch = 200'000;
+// measurements, at most this many in all (a few milliseconds of the broker thread, so a device
+// cannot make one delete stall everyone else's messages for long).
+constexpr size_t kMaxDeleteSearch = 10'000;
 constexpr size_t kMaxDeleteDevices = 1000;
 
 std::optional<json> parse_object(std::string_view payload, std::string* error) {
