@@ -20,7 +20,6 @@ namespace c8y::app {
 
 namespace {
 
-constexpr size_t kMaxErrorsPerPublish = 10;
 constexpr std::string_view kBootstrapTenant = "management";
 constexpr std::string_view kBootstrapUser = "devicebootstrap";
 // Polls faster than bootstrap_poll_interval tolerated before the poller is disconnected.
@@ -682,18 +681,8 @@ uint64_t PluginCore::child_device(Session& s, std::string_view child, storage::S
   domain::Inventory inv(*store_, *s.space);
   uint64_t id = 0;
   if (auto existing = inv.find_external(domain::kSerialType, child)) {
-    // The child must be below the publishing device: walk its parents (bounded depth).
-    uint64_t cur = *existing;
-    bool below = false;
-    for (int depth = 0; depth < 16 && !below; ++depth) {
-      auto mo = inv.get(cur);
-      if (!mo) break;
-      auto pid = inv.parent_of(*mo);  // a child device, or a service (child addition)
-      if (!pid) break;
-      below = *pid == root;
-      cur = *pid;
-    }
-    if (!below) {
+    // The child must be below the publishing device (not the device itself).
+    if (*existing == root || !in_hierarchy(s, *existing)) {
       *error = "Device " + std::string(child) + " is not a child of this device";
       return 0;
     }
@@ -821,6 +810,13 @@ void PluginCore::handle_static(Session& s, const policy::TopicRoute& route,
     st = store_measurement(s, route.mode, target);
     if (!st.ok()) break;
   }
+  finish_lines(s, st, errors, decision);
+}
+
+// The end of a publish of SmartREST lines (D12): a storage failure refuses the whole message (no
+// PUBACK, the device resends); more than kMaxErrorsPerPublish rejected lines get one summary.
+void PluginCore::finish_lines(Session& s, const storage::StoreStatus& st, size_t errors,
+                              MessageDecision* decision) {
   if (!st.ok()) {
     log(LogLevel::kError, "c8y: storage failure for " + s.client_id + ": " + st.message);
     *decision = MessageDecision::kRefuse;

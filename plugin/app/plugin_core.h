@@ -138,6 +138,11 @@ class PluginCore {
   LineOutcome handle_capability(Session& s, std::string_view id);
   LineOutcome handle_operation(Session& s, uint64_t target);
   void handle_bootstrap_poll(Session& s);
+  // D12: at most this many error lines per publish, then one summary (finish_lines).
+  static constexpr size_t kMaxErrorsPerPublish = 10;
+  void finish_lines(Session& s, const storage::StoreStatus& st, size_t errors,
+                    MessageDecision* decision);
+  void reply_lines(const Session& s, std::string_view topic, const std::vector<std::string>& lines);
   storage::StoreStatus store_measurement(Session& s, policy::Mode mode, uint64_t target,
                                          nlohmann::json* out = nullptr);
   void handle_token_request(Session& s);

@@ -30,8 +30,6 @@ namespace sr = smartrest;
 
 namespace {
 
-constexpr size_t kMaxErrorsPerPublish = 10;  // D12, as for static templates
-
 // Room left for the topic and header of a response publish inside the D6 cap.
 constexpr size_t kResponseHeaderRoom = 256;
 
@@ -232,8 +230,8 @@ std::optional<json> PluginCore::run_request(Session& s, const policy::TopicRoute
       } else {
         r = alarms.update_open(target, a.alarm_type, a.body);
         if (r.status.not_found()) return fail(45, "No active alarm of type " + a.alarm_type);
-        if (!r.status.ok() && r.status.message.find("alarm") != std::string::npos)
-          return fail(45, r.status.message);
+        // As on the REST API: a refused change (an unknown status, reopening) is the device's.
+        if (!r.status.ok()) return fail(45, r.status.message);
       }
       *st = r.status;
       if (!st->ok()) return std::nullopt;
@@ -364,22 +362,21 @@ void PluginCore::handle_template_usage(Session& s, const policy::TopicRoute& rou
       fail(e->code, e->id, e->text);
       continue;
     }
-    std::string out;
-    for (auto& l : lines) {
-      if (!out.empty()) out.push_back('\n');
-      out += l;
-    }
-    if (!out.empty()) reply(s, response_topic, out);
+    reply_lines(s, response_topic, lines);
   }
-  if (!st.ok()) {
-    log(LogLevel::kError, "c8y: storage failure for " + s.client_id + ": " + st.message);
-    *decision = MessageDecision::kRefuse;
-    return;
+  finish_lines(s, st, errors, decision);
+}
+
+// All lines of one render in one publish (no line end after the last).
+void PluginCore::reply_lines(const Session& s, std::string_view topic,
+                             const std::vector<std::string>& lines) {
+  if (lines.empty()) return;
+  std::string out;
+  for (auto& l : lines) {
+    if (!out.empty()) out.push_back('\n');
+    out += l;
   }
-  if (errors > kMaxErrorsPerPublish)
-    error_line(
-        s, 45, "",
-        std::to_string(errors - kMaxErrorsPerPublish) + " more lines of this message rejected");
+  reply(s, topic, out);
 }
 
 bool PluginCore::fast_measurement(const FastMeasurement& plan, const sr::RequestTemplate& t,
@@ -431,12 +428,7 @@ void PluginCore::send_operation_templates(Session& s, const json& op, const std:
     if (!cached || cached->c.responses.empty()) return;
     if (sr::render_responses(cached->c, op, serial, max_bytes, &lines))
       return;  // too large: not sent
-    std::string out;
-    for (auto& l : lines) {
-      if (!out.empty()) out.push_back('\n');
-      out += l;
-    }
-    if (!out.empty()) reply(s, topic, out);
+    reply_lines(s, topic, lines);
   };
   for (auto& [filter, qos] : s.subscriptions) {
     if (!filter.starts_with("s/dc/")) continue;

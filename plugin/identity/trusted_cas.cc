@@ -21,6 +21,21 @@ bool is_trust_file_name(const std::string& name) {
 
 }  // namespace
 
+// The tenant's CA with this fingerprint (another tenant's looks absent), or end().
+std::map<std::string, TrustedCas::Entry>::const_iterator TrustedCas::find_own(
+    std::string_view tenant, std::string_view fingerprint) const {
+  auto it = by_fingerprint_.find(std::string(fingerprint));
+  return it != by_fingerprint_.end() && it->second.record.tenant == tenant ? it
+                                                                           : by_fingerprint_.end();
+}
+
+std::map<std::string, TrustedCas::Entry>::iterator TrustedCas::find_own(
+    std::string_view tenant, std::string_view fingerprint) {
+  auto it = by_fingerprint_.find(std::string(fingerprint));
+  return it != by_fingerprint_.end() && it->second.record.tenant == tenant ? it
+                                                                           : by_fingerprint_.end();
+}
+
 storage::StoreStatus TrustedCas::persist(const Entry& e) {
   const auto& r = e.record;
   json j = {{"tenant", r.tenant},      {"name", r.name},
@@ -129,8 +144,8 @@ TrustedCaChange TrustedCas::update(std::string_view tenant, std::string_view fin
                                    std::optional<bool> auto_registration) {
   TrustedCaChange out;
   std::unique_lock lock(mutex_);
-  auto it = by_fingerprint_.find(std::string(fingerprint));
-  if (it == by_fingerprint_.end() || it->second.record.tenant != tenant) {
+  auto it = find_own(tenant, fingerprint);
+  if (it == by_fingerprint_.end()) {
     out.outcome = TrustedCaChange::kNotFound;
     out.message = "No trusted certificate " + std::string(fingerprint);
     return out;
@@ -153,8 +168,8 @@ TrustedCaChange TrustedCas::update(std::string_view tenant, std::string_view fin
 TrustedCaChange TrustedCas::remove(std::string_view tenant, std::string_view fingerprint) {
   TrustedCaChange out;
   std::unique_lock lock(mutex_);
-  auto it = by_fingerprint_.find(std::string(fingerprint));
-  if (it == by_fingerprint_.end() || it->second.record.tenant != tenant) {
+  auto it = find_own(tenant, fingerprint);
+  if (it == by_fingerprint_.end()) {
     out.outcome = TrustedCaChange::kNotFound;
     out.message = "No trusted certificate " + std::string(fingerprint);
     return out;
@@ -175,8 +190,8 @@ TrustedCaChange TrustedCas::set_crl(std::string_view tenant, std::string_view fi
                                     std::string_view crl) {
   TrustedCaChange out;
   std::unique_lock lock(mutex_);
-  auto it = by_fingerprint_.find(std::string(fingerprint));
-  if (it == by_fingerprint_.end() || it->second.record.tenant != tenant) {
+  auto it = find_own(tenant, fingerprint);
+  if (it == by_fingerprint_.end()) {
     out.outcome = TrustedCaChange::kNotFound;
     out.message = "No trusted certificate " + std::string(fingerprint);
     return out;
@@ -209,8 +224,8 @@ TrustedCaChange TrustedCas::set_crl(std::string_view tenant, std::string_view fi
 std::optional<TrustedCaRecord> TrustedCas::get(std::string_view tenant,
                                                std::string_view fingerprint) const {
   std::shared_lock lock(mutex_);
-  auto it = by_fingerprint_.find(std::string(fingerprint));
-  if (it == by_fingerprint_.end() || it->second.record.tenant != tenant) return std::nullopt;
+  auto it = find_own(tenant, fingerprint);
+  if (it == by_fingerprint_.end()) return std::nullopt;
   return it->second.record;
 }
 

@@ -94,6 +94,10 @@ class TrustedCas {
     TrustedCaRecord record;
     std::shared_ptr<const TrustedCa> ca;
   };
+  std::map<std::string, Entry>::const_iterator find_own(std::string_view tenant,
+                                                        std::string_view fingerprint) const;
+  std::map<std::string, Entry>::iterator find_own(std::string_view tenant,
+                                                  std::string_view fingerprint);
   storage::StoreStatus persist(const Entry& e);
   std::string install(const Entry& e);  // "" or a warning
   storage::Store& store_;
