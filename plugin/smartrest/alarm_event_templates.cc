@@ -27,25 +27,6 @@ TemplateError args(std::string text) {
   return {45, std::move(text)};
 }
 
-// A value quoted in an error text: at most 64 bytes (cut at a character boundary, "..." added),
-// control characters and the bytes of invalid UTF-8 replaced by '?', so that the error line is
-// short, printable and valid UTF-8 whatever the device sent.
-std::string echo(std::string_view v) {
-  constexpr size_t kMax = 64;
-  const bool utf8 = is_valid_utf8(v);
-  size_t n = std::min(v.size(), kMax);
-  if (utf8)
-    while (n > 0 && n < v.size() && (static_cast<unsigned char>(v[n]) & 0xC0) == 0x80) --n;
-  std::string out;
-  out.reserve(n + 3);
-  for (size_t i = 0; i < n; ++i) {
-    const auto c = static_cast<unsigned char>(v[i]);
-    out += (c < 0x20 || c == 0x7f || (!utf8 && c >= 0x80)) ? '?' : static_cast<char>(c);
-  }
-  if (n < v.size()) out += "...";
-  return out;
-}
-
 // Number of fields once trailing empty ones are dropped ("306,t,," equals "306,t"); at least 1.
 size_t used_fields(const CsvRecord& rec) {
   size_t n = rec.fields.size();
@@ -68,7 +49,7 @@ std::optional<TemplateError> time_field(const CsvRecord& rec, size_t i, int64_t 
     return std::nullopt;
   }
   auto t = parse_iso8601_ms(v);
-  if (!t) return args("value is not a date: " + echo(v));
+  if (!t) return args("value is not a date: " + echo_value(v));
   out = *t;
   return std::nullopt;
 }
@@ -90,7 +71,7 @@ std::optional<TemplateError> name_field(std::string_view v, std::string_view wha
   if (v.size() > kAeNameBytes) return args(std::string(what) + " longer than 127 bytes");
   if (!is_valid_utf8(v)) return args(std::string(what) + " is not valid UTF-8");
   if (v.find_first_of(".$") != std::string_view::npos)
-    return args(std::string(what) + " must not contain '.' or '$': " + echo(v));
+    return args(std::string(what) + " must not contain '.' or '$': " + echo_value(v));
   return std::nullopt;
 }
 
@@ -128,7 +109,7 @@ std::optional<TemplateError> fragment_list(const CsvRecord& rec, size_t first,
   for (size_t i = first; i < n; ++i) {
     auto v = field(rec, i);
     if (auto e = name_field(v, "fragment name")) return e;
-    if (contains(standard, v)) return args("cannot remove the standard property " + echo(v));
+    if (contains(standard, v)) return args("cannot remove the standard property " + echo_value(v));
     if (std::find(out.begin(), out.end(), v) == out.end()) out.emplace_back(v);
   }
   return std::nullopt;
@@ -150,7 +131,7 @@ std::optional<std::string> normalise_severity(std::string_view v) {
 std::optional<TemplateError> opt_number(std::string_view v, const char* key, json& position) {
   if (v.empty()) return std::nullopt;
   auto n = parse_number(v);
-  if (!n) return args(std::string(key) + " is not a number: " + echo(v));
+  if (!n) return args(std::string(key) + " is not a number: " + echo_value(v));
   position[key] = *n;
   return std::nullopt;
 }
@@ -165,7 +146,7 @@ std::optional<TemplateError> decode_location(const CsvRecord& rec, int64_t now_m
   if (auto e = opt_number(field(rec, 3), "alt", position)) return e;
   if (auto v = field(rec, 4); !v.empty()) {
     auto a = parse_integer(v);
-    if (!a) return args("accuracy is not an integer: " + echo(v));
+    if (!a) return args("accuracy is not an integer: " + echo_value(v));
     position["accuracy"] = *a;
   }
   if (auto e = time_field(rec, 5, now_ms, out.time_ms)) return e;
@@ -201,15 +182,15 @@ std::optional<TemplateError> split_path(std::string_view path, std::vector<std::
   while (true) {
     size_t dot = path.find('.', start);
     auto seg = path.substr(start, dot == std::string_view::npos ? path.npos : dot - start);
-    if (seg.empty()) return args("empty segment in parameter path: " + echo(path));
+    if (seg.empty()) return args("empty segment in parameter path: " + echo_value(path));
     if (seg.size() > kAeNameBytes)
-      return args("parameter path segment longer than 127 bytes: " + echo(path));
+      return args("parameter path segment longer than 127 bytes: " + echo_value(path));
     if (!is_valid_utf8(seg)) return args("parameter path is not valid UTF-8");
     if (seg.find('$') != std::string_view::npos)
-      return args("parameter path must not contain '$': " + echo(path));
+      return args("parameter path must not contain '$': " + echo_value(path));
     out.emplace_back(seg);
     if (out.size() > kAePathSegments)
-      return args("parameter path deeper than 32 levels: " + echo(path));
+      return args("parameter path deeper than 32 levels: " + echo_value(path));
     if (dot == std::string_view::npos) break;
     start = dot + 1;
   }
@@ -234,13 +215,13 @@ std::optional<TemplateError> parameter_value(std::string_view v, ParameterValueT
         return std::nullopt;
       }
       auto n = parse_number(v);
-      if (!n) return args("value is not a number: " + echo(v));
+      if (!n) return args("value is not a number: " + echo_value(v));
       out = *n;
       return std::nullopt;
     }
     case ParameterValueType::kBoolean: {
       auto b = parse_bool(v);
-      if (!b) return args("value is not a boolean: " + echo(v));
+      if (!b) return args("value is not a boolean: " + echo_value(v));
       out = *b;
       return std::nullopt;
     }
@@ -260,13 +241,13 @@ std::optional<TemplateError> place_new(json& tree, const ParameterValue& p) {
     } else if (it->is_object()) {
       node = &*it;
     } else {
-      return args("parameter paths conflict: " + echo(p.path));
+      return args("parameter paths conflict: " + echo_value(p.path));
     }
   }
   const std::string& last = p.segments.back();
   if (auto it = node->find(last); it != node->end()) {
-    return args(it->is_object() ? "parameter paths conflict: " + echo(p.path)
-                                : "parameter path given twice: " + echo(p.path));
+    return args(it->is_object() ? "parameter paths conflict: " + echo_value(p.path)
+                                : "parameter path given twice: " + echo_value(p.path));
   }
   (*node)[last] = p.value;
   return std::nullopt;
@@ -296,7 +277,7 @@ std::optional<TemplateError> decode_parameter_update(const CsvRecord& rec, int64
   if (auto e = time_field(rec, 2, now_ms, out.time_ms)) return e;
   if (auto v = field(rec, 3); !v.empty()) {
     auto b = parse_bool(v);
-    if (!b) return args("changeDetect is not a boolean: " + echo(v));
+    if (!b) return args("changeDetect is not a boolean: " + echo_value(v));
     out.change_detect = *b;
   }
   if (n <= 4) return args("at least one parameter (path, type, value) is required");
@@ -307,9 +288,9 @@ std::optional<TemplateError> decode_parameter_update(const CsvRecord& rec, int64
     p.path.assign(field(rec, i));
     if (auto e = split_path(p.path, p.segments)) return e;
     auto tv = field(rec, i + 1);
-    if (tv.empty()) return args("missing parameter type for " + echo(p.path));
+    if (tv.empty()) return args("missing parameter type for " + echo_value(p.path));
     auto t = parameter_type(tv);
-    if (!t) return args("unknown parameter type: " + echo(tv));
+    if (!t) return args("unknown parameter type: " + echo_value(tv));
     p.type = *t;
     if (auto e = parameter_value(field(rec, i + 2), p.type, p.value)) return e;
     if (auto e = place_new(tree, p)) return e;
@@ -405,7 +386,7 @@ std::optional<TemplateError> decode_alarm(const CsvRecord& rec, int64_t now_ms, 
       auto v = field(rec, 2);
       if (v.empty()) return args("missing severity");
       auto s = normalise_severity(v);
-      if (!s) return args("unknown severity: " + echo(v));
+      if (!s) return args("unknown severity: " + echo_value(v));
       out.op = AlarmCommand::Op::kSetSeverity;
       out.severity = std::move(*s);
       return std::nullopt;

@@ -23,25 +23,6 @@ constexpr size_t kIdBytes = 128;     // internal ids, external ids and their typ
 // 2^53: every integer of smaller magnitude is exactly representable as a double.
 constexpr double kMaxExactInteger = 9007199254740992.0;
 
-// A value quoted in an error text: at most 64 bytes (cut at a character boundary, "..." added),
-// control characters and the bytes of invalid UTF-8 replaced by '?', so that the error line is
-// short, printable and valid UTF-8 whatever the device sent.
-std::string echo(std::string_view v) {
-  constexpr size_t kMax = 64;
-  const bool utf8 = is_valid_utf8(v);
-  size_t n = std::min(v.size(), kMax);
-  if (utf8)
-    while (n > 0 && n < v.size() && (static_cast<unsigned char>(v[n]) & 0xC0) == 0x80) --n;
-  std::string out;
-  out.reserve(n + 3);
-  for (size_t i = 0; i < n; ++i) {
-    const auto c = static_cast<unsigned char>(v[i]);
-    out += (c < 0x20 || c == 0x7f || (!utf8 && c >= 0x80)) ? '?' : static_cast<char>(c);
-  }
-  if (n < v.size()) out += "...";
-  return out;
-}
-
 std::string upper(std::string_view v) {
   std::string up(v);
   for (char& c : up)
@@ -196,7 +177,7 @@ std::optional<std::string> check_role_text(Role role, std::string_view v) {
     case Role::kFragment:
       if (v.size() > kTypeBytes) return "fragment longer than 127 bytes";
       if (has_control(v) || v.find_first_of(".$") != std::string_view::npos)
-        return "fragment must not contain '.', '$' or control characters: " + echo(v);
+        return "fragment must not contain '.', '$' or control characters: " + echo_value(v);
       break;
     default:
       break;
@@ -237,7 +218,7 @@ std::optional<std::string> convert(const TemplateValue& tv, std::string_view v, 
       ms = now_ms;
     } else {
       auto t = parse_iso8601_ms(v);
-      if (!t) return "value is not a DATE: " + echo(v);
+      if (!t) return "value is not a DATE: " + echo_value(v);
       ms = *t;
     }
     out = format_iso8601_ms(ms);
@@ -245,7 +226,9 @@ std::optional<std::string> convert(const TemplateValue& tv, std::string_view v, 
   }
   if (v.empty()) return "missing " + std::string(type_name) + " value for " + tv.path;
   // The SmartREST 1.0 text "value is not a <type>: <value>" (spec §9.2), article and all.
-  const auto not_a = [&] { return "value is not a " + std::string(type_name) + ": " + echo(v); };
+  const auto not_a = [&] {
+    return "value is not a " + std::string(type_name) + ": " + echo_value(v);
+  };
   switch (tv.type) {
     case ValueType::kNumber: {
       if (auto i = parse_integer(v)) {
@@ -303,23 +286,24 @@ constexpr std::string_view kReservedKeys[] = {"id", "self", "source", "creationT
 std::optional<std::string> compile_request_path(std::string_view text, JsonPath& out) {
   std::string err;
   auto p = JsonPath::compile(text, &err);
-  if (!p) return "invalid JsonPath " + echo(text) + ": " + err;
-  if (p->has_wildcard()) return "list JsonPath not allowed in a request template: " + echo(text);
-  if (p->is_root()) return "a request template cannot set the root: " + echo(text);
+  if (!p) return "invalid JsonPath " + echo_value(text) + ": " + err;
+  if (p->has_wildcard())
+    return "list JsonPath not allowed in a request template: " + echo_value(text);
+  if (p->is_root()) return "a request template cannot set the root: " + echo_value(text);
   const auto& segs = p->segments();
   if (segs.front().kind != JsonPath::Segment::Kind::kKey)
-    return "a request path must start with a key: " + echo(text);
+    return "a request path must start with a key: " + echo_value(text);
   if (std::find(std::begin(kReservedKeys), std::end(kReservedKeys), segs.front().key) !=
       std::end(kReservedKeys))
     return "a request template cannot set " + segs.front().key;
   for (const auto& s : segs) {
     if (s.kind == JsonPath::Segment::Kind::kIndex) {
-      if (s.index > kMaxJsonPathSetIndex) return "index above 1000 in " + echo(text);
+      if (s.index > kMaxJsonPathSetIndex) return "index above 1000 in " + echo_value(text);
       continue;
     }
-    if (s.key.size() > kTypeBytes) return "key longer than 127 bytes in " + echo(text);
+    if (s.key.size() > kTypeBytes) return "key longer than 127 bytes in " + echo_value(text);
     if (s.key.find_first_of(".$") != std::string::npos)
-      return "keys must not contain '.' or '$': " + echo(text);
+      return "keys must not contain '.' or '$': " + echo_value(text);
   }
   out = std::move(*p);
   return std::nullopt;
@@ -351,7 +335,7 @@ std::optional<std::string> prepare_value(TemplateValue& tv) {
   tv.fixed = nullptr;
   tv.fixed_ms = 0;
   if (tv.type == ValueType::kFlag) {
-    if (!tv.value.empty()) return "FLAG takes no value: " + echo(tv.path);
+    if (!tv.value.empty()) return "FLAG takes no value: " + echo_value(tv.path);
     tv.fixed = json::object();
     return std::nullopt;
   }
@@ -377,8 +361,8 @@ std::optional<std::string> parse_request(std::span<const std::string> f, Request
   auto api = parse_api(as);
   if (!method && !api && parse_api(ms) && parse_method(as))
     return "method and api are swapped: use 10,<msgId>,<method>,<api>";
-  if (!method) return ms.empty() ? "missing method" : "unknown method: " + echo(ms);
-  if (!api) return as.empty() ? "missing api" : "unknown api: " + echo(as);
+  if (!method) return ms.empty() ? "missing method" : "unknown method: " + echo_value(ms);
+  if (!api) return as.empty() ? "missing api" : "unknown api: " + echo_value(as);
   if (!supported(*method, *api))
     return "unsupported request template: " + std::string(method_name(*method)) + " " +
            std::string(api_name(*api));
@@ -389,7 +373,7 @@ std::optional<std::string> parse_request(std::span<const std::string> f, Request
     t.response = t.method == Method::kGet;
   } else {
     auto b = parse_bool(rs);
-    if (!b) return "response is not true or false: " + echo(rs);
+    if (!b) return "response is not true or false: " + echo_value(rs);
     t.response = *b;
   }
 
@@ -407,7 +391,7 @@ std::optional<std::string> parse_request(std::span<const std::string> f, Request
       if (!type.empty()) return "externalIdType is only allowed with byId false";
       col = 7;
     } else if (t.method == Method::kGet) {
-      return "byId is not true or false: " + echo(by_id);
+      return "byId is not true or false: " + echo_value(by_id);
     } else {
       // PUT without reference columns (the network example): the own device, customs from 5.
       t.reference = Reference::kOwnDevice;
@@ -447,7 +431,7 @@ std::optional<std::string> parse_request(std::span<const std::string> f, Request
       tv.path.assign(field(f, i));
       const std::string_view ts = field(f, i + 1);
       auto type = parse_value_type(ts);
-      if (!type) return "bad value type: " + echo(ts);
+      if (!type) return "bad value type: " + echo_value(ts);
       tv.type = *type;
       tv.value.assign(field(f, i + 2));
       if (auto e = prepare_value(tv)) return e;
@@ -462,7 +446,7 @@ std::optional<std::string> parse_request(std::span<const std::string> f, Request
   for (const auto& tv : t.custom) {
     for (const TemplateValue* other : placed)
       if (conflicts(tv.compiled, other->compiled))
-        return "custom path " + echo(tv.path) + " conflicts with " + echo(other->path);
+        return "custom path " + echo_value(tv.path) + " conflicts with " + echo_value(other->path);
     placed.push_back(&tv);
   }
 
@@ -510,7 +494,7 @@ std::optional<std::string> parse_request(std::span<const std::string> f, Request
   }
   for (const auto& tv : t.custom)
     if (tv.is_fixed() && !tv.compiled.set(t.base_body, tv.fixed, &err))
-      return "custom path " + echo(tv.path) + ": " + err;
+      return "custom path " + echo_value(tv.path) + ": " + err;
   return std::nullopt;
 }
 
@@ -527,18 +511,19 @@ std::optional<std::string> parse_response(std::span<const std::string> f, Respon
   JsonPath base;
   if (!r.base.empty()) {
     auto p = JsonPath::compile(r.base, &err);
-    if (!p) return "invalid JsonPath in base " + echo(r.base) + ": " + err;
+    if (!p) return "invalid JsonPath in base " + echo_value(r.base) + ": " + err;
     base = std::move(*p);
   }
   if (!r.condition.empty()) {
     r.condition_path = JsonPath::compile(r.condition, &err);
-    if (!r.condition_path) return "invalid JsonPath in condition " + echo(r.condition) + ": " + err;
+    if (!r.condition_path)
+      return "invalid JsonPath in condition " + echo_value(r.condition) + ": " + err;
   }
   for (size_t i = 4; i < n; ++i) {
     const std::string& text = f[i];
     if (text.empty()) return "pattern " + std::to_string(i - 3) + " is empty";
     auto p = JsonPath::compile(text, &err);
-    if (!p) return "invalid JsonPath in pattern " + echo(text) + ": " + err;
+    if (!p) return "invalid JsonPath in pattern " + echo_value(text) + ": " + err;
     r.patterns.push_back(text);
     r.paths.push_back(JsonPath::join(base, *p));
   }
@@ -597,8 +582,8 @@ class Builder {
     const std::string_view kind = field(f, 0);
     if (kind != "10" && kind != "11") {
       errors_.add(41, c_.xid,
-                  std::string(where) + "invalid message ID for template creation: " + echo(kind) +
-                      " (only 10 and 11 lines)");
+                  std::string(where) + "invalid message ID for template creation: " +
+                      echo_value(kind) + " (only 10 and 11 lines)");
       return;
     }
     const std::string_view msg_id = field(f, 1);
@@ -712,8 +697,10 @@ std::optional<std::string> value_fields(const json& v, std::vector<std::string>&
   if (!v.is_object()) return "a value is not an object";
   std::string path, type, value;
   if (!optional_string(v, "path", path) || path.empty()) return "a value has no path";
-  if (!optional_string(v, "type", type)) return "the type of " + echo(path) + " is not a string";
-  if (!optional_string(v, "value", value)) return "the value of " + echo(path) + " is not a string";
+  if (!optional_string(v, "type", type))
+    return "the type of " + echo_value(path) + " is not a string";
+  if (!optional_string(v, "value", value))
+    return "the value of " + echo_value(path) + " is not a string";
   if (path_out != nullptr) *path_out = path;
   if (type_out != nullptr) *type_out = type;
   f.push_back(std::move(path));
@@ -846,7 +833,7 @@ std::optional<Collection> parse_collection(std::string_view xid, std::string_vie
                                            size_t* error_count) {
   Errors errs(max_errors, errors);
   if (auto e = check_xid(xid)) {
-    errs.add(41, echo(xid), *e);
+    errs.add(41, echo_value(xid), *e);
   } else {
     Builder b(xid, errs);
     CsvReader reader(payload);
@@ -960,7 +947,7 @@ std::optional<CustomTemplateError> apply_request(const Collection& c, const CsvR
   const std::string_view id = rec.fields.empty() ? std::string_view() : rec.fields[0];
   const auto it = c.requests.find(id);
   if (it == c.requests.end())
-    return CustomTemplateError{40, echo(id), "No template for this message id"};
+    return CustomTemplateError{40, echo_value(id), "No template for this message id"};
   return apply_request(it->second, rec, now_ms, out);
 }
 
@@ -1061,7 +1048,7 @@ std::optional<Collection> from_managed_object(const json& mo, std::string_view x
     return std::nullopt;
   };
   if (auto e = check_xid(xid)) {
-    errs.add(41, echo(xid), *e);
+    errs.add(41, echo_value(xid), *e);
     return done();
   }
   const json* type = member(mo, "type");

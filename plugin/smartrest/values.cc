@@ -1,5 +1,6 @@
 #include "plugin/smartrest/values.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <system_error>
@@ -330,6 +331,22 @@ bool is_valid_utf8(std::string_view s) {
     p += len;
   }
   return true;
+}
+
+std::string echo_value(std::string_view v) {
+  constexpr size_t kMax = 64;
+  const bool utf8 = is_valid_utf8(v);
+  size_t n = std::min(v.size(), kMax);
+  if (utf8)
+    while (n > 0 && n < v.size() && (static_cast<unsigned char>(v[n]) & 0xC0) == 0x80) --n;
+  std::string out;
+  out.reserve(n + 3);
+  for (size_t i = 0; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(v[i]);
+    out += (c < 0x20 || c == 0x7f || (!utf8 && c >= 0x80)) ? '?' : static_cast<char>(c);
+  }
+  if (n < v.size()) out += "...";
+  return out;
 }
 
 }  // namespace c8y::smartrest

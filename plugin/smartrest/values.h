@@ -40,4 +40,9 @@ std::string format_iso8601_ms(int64_t ms);
 // U+10FFFF, no truncated sequences. NUL is a valid code point here.
 bool is_valid_utf8(std::string_view s);
 
+// A value quoted in an error text: at most 64 bytes (cut at a character boundary, "..." added),
+// control characters and the bytes of invalid UTF-8 replaced by '?', so that the error line is
+// short, printable and valid UTF-8 whatever the device sent.
+std::string echo_value(std::string_view v);
+
 }  // namespace c8y::smartrest
