@@ -172,7 +172,8 @@ PluginCore::LineOutcome PluginCore::handle_operation(Session& s, uint64_t target
   if (by_id) {
     auto parsed = domain::parse_id(field(1));
     if (!parsed) {
-      out.error = smartrest::TemplateError{45, "missing or invalid operation id: " + field(1)};
+      out.error = smartrest::TemplateError{
+          45, "missing or invalid operation id: " + smartrest::echo_value(field(1))};
       return out;
     }
     op_id = *parsed;
@@ -187,9 +188,10 @@ PluginCore::LineOutcome PluginCore::handle_operation(Session& s, uint64_t target
       return out;
     }
   }
+  // A failure reason or a result (c8y_Command output) has no limit below the message cap.
   const std::string reason = field(2);
-  if (!smartrest::is_valid_utf8(reason) || reason.size() > 1024) {
-    out.error = smartrest::TemplateError{45, "invalid parameter"};
+  if (!smartrest::is_valid_utf8(reason)) {
+    out.error = smartrest::TemplateError{45, "parameter is not valid UTF-8"};
     return out;
   }
   switch (*t) {
@@ -222,7 +224,7 @@ PluginCore::LineOutcome PluginCore::handle_operation(Session& s, uint64_t target
   for (auto& r : ops.apply(*t, target, fragment, op_id, extra)) {
     if (r.status.not_found()) {
       out.error = smartrest::TemplateError{
-          45, by_id ? "No operation " + field(1) + " for this device"
+          45, by_id ? "No operation " + smartrest::echo_value(field(1)) + " for this device"
                     : "No " + std::string(domain::to_string(*domain::selects(*t))) + " operation" +
                           (fragment.empty() ? "" : " with " + fragment)};
       continue;

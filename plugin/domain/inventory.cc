@@ -282,7 +282,7 @@ storage::StoreStatus Inventory::add_external_id(uint64_t id, std::string_view ty
   if (!get(id)) return {storage::StoreStatus::kNotFound, "managed object not found"};
   if (auto existing = find_external(type, value)) {
     if (*existing == id) return {};
-    return storage::StoreStatus::Error("conflict");
+    return {storage::StoreStatus::kConflict, "external id belongs to another object"};
   }
   std::string id_bytes;
   storage::append_u64(id_bytes, id);

@@ -13,6 +13,16 @@ bool known_severity(std::string_view s) {
   return s == "CRITICAL" || s == "MAJOR" || s == "MINOR" || s == "WARNING";
 }
 
+// A series leaf: a number "value", beside it at most a string "unit".
+bool is_series(const json& v) {
+  if (!v.is_object()) return false;
+  auto value = v.find("value");
+  if (value == v.end() || !value->is_number()) return false;
+  for (auto& [k, x] : v.items())
+    if (k != "value" && !(k == "unit" && x.is_string())) return false;
+  return true;
+}
+
 }  // namespace
 
 bool json_string(const json& body, const char* key, bool mandatory, std::string* out,
@@ -24,8 +34,8 @@ bool json_string(const json& body, const char* key, bool mandatory, std::string*
   }
   if (!it->is_string() || it->get_ref<const std::string&>().size() > max ||
       (mandatory && it->get_ref<const std::string&>().empty())) {
-    *error = std::string(key) + " must be a non-empty string of at most " + std::to_string(max) +
-             " bytes";
+    *error = std::string(key) + " must be a non-empty string";
+    if (max != SIZE_MAX) *error += " of at most " + std::to_string(max) + " bytes";
     return false;
   }
   *out = it->get<std::string>();
@@ -84,25 +94,46 @@ bool measurement_input(const json& body, Measurement* m, std::string* error,
     *error = "type (a string) and time (an ISO 8601 date) are mandatory";
     return false;
   }
+  if (type->get_ref<const std::string&>().size() > kMaxSeriesNameBytes) {
+    *error = "type longer than " + std::to_string(kMaxSeriesNameBytes) + " bytes";
+    return false;
+  }
   m->time_ms = *t;
   m->type = type->get<std::string>();
-  for (auto& [frag, series] : body.items()) {
+  // Series are the {"value": <number>, "unit"?: <string>} leaves one level below a fragment;
+  // everything else is a custom fragment, stored as it is (as Cumulocity does).
+  json custom = json::object();
+  for (auto& [frag, fragment] : body.items()) {
     if (frag == "source" || frag == "time" || frag == "type" || frag == "id" || frag == "self" ||
         frag == "externalSource")
       continue;
-    if (!series.is_object()) continue;
-    for (auto& [name, v] : series.items()) {
-      if (!v.is_object() || !v.contains("value") || !v["value"].is_number()) {
-        *error = frag + "." + name + ".value must be a number";
+    if (!fragment.is_object()) {
+      custom[frag] = fragment;
+      continue;
+    }
+    json rest = json::object();
+    for (auto& [name, v] : fragment.items()) {
+      if (!is_series(v)) {
+        rest[name] = v;
+        continue;
+      }
+      auto unit = v.find("unit");
+      if (frag.size() > kMaxSeriesNameBytes || name.size() > kMaxSeriesNameBytes ||
+          (unit != v.end() && unit->get_ref<const std::string&>().size() > kMaxSeriesNameBytes)) {
+        *error = "fragment, series and unit of a series are at most " +
+                 std::to_string(kMaxSeriesNameBytes) + " bytes: " + smartrest::echo_value(frag) +
+                 "." + smartrest::echo_value(name);
         return false;
       }
       auto& s = m->add();
       s.fragment = frag;
       s.series = name;
       s.value = v["value"].get<double>();
-      s.unit = v.contains("unit") && v["unit"].is_string() ? v["unit"].get<std::string>() : "";
+      s.unit = unit != v.end() ? unit->get<std::string>() : "";
     }
+    if (!rest.empty() || fragment.empty()) custom[frag] = std::move(rest);
   }
+  if (!custom.empty()) m->custom = custom.dump();
   if (m->count == 0) {
     *error = "a measurement needs at least one series";
     return false;

@@ -3,6 +3,7 @@
 // Pure: no storage. The source is the caller's business (REST: source.id; MQTT: the device).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -12,9 +13,10 @@
 namespace c8y::domain {
 
 // `key` as a string of at most `max` bytes (non-empty when mandatory). False with *error set when
-// it is missing but mandatory, or of the wrong type or size.
+// it is missing but mandatory, or of the wrong type or size. Texts have no limit (the body's or
+// message's cap bounds them); `max` is for types and names that become storage keys.
 bool json_string(const nlohmann::json& body, const char* key, bool mandatory, std::string* out,
-                 std::string* error, size_t max = 1024);
+                 std::string* error, size_t max = SIZE_MAX);
 // "time" as an ISO 8601 date (mandatory).
 bool json_time(const nlohmann::json& body, int64_t* out_ms, std::string* error);
 

@@ -54,11 +54,23 @@ bool get_str(std::string_view in, size_t& at, std::string& s) {
   return true;
 }
 
+// Puts the custom fragments back beside the series: a fragment that holds both keeps both.
+void merge_custom(nlohmann::json& into, const nlohmann::json& custom) {
+  if (!custom.is_object()) return;
+  for (auto& [k, v] : custom.items()) {
+    auto it = into.find(k);
+    if (it != into.end() && it->is_object() && v.is_object())
+      merge_custom(*it, v);
+    else
+      into[k] = v;
+  }
+}
+
 }  // namespace
 
 bool encode_measurement(const Measurement& m, std::string& out) {
   out.clear();
-  out.push_back(1);
+  out.push_back(m.custom.empty() ? 1 : 2);
   if (m.type.size() > 127 || m.count > 255) return false;
   put_str(out, m.type);
   out.push_back(static_cast<char>(m.count));
@@ -72,13 +84,23 @@ bool encode_measurement(const Measurement& m, std::string& out) {
     out.append(b, 8);
     put_str(out, s.unit);
   }
+  if (!m.custom.empty()) {
+    if (m.custom.size() > UINT32_MAX) return false;
+    char b[4];
+    const uint32_t n = static_cast<uint32_t>(m.custom.size());
+    for (int i = 0; i < 4; ++i) b[i] = static_cast<char>((n >> (8 * i)) & 0xff);
+    out.append(b, 4);
+    out.append(m.custom);
+  }
   return true;
 }
 
 bool decode_measurement(std::string_view in, Measurement& m) {
   size_t at = 0;
   m.clear();
-  if (in.empty() || in[at++] != 1) return false;
+  if (in.empty()) return false;
+  const char version = in[at++];
+  if (version != 1 && version != 2) return false;
   if (!get_str(in, at, m.type) || at >= in.size()) return false;
   size_t n = static_cast<unsigned char>(in[at++]);
   for (size_t i = 0; i < n; ++i) {
@@ -88,6 +110,16 @@ bool decode_measurement(std::string_view in, Measurement& m) {
     std::memcpy(&s.value, in.data() + at, 8);
     at += 8;
     if (!get_str(in, at, s.unit)) return false;
+  }
+  if (version == 2) {
+    if (at + 4 > in.size()) return false;
+    uint32_t len = 0;
+    for (int i = 0; i < 4; ++i)
+      len |= static_cast<uint32_t>(static_cast<unsigned char>(in[at + i])) << (8 * i);
+    at += 4;
+    if (len == 0 || len > in.size() - at) return false;
+    m.custom.assign(in.substr(at, len));
+    at += len;
   }
   return at == in.size();
 }
@@ -103,6 +135,7 @@ nlohmann::json measurement_json(const Measurement& m) {
     v["value"] = s.value;
     if (!s.unit.empty()) v["unit"] = s.unit;
   }
+  if (!m.custom.empty()) merge_custom(j, nlohmann::json::parse(m.custom, nullptr, false));
   return j;
 }
 

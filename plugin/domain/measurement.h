@@ -2,8 +2,11 @@
 //
 // Stored value (little work per message, no JSON on the hot path):
 //   u8 version(1) | str type | u8 n | n x (str fragment | str series | f64 value | str unit)
+//   u8 version(2) | the same | u32 length (little endian) | custom fragments as JSON text
 // where str is either one byte 0x80|i naming entry i of a fixed dictionary of common names, or
 // one length byte (< 0x80) followed by the bytes (names longer than 127 bytes are refused).
+// Version 2 is written only for a measurement with custom fragments (anything that is not a
+// series: Cumulocity stores those as they are), so the static-template path stays version 1.
 #pragma once
 
 #include <cstdint>
@@ -32,15 +35,24 @@ struct Measurement {
   std::string type;
   std::vector<Series> series;
   size_t count = 0;  // used entries of `series`
+  // The custom fragments (everything that is not a series), as the text of a JSON object that
+  // measurement_json merges into the series; empty when there are none.
+  std::string custom;
 
-  void clear() { count = 0; }
+  void clear() {
+    count = 0;
+    custom.clear();
+  }
   Series& add() {
     if (count == series.size()) series.emplace_back();
     return series[count++];
   }
 };
 
-// false if a name is longer than 127 bytes.
+// The stored form's limit on a series' fragment, name and unit, and on the type.
+inline constexpr size_t kMaxSeriesNameBytes = 127;
+
+// false if a name is longer than kMaxSeriesNameBytes.
 bool encode_measurement(const Measurement& m, std::string& out);
 bool decode_measurement(std::string_view in, Measurement& m);
 nlohmann::json measurement_json(const Measurement& m);

@@ -13,10 +13,10 @@ using nlohmann::json;
 
 constexpr size_t kAeTypeBytes = 127;
 constexpr size_t kAeNameBytes = 127;
-constexpr size_t kAeTextBytes = 1024;
-constexpr size_t kAePathBytes = 1024;
+// Types are storage keys and names are JSON keys; the depth of a parameter path bounds the
+// nesting of what it builds. Texts, values and the number of parameters have no limit below the
+// message cap.
 constexpr size_t kAePathSegments = 32;
-constexpr size_t kAeParameters = 100;
 
 // Field i of the record, or "" when absent (trailing optional parameters may be omitted).
 std::string_view field(const CsvRecord& rec, size_t i) {
@@ -75,10 +75,7 @@ std::optional<TemplateError> name_field(std::string_view v, std::string_view wha
   return std::nullopt;
 }
 
-std::optional<TemplateError> text_field(std::string_view v, std::string_view what,
-                                        size_t max = kAeTextBytes) {
-  if (v.size() > max)
-    return args(std::string(what) + " longer than " + std::to_string(max) + " bytes");
+std::optional<TemplateError> text_field(std::string_view v, std::string_view what) {
   if (!is_valid_utf8(v)) return args(std::string(what) + " is not valid UTF-8");
   return std::nullopt;
 }
@@ -177,7 +174,6 @@ std::optional<ParameterValueType> parameter_type(std::string_view v) {
 std::optional<TemplateError> split_path(std::string_view path, std::vector<std::string>& out) {
   out.clear();
   if (path.empty()) return args("missing parameter path");
-  if (path.size() > kAePathBytes) return args("parameter path longer than 1024 bytes");
   size_t start = 0;
   while (true) {
     size_t dot = path.find('.', start);
@@ -281,7 +277,6 @@ std::optional<TemplateError> decode_parameter_update(const CsvRecord& rec, int64
     out.change_detect = *b;
   }
   if (n <= 4) return args("at least one parameter (path, type, value) is required");
-  if (n > 4 + 3 * kAeParameters) return args("more than 100 parameters");
   json tree = json::object();
   for (size_t i = 4; i < n; i += 3) {
     ParameterValue p;

@@ -10,7 +10,7 @@
 //  * Times: ISO 8601 with zone (parse_iso8601_ms); empty means `now_ms`.
 //  * Alarm and event types (used as JSON values and as storage keys): non-empty, valid UTF-8,
 //    at most 127 bytes, no control characters (bytes 0x00-0x1F, 0x7F). '.' and '$' are allowed.
-//  * Texts: valid UTF-8, at most 1024 bytes.
+//  * Texts: valid UTF-8; no limit below the message cap (as in Cumulocity).
 //  * Fragment names and JSON path segments (used as JSON keys): non-empty, valid UTF-8, at most
 //    127 bytes, no '.' and no '$'.
 //  * Numbers: parse_number (no NaN/Inf/overflow); integers: parse_integer; booleans: parse_bool
@@ -85,7 +85,7 @@ enum class ParameterValueType {
 
 // One (path, type, value) group of template 408.
 struct ParameterValue {
-  // As given, e.g. "c8y_RelayStatus.left": at most 1024 bytes, 1..32 segments separated by '.',
+  // As given, e.g. "c8y_RelayStatus.left": 1..32 segments separated by '.',
   // each segment non-empty, valid UTF-8, at most 127 bytes, without '$'.
   std::string path;
   std::vector<std::string> segments;  // path split at '.', e.g. {"c8y_RelayStatus", "left"}
@@ -139,7 +139,7 @@ struct EventCommand {
   bool mirror_parameters = false;
   // 408 only: the changeDetect argument (default false).
   bool change_detect = false;
-  // 408 only: the (path, type, value) groups in the order given; 1..100 of them, no path given
+  // 408 only: the (path, type, value) groups in the order given; at least one, no path given
   // twice, no path a prefix of another (both would need the same key as a value and an object).
   // First segments never name an event's or managed object's standard property (id, self, type,
   // text, time, source, creationTime, lastUpdated, owner, childDevices, childAssets,

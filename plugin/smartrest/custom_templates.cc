@@ -16,9 +16,8 @@ using nlohmann::json;
 using Role = TemplateValue::Role;
 using Slot = RequestTemplate::Slot;
 
-constexpr size_t kTypeBytes = 127;   // alarm / event types, fragment names, JSON keys
-constexpr size_t kTextBytes = 1024;  // alarm / event texts
-constexpr size_t kIdBytes = 128;     // internal ids, external ids and their types
+constexpr size_t kTypeBytes = 127;  // alarm / event types, fragment names, JSON keys
+constexpr size_t kIdBytes = 128;    // internal ids, external ids and their types
 
 // 2^53: every integer of smaller magnitude is exactly representable as a double.
 constexpr double kMaxExactInteger = 9007199254740992.0;
@@ -170,9 +169,6 @@ std::optional<std::string> check_role_text(Role role, std::string_view v) {
     case Role::kType:
       if (v.size() > kTypeBytes) return "type longer than 127 bytes";
       if (has_control(v)) return "type must not contain control characters";
-      break;
-    case Role::kText:
-      if (v.size() > kTextBytes) return "text longer than 1024 bytes";
       break;
     case Role::kFragment:
       if (v.size() > kTypeBytes) return "fragment longer than 127 bytes";

@@ -100,9 +100,10 @@
 //    CLEARED; OPERATIONSTATUS PENDING/EXECUTING/SUCCESSFUL/FAILED; FLAG {} (never sent).
 //    A wrong value is 45 "value is not a NUMBER: abc"; an empty non-STRING, non-DATE value is
 //    45 "missing NUMBER value for <path>".
-//  * Alarm and event types, PUT ALARM's type: 1..127 bytes, no control characters; texts at most
-//    1024 bytes; PUT OPERATION's fragment: 1..127 bytes without '.' or '$'; ids and externalId
-//    types 1..128 bytes, no control characters. (The same rules as the static templates.)
+//  * Alarm and event types, PUT ALARM's type: 1..127 bytes, no control characters; texts have
+//    no limit below the message cap; PUT OPERATION's fragment: 1..127 bytes without '.' or '$'; ids
+//    and externalId types 1..128 bytes, no control characters. (The same rules as the static
+//    templates.)
 //
 // Responses (render_responses, spec §7.4):
 //  * Every response template of the collection, in definition order, whose condition selects at

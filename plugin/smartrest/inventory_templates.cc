@@ -36,8 +36,9 @@ Error too_many(const CsvRecord& rec, size_t max) {
   return std::nullopt;
 }
 
-// A text of at most `max` bytes, valid UTF-8 (may be empty).
-Error text_field(std::string_view v, std::string_view what, size_t max) {
+// A text, valid UTF-8 (may be empty). Values have no limit of their own: the message cap bounds
+// them. `max` is for names that become JSON keys or topic levels.
+Error text_field(std::string_view v, std::string_view what, size_t max = SIZE_MAX) {
   if (v.size() > max)
     return args(std::string(what) + " longer than " + std::to_string(max) + " bytes");
   if (!is_valid_utf8(v)) return args(std::string(what) + " is not valid UTF-8");
@@ -45,7 +46,7 @@ Error text_field(std::string_view v, std::string_view what, size_t max) {
 }
 
 // A mandatory text.
-Error required_text(std::string_view v, std::string_view what, size_t max) {
+Error required_text(std::string_view v, std::string_view what, size_t max = SIZE_MAX) {
   if (v.empty()) return args("missing " + std::string(what));
   return text_field(v, what, max);
 }
@@ -55,7 +56,7 @@ Error key_field(std::string_view v, std::string_view what) {
   if (v.empty()) return args("missing " + std::string(what));
   if (auto e = text_field(v, what, kMaxKeyBytes)) return e;
   if (v.find_first_of(".$") != std::string_view::npos)
-    return args(std::string(what) + " must not contain '.' or '$': " + std::string(v));
+    return args(std::string(what) + " must not contain '.' or '$': " + echo_value(v));
   return std::nullopt;
 }
 
@@ -65,7 +66,7 @@ Error external_id_field(std::string_view v, std::string_view what) {
   if (auto e = required_text(v, what, kMaxIdBytes)) return e;
   for (unsigned char c : v) {
     if (c == '/' || c == '+' || c == '#')
-      return args(std::string(what) + " must not contain '/', '+' or '#': " + std::string(v));
+      return args(std::string(what) + " must not contain '/', '+' or '#': " + echo_value(v));
     if (c < 0x20 || c == 0x7f)
       return args(std::string(what) + " must not contain control characters");
   }
@@ -84,7 +85,7 @@ bool is_structural(std::string_view name) {
 }
 
 // The arguments of a list template (fields 1..): empty elements are skipped; each element is
-// checked as a text of at most kMaxKeyBytes bytes; at most kMaxListItems elements.
+// checked as a text of at most kMaxKeyBytes bytes.
 Error name_list(const CsvRecord& rec, std::string_view what, json& out) {
   out = json::array();
   const size_t n = used_fields(rec);
@@ -92,22 +93,19 @@ Error name_list(const CsvRecord& rec, std::string_view what, json& out) {
     std::string_view v = rec.fields[i];
     if (v.empty()) continue;
     if (auto e = text_field(v, what, kMaxKeyBytes)) return e;
-    if (out.size() == kMaxListItems)
-      return args("too many " + std::string(what) + "s: at most " + std::to_string(kMaxListItems));
     out.push_back(std::string(v));
   }
   return std::nullopt;
 }
 
 // Optional string fields 1..keys.size() into an object; empty ones are left out.
-Error optional_strings(const CsvRecord& rec, std::initializer_list<const char*> keys, size_t max,
-                       json& out) {
+Error optional_strings(const CsvRecord& rec, std::initializer_list<const char*> keys, json& out) {
   if (auto e = too_many(rec, keys.size())) return e;
   out = json::object();
   size_t i = 1;
   for (const char* k : keys) {
     std::string_view v = field(rec, i++);
-    if (auto e = text_field(v, k, max)) return e;
+    if (auto e = text_field(v, k)) return e;
     if (!v.empty()) out[k] = std::string(v);
   }
   return std::nullopt;
@@ -118,8 +116,8 @@ Error decode_child(const CsvRecord& rec, InventoryCommand& out) {
   if (auto e = too_many(rec, 4)) return e;
   std::string_view id = field(rec, 1), name = field(rec, 2), type = field(rec, 3);
   if (auto e = external_id_field(id, "child id")) return e;
-  if (auto e = text_field(name, "name", kMaxNameBytes)) return e;
-  if (auto e = text_field(type, "type", kMaxNameBytes)) return e;
+  if (auto e = text_field(name, "name")) return e;
+  if (auto e = text_field(type, "type")) return e;
   out.op = Op::kCreateChild;
   out.external_id = std::string(id);
   out.name = name.empty() ? "MQTT Device " + out.external_id : std::string(name);
@@ -135,9 +133,9 @@ Error decode_service(const CsvRecord& rec, InventoryCommand& out) {
   std::string_view id = field(rec, 1), type = field(rec, 2), name = field(rec, 3),
                    status = field(rec, 4);
   if (auto e = external_id_field(id, "service external id")) return e;
-  if (auto e = required_text(type, "service type", kMaxNameBytes)) return e;
-  if (auto e = required_text(name, "service name", kMaxNameBytes)) return e;
-  if (auto e = required_text(status, "service status", kMaxTextBytes)) return e;
+  if (auto e = required_text(type, "service type")) return e;
+  if (auto e = required_text(name, "service name")) return e;
+  if (auto e = required_text(status, "service status")) return e;
   out.op = Op::kCreateService;
   out.external_id = std::string(id);
   out.type = std::string(type);
@@ -160,13 +158,13 @@ Error decode_position(const CsvRecord& rec, json& pos) {
     std::string_view v = field(rec, i + 1);
     if (v.empty()) continue;
     auto n = parse_number(v);
-    if (!n) return args(std::string(kWhat[i]) + " is not a number: " + std::string(v));
+    if (!n) return args(std::string(kWhat[i]) + " is not a number: " + echo_value(v));
     pos[kKeys[i]] = *n;
   }
   std::string_view acc = field(rec, 4);
   if (!acc.empty()) {
     auto n = parse_integer(acc);
-    if (!n) return args("accuracy is not an integer: " + std::string(acc));
+    if (!n) return args("accuracy is not an integer: " + echo_value(acc));
     pos["accuracy"] = *n;
   }
   return std::nullopt;
@@ -178,12 +176,10 @@ Error decode_software_list(const CsvRecord& rec, json& list) {
   const size_t n = used_fields(rec);
   for (size_t i = 1; i < n; i += 3) {
     std::string_view name = field(rec, i), version = field(rec, i + 1), url = field(rec, i + 2);
-    if (auto e = text_field(name, "software name", kMaxTextBytes)) return e;
-    if (auto e = text_field(version, "software version", kMaxTextBytes)) return e;
-    if (auto e = text_field(url, "software url", kMaxUrlBytes)) return e;
+    if (auto e = text_field(name, "software name")) return e;
+    if (auto e = text_field(version, "software version")) return e;
+    if (auto e = text_field(url, "software url")) return e;
     if (name.empty() && version.empty() && url.empty()) continue;
-    if (list.size() == kMaxListItems)
-      return args("too many software items: at most " + std::to_string(kMaxListItems));
     json item = json::object();
     if (!name.empty()) item["name"] = std::string(name);
     if (!version.empty()) item["version"] = std::string(version);
@@ -199,9 +195,9 @@ Error decode_availability(const CsvRecord& rec, json& fragments) {
   std::string_view v = field(rec, 1);
   if (v.empty()) return std::nullopt;  // nothing to set
   auto n = parse_integer(v);
-  if (!n) return args("required interval is not an integer: " + std::string(v));
+  if (!n) return args("required interval is not an integer: " + echo_value(v));
   if (*n < std::numeric_limits<int32_t>::min() || *n > std::numeric_limits<int32_t>::max())
-    return args("required interval out of range: " + std::string(v));
+    return args("required interval out of range: " + echo_value(v));
   fragments = {{"c8y_RequiredAvailability", {{"responseInterval", *n}}}};
   return std::nullopt;
 }
@@ -214,12 +210,12 @@ Error decode_configuration_file(const CsvRecord& rec, int64_t now_ms, json& frag
   if (type.empty()) return args("missing configuration type");
   const std::string key = "c8y_Configuration_" + std::string(type);
   if (auto e = key_field(key, "fragment name c8y_Configuration_<configuration type>")) return e;
-  if (auto e = required_text(url, "configuration url", kMaxUrlBytes)) return e;
-  if (auto e = text_field(file, "file name", kMaxTextBytes)) return e;
+  if (auto e = required_text(url, "configuration url")) return e;
+  if (auto e = text_field(file, "file name")) return e;
   int64_t t = now_ms;
   if (!time.empty()) {
     auto parsed = parse_iso8601_ms(time);
-    if (!parsed) return args("time is not a date: " + std::string(time));
+    if (!parsed) return args("time is not a date: " + echo_value(time));
     t = *parsed;
   }
   fragments = {{key,
@@ -236,8 +232,8 @@ Error decode_profile(const CsvRecord& rec, InventoryCommand& out) {
   std::string_view executed = field(rec, 1), id = field(rec, 2);
   if (executed.empty()) return args("missing profile executed (true or false)");
   auto b = parse_bool(executed);
-  if (!b) return args("profile executed is not true or false: " + std::string(executed));
-  if (auto e = text_field(id, "profile id", kMaxTextBytes)) return e;
+  if (!b) return args("profile executed is not true or false: " + echo_value(executed));
+  if (auto e = text_field(id, "profile id")) return e;
   out.op = Op::kSetProfile;
   json profile = {{"profileExecuted", *b}};
   if (id.empty())
@@ -253,10 +249,10 @@ Error decode_agent(const CsvRecord& rec, json& fragments) {
   if (auto e = too_many(rec, 4)) return e;
   std::string_view name = field(rec, 1), version = field(rec, 2), url = field(rec, 3),
                    maintainer = field(rec, 4);
-  if (auto e = required_text(name, "agent name", kMaxTextBytes)) return e;
-  if (auto e = required_text(version, "agent version", kMaxTextBytes)) return e;
-  if (auto e = text_field(url, "agent url", kMaxUrlBytes)) return e;
-  if (auto e = required_text(maintainer, "agent maintainer", kMaxTextBytes)) return e;
+  if (auto e = required_text(name, "agent name")) return e;
+  if (auto e = required_text(version, "agent version")) return e;
+  if (auto e = text_field(url, "agent url")) return e;
+  if (auto e = required_text(maintainer, "agent maintainer")) return e;
   json agent = {{"name", std::string(name)}, {"version", std::string(version)}};
   if (!url.empty()) agent["url"] = std::string(url);
   agent["maintainer"] = std::string(maintainer);
@@ -267,24 +263,21 @@ Error decode_agent(const CsvRecord& rec, json& fragments) {
 // 140/141: (<name>,<version>,<type>,<url>)... ; 142: (<name>,<version>)...
 Error decode_software_items(const CsvRecord& rec, size_t group, std::vector<SoftwareItem>& out) {
   const size_t n = used_fields(rec);
-  if (n < 2) return args("missing software name and version");
+  if (n < 2) return args("missing software name");
   for (size_t i = 1; i < n; i += group) {
     const size_t k = out.size() + 1;
     std::string_view name = field(rec, i), version = field(rec, i + 1);
     if (name.empty()) return args("missing name of software item " + std::to_string(k));
-    if (version.empty()) return args("missing version of software item " + std::to_string(k));
-    if (auto e = text_field(name, "software name", kMaxTextBytes)) return e;
-    if (auto e = text_field(version, "software version", kMaxTextBytes)) return e;
+    if (auto e = text_field(name, "software name")) return e;
+    if (auto e = text_field(version, "software version")) return e;
     SoftwareItem item{std::string(name), std::string(version), {}, {}};
     if (group == 4) {
       std::string_view type = field(rec, i + 2), url = field(rec, i + 3);
-      if (auto e = text_field(type, "software type", kMaxTextBytes)) return e;
-      if (auto e = text_field(url, "software url", kMaxUrlBytes)) return e;
+      if (auto e = text_field(type, "software type")) return e;
+      if (auto e = text_field(url, "software url")) return e;
       item.type = std::string(type);
       item.url = std::string(url);
     }
-    if (out.size() == kMaxListItems)
-      return args("too many software items: at most " + std::to_string(kMaxListItems));
     out.push_back(std::move(item));
   }
   return std::nullopt;
@@ -297,9 +290,7 @@ Error decode_remove_fragments(const CsvRecord& rec, std::vector<std::string>& na
     std::string_view v = rec.fields[i];
     if (v.empty()) continue;
     if (auto e = key_field(v, "fragment name")) return e;
-    if (is_structural(v)) return args("fragment " + std::string(v) + " cannot be removed");
-    if (names.size() == kMaxListItems)
-      return args("too many fragment names: at most " + std::to_string(kMaxListItems));
+    if (is_structural(v)) return args("fragment " + echo_value(v) + " cannot be removed");
     names.emplace_back(v);
   }
   if (names.empty()) return args("missing fragment name");
@@ -315,13 +306,16 @@ Error decode_removable_list(const CsvRecord& rec, const char* fragment, std::str
   return std::nullopt;
 }
 
+// Entries are the same software when name and version are equal; an entry without a version
+// (stored by an older release) has the empty version.
 bool same_item(const json& entry, const SoftwareItem& item) {
   if (!entry.is_object()) return false;
   auto n = entry.find("name");
+  if (n == entry.end() || !n->is_string() || n->get_ref<const std::string&>() != item.name)
+    return false;
   auto v = entry.find("version");
-  return n != entry.end() && v != entry.end() && n->is_string() && v->is_string() &&
-         n->get_ref<const std::string&>() == item.name &&
-         v->get_ref<const std::string&>() == item.version;
+  if (v == entry.end()) return item.version.empty();
+  return v->is_string() && v->get_ref<const std::string&>() == item.version;
 }
 
 }  // namespace
@@ -351,7 +345,7 @@ std::optional<TemplateError> decode_inventory(const CsvRecord& rec, int64_t now_
     case 104: {
       if (auto e = too_many(rec, 1)) return e;
       std::string_view status = field(rec, 1);
-      if (auto e = required_text(status, "service status", kMaxTextBytes)) return e;
+      if (auto e = required_text(status, "service status")) return e;
       out.op = Op::kServiceStatus;
       out.status = std::string(status);
       f = {{"status", out.status}};
@@ -368,15 +362,14 @@ std::optional<TemplateError> decode_inventory(const CsvRecord& rec, int64_t now_
       return decode_remove_fragments(rec, out.names);
     case 110: {
       json hw;
-      if (auto e = optional_strings(rec, {"serialNumber", "model", "revision"}, kMaxNameBytes, hw))
-        return e;
+      if (auto e = optional_strings(rec, {"serialNumber", "model", "revision"}, hw)) return e;
       f = {{"c8y_Hardware", std::move(hw)}};
       return std::nullopt;
     }
     case 111: {
       json mobile;
       if (auto e = optional_strings(rec, {"imei", "iccid", "imsi", "mcc", "mnc", "lac", "cellId"},
-                                    kMaxTextBytes, mobile))
+                                    mobile))
         return e;
       f = {{"c8y_Mobile", std::move(mobile)}};
       return std::nullopt;
@@ -389,7 +382,7 @@ std::optional<TemplateError> decode_inventory(const CsvRecord& rec, int64_t now_
     }
     case 113: {
       json config;
-      if (auto e = optional_strings(rec, {"config"}, kMaxConfigBytes, config)) return e;
+      if (auto e = optional_strings(rec, {"config"}, config)) return e;
       f = {{"c8y_Configuration", std::move(config)}};
       return std::nullopt;
     }
@@ -412,9 +405,7 @@ std::optional<TemplateError> decode_inventory(const CsvRecord& rec, int64_t now_
       static const char* kKeys[] = {"name", "version", "url"};
       for (size_t i = 0; i < 3; ++i) {
         std::string_view v = field(rec, i + 1);
-        if (auto e = text_field(v, std::string("firmware ") + kKeys[i],
-                                i == 2 ? kMaxUrlBytes : kMaxTextBytes))
-          return e;
+        if (auto e = text_field(v, std::string("firmware ") + kKeys[i])) return e;
         if (!v.empty()) fw[kKeys[i]] = std::string(v);
       }
       f = {{"c8y_Firmware", std::move(fw)}};
@@ -451,10 +442,10 @@ std::optional<TemplateError> decode_inventory(const CsvRecord& rec, int64_t now_
 }
 
 nlohmann::json software_item_json(const SoftwareItem& item) {
-  json j = {{"name", item.name}, {"version", item.version}};
-  if (!item.type.empty()) j["softwareType"] = item.type;
-  if (!item.url.empty()) j["url"] = item.url;
-  return j;
+  return {{"name", item.name},
+          {"version", item.version},
+          {"softwareType", item.type},
+          {"url", item.url}};
 }
 
 std::optional<TemplateError> apply_software(nlohmann::json& list, const InventoryCommand& cmd) {
@@ -485,8 +476,9 @@ std::optional<TemplateError> apply_software(nlohmann::json& list, const Inventor
         break;
       }
     if (updated) continue;
-    if (result.size() >= kMaxListItems)
-      return args("software list would have more than " + std::to_string(kMaxListItems) + " items");
+    if (result.size() >= kMaxSoftwareItems)
+      return args("software list would have more than " + std::to_string(kMaxSoftwareItems) +
+                  " items");
     result.push_back(software_item_json(item));
   }
   list = std::move(result);

@@ -7,17 +7,17 @@
 // or an over-long / non-UTF-8 text yields TemplateError{45, <text naming the problem>}; a record
 // whose id is not an inventory template yields TemplateError{40, ...}.
 //
-// Limits (bytes, after CSV unquoting):
-//   kMaxIdBytes       128    external ids (101 childId, 102 serviceExternalId): they are topic
-//                            levels of s/us/<id>, so no '/', '+', '#' nor control characters
-//   kMaxKeyBytes      127    fragment names used as JSON keys (107, the key of 120), and the
-//                            elements of the name lists 114, 118, 119, 143, 150
-//   kMaxNameBytes     254    names and types of created objects (101, 102), c8y_Hardware (110);
-//                            the same limit as template 100
-//   kMaxTextBytes     1024   every other text
-//   kMaxUrlBytes      2048   urls (115, 116, 120, 122, 140, 141)
-//   kMaxConfigBytes   16384  the configuration text of 113 (already bounded by the message cap)
-//   kMaxListItems     1000   elements of a list (names, software items)
+// Limits (bytes, after CSV unquoting). Values (names, types, texts, urls, versions, the
+// configuration of 113, list lengths) have none below the message cap, as in Cumulocity. What is
+// limited protects the broker:
+//   kMaxIdBytes        128    external ids (101 childId, 102 serviceExternalId): they are topic
+//                             levels of s/us/<id> and storage keys, so no '/', '+', '#' nor
+//                             control characters
+//   kMaxKeyBytes       127    fragment names used as JSON keys (107, the key of 120), and the
+//                             elements of the name lists 114, 118, 119, 143, 150 (operation,
+//                             log and configuration types name fragments and are matched as such)
+//   kMaxSoftwareItems  20000  the software list a device builds up with 141 appends (each
+//                             append rewrites the managed object: this bounds its size)
 // Fragment names used as JSON keys must also be valid UTF-8 and hold no '.' or '$'.
 #pragma once
 
@@ -36,19 +36,16 @@ namespace c8y::smartrest {
 
 inline constexpr size_t kMaxIdBytes = 128;
 inline constexpr size_t kMaxKeyBytes = 127;
-inline constexpr size_t kMaxNameBytes = 254;
-inline constexpr size_t kMaxTextBytes = 1024;
-inline constexpr size_t kMaxUrlBytes = 2048;
-inline constexpr size_t kMaxConfigBytes = 16384;
-inline constexpr size_t kMaxListItems = 1000;
+inline constexpr size_t kMaxSoftwareItems = 20000;
 
 // One entry of the advanced software list (140, 141, 142). Stored in the managed object as
-// {"name", "version", "softwareType", "url"}; an empty type or url is left out of the JSON.
+// {"name", "version", "softwareType", "url"}; only the name is required, and an empty version,
+// type or url is stored as an empty string (thin-edge.io sends "140,a,,debian,,...").
 struct SoftwareItem {
   std::string name;     // never empty
-  std::string version;  // never empty
-  std::string type;     // "softwareType"; empty: absent (always empty for 142)
-  std::string url;      // empty: absent (always empty for 142)
+  std::string version;  // may be empty
+  std::string type;     // "softwareType" (always empty for 142)
+  std::string url;      // (always empty for 142)
 
   bool operator==(const SoftwareItem&) const = default;
 };
@@ -149,7 +146,7 @@ nlohmann::json software_item_json(const SoftwareItem& item);
 //  * remove: every entry whose "name" and "version" equal those of one of the items is removed
 //    (unknown items are ignored); the list may become [].
 // Returns TemplateError{45, ...} and leaves `list` unchanged if the result would have more than
-// kMaxListItems entries. Other ops: no change, no error.
+// kMaxSoftwareItems entries. Other ops: no change, no error.
 std::optional<TemplateError> apply_software(nlohmann::json& list, const InventoryCommand& cmd);
 
 }  // namespace c8y::smartrest

@@ -25,7 +25,7 @@ std::optional<TemplateError> time_field(const CsvRecord& rec, size_t i, int64_t 
     return std::nullopt;
   }
   auto t = parse_iso8601_ms(v);
-  if (!t) return args("value is not a date: " + std::string(v));
+  if (!t) return args("value is not a date: " + echo_value(v));
   out = *t;
   return std::nullopt;
 }
@@ -33,7 +33,7 @@ std::optional<TemplateError> time_field(const CsvRecord& rec, size_t i, int64_t 
 std::optional<TemplateError> number_field(std::string_view v, std::string_view what, double& out) {
   if (v.empty()) return args("missing " + std::string(what));
   auto n = parse_number(v);
-  if (!n) return args("value is not a number: " + std::string(v));
+  if (!n) return args("value is not a number: " + echo_value(v));
   out = *n;
   return std::nullopt;
 }
@@ -45,12 +45,13 @@ std::optional<TemplateError> name_field(std::string_view v, std::string_view wha
   if (v.size() > 127) return args(std::string(what) + " longer than 127 bytes");
   if (!is_valid_utf8(v)) return args(std::string(what) + " is not valid UTF-8");
   if (v.find_first_of(".$") != std::string_view::npos)
-    return args(std::string(what) + " must not contain '.' or '$': " + std::string(v));
+    return args(std::string(what) + " must not contain '.' or '$': " + echo_value(v));
   return std::nullopt;
 }
 
+// Values have no limit below the message cap; `max` is for names the stored form bounds.
 std::optional<TemplateError> text_field(std::string_view v, std::string_view what,
-                                        size_t max = 1024) {
+                                        size_t max = SIZE_MAX) {
   if (v.size() > max) return args(std::string(what) + " too long");
   if (!is_valid_utf8(v)) return args(std::string(what) + " is not valid UTF-8");
   return std::nullopt;
@@ -131,8 +132,8 @@ TemplateKind template_kind(std::string_view msg_id) {
 
 std::optional<TemplateError> decode_create_device(const CsvRecord& rec, CreateDevice& out) {
   if (auto e = too_many(rec, 2)) return e;
-  if (auto e = text_field(field(rec, 1), "name", 254)) return e;
-  if (auto e = text_field(field(rec, 2), "type", 254)) return e;
+  if (auto e = text_field(field(rec, 1), "name")) return e;
+  if (auto e = text_field(field(rec, 2), "type")) return e;
   out.name = std::string(field(rec, 1));
   out.type = std::string(field(rec, 2));
   return std::nullopt;

@@ -27,6 +27,9 @@ TEST(JsonString, MandatoryOptionalAndLimits) {
   EXPECT_TRUE(json_string(json{{"a", std::string(8, 'x')}}, "a", true, &out, &error, 8));
   EXPECT_FALSE(json_string(json{{"a", std::string(9, 'x')}}, "a", true, &out, &error, 8));
   EXPECT_NE(error.find("at most 8 bytes"), std::string::npos);
+  // Without a limit, only the body's cap bounds a text.
+  EXPECT_TRUE(json_string(json{{"a", std::string(100000, 'x')}}, "a", true, &out, &error));
+  EXPECT_EQ(out.size(), 100000u);
 }
 
 TEST(JsonTime, Iso8601Only) {
@@ -109,14 +112,76 @@ TEST(MeasurementInput, SeriesTypesAndSkippedKeys) {
   EXPECT_EQ(m.count, 1u);
   EXPECT_FALSE(measurement_input(json{{"type", "m"}, {"time", kTime}}, &m, &error));
   EXPECT_EQ(error, "a measurement needs at least one series");
+  // A "value" that is not a number makes no series: the fragment is custom data (below).
   EXPECT_FALSE(measurement_input(
       json{{"type", "m"}, {"time", kTime}, {"f", {{"s", {{"value", "1"}}}}}}, &m, &error));
-  EXPECT_EQ(error, "f.s.value must be a number");
+  EXPECT_EQ(error, "a measurement needs at least one series");
   EXPECT_FALSE(
       measurement_input(json{{"time", kTime}, {"f", {{"s", {{"value", 1}}}}}}, &m, &error));
   EXPECT_FALSE(measurement_input(json{{"type", "m"}, {"f", {{"s", {{"value", 1}}}}}}, &m, &error));
   EXPECT_FALSE(measurement_input(json{{"type", 5}, {"time", kTime}, {"f", {{"s", {{"value", 1}}}}}},
                                  &m, &error));
+}
+
+// Cumulocity stores the fragments of a measurement that are not series as they are; only
+// {"value": <number>, "unit"?: <string>} leaves are series. (The first body is the example of
+// Cumulocity's JSON-via-MQTT documentation.)
+TEST(MeasurementInput, CustomFragmentsAreKeptAsTheyAre) {
+  Measurement m;
+  std::string error;
+  json body = json::parse(R"({"time":"2023-03-20T08:03:56.940907Z",
+      "environment":{"temperature":{"value":29.9,"unit":"°C"}},"type":"10min_average",
+      "meta":{"sensorLocation":"Brisbane, Australia"}})");
+  ASSERT_TRUE(measurement_input(body, &m, &error)) << error;
+  ASSERT_EQ(m.count, 1u);
+  EXPECT_EQ(m.series[0].fragment, "environment");
+  EXPECT_EQ(m.series[0].series, "temperature");
+  EXPECT_EQ(m.series[0].value, 29.9);
+  EXPECT_EQ(m.series[0].unit, "°C");
+  EXPECT_EQ(json::parse(m.custom),
+            json::parse(R"({"meta":{"sensorLocation":"Brisbane, Australia"}})"));
+
+  // A fragment that holds a series and other data keeps both; leaves with more than value and
+  // unit, a non-string unit, top-level scalars and empty objects are custom data.
+  body = json::parse(R"({"type":"m","time":"2023-03-20T08:03:56Z",
+      "c8y_X":{"T":{"value":1,"unit":"C"},"note":"n","V":{"value":2,"unit":3},
+               "W":{"value":3,"quality":"good"}},
+      "count":5,"flag":true,"list":[1,{"value":2}],"empty":{}})");
+  ASSERT_TRUE(measurement_input(body, &m, &error)) << error;
+  ASSERT_EQ(m.count, 1u);
+  EXPECT_EQ(m.series[0].series, "T");
+  EXPECT_EQ(json::parse(m.custom), json::parse(R"({"c8y_X":{"note":"n","V":{"value":2,"unit":3},
+      "W":{"value":3,"quality":"good"}},"count":5,"flag":true,"list":[1,{"value":2}],"empty":{}})"));
+
+  // Without custom fragments nothing is kept (the stored form stays the compact one).
+  ASSERT_TRUE(measurement_input(
+      json{{"type", "m"}, {"time", kTime}, {"f", {{"s", {{"value", 1}}}}}}, &m, &error));
+  EXPECT_TRUE(m.custom.empty());
+}
+
+// Names that the stored form cannot hold are refused with a message, not a storage failure.
+TEST(MeasurementInput, OverlongSeriesNamesAndTypeAreRefused) {
+  Measurement m;
+  std::string error;
+  const std::string l(128, 'x');
+  EXPECT_FALSE(measurement_input(json{{"type", "m"}, {"time", kTime}, {l, {{"s", {{"value", 1}}}}}},
+                                 &m, &error));
+  EXPECT_NE(error.find("at most 127 bytes"), std::string::npos) << error;
+  EXPECT_FALSE(measurement_input(json{{"type", "m"}, {"time", kTime}, {"f", {{l, {{"value", 1}}}}}},
+                                 &m, &error));
+  EXPECT_FALSE(measurement_input(
+      json{{"type", "m"}, {"time", kTime}, {"f", {{"s", {{"value", 1}, {"unit", l}}}}}}, &m,
+      &error));
+  EXPECT_FALSE(measurement_input(json{{"type", l}, {"time", kTime}, {"f", {{"s", {{"value", 1}}}}}},
+                                 &m, &error));
+  EXPECT_EQ(error, "type longer than 127 bytes");
+  // A long custom fragment is fine.
+  EXPECT_TRUE(measurement_input(json{{"type", "m"},
+                                     {"time", kTime},
+                                     {"f", {{"s", {{"value", 1}}}}},
+                                     {l, std::string(4000, 'y')}},
+                                &m, &error))
+      << error;
 }
 
 }  // namespace

@@ -142,6 +142,35 @@ TEST(MeasurementCodec, EveryTruncationIsRejected) {
   EXPECT_TRUE(decode_measurement(enc, out));
 }
 
+TEST(MeasurementCodec, CustomFragmentsRoundTripAndMergeIntoTheJson) {
+  auto m = make("t", {{"environment", "temperature", 29.9, "°C"}});
+  m.custom = R"({"environment":{"sensor":"s1"},"meta":{"sensorLocation":"Brisbane"}})";
+  std::string enc;
+  ASSERT_TRUE(encode_measurement(m, enc));
+  EXPECT_EQ(enc[0], 2);
+  Measurement out;
+  out.custom = "stale";
+  ASSERT_TRUE(decode_measurement(enc, out));
+  expect_same(m, out);
+  EXPECT_EQ(out.custom, m.custom);
+  out.id = 7;
+  out.source = 9;
+  auto j = measurement_json(out);
+  EXPECT_EQ(j["environment"]["temperature"]["value"], 29.9);
+  EXPECT_EQ(j["environment"]["sensor"], "s1");
+  EXPECT_EQ(j["meta"]["sensorLocation"], "Brisbane");
+  EXPECT_EQ(j["id"], "7");
+  // Every truncation of the longer form is refused too.
+  for (size_t n = 0; n < enc.size(); ++n)
+    EXPECT_FALSE(decode_measurement(enc.substr(0, n), out)) << n;
+  // Decoding a version 1 value clears what a version 2 value left behind.
+  auto plain = make("t", {{"f", "s", 1, "u"}});
+  ASSERT_TRUE(encode_measurement(plain, enc));
+  EXPECT_EQ(enc[0], 1);
+  ASSERT_TRUE(decode_measurement(enc, out));
+  EXPECT_TRUE(out.custom.empty());
+}
+
 TEST(MeasurementCodec, TrailingBytesAreRejected) {
   auto m = make("t", {{"f", "s", 1, "u"}});
   std::string enc;
@@ -154,7 +183,9 @@ TEST(MeasurementCodec, TrailingBytesAreRejected) {
 TEST(MeasurementCodec, GarbageIsRejected) {
   Measurement out;
   EXPECT_FALSE(decode_measurement("", out));
-  EXPECT_FALSE(decode_measurement(std::string("\x02\x81\x00", 3), out));  // unknown version
+  EXPECT_FALSE(decode_measurement(std::string("\x03\x81\x00", 3), out));  // unknown version
+  EXPECT_FALSE(decode_measurement(std::string("\x02\x81\x00", 3), out));  // no custom length
+  EXPECT_FALSE(decode_measurement(std::string("\x02\x81\x00\x00\x00\x00\x00", 7), out));
   EXPECT_FALSE(decode_measurement(std::string("\x00\x81\x00", 3), out));
   // Dictionary index past the end of the dictionary (it has 17 entries).
   EXPECT_FALSE(decode_measurement(std::string("\x01\x91\x00", 3), out));

@@ -106,15 +106,12 @@ TEST(CreateDevice, TooManyArguments) {
 
 TEST(CreateDevice, LimitsAndUtf8) {
   CreateDevice d;
-  EXPECT_FALSE(decode_create_device(record("100," + std::string(254, 'n')), d));
-  EXPECT_EQ(d.name.size(), 254u);
-  auto e = decode_create_device(record("100," + std::string(255, 'n')), d);
-  ASSERT_TRUE(e);
-  EXPECT_EQ(e->code, 45);
-  e = decode_create_device(record("100,n," + std::string(255, 't')), d);
-  ASSERT_TRUE(e);
-  EXPECT_EQ(e->code, 45);
-  e = decode_create_device(record("100,bad\xff"), d);
+  // Name and type are values: no limit below the message cap.
+  EXPECT_FALSE(decode_create_device(
+      record("100," + std::string(8000, 'n') + "," + std::string(8000, 't')), d));
+  EXPECT_EQ(d.name.size(), 8000u);
+  EXPECT_EQ(d.type.size(), 8000u);
+  auto e = decode_create_device(record("100,bad\xff"), d);
   ASSERT_TRUE(e);
   EXPECT_EQ(e->code, 45);
   e = decode_create_device(record("100,n,\xc3"), d);
@@ -406,6 +403,19 @@ TEST(Measurement, ValuesKeepTheirSignAndPrecision) {
   EXPECT_EQ(m.series[0].value, 1.7976931348623157e308);
   ASSERT_FALSE(decode_measurement(record("200,f,s,0.1"), kNow, m));
   EXPECT_EQ(m.series[0].value, 0.1);
+}
+
+// Device input in an error text is cut to 64 bytes of printable, valid UTF-8 (echo_value).
+TEST(ErrorTexts, DeviceInputIsEchoedBounded) {
+  domain::Measurement m;
+  const std::string junk = "x\x01\x7fy" + std::string(5000, 'z');
+  for (const std::string& line : {"211," + junk, "211,1," + junk, "200,f.x" + junk + ",s,1"}) {
+    auto e = decode_measurement(record(line), kNow, m);
+    ASSERT_TRUE(e) << line.substr(0, 12);
+    EXPECT_EQ(e->code, 45);
+    EXPECT_LT(e->text.size(), 200u) << line.substr(0, 12);
+    for (unsigned char c : e->text) EXPECT_GE(c, 0x20) << line.substr(0, 12);
+  }
 }
 
 }  // namespace
