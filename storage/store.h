@@ -62,10 +62,12 @@ struct StoreOptions {
 };
 
 struct StoreStatus {
-  enum Code { kOk, kNotFound, kError } code = kOk;
+  // kConflict: the change contradicts what is stored (a caller's fault, not an I/O error).
+  enum Code { kOk, kNotFound, kConflict, kError } code = kOk;
   std::string message;
   bool ok() const { return code == kOk; }
   bool not_found() const { return code == kNotFound; }
+  bool conflict() const { return code == kConflict; }
   static StoreStatus Ok() { return {}; }
   static StoreStatus Error(std::string m) { return {kError, std::move(m)}; }
 };

@@ -231,6 +231,10 @@ bool PluginCore::on_connect(const ConnectInfo& info) {
     return false;
   };
   if (info.client_id.empty()) return refuse("empty client id");
+  // MQTT 3.1 allows client ids of 1..23 characters; Cumulocity answers a longer one with
+  // "not authorized" (CONNACK 5), and so do we.
+  if (info.protocol_version == 3 && info.client_id.size() > 23)
+    return refuse("MQTT 3.1 client id longer than 23 characters");
   auto cid = identity::parse_client_id(info.client_id);
   if (!cid) return refuse("invalid client id");
   identity::AuthResult auth;
@@ -317,9 +321,32 @@ bool PluginCore::on_connect(const ConnectInfo& info) {
         log(LogLevel::kWarning, "c8y: cannot create device " + s->serial + ": " + st.message);
     }
   }
+  resume_subscriptions(*s);
   ++connections_by_client_id_[s->client_id];
   sessions_[info.conn] = std::move(s);
   return true;
+}
+
+void PluginCore::resume_subscriptions(Session& s) {
+  auto saved = saved_subscriptions_.find(s.client_id);
+  if (!s.persistent) {
+    // A clean session: Mosquitto dropped the old session and its subscriptions.
+    if (saved != saved_subscriptions_.end()) saved_subscriptions_.erase(saved);
+    return;
+  }
+  if (saved != saved_subscriptions_.end()) {
+    // The client id directory lets only the same identity resume (D5); an expired entry belongs
+    // to a session Mosquitto has dropped too (persistent_client_expiration).
+    const SavedSubscriptions& sub = saved->second;
+    if (sub.tenant == s.tenant && sub.user == s.user &&
+        wall_seconds() - sub.saved_s < static_cast<int64_t>(options_.session_expiry_s))
+      for (auto& [filter, qos] : sub.subscriptions) add_subscription(s, filter, qos);
+    saved_subscriptions_.erase(saved);
+    return;
+  }
+  // A live connection holds the id: its subscriptions come with its DISCONNECT (on_disconnect).
+  auto live = connections_by_client_id_.find(s.client_id);
+  if (live != connections_by_client_id_.end() && live->second > 0) resuming_[s.client_id] = s.conn;
 }
 
 void PluginCore::on_disconnect(ConnId conn) {
@@ -338,6 +365,19 @@ void PluginCore::on_disconnect(ConnId conn) {
   }
   if (s.device_id) set_presence(s.space, s.device_id, false);
   if (s.role == policy::Role::kAdmin) drop_stream_subscriptions(s.tenant, s.subscriptions.size());
+  if (auto r = resuming_.find(s.client_id); r != resuming_.end()) {
+    // A persistent connection took this one's session over: it gets the subscriptions.
+    if (r->second == conn) {
+      resuming_.erase(r);
+    } else if (auto next = sessions_.find(r->second); next != sessions_.end()) {
+      Session& n = *next->second;
+      resuming_.erase(r);
+      if (s.persistent && n.tenant == s.tenant && n.user == s.user)
+        for (auto& [filter, qos] : s.subscriptions) add_subscription(n, filter, qos);
+    }
+  } else if (holder && s.persistent && !s.subscriptions.empty()) {
+    saved_subscriptions_[s.client_id] = {s.tenant, s.user, s.subscriptions, wall_seconds()};
+  }
   closing_[conn] = Closing{std::move(it->second), std::chrono::steady_clock::now()};
   sessions_.erase(it);
 }
@@ -406,25 +446,29 @@ bool PluginCore::on_acl(ConnId conn, policy::Access access, std::string_view top
   policy::Caller caller{s.role, s.tenant};
   if (!policy::allowed(caller, access, topic)) return false;
   if (access == policy::Access::kSubscribe) {
-    for (auto& [f, q] : s.subscriptions)
-      if (f == topic) {
-        q = qos;
-        return true;
-      }
-    s.subscriptions.emplace_back(std::string(topic), qos);
-    if (s.role == policy::Role::kAdmin) ++stream_subscriptions_[s.tenant];
-    if (s.role == policy::Role::kDevice) {
-      if (topic == "s/ds") pending_deliveries_.emplace_back(conn, kOpsSmartRest);
-      if (topic == "devicecontrol/notifications" || topic == "notification/operations")
-        pending_deliveries_.emplace_back(conn, kOpsJson);
-      if (topic == "s/dd" || topic.starts_with("s/dc/"))
-        pending_deliveries_.emplace_back(conn, kOpsTemplates);
-    }
+    add_subscription(s, topic, qos);
   } else if (access == policy::Access::kUnsubscribe) {
     const size_t n = std::erase_if(s.subscriptions, [&](auto& p) { return p.first == topic; });
     if (n && s.role == policy::Role::kAdmin) drop_stream_subscriptions(s.tenant, n);
   }
   return true;
+}
+
+void PluginCore::add_subscription(Session& s, std::string_view topic, int qos) {
+  for (auto& [f, q] : s.subscriptions)
+    if (f == topic) {
+      q = qos;
+      return;
+    }
+  s.subscriptions.emplace_back(std::string(topic), qos);
+  if (s.role == policy::Role::kAdmin) ++stream_subscriptions_[s.tenant];
+  if (s.role == policy::Role::kDevice) {
+    if (topic == "s/ds") pending_deliveries_.emplace_back(s.conn, kOpsSmartRest);
+    if (topic == "devicecontrol/notifications" || topic == "notification/operations")
+      pending_deliveries_.emplace_back(s.conn, kOpsJson);
+    if (topic == "s/dd" || topic.starts_with("s/dc/"))
+      pending_deliveries_.emplace_back(s.conn, kOpsTemplates);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -473,7 +517,7 @@ MessageDecision PluginCore::process_upstream(Session& s, std::string_view topic,
     return MessageDecision::kDrop;
   }
   if (!route) {
-    error_line(s, 40, "", "Unsupported topic: " + std::string(topic));
+    error_line(s, 40, "", "Unsupported topic: " + smartrest::echo_value(topic));
     return MessageDecision::kDrop;
   }
   MessageDecision decision = MessageDecision::kAccept;
@@ -951,6 +995,12 @@ void PluginCore::on_tick() {
   if (!closing_.empty())
     std::erase_if(closing_,
                   [&](auto& c) { return now - c.second.since > std::chrono::seconds(2); });
+  if (!saved_subscriptions_.empty() && now - last_saved_sweep_ > std::chrono::minutes(1)) {
+    // Sessions Mosquitto expired (persistent_client_expiration) without their client returning.
+    last_saved_sweep_ = now;
+    const int64_t oldest = wall_seconds() - static_cast<int64_t>(options_.session_expiry_s);
+    std::erase_if(saved_subscriptions_, [&](auto& e) { return e.second.saved_s <= oldest; });
+  }
   if (now - last_availability_check_ > std::chrono::milliseconds(500)) {
     last_availability_check_ = now;
     check_availability();

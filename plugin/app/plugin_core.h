@@ -47,6 +47,7 @@ struct ConnectInfo {
   std::string_view password;
   std::string_view address;
   bool clean_session = true;
+  int protocol_version = 4;  // 3: MQTT 3.1, 4: 3.1.1, 5: 5
   // The client certificate of a listener with require_certificate (borrowed for the call).
   X509* certificate = nullptr;
 };
@@ -112,6 +113,10 @@ class PluginCore {
   bool load_token_secret(std::string* error);
   void log(LogLevel level, const std::string& message);
   int64_t now_ms() const;
+  // Records a granted subscription of `s` (bookkeeping of streams and operation delivery).
+  void add_subscription(Session& s, std::string_view filter, int qos);
+  // A persistent session resumed by a new connection: its subscriptions come back (on_connect).
+  void resume_subscriptions(Session& s);
 
   MessageDecision process_upstream(Session& s, std::string_view topic, std::string_view payload,
                                    size_t packet_size);
@@ -244,6 +249,20 @@ class PluginCore {
   std::unordered_map<std::string, size_t> stream_subscriptions_;  // tenant -> admin filters
   // Subscribed to an operation channel since the last tick, and to which (kOps* bits).
   std::vector<std::pair<ConnId, unsigned>> pending_deliveries_;
+  // Subscriptions of persistent sessions. Mosquitto resumes a session (clean session off) with
+  // its subscriptions and the client sends no SUBSCRIBE, so the plugin never sees them again:
+  // it keeps them per client id while the session is offline (Mosquitto's persistence is off,
+  // so they live as long as Mosquitto's in-memory session), and hands them to the connection
+  // that resumes it. `resuming_`: a persistent connection that took over a live one, waiting
+  // for the old one's DISCONNECT to take its subscriptions.
+  struct SavedSubscriptions {
+    std::string tenant, user;
+    std::vector<std::pair<std::string, int>> subscriptions;
+    int64_t saved_s = 0;
+  };
+  std::unordered_map<std::string, SavedSubscriptions> saved_subscriptions_;
+  std::unordered_map<std::string, ConnId> resuming_;
+  std::chrono::steady_clock::time_point last_saved_sweep_{};
   // Parsed template collections by tenant '\0' X-ID, with their managed-object id.
   std::unordered_map<std::string, std::pair<std::shared_ptr<const CachedCollection>, uint64_t>>
       collections_;

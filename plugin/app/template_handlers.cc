@@ -262,15 +262,27 @@ std::optional<json> PluginCore::run_request(Session& s, const policy::TopicRoute
     }
     case sr::Api::kInventory: {
       if (a.method == sr::Method::kPost) {
+        const std::string& xid_type =
+            a.external_id_type.empty() ? std::string(domain::kSerialType) : a.external_id_type;
+        auto taken = [&] {
+          return fail(45, "External id " + sr::echo_value(a.external_id) + " of type " +
+                              sr::echo_value(xid_type) + " belongs to another object");
+        };
+        // Checked first so that a refused POST creates nothing.
+        if (!a.external_id.empty() && inv.find_external(xid_type, a.external_id)) return taken();
         json mo;
         *st = inv.create(a.body, s.user, &mo);
         if (!st->ok()) return std::nullopt;
         auto id = domain::parse_id(mo.value("id", ""));
         if (id && !a.external_id.empty()) {
-          auto x = inv.add_external_id(
-              *id, a.external_id_type.empty() ? domain::kSerialType : a.external_id_type,
-              a.external_id);
-          if (!x.ok()) return fail(45, x.message);
+          auto x = inv.add_external_id(*id, xid_type, a.external_id);
+          if (!x.ok()) {
+            // Taken meanwhile (a REST call), or a storage failure: the new object goes again.
+            *st = inv.remove(*id);
+            if (st->ok() && x.conflict()) return taken();
+            if (st->ok()) *st = x;
+            return std::nullopt;
+          }
         }
         if (id) device_created(s, *id);
         return inv.get(id.value_or(0)).value_or(mo);

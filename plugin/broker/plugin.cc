@@ -110,6 +110,7 @@ int on_basic_auth(int, void* event_data, void* userdata) {
     info.password = ed->password ? ed->password : "";
     info.address = addr ? addr : "";
     info.clean_session = mosquitto_client_clean_session(ed->client);
+    info.protocol_version = mosquitto_client_protocol_version(ed->client);
     // A new reference (non-null only on a listener with require_certificate); freed here.
     std::unique_ptr<X509, decltype(&X509_free)> cert(
         static_cast<X509*>(mosquitto_client_certificate(ed->client)), &X509_free);

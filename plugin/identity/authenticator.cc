@@ -54,16 +54,21 @@ AuthResult Authenticator::authenticate(std::string_view username, std::string_vi
   r.role = rec->role;
   r.device_serial = rec->device_serial;
   const std::string key = rec->key();
+  // The back-off comes first: a user or address in back-off is refused whatever the password,
+  // also one the credential cache would accept (or a guesser learns it from the answer).
+  if (user_failures_.blocked(key) || (!address.empty() && address_failures_.blocked(address))) {
+    r.outcome = AuthResult::kThrottled;
+    return r;
+  }
   if (use_cache_ && cache_.matches(key, rec->generation, password)) {
     r.outcome = AuthResult::kOk;
     r.cached = true;
     return r;
   }
-  if (user_failures_.blocked(key) || (!address.empty() && address_failures_.blocked(address))) {
-    r.outcome = AuthResult::kThrottled;
-    return r;
-  }
-  if (!verify_password(rec->password_hash, password)) {
+  // No password holds a NUL byte (hashes are made from C strings, so "pass\0x" would otherwise
+  // verify as "pass").
+  if (password.find('\0') != std::string_view::npos ||
+      !verify_password(rec->password_hash, password)) {
     user_failures_.failure(key);
     if (!address.empty()) address_failures_.failure(address);
     r.outcome = AuthResult::kBadPassword;

@@ -221,10 +221,11 @@ void RestServer::routes_inventory() {
     auto st = id ? inv.add_external_id(*id, type.get<std::string>(), value.get<std::string>())
                  : storage::StoreStatus{storage::StoreStatus::kNotFound, "not found"};
     if (st.not_found()) return send_error(res, not_found(raw));
-    if (!st.ok())
+    if (st.conflict())
       return send_error(res, {409, "identity/Conflict",
                               "External id " + value.get<std::string>() + " of type " +
                                   type.get<std::string>() + " belongs to another object"});
+    if (!st.ok()) return send_error(res, {500, "general/internalError", st.message});
     send_json(
         res, 201,
         {{"type", type},
