@@ -31,6 +31,7 @@ runtime_pkgs=(
 build_pkgs=(
   "${runtime_pkgs[@]}"
   cmake
+  ccache
   g++
   make
   pkg-config

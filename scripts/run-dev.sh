@@ -13,8 +13,8 @@
 #   3. exec /usr/sbin/mosquitto -c ./data/mosquitto.conf
 #
 # Environment:
-#   C8Y_DATA_DIR       instead of ./data (e.g. /var/tmp/mosquitto-c8y when the checkout is
-#                      not reachable by the user `mosquitto`)
+#   C8Y_DATA_DIR       instead of ./data (when the checkout is not reachable by the user
+#                      `mosquitto`, the default is /var/tmp/mosquitto-c8y-<hash of the path>)
 #   C8Y_BUILD_DIR      instead of ./build
 #   C8Y_PROVISIONING   instead of conf/provisioning.example.json
 #
@@ -28,7 +28,6 @@ die() {
   echo "run-dev.sh: $*" >&2
   exit 1
 }
-warn() { echo "run-dev.sh: WARNING: $*" >&2; }
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
@@ -84,9 +83,21 @@ chmod 0755 "$data"
 as_mosquitto() { runuser -u mosquitto -- "$@" 2>/dev/null; }
 if ((EUID == 0)); then
   id mosquitto >/dev/null 2>&1 || die "user mosquitto does not exist (install the mosquitto package)"
-  as_mosquitto test -x "$data" ||
-    die "user mosquitto cannot enter $data (a parent directory is not traversable);" \
-      "set C8Y_DATA_DIR to a directory outside it, e.g. C8Y_DATA_DIR=/var/tmp/mosquitto-c8y"
+  if ! as_mosquitto test -x "$data"; then
+    [[ -z ${C8Y_DATA_DIR:-} ]] ||
+      die "user mosquitto cannot enter $data (a parent directory is not traversable)"
+    # The checkout is not reachable by the broker's user (root's home and mktemp -d directories
+    # are 0700): the data goes to a directory of its own for this checkout instead.
+    data=/var/tmp/mosquitto-c8y-$(printf '%s' "$repo" | sha1sum | cut -c1-8)
+    echo "run-dev.sh: user mosquitto cannot enter $repo; using $data for the data (set" \
+      "C8Y_DATA_DIR to choose another)"
+    install -d -m 0755 "$data"
+    db=$data/db
+    trust=$data/trust
+    certs=$data/certs
+    secrets=$data/secrets
+    mkdir -p "$db" "$trust"
+  fi
 fi
 
 "$repo/scripts/gen-dev-certs.sh" "$certs"
@@ -111,13 +122,12 @@ if ((EUID == 0)); then
   chgrp mosquitto "$certs/server.key" && chmod 0640 "$certs/server.key"
 
   if ! as_mosquitto test -r "$plugin"; then
-    warn "user mosquitto cannot read $plugin (is the checkout traversable, e.g. chmod o+x" \
-      "on its parents?); using a copy in $data/lib"
+    echo "run-dev.sh: user mosquitto cannot read $plugin; using a copy in $data/lib"
     install -D -m 0644 "$plugin" "$data/lib/mosquitto_c8y.so"
     plugin=$data/lib/mosquitto_c8y.so
   fi
   if ! as_mosquitto test -r "$provisioning"; then
-    warn "user mosquitto cannot read $provisioning; using a copy in $data"
+    echo "run-dev.sh: user mosquitto cannot read $provisioning; using a copy in $data"
     install -m 0644 "$provisioning" "$data/provisioning.json"
     provisioning=$data/provisioning.json
   fi

@@ -16,6 +16,13 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 jobs=$(nproc)
 quick=false
+# ccache, when installed (install-deps.sh build), makes a rebuild of unchanged sources a cache hit,
+# also from another checkout: paths below the repository are hashed relative to it.
+launcher=()
+if command -v ccache >/dev/null 2>&1; then
+  export CCACHE_BASEDIR=$repo CCACHE_NOHASHDIR=true
+  launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
 [[ "${1:-}" == "--quick" ]] && quick=true
 
 # The JavaScript clients of the integration suite (@c8y/client, MQTT.js), pinned by the lockfile.
@@ -27,13 +34,13 @@ else
 fi
 
 echo "== stage 1: release build, unit + integration tests"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" >/dev/null
 cmake --build build -j"$jobs"
 (cd build && ctest --output-on-failure)
 $quick && exit 0
 
 echo "== stage 2: ASan/UBSan build, unit + integration tests with the sanitized plugin"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DC8Y_SANITIZE=ON >/dev/null
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DC8Y_SANITIZE=ON "${launcher[@]}" >/dev/null
 cmake --build build-asan -j"$jobs" --target unit_tests mosquitto_c8y
 asan_rt=$(g++ -print-file-name=libasan.so)
 ubsan_rt=$(g++ -print-file-name=libubsan.so)
@@ -45,7 +52,7 @@ export C8Y_BROKER_ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:halt_on_error=1
 (cd build-asan && ctest --output-on-failure)
 
 echo "== stage 3: ThreadSanitizer build, unit tests of the concurrent core"
-cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DC8Y_TSAN=ON >/dev/null
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DC8Y_TSAN=ON "${launcher[@]}" >/dev/null
 cmake --build build-tsan -j"$jobs" --target unit_tests
 # Tests that fork a child process to SIGKILL it are left out: TSan does not support starting
 # threads after a fork of a multi-threaded process.

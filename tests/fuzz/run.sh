@@ -14,8 +14,13 @@ seconds=$1
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build="$root/build-fuzz"
 
+launcher=()
+if command -v ccache >/dev/null 2>&1; then  # see scripts/test.sh
+  export CCACHE_BASEDIR=$root CCACHE_NOHASHDIR=true
+  launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DC8Y_FUZZ=ON -DC8Y_TESTS=OFF \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" >/dev/null
 cmake --build "$build" --target fuzz_all -j "$(nproc)"
 
 mkdir -p "$build/fuzz-artifacts" "$build/fuzz-logs"

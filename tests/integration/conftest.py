@@ -40,6 +40,34 @@ DEFAULT_TENANTS = {
 }
 
 
+def _readable_by_broker(path):
+    """True when the broker's user can read `path` (Mosquitto drops to user mosquitto as root)."""
+    if os.geteuid() != 0:
+        return os.access(path, os.R_OK)
+    return subprocess.run(["runuser", "-u", "mosquitto", "--", "test", "-r", path],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+
+
+_staged_plugin = None
+
+
+def plugin_path():
+    """The plugin as the broker loads it: the build's file when the broker's user can read it,
+    otherwise a copy in a directory that user can enter (a checkout under /root, or one made by
+    mktemp -d, is mode 0700)."""
+    global _staged_plugin
+    built = os.path.abspath(PLUGIN)
+    if _readable_by_broker(built):
+        return built
+    if _staged_plugin is None:
+        stage = tempfile.mkdtemp(prefix="c8y-plugin-")
+        os.chmod(stage, 0o755)
+        _staged_plugin = os.path.join(stage, "mosquitto_c8y.so")
+        shutil.copy2(built, _staged_plugin)
+        os.chmod(_staged_plugin, 0o644)
+    return _staged_plugin
+
+
 def free_port():
     with socket.socket() as s:
         s.bind((HOST, 0))
@@ -96,7 +124,7 @@ class Broker:
             "max_packet_size 262144",
             "log_dest stderr",
             "log_type all",
-            f"plugin {os.path.abspath(PLUGIN)}",
+            f"plugin {plugin_path()}",
         ] + [f"plugin_opt_{k} {v}" for k, v in opts.items()]
         return "\n".join(lines) + "\n" + self.extra_conf + "\n"
 
@@ -180,9 +208,10 @@ class Client:
     """A paho client with a synchronous connect and a queue of received messages."""
 
     def __init__(self, broker_port, client_id, username=None, password=None, v5=False,
-                 transport="tcp", clean=True):
+                 transport="tcp", clean=True, mqtt31=False):
         self.v5 = v5
-        proto = mqtt.MQTTv5 if v5 else mqtt.MQTTv311
+        self.clean = clean
+        proto = mqtt.MQTTv5 if v5 else mqtt.MQTTv31 if mqtt31 else mqtt.MQTTv311
         kwargs = {"client_id": client_id, "protocol": proto, "transport": transport}
         if not v5:
             kwargs["clean_session"] = clean
@@ -208,7 +237,11 @@ class Client:
 
     def connect(self, timeout=5):
         try:
-            self.c.connect(HOST, self.port, keepalive=30)
+            if self.v5:
+                self.c.connect(HOST, self.port, keepalive=30, clean_start=self.clean,
+                               properties=None if self.clean else self._session_expiry())
+            else:
+                self.c.connect(HOST, self.port, keepalive=30)
         except OSError:
             return -1
         self.c.loop_start()
@@ -219,6 +252,15 @@ class Client:
         if rc != 0:
             self.c.loop_stop()
         return rc
+
+    @staticmethod
+    def _session_expiry():
+        # v5: a session outlives the connection only with a Session Expiry Interval.
+        from paho.mqtt.packettypes import PacketTypes
+        from paho.mqtt.properties import Properties
+        p = Properties(PacketTypes.CONNECT)
+        p.SessionExpiryInterval = 3600
+        return p
 
     def subscribe(self, topic, qos=0, timeout=5):
         self.c.subscribe(topic, qos)
@@ -256,6 +298,25 @@ class Client:
             self.c.disconnect()
         finally:
             self.c.loop_stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def broker_preflight():
+    """Starts the broker with the plugin once before any test: when that fails (no plugin built,
+    a file the broker's user cannot read, a missing library), the run stops here with the
+    broker's own words instead of failing every test with the same log."""
+    if not os.path.exists(PLUGIN):
+        pytest.exit(f"no plugin at {os.path.abspath(PLUGIN)}: build it first (scripts/test.sh)",
+                    returncode=1)
+    tmp = tempfile.mkdtemp(prefix="c8y-it-preflight-")
+    b = Broker(tmp)
+    try:
+        if not b.start(expect_ok=False):
+            pytest.exit("the broker does not start with the plugin; its log:\n" +
+                        b.read_log()[-4000:], returncode=1)
+    finally:
+        b.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 @pytest.fixture
