@@ -96,7 +96,7 @@ void RestServer::routes_data() {
         !param_time(req, "dateFrom", &q.date_from, &err) ||
         !param_time(req, "dateTo", &q.date_to, &err) || !param_bool(req, "revert", &revert, &err))
       return send_error(res, err);
-    q.revert = revert.value_or(false);
+    q.oldest_first = revert.value_or(false);  // Cumulocity: newest first unless revert=true
     q.count_total = want_total(req);
     domain::Events ev(store_, *c->space);
     domain::DocPage page;
@@ -201,7 +201,7 @@ void RestServer::routes_data() {
         !param_time(req, "dateTo", &q->date_to, err) || !param_bool(req, "revert", &revert, err) ||
         !param_bool(req, "resolved", &q->resolved, err))
       return false;
-    q->revert = revert.value_or(false);
+    q->oldest_first = revert.value_or(false);  // Cumulocity: newest first unless revert=true
     return true;
   };
 
