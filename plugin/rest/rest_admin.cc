@@ -83,24 +83,23 @@ void RestServer::routes_admin() {
     return c;
   };
 
-  srv.Get(
-      "/tenant/tenants", [this, management](const httplib::Request& req, httplib::Response& res) {
-        auto c = management(req, res);
-        if (!c) return;
-        HttpError err;
-        auto paging = param_paging(req, &err);
-        if (!paging) return send_error(res, err);
-        auto ids = directory_.tenant_ids();
-        std::sort(ids.begin(), ids.end());
-        json items = json::array();
-        const size_t begin = (paging->page - 1) * paging->page_size;
-        for (size_t i = begin; i < ids.size() && i < begin + paging->page_size; ++i)
-          if (auto t = directory_.tenant(ids[i])) items.push_back(tenant_out(*c, *t));
-        json out = paged(*c, "/tenant/tenants", req, "tenants", std::move(items), paging->page_size,
-                         paging->page, ids.size() > begin + paging->page_size);
-        out["statistics"]["totalPages"] = (ids.size() + paging->page_size - 1) / paging->page_size;
-        send_json(res, 200, out);
-      });
+  srv.Get("/tenant/tenants",
+          [this, management](const httplib::Request& req, httplib::Response& res) {
+            auto c = management(req, res);
+            if (!c) return;
+            HttpError err;
+            auto paging = param_paging(req, &err);
+            if (!paging) return send_error(res, err);
+            auto ids = directory_.tenant_ids();
+            std::sort(ids.begin(), ids.end());
+            json items = json::array();
+            const size_t begin = (paging->page - 1) * paging->page_size;
+            for (size_t i = begin; i < ids.size() && i < begin + paging->page_size; ++i)
+              if (auto t = directory_.tenant(ids[i])) items.push_back(tenant_out(*c, *t));
+            send_json(res, 200,
+                      paged(*c, "/tenant/tenants", req, "tenants", std::move(items), *paging,
+                            ids.size() > begin + paging->page_size, ids.size()));
+          });
 
   srv.Get(R"(/tenant/tenants/([^/]+))",
           [this, management](const httplib::Request& req, httplib::Response& res) {
@@ -202,24 +201,23 @@ void RestServer::routes_admin() {
     return c;
   };
 
-  srv.Get(R"(/user/([^/]+)/users)", [this, user_admin](const httplib::Request& req,
-                                                       httplib::Response& res) {
-    std::string tenant;
-    auto c = user_admin(req, res, &tenant);
-    if (!c) return;
-    HttpError err;
-    auto paging = param_paging(req, &err);
-    if (!paging) return send_error(res, err);
-    auto all = directory_.users(tenant);
-    json items = json::array();
-    const size_t begin = (paging->page - 1) * paging->page_size;
-    for (size_t i = begin; i < all.size() && i < begin + paging->page_size; ++i)
-      items.push_back(user_out(*c, all[i]));
-    json out = paged(*c, "/user/" + tenant + "/users", req, "users", std::move(items),
-                     paging->page_size, paging->page, all.size() > begin + paging->page_size);
-    out["statistics"]["totalPages"] = (all.size() + paging->page_size - 1) / paging->page_size;
-    send_json(res, 200, out);
-  });
+  srv.Get(R"(/user/([^/]+)/users)",
+          [this, user_admin](const httplib::Request& req, httplib::Response& res) {
+            std::string tenant;
+            auto c = user_admin(req, res, &tenant);
+            if (!c) return;
+            HttpError err;
+            auto paging = param_paging(req, &err);
+            if (!paging) return send_error(res, err);
+            auto all = directory_.users(tenant);
+            json items = json::array();
+            const size_t begin = (paging->page - 1) * paging->page_size;
+            for (size_t i = begin; i < all.size() && i < begin + paging->page_size; ++i)
+              items.push_back(user_out(*c, all[i]));
+            send_json(res, 200,
+                      paged(*c, "/user/" + tenant + "/users", req, "users", std::move(items),
+                            *paging, all.size() > begin + paging->page_size, all.size()));
+          });
 
   srv.Get(R"(/user/([^/]+)/users/([^/]+))",
           [this, user_admin](const httplib::Request& req, httplib::Response& res) {

@@ -127,8 +127,7 @@ void RestServer::routes_certificates() {
       items.push_back(certificate_out(*c, tenant, all[i]));
     send_json(res, 200,
               paged(*c, "/tenant/tenants/" + tenant + "/trusted-certificates", req, "certificates",
-                    std::move(items), paging->page_size, paging->page,
-                    all.size() > begin + paging->page_size, all.size()));
+                    std::move(items), *paging, all.size() > begin + paging->page_size, all.size()));
   });
 
   srv.Get(kItem, [this, caller](const httplib::Request& req, httplib::Response& res) {

@@ -97,14 +97,14 @@ void RestServer::routes_data() {
         !param_time(req, "dateTo", &q.date_to, &err) || !param_bool(req, "revert", &revert, &err))
       return send_error(res, err);
     q.oldest_first = revert.value_or(false);  // Cumulocity: newest first unless revert=true
-    q.count_total = want_total(req);
+    q.count_total = paging->count_total();
     domain::Events ev(store_, *c->space);
     domain::DocPage page;
     if (auto st = ev.query(q, &page); !st.ok()) return send_error(res, storage_error(st));
     json items = json::array();
     for (auto& e : page.docs) items.push_back(event_out(*c, std::move(e)));
-    json out = paged(*c, "/event/events", req, "events", std::move(items), q.page_size, q.page,
-                     page.more, page.total);
+    json out =
+        paged(*c, "/event/events", req, "events", std::move(items), *paging, page.more, page.total);
     if (page.truncated) out["statistics"]["truncated"] = true;
     send_json(res, 200, out);
   });
@@ -216,14 +216,14 @@ void RestServer::routes_data() {
             q.page_size = paging->page_size;
             q.page = paging->page;
             if (!alarm_query(req, &q, &err)) return send_error(res, err);
-            q.count_total = want_total(req);
+            q.count_total = paging->count_total();
             domain::Alarms al(store_, *c->space);
             domain::DocPage page;
             if (auto st = al.query(q, &page); !st.ok()) return send_error(res, storage_error(st));
             json items = json::array();
             for (auto& a : page.docs) items.push_back(alarm_out(*c, std::move(a)));
-            json out = paged(*c, "/alarm/alarms", req, "alarms", std::move(items), q.page_size,
-                             q.page, page.more, page.total);
+            json out = paged(*c, "/alarm/alarms", req, "alarms", std::move(items), *paging,
+                             page.more, page.total);
             if (page.truncated) out["statistics"]["truncated"] = true;
             send_json(res, 200, out);
           });
@@ -401,14 +401,14 @@ void RestServer::routes_data() {
       q.devices = below;
       if (q.devices.empty()) q.devices.push_back(UINT64_MAX);  // nothing matches
     }
-    q.count_total = want_total(req);
+    q.count_total = paging->count_total();
     domain::Operations ops(store_, *c->space);
     domain::DocPage page;
     if (auto st = ops.query(q, &page); !st.ok()) return send_error(res, storage_error(st));
     json items = json::array();
     for (auto& o : page.docs) items.push_back(operation_out(*c, std::move(o)));
-    json out = paged(*c, "/devicecontrol/operations", req, "operations", std::move(items),
-                     q.page_size, q.page, page.more, page.total);
+    json out = paged(*c, "/devicecontrol/operations", req, "operations", std::move(items), *paging,
+                     page.more, page.total);
     if (page.truncated) out["statistics"]["truncated"] = true;
     send_json(res, 200, out);
   });

@@ -112,3 +112,38 @@ def test_devices_marked_disconnected_at_start(broker_factory, clients):
     b.start()
     assert b.rest(f"/inventory/managedObjects/{mid}")[1]["c8y_Connection"]["status"] == \
         "DISCONNECTED"
+
+
+def test_boolean_query_parameters_are_checked_alike(broker, clients):
+    """Every boolean query parameter any list reads takes "true" or "false"; anything else is
+    400 with the same message everywhere (revert=maybe always was; withTotalElements=yes was
+    silently taken for false)."""
+    mid = seed(broker, clients, n=2)
+    lists = ["/measurement/measurements", "/event/events", "/alarm/alarms",
+             "/devicecontrol/operations", "/inventory/managedObjects",
+             "/devicecontrol/newDeviceRequests", "/user/t1/users",
+             "/tenant/tenants/t1/trusted-certificates"]
+    checks = [(path, name) for path in lists for name in ("withTotalPages", "withTotalElements")]
+    checks += [(path, "revert") for path in lists[:4]]
+    checks += [("/alarm/alarms", "resolved"), ("/alarm/alarms/count", "resolved"),
+               ("/alarm/alarms/count", "revert"),
+               ("/inventory/managedObjects", "withParents"),
+               ("/inventory/managedObjects", "withChildren"),
+               (f"/inventory/managedObjects/{mid}", "withParents"),
+               (f"/inventory/managedObjects/{mid}", "withChildren")]
+    for path, name in checks:
+        for bad in ("yes", "1", "TRUE", ""):
+            st, body = broker.rest(f"{path}?{name}={bad}")
+            assert st == 400, (path, name, bad, body)
+            assert body["error"] == "general/badRequest", (path, name, body)
+            assert body["message"] == f"Invalid value of query parameter {name}: '{bad}'", body
+        for good in ("true", "false"):
+            st, body = broker.rest(f"{path}?{name}={good}")
+            assert st == 200, (path, name, good, body)
+    # withTotalElements=true still counts (and false does not).
+    st, body = broker.rest(f"/measurement/measurements?source={mid}&withTotalElements=true")
+    assert body["statistics"]["totalElements"] == 2, body["statistics"]
+    st, body = broker.rest(f"/measurement/measurements?source={mid}&withTotalElements=false")
+    assert "totalElements" not in body["statistics"] and "totalPages" not in body["statistics"]
+    st, body = broker.rest("/user/t1/users?withTotalElements=true")
+    assert body["statistics"]["totalElements"] == len(body["users"]), body
