@@ -167,9 +167,15 @@ void RestServer::routes_inventory() {
              const auto relation = req.matches[2] == "childAdditions"
                                        ? domain::Inventory::Relation::kAddition
                                        : domain::Inventory::Relation::kDevice;
-             auto st = parent ? inv.add_child(*parent, *child, relation)
+             uint64_t missing = 0;
+             auto st = parent ? inv.add_child(*parent, *child, relation, &missing)
                               : storage::StoreStatus{storage::StoreStatus::kNotFound, "not found"};
-             if (st.not_found()) return send_error(res, not_found(raw));
+             // The answer names the object that does not exist: the parent of the path, or the
+             // child of the body.
+             if (st.not_found())
+               return send_error(
+                   res,
+                   not_found(!parent || missing == *parent ? raw : domain::format_id(missing)));
              if (!st.ok()) return send_error(res, {422, "validationError", st.message});
              object_changed(*c, *parent, false);
              object_changed(*c, *child, false);

@@ -147,3 +147,19 @@ def test_boolean_query_parameters_are_checked_alike(broker, clients):
     assert "totalElements" not in body["statistics"] and "totalPages" not in body["statistics"]
     st, body = broker.rest("/user/t1/users?withTotalElements=true")
     assert body["statistics"]["totalElements"] == len(body["users"]), body
+
+
+def test_a_missing_child_reference_names_the_child(broker, clients):
+    """POST .../childDevices or .../childAdditions naming an object that does not exist: 404
+    naming that object, not the (existing) parent; a missing parent is still named."""
+    mid = seed(broker, clients, n=1)
+    for rel in ("childDevices", "childAdditions"):
+        st, body = broker.rest(f"/inventory/managedObjects/{mid}/{rel}", method="POST",
+                               body={"managedObject": {"id": "987654321"}})
+        assert st == 404 and body["error"] == "inventory/Not Found", (rel, body)
+        assert "'987654321'" in body["message"] and f"'{mid}'" not in body["message"], body
+        st, body = broker.rest(f"/inventory/managedObjects/987654321/{rel}", method="POST",
+                               body={"managedObject": {"id": mid}})
+        assert st == 404 and "'987654321'" in body["message"], (rel, body)
+        st, body = broker.rest(f"/inventory/managedObjects/{mid}/{rel}")
+        assert st == 200 and body["references"] == [], (rel, body)
