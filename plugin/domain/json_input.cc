@@ -15,6 +15,21 @@ bool known_severity(std::string_view s) {
 
 }  // namespace
 
+bool json_bool(const json& body, const char* key, std::optional<bool>* out, std::string* error) {
+  auto it = body.find(key);
+  if (it == body.end()) return true;
+  if (it->is_boolean()) {
+    *out = it->get<bool>();
+    return true;
+  }
+  if (it->is_string() && (*it == "true" || *it == "false")) {
+    *out = *it == "true";
+    return true;
+  }
+  *error = std::string(key) + " must be true or false";
+  return false;
+}
+
 bool json_string(const json& body, const char* key, bool mandatory, std::string* out,
                  std::string* error, size_t max) {
   auto it = body.find(key);

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "plugin/domain/measurement.h"
@@ -17,6 +18,13 @@ bool json_string(const nlohmann::json& body, const char* key, bool mandatory, st
                  std::string* error, size_t max = 1024);
 // "time" as an ISO 8601 date (mandatory).
 bool json_time(const nlohmann::json& body, int64_t* out_ms, std::string* error);
+// `key` as a boolean. Cumulocity takes the strings "true" and "false" for a boolean of a request
+// body too (its own example uploads a trusted certificate with "autoRegistrationEnabled":
+// "true"), so they count as true and false; the caller stores a real boolean. Absent: true with
+// *out untouched. Anything else (null, a number, "yes", "True"): false with *error set to
+// "<key> must be true or false". The one reader of boolean body fields (REST and MQTT).
+bool json_bool(const nlohmann::json& body, const char* key, std::optional<bool>* out,
+               std::string* error);
 
 struct EventInput {
   std::string type, text;

@@ -4,6 +4,7 @@
 // Deleting a tenant drops its column family (all its data) and disconnects its clients.
 // Users: a tenant's admin manages its own tenant's users (the management admin any tenant's).
 // Disabling a user, changing its password or deleting it disconnects its sessions.
+#include "plugin/domain/json_input.h"
 #include "plugin/identity/names.h"
 #include "plugin/identity/password_hash.h"
 #include "plugin/rest/rest_server.h"
@@ -252,11 +253,10 @@ void RestServer::routes_admin() {
     std::optional<std::string> password;
     if (!parse_roles(*body, &u.role, &err) || !parse_password(*body, true, &password, &err))
       return send_error(res, err);
-    if (body->contains("enabled")) {
-      if (!(*body)["enabled"].is_boolean())
-        return send_error(res, {422, "validationError", "enabled must be true or false"});
-      u.enabled = (*body)["enabled"].get<bool>();
-    }
+    std::optional<bool> enabled;  // true/false, or "true"/"false" as Cumulocity takes them
+    if (std::string why; !domain::json_bool(*body, "enabled", &enabled, &why))
+      return send_error(res, {422, "validationError", why});
+    u.enabled = enabled.value_or(u.enabled);
     u.password_hash = identity::hash_password(*password);
     if (auto st = directory_.put_user(u); !st.ok())
       return send_error(res, {500, "general/internalError", st.message});
@@ -281,12 +281,12 @@ void RestServer::routes_admin() {
               return send_error(res, err);
             bool kick = role != u->role;
             u->role = role;
-            if (body->contains("enabled")) {
-              if (!(*body)["enabled"].is_boolean())
-                return send_error(res, {422, "validationError", "enabled must be true or false"});
-              bool enabled = (*body)["enabled"].get<bool>();
-              kick |= u->enabled && !enabled;
-              u->enabled = enabled;
+            std::optional<bool> enabled;  // true/false, or "true"/"false" as Cumulocity takes them
+            if (std::string why; !domain::json_bool(*body, "enabled", &enabled, &why))
+              return send_error(res, {422, "validationError", why});
+            if (enabled) {
+              kick |= u->enabled && !*enabled;
+              u->enabled = *enabled;
             }
             if (password) {
               u->password_hash = identity::hash_password(*password);

@@ -42,6 +42,29 @@ TEST(JsonTime, Iso8601Only) {
   EXPECT_EQ(error, "time is mandatory");
 }
 
+TEST(JsonBool, BooleansAndTheirStrings) {
+  std::optional<bool> out;
+  std::string error;
+  EXPECT_TRUE(json_bool(json::object(), "b", &out, &error));
+  EXPECT_FALSE(out.has_value());  // absent: untouched
+  for (auto [value, want] : {std::pair{json(true), true},
+                             {json(false), false},
+                             {json("true"), true},
+                             {json("false"), false}}) {
+    out.reset();
+    EXPECT_TRUE(json_bool(json{{"b", value}}, "b", &out, &error)) << value;
+    EXPECT_EQ(out, std::optional<bool>(want)) << value;
+  }
+  for (const json& bad : {json("yes"), json("True"), json("FALSE"), json(""), json(1), json(0),
+                          json(nullptr), json::array(), json::object()}) {
+    out.reset();
+    error.clear();
+    EXPECT_FALSE(json_bool(json{{"b", bad}}, "b", &out, &error)) << bad;
+    EXPECT_FALSE(out.has_value()) << bad;
+    EXPECT_EQ(error, "b must be true or false");
+  }
+}
+
 TEST(EventInput, AllMandatory) {
   EventInput in;
   std::string error;
