@@ -1,5 +1,7 @@
 #include "plugin/domain/json_input.h"
 
+#include <algorithm>
+
 #include "plugin/smartrest/values.h"
 
 namespace c8y::domain {
@@ -13,7 +15,34 @@ bool known_severity(std::string_view s) {
   return s == "CRITICAL" || s == "MAJOR" || s == "MINOR" || s == "WARNING";
 }
 
+// The mandatory fields among `keys` (and source.id when the body must name its source) that the
+// body does not have. False with *error naming all of them; true if none is missing.
+bool all_present(const json& body, std::initializer_list<const char*> keys, SourceField source,
+                 std::string* error) {
+  std::vector<std::string> missing;
+  if (source == SourceField::kMandatory) {
+    auto src = body.find("source");
+    if (src == body.end() || !src->is_object() || !src->contains("id") || (*src)["id"].is_null())
+      missing.push_back("source.id");
+  }
+  for (const char* k : keys)
+    if (!body.contains(k)) missing.push_back(k);
+  if (missing.empty()) return true;
+  *error = mandatory_message(std::move(missing));
+  return false;
+}
+
 }  // namespace
+
+std::string mandatory_message(std::vector<std::string> names) {
+  std::sort(names.begin(), names.end());
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += i + 1 == names.size() ? " and " : ", ";
+    out += names[i];
+  }
+  return out + (names.size() == 1 ? " is mandatory" : " are mandatory");
+}
 
 bool json_bool(const json& body, const char* key, std::optional<bool>* out, std::string* error) {
   auto it = body.find(key);
@@ -59,15 +88,17 @@ bool json_time(const json& body, int64_t* out_ms, std::string* error) {
   return true;
 }
 
-bool event_input(const json& body, EventInput* out, std::string* error) {
-  return json_string(body, "type", true, &out->type, error, 127) &&
+bool event_input(const json& body, EventInput* out, std::string* error, SourceField source) {
+  return all_present(body, {"type", "text", "time"}, source, error) &&
+         json_string(body, "type", true, &out->type, error, 127) &&
          json_string(body, "text", true, &out->text, error) &&
          json_time(body, &out->time_ms, error);
 }
 
-bool alarm_input(const json& body, AlarmInput* out, std::string* error) {
+bool alarm_input(const json& body, AlarmInput* out, std::string* error, SourceField source) {
   std::string status = "ACTIVE";
-  if (!json_string(body, "type", true, &out->type, error, 127) ||
+  if (!all_present(body, {"type", "text", "severity", "time"}, source, error) ||
+      !json_string(body, "type", true, &out->type, error, 127) ||
       !json_string(body, "text", true, &out->text, error) ||
       !json_string(body, "severity", true, &out->severity, error, 16) ||
       !json_string(body, "status", false, &status, error, 16) ||
@@ -84,23 +115,18 @@ bool alarm_input(const json& body, AlarmInput* out, std::string* error) {
   return true;
 }
 
-bool measurement_input(const json& body, Measurement* m, std::string* error,
-                       const int64_t* time_ms) {
+bool measurement_input(const json& body, Measurement* m, std::string* error, const int64_t* time_ms,
+                       SourceField source) {
   m->clear();
-  auto type = body.find("type");
-  std::optional<int64_t> t;
-  if (time_ms) {
-    t = *time_ms;
-  } else if (auto time = body.find("time"); time != body.end() && time->is_string()) {
-    t = smartrest::parse_iso8601_ms(time->get_ref<const std::string&>());
-  }
-  if (type == body.end() || !type->is_string() || type->get_ref<const std::string&>().empty() ||
-      !t) {
-    *error = "type (a string) and time (an ISO 8601 date) are mandatory";
+  const bool time_known = time_ms != nullptr;
+  if (!(time_known ? all_present(body, {"type"}, source, error)
+                   : all_present(body, {"type", "time"}, source, error)))
     return false;
-  }
-  m->time_ms = *t;
-  m->type = type->get<std::string>();
+  if (!json_string(body, "type", true, &m->type, error)) return false;
+  if (time_known)
+    m->time_ms = *time_ms;
+  else if (!json_time(body, &m->time_ms, error))
+    return false;
   for (auto& [frag, series] : body.items()) {
     if (frag == "source" || frag == "time" || frag == "type" || frag == "id" || frag == "self" ||
         frag == "externalSource")

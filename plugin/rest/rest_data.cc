@@ -127,13 +127,14 @@ void RestServer::routes_data() {
     HttpError err;
     auto body = body_object(req, &err);
     if (!body) return send_error(res, err);
+    // Every missing field in one answer (source.id among them) before the source is looked up.
+    domain::EventInput in;
+    std::string why;
+    if (!domain::event_input(*body, &in, &why, domain::SourceField::kMandatory))
+      return send_error(res, {422, "validationError", why});
     domain::Inventory inv(store_, *c->space);
     auto source = body_source(*body, inv, &err);
     if (!source) return send_error(res, err);
-    domain::EventInput in;
-    std::string why;
-    if (!domain::event_input(*body, &in, &why))
-      return send_error(res, {422, "validationError", why});
     domain::Events ev(store_, *c->space);
     json e;
     if (auto st = ev.create(*source, in.time_ms, in.type, in.text, *body, &e); !st.ok())
@@ -262,13 +263,14 @@ void RestServer::routes_data() {
     HttpError err;
     auto body = body_object(req, &err);
     if (!body) return send_error(res, err);
+    // Every missing field in one answer (source.id among them) before the source is looked up.
+    domain::AlarmInput in;
+    std::string why;
+    if (!domain::alarm_input(*body, &in, &why, domain::SourceField::kMandatory))
+      return send_error(res, {422, "validationError", why});
     domain::Inventory inv(store_, *c->space);
     auto source = body_source(*body, inv, &err);
     if (!source) return send_error(res, err);
-    domain::AlarmInput in;
-    std::string why;
-    if (!domain::alarm_input(*body, &in, &why))
-      return send_error(res, {422, "validationError", why});
     domain::Alarms al(store_, *c->space);
     auto r = al.raise(*source, in.time_ms, in.type, in.severity, in.text, *body);
     if (!r.status.ok()) return send_error(res, storage_error(r.status));

@@ -248,18 +248,16 @@ void RestServer::routes_inventory() {
         HttpError err;
         auto body = body_object(req, &err);
         if (!body) return send_error(res, err);
+        // Every missing field in one answer (source.id among them) before the source is looked up.
         domain::Measurement m;
-        auto src = body->find("source");
-        std::optional<uint64_t> source;
-        if (src != body->end() && src->is_object() && src->contains("id"))
-          source = json_id((*src)["id"]);
+        std::string why;
+        if (!domain::measurement_input(*body, &m, &why, nullptr, domain::SourceField::kMandatory))
+          return send_error(res, {422, "validationError", why});
+        const auto source = json_id((*body)["source"]["id"]);
         domain::Inventory inv(store_, *c->space);
         if (!source || !inv.get(*source))
-          return send_error(res, {422, "validationError",
-                                  "source.id is mandatory and must be the id of a managed object"});
-        std::string why;
-        if (!domain::measurement_input(*body, &m, &why))
-          return send_error(res, {422, "validationError", why});
+          return send_error(
+              res, {422, "validationError", "source.id is not the id of a managed object"});
         m.source = *source;
         domain::Measurements ms(store_, *c->space);
         auto st = ms.store(m);

@@ -163,3 +163,35 @@ def test_a_missing_child_reference_names_the_child(broker, clients):
         assert st == 404 and "'987654321'" in body["message"], (rel, body)
         st, body = broker.rest(f"/inventory/managedObjects/{mid}/{rel}")
         assert st == 200 and body["references"] == [], (rel, body)
+
+
+def test_missing_mandatory_fields_are_named_together(broker, clients):
+    """A new event, alarm or measurement that lacks several mandatory fields is refused with one
+    message naming all of them (source.id included on the REST API)."""
+    mid = seed(broker, clients, n=1)
+    cases = [
+        ("/alarm/alarms", {"type": "c8y_NoSeverity"},
+         "severity, source.id, text and time are mandatory"),
+        ("/alarm/alarms", {"source": {"id": mid}, "type": "c8y_NoSeverity"},
+         "severity, text and time are mandatory"),
+        ("/alarm/alarms", {"source": {"id": mid}, "type": "t", "severity": "MAJOR",
+                           "time": "2026-01-01T00:00:00Z"}, "text is mandatory"),
+        ("/event/events", {}, "source.id, text, time and type are mandatory"),
+        ("/event/events", {"source": {"id": mid}, "text": "x"}, "time and type are mandatory"),
+        ("/measurement/measurements", {"c8y_T": {"T": {"value": 1}}},
+         "source.id, time and type are mandatory"),
+        ("/measurement/measurements", {"source": {"id": mid}, "type": "m",
+                                       "c8y_T": {"T": {"value": 1}}}, "time is mandatory"),
+    ]
+    for path, body, message in cases:
+        st, got = broker.rest(path, method="POST", body=body)
+        assert st == 422 and got["error"] == "validationError", (path, body, got)
+        assert got["message"] == message, (path, body, got)
+    # Present but wrong still gets its own message; an unknown source is named as such.
+    st, got = broker.rest("/alarm/alarms", method="POST", body={
+        "source": {"id": "987654321"}, "type": "t", "text": "x", "severity": "MAJOR",
+        "time": "2026-01-01T00:00:00Z"})
+    assert st == 422 and "not the id of a managed object" in got["message"], got
+    st, got = broker.rest("/measurement/measurements", method="POST", body={
+        "source": {"id": mid}, "type": "m", "time": "later", "c8y_T": {"T": {"value": 1}}})
+    assert st == 422 and got["message"] == "time is not an ISO 8601 date: later", got
