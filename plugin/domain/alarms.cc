@@ -261,7 +261,7 @@ DocQuery doc_query(const AlarmQuery& q) {
   d.group = q.source;
   d.date_from = q.date_from;
   d.date_to = q.date_to;
-  d.revert = q.revert;
+  d.revert = !q.oldest_first;  // DocQuery::revert is newest first
   d.page_size = q.page_size;
   d.page = q.page;
   d.count_total = q.count_total;

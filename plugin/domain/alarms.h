@@ -31,7 +31,9 @@ struct AlarmQuery {
   std::optional<bool> resolved;       // true = CLEARED only, false = not CLEARED
   int64_t date_from = INT64_MIN;
   int64_t date_to = INT64_MAX;
-  bool revert = false;
+  // Cumulocity lists alarms newest first (by time, then id); its revert=true asks for oldest
+  // first. Both orders are one scan of the time-ordered keys (forward or backward).
+  bool oldest_first = false;
   size_t page_size = 5;
   size_t page = 1;
   bool count_total = false;
@@ -75,8 +77,9 @@ class Alarms {
   AlarmChange update_open(uint64_t source, const std::string& type, const nlohmann::json& changes);
   std::optional<nlohmann::json> get(uint64_t id) const { return docs_.get(id); }
   storage::StoreStatus query(const AlarmQuery& q, DocPage* out) const;
-  // Applies `changes` (as update()) to every alarm the query selects, at most `limit` of them;
-  // alarms the change cannot apply to are skipped. `changed` receives the changed alarms.
+  // Applies `changes` (as update()) to every alarm the query selects, at most `limit` of them
+  // (the first `limit` in the query's order: the newest unless oldest_first); alarms the change
+  // cannot apply to are skipped. `changed` receives the changed alarms.
   storage::StoreStatus update_all(const AlarmQuery& q, const nlohmann::json& changes, size_t limit,
                                   std::vector<nlohmann::json>* changed);
 

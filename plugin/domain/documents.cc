@@ -100,6 +100,10 @@ storage::StoreStatus Documents::query(const DocQuery& q, DocPage* out) const {
   if (q.page == 0 || q.page_size == 0)
     return storage::StoreStatus::Error("page and page size start at 1");
   if (auto st = settle(); !st.ok()) return st;
+  if (q.date_from >= q.date_to) {  // an empty range (and no seek before the first time key)
+    if (q.count_total) out->total = 0;
+    return {};
+  }
   const size_t want = q.page * q.page_size + 1;
   std::vector<Hit> hits;
   size_t examined = 0, matched = 0;

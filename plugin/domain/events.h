@@ -22,7 +22,9 @@ struct EventQuery {
   std::string fragment;  // fragmentType
   int64_t date_from = INT64_MIN;
   int64_t date_to = INT64_MAX;
-  bool revert = false;
+  // Cumulocity lists events newest first (by time, then id); its revert=true asks for oldest
+  // first. Both orders are one scan of the time-ordered keys (forward or backward).
+  bool oldest_first = false;
   size_t page_size = 5;
   size_t page = 1;
   bool count_total = false;

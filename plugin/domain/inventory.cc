@@ -252,11 +252,15 @@ std::optional<uint64_t> Inventory::parent_of(const json& mo) const {
   return std::nullopt;
 }
 
-storage::StoreStatus Inventory::add_child(uint64_t parent, uint64_t child, Relation relation) {
+storage::StoreStatus Inventory::add_child(uint64_t parent, uint64_t child, Relation relation,
+                                          uint64_t* missing) {
   std::lock_guard lock(space_.objects_mutex);
   auto p = get(parent);
   auto c = get(child);
-  if (!p || !c) return {storage::StoreStatus::kNotFound, "managed object not found"};
+  if (!p || !c) {
+    if (missing) *missing = p ? child : parent;
+    return {storage::StoreStatus::kNotFound, "managed object not found"};
+  }
   if (parent == child) return storage::StoreStatus::Error("an object cannot be its own child");
   const std::string cid = format_id(child), pid = format_id(parent);
   auto& children = (*p)[children_list(relation)]["references"];

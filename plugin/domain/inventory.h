@@ -70,8 +70,11 @@ class Inventory {
     return r == Relation::kDevice ? "deviceParents" : "additionParents";
   }
   // Makes `child` a child device (or child addition) of `parent` (both must exist; idempotent).
+  // kNotFound when one does not exist; *missing (if given) is then the id that is missing (the
+  // parent's when neither exists), so that the answer can name it.
   storage::StoreStatus add_child(uint64_t parent, uint64_t child,
-                                 Relation relation = Relation::kDevice);
+                                 Relation relation = Relation::kDevice,
+                                 uint64_t* missing = nullptr);
   // The first parent of `id`: its device parent, or else its addition parent.
   std::optional<uint64_t> parent_of(const nlohmann::json& mo) const;
   // Adds an external id; kError "conflict" if the pair belongs to another object.

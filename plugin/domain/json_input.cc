@@ -1,5 +1,7 @@
 #include "plugin/domain/json_input.h"
 
+#include <algorithm>
+
 #include "plugin/smartrest/values.h"
 
 namespace c8y::domain {
@@ -23,7 +25,49 @@ bool is_series(const json& v) {
   return true;
 }
 
+// The mandatory fields among `keys` (and source.id when the body must name its source) that the
+// body does not have. False with *error naming all of them; true if none is missing.
+bool all_present(const json& body, std::initializer_list<const char*> keys, SourceField source,
+                 std::string* error) {
+  std::vector<std::string> missing;
+  if (source == SourceField::kMandatory) {
+    auto src = body.find("source");
+    if (src == body.end() || !src->is_object() || !src->contains("id") || (*src)["id"].is_null())
+      missing.push_back("source.id");
+  }
+  for (const char* k : keys)
+    if (!body.contains(k)) missing.push_back(k);
+  if (missing.empty()) return true;
+  *error = mandatory_message(std::move(missing));
+  return false;
+}
+
 }  // namespace
+
+std::string mandatory_message(std::vector<std::string> names) {
+  std::sort(names.begin(), names.end());
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += i + 1 == names.size() ? " and " : ", ";
+    out += names[i];
+  }
+  return out + (names.size() == 1 ? " is mandatory" : " are mandatory");
+}
+
+bool json_bool(const json& body, const char* key, std::optional<bool>* out, std::string* error) {
+  auto it = body.find(key);
+  if (it == body.end()) return true;
+  if (it->is_boolean()) {
+    *out = it->get<bool>();
+    return true;
+  }
+  if (it->is_string() && (*it == "true" || *it == "false")) {
+    *out = *it == "true";
+    return true;
+  }
+  *error = std::string(key) + " must be true or false";
+  return false;
+}
 
 bool json_string(const json& body, const char* key, bool mandatory, std::string* out,
                  std::string* error, size_t max) {
@@ -54,15 +98,17 @@ bool json_time(const json& body, int64_t* out_ms, std::string* error) {
   return true;
 }
 
-bool event_input(const json& body, EventInput* out, std::string* error) {
-  return json_string(body, "type", true, &out->type, error, 127) &&
+bool event_input(const json& body, EventInput* out, std::string* error, SourceField source) {
+  return all_present(body, {"type", "text", "time"}, source, error) &&
+         json_string(body, "type", true, &out->type, error, 127) &&
          json_string(body, "text", true, &out->text, error) &&
          json_time(body, &out->time_ms, error);
 }
 
-bool alarm_input(const json& body, AlarmInput* out, std::string* error) {
+bool alarm_input(const json& body, AlarmInput* out, std::string* error, SourceField source) {
   std::string status = "ACTIVE";
-  if (!json_string(body, "type", true, &out->type, error, 127) ||
+  if (!all_present(body, {"type", "text", "severity", "time"}, source, error) ||
+      !json_string(body, "type", true, &out->type, error, 127) ||
       !json_string(body, "text", true, &out->text, error) ||
       !json_string(body, "severity", true, &out->severity, error, 16) ||
       !json_string(body, "status", false, &status, error, 16) ||
@@ -79,27 +125,19 @@ bool alarm_input(const json& body, AlarmInput* out, std::string* error) {
   return true;
 }
 
-bool measurement_input(const json& body, Measurement* m, std::string* error,
-                       const int64_t* time_ms) {
+bool measurement_input(const json& body, Measurement* m, std::string* error, const int64_t* time_ms,
+                       SourceField source) {
   m->clear();
-  auto type = body.find("type");
-  std::optional<int64_t> t;
-  if (time_ms) {
-    t = *time_ms;
-  } else if (auto time = body.find("time"); time != body.end() && time->is_string()) {
-    t = smartrest::parse_iso8601_ms(time->get_ref<const std::string&>());
-  }
-  if (type == body.end() || !type->is_string() || type->get_ref<const std::string&>().empty() ||
-      !t) {
-    *error = "type (a string) and time (an ISO 8601 date) are mandatory";
+  const bool time_known = time_ms != nullptr;
+  if (!(time_known ? all_present(body, {"type"}, source, error)
+                   : all_present(body, {"type", "time"}, source, error)))
     return false;
-  }
-  if (type->get_ref<const std::string&>().size() > kMaxSeriesNameBytes) {
-    *error = "type longer than " + std::to_string(kMaxSeriesNameBytes) + " bytes";
+  // The type is a name of the stored form (kMaxSeriesNameBytes).
+  if (!json_string(body, "type", true, &m->type, error, kMaxSeriesNameBytes)) return false;
+  if (time_known)
+    m->time_ms = *time_ms;
+  else if (!json_time(body, &m->time_ms, error))
     return false;
-  }
-  m->time_ms = *t;
-  m->type = type->get<std::string>();
   // Series are the {"value": <number>, "unit"?: <string>} leaves one level below a fragment;
   // everything else is a custom fragment, stored as it is (as Cumulocity does).
   json custom = json::object();

@@ -4,6 +4,7 @@
 // Deleting a tenant drops its column family (all its data) and disconnects its clients.
 // Users: a tenant's admin manages its own tenant's users (the management admin any tenant's).
 // Disabling a user, changing its password or deleting it disconnects its sessions.
+#include "plugin/domain/json_input.h"
 #include "plugin/identity/names.h"
 #include "plugin/identity/password_hash.h"
 #include "plugin/rest/rest_server.h"
@@ -83,24 +84,23 @@ void RestServer::routes_admin() {
     return c;
   };
 
-  srv.Get(
-      "/tenant/tenants", [this, management](const httplib::Request& req, httplib::Response& res) {
-        auto c = management(req, res);
-        if (!c) return;
-        HttpError err;
-        auto paging = param_paging(req, &err);
-        if (!paging) return send_error(res, err);
-        auto ids = directory_.tenant_ids();
-        std::sort(ids.begin(), ids.end());
-        json items = json::array();
-        const size_t begin = (paging->page - 1) * paging->page_size;
-        for (size_t i = begin; i < ids.size() && i < begin + paging->page_size; ++i)
-          if (auto t = directory_.tenant(ids[i])) items.push_back(tenant_out(*c, *t));
-        json out = paged(*c, "/tenant/tenants", req, "tenants", std::move(items), paging->page_size,
-                         paging->page, ids.size() > begin + paging->page_size);
-        out["statistics"]["totalPages"] = (ids.size() + paging->page_size - 1) / paging->page_size;
-        send_json(res, 200, out);
-      });
+  srv.Get("/tenant/tenants",
+          [this, management](const httplib::Request& req, httplib::Response& res) {
+            auto c = management(req, res);
+            if (!c) return;
+            HttpError err;
+            auto paging = param_paging(req, &err);
+            if (!paging) return send_error(res, err);
+            auto ids = directory_.tenant_ids();
+            std::sort(ids.begin(), ids.end());
+            json items = json::array();
+            const size_t begin = (paging->page - 1) * paging->page_size;
+            for (size_t i = begin; i < ids.size() && i < begin + paging->page_size; ++i)
+              if (auto t = directory_.tenant(ids[i])) items.push_back(tenant_out(*c, *t));
+            send_json(res, 200,
+                      paged(*c, "/tenant/tenants", req, "tenants", std::move(items), *paging,
+                            ids.size() > begin + paging->page_size, ids.size()));
+          });
 
   srv.Get(R"(/tenant/tenants/([^/]+))",
           [this, management](const httplib::Request& req, httplib::Response& res) {
@@ -202,24 +202,23 @@ void RestServer::routes_admin() {
     return c;
   };
 
-  srv.Get(R"(/user/([^/]+)/users)", [this, user_admin](const httplib::Request& req,
-                                                       httplib::Response& res) {
-    std::string tenant;
-    auto c = user_admin(req, res, &tenant);
-    if (!c) return;
-    HttpError err;
-    auto paging = param_paging(req, &err);
-    if (!paging) return send_error(res, err);
-    auto all = directory_.users(tenant);
-    json items = json::array();
-    const size_t begin = (paging->page - 1) * paging->page_size;
-    for (size_t i = begin; i < all.size() && i < begin + paging->page_size; ++i)
-      items.push_back(user_out(*c, all[i]));
-    json out = paged(*c, "/user/" + tenant + "/users", req, "users", std::move(items),
-                     paging->page_size, paging->page, all.size() > begin + paging->page_size);
-    out["statistics"]["totalPages"] = (all.size() + paging->page_size - 1) / paging->page_size;
-    send_json(res, 200, out);
-  });
+  srv.Get(R"(/user/([^/]+)/users)",
+          [this, user_admin](const httplib::Request& req, httplib::Response& res) {
+            std::string tenant;
+            auto c = user_admin(req, res, &tenant);
+            if (!c) return;
+            HttpError err;
+            auto paging = param_paging(req, &err);
+            if (!paging) return send_error(res, err);
+            auto all = directory_.users(tenant);
+            json items = json::array();
+            const size_t begin = (paging->page - 1) * paging->page_size;
+            for (size_t i = begin; i < all.size() && i < begin + paging->page_size; ++i)
+              items.push_back(user_out(*c, all[i]));
+            send_json(res, 200,
+                      paged(*c, "/user/" + tenant + "/users", req, "users", std::move(items),
+                            *paging, all.size() > begin + paging->page_size, all.size()));
+          });
 
   srv.Get(R"(/user/([^/]+)/users/([^/]+))",
           [this, user_admin](const httplib::Request& req, httplib::Response& res) {
@@ -254,11 +253,10 @@ void RestServer::routes_admin() {
     std::optional<std::string> password;
     if (!parse_roles(*body, &u.role, &err) || !parse_password(*body, true, &password, &err))
       return send_error(res, err);
-    if (body->contains("enabled")) {
-      if (!(*body)["enabled"].is_boolean())
-        return send_error(res, {422, "validationError", "enabled must be true or false"});
-      u.enabled = (*body)["enabled"].get<bool>();
-    }
+    std::optional<bool> enabled;  // true/false, or "true"/"false" as Cumulocity takes them
+    if (std::string why; !domain::json_bool(*body, "enabled", &enabled, &why))
+      return send_error(res, {422, "validationError", why});
+    u.enabled = enabled.value_or(u.enabled);
     u.password_hash = identity::hash_password(*password);
     if (auto st = directory_.put_user(u); !st.ok())
       return send_error(res, {500, "general/internalError", st.message});
@@ -283,12 +281,12 @@ void RestServer::routes_admin() {
               return send_error(res, err);
             bool kick = role != u->role;
             u->role = role;
-            if (body->contains("enabled")) {
-              if (!(*body)["enabled"].is_boolean())
-                return send_error(res, {422, "validationError", "enabled must be true or false"});
-              bool enabled = (*body)["enabled"].get<bool>();
-              kick |= u->enabled && !enabled;
-              u->enabled = enabled;
+            std::optional<bool> enabled;  // true/false, or "true"/"false" as Cumulocity takes them
+            if (std::string why; !domain::json_bool(*body, "enabled", &enabled, &why))
+              return send_error(res, {422, "validationError", why});
+            if (enabled) {
+              kick |= u->enabled && !*enabled;
+              u->enabled = *enabled;
             }
             if (password) {
               u->password_hash = identity::hash_password(*password);

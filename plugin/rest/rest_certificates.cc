@@ -1,5 +1,6 @@
 // /tenant/tenants/{tenant}/trusted-certificates: the CA certificates whose device certificates
 // log in on the certificate listener (spec §4.2), plus a CRL per CA.
+#include "plugin/domain/json_input.h"
 #include "plugin/identity/trusted_cas.h"
 #include "plugin/rest/rest_server.h"
 #include "plugin/rest/rest_util.h"
@@ -127,8 +128,7 @@ void RestServer::routes_certificates() {
       items.push_back(certificate_out(*c, tenant, all[i]));
     send_json(res, 200,
               paged(*c, "/tenant/tenants/" + tenant + "/trusted-certificates", req, "certificates",
-                    std::move(items), paging->page_size, paging->page,
-                    all.size() > begin + paging->page_size, all.size()));
+                    std::move(items), *paging, all.size() > begin + paging->page_size, all.size()));
   });
 
   srv.Get(kItem, [this, caller](const httplib::Request& req, httplib::Response& res) {
@@ -152,14 +152,16 @@ void RestServer::routes_certificates() {
     if (!body) return send_error(res, err);
     auto pem = body->value("certInPemFormat", json());
     auto name = body->value("name", json(""));
-    auto autoreg = body->value("autoRegistrationEnabled", json(false));
+    std::optional<bool> autoreg;  // Cumulocity's own example sends the string "true"
+    std::string why;
     auto status = status_field(*body);
-    if (!pem.is_string() || !name.is_string() || !autoreg.is_boolean() || !status.valid)
+    if (!pem.is_string() || !name.is_string() ||
+        !domain::json_bool(*body, "autoRegistrationEnabled", &autoreg, &why) || !status.valid)
       return send_error(res, {422, "validationError",
                               "certInPemFormat (string) is mandatory; name a string, status "
                               "ENABLED or DISABLED, autoRegistrationEnabled a boolean"});
     auto ch = trusted_cas_.add(tenant, pem.get<std::string>(), name.get<std::string>(),
-                               status.enabled.value_or(true), autoreg.get<bool>(), wall_ms());
+                               status.enabled.value_or(true), autoreg.value_or(false), wall_ms());
     if (!ch.value) {
       if (upload_log_limit_.allow()) {  // garbage uploads in a loop must not fill the log
         auto suppressed = upload_log_limit_.take_suppressed();
@@ -194,12 +196,8 @@ void RestServer::routes_certificates() {
       else
         name = n->get<std::string>();
     }
-    if (auto a = body->find("autoRegistrationEnabled"); a != body->end()) {
-      if (!a->is_boolean())
-        status.valid = false;
-      else
-        autoreg = a->get<bool>();
-    }
+    if (std::string why; !domain::json_bool(*body, "autoRegistrationEnabled", &autoreg, &why))
+      status.valid = false;
     if (!status.valid)
       return send_error(res, {422, "validationError",
                               "name must be a string, status ENABLED or DISABLED, "

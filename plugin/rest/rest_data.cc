@@ -96,15 +96,15 @@ void RestServer::routes_data() {
         !param_time(req, "dateFrom", &q.date_from, &err) ||
         !param_time(req, "dateTo", &q.date_to, &err) || !param_bool(req, "revert", &revert, &err))
       return send_error(res, err);
-    q.revert = revert.value_or(false);
-    q.count_total = want_total(req);
+    q.oldest_first = revert.value_or(false);  // Cumulocity: newest first unless revert=true
+    q.count_total = paging->count_total();
     domain::Events ev(store_, *c->space);
     domain::DocPage page;
     if (auto st = ev.query(q, &page); !st.ok()) return send_error(res, storage_error(st));
     json items = json::array();
     for (auto& e : page.docs) items.push_back(event_out(*c, std::move(e)));
-    json out = paged(*c, "/event/events", req, "events", std::move(items), q.page_size, q.page,
-                     page.more, page.total);
+    json out =
+        paged(*c, "/event/events", req, "events", std::move(items), *paging, page.more, page.total);
     if (page.truncated) out["statistics"]["truncated"] = true;
     send_json(res, 200, out);
   });
@@ -127,13 +127,14 @@ void RestServer::routes_data() {
     HttpError err;
     auto body = body_object(req, &err);
     if (!body) return send_error(res, err);
+    // Every missing field in one answer (source.id among them) before the source is looked up.
+    domain::EventInput in;
+    std::string why;
+    if (!domain::event_input(*body, &in, &why, domain::SourceField::kMandatory))
+      return send_error(res, {422, "validationError", why});
     domain::Inventory inv(store_, *c->space);
     auto source = body_source(*body, inv, &err);
     if (!source) return send_error(res, err);
-    domain::EventInput in;
-    std::string why;
-    if (!domain::event_input(*body, &in, &why))
-      return send_error(res, {422, "validationError", why});
     domain::Events ev(store_, *c->space);
     json e;
     if (auto st = ev.create(*source, in.time_ms, in.type, in.text, *body, &e); !st.ok())
@@ -201,7 +202,7 @@ void RestServer::routes_data() {
         !param_time(req, "dateTo", &q->date_to, err) || !param_bool(req, "revert", &revert, err) ||
         !param_bool(req, "resolved", &q->resolved, err))
       return false;
-    q->revert = revert.value_or(false);
+    q->oldest_first = revert.value_or(false);  // Cumulocity: newest first unless revert=true
     return true;
   };
 
@@ -216,14 +217,14 @@ void RestServer::routes_data() {
             q.page_size = paging->page_size;
             q.page = paging->page;
             if (!alarm_query(req, &q, &err)) return send_error(res, err);
-            q.count_total = want_total(req);
+            q.count_total = paging->count_total();
             domain::Alarms al(store_, *c->space);
             domain::DocPage page;
             if (auto st = al.query(q, &page); !st.ok()) return send_error(res, storage_error(st));
             json items = json::array();
             for (auto& a : page.docs) items.push_back(alarm_out(*c, std::move(a)));
-            json out = paged(*c, "/alarm/alarms", req, "alarms", std::move(items), q.page_size,
-                             q.page, page.more, page.total);
+            json out = paged(*c, "/alarm/alarms", req, "alarms", std::move(items), *paging,
+                             page.more, page.total);
             if (page.truncated) out["statistics"]["truncated"] = true;
             send_json(res, 200, out);
           });
@@ -262,13 +263,14 @@ void RestServer::routes_data() {
     HttpError err;
     auto body = body_object(req, &err);
     if (!body) return send_error(res, err);
+    // Every missing field in one answer (source.id among them) before the source is looked up.
+    domain::AlarmInput in;
+    std::string why;
+    if (!domain::alarm_input(*body, &in, &why, domain::SourceField::kMandatory))
+      return send_error(res, {422, "validationError", why});
     domain::Inventory inv(store_, *c->space);
     auto source = body_source(*body, inv, &err);
     if (!source) return send_error(res, err);
-    domain::AlarmInput in;
-    std::string why;
-    if (!domain::alarm_input(*body, &in, &why))
-      return send_error(res, {422, "validationError", why});
     domain::Alarms al(store_, *c->space);
     auto r = al.raise(*source, in.time_ms, in.type, in.severity, in.text, *body);
     if (!r.status.ok()) return send_error(res, storage_error(r.status));
@@ -401,14 +403,14 @@ void RestServer::routes_data() {
       q.devices = below;
       if (q.devices.empty()) q.devices.push_back(UINT64_MAX);  // nothing matches
     }
-    q.count_total = want_total(req);
+    q.count_total = paging->count_total();
     domain::Operations ops(store_, *c->space);
     domain::DocPage page;
     if (auto st = ops.query(q, &page); !st.ok()) return send_error(res, storage_error(st));
     json items = json::array();
     for (auto& o : page.docs) items.push_back(operation_out(*c, std::move(o)));
-    json out = paged(*c, "/devicecontrol/operations", req, "operations", std::move(items),
-                     q.page_size, q.page, page.more, page.total);
+    json out = paged(*c, "/devicecontrol/operations", req, "operations", std::move(items), *paging,
+                     page.more, page.total);
     if (page.truncated) out["statistics"]["truncated"] = true;
     send_json(res, 200, out);
   });

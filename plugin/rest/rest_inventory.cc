@@ -167,9 +167,15 @@ void RestServer::routes_inventory() {
              const auto relation = req.matches[2] == "childAdditions"
                                        ? domain::Inventory::Relation::kAddition
                                        : domain::Inventory::Relation::kDevice;
-             auto st = parent ? inv.add_child(*parent, *child, relation)
+             uint64_t missing = 0;
+             auto st = parent ? inv.add_child(*parent, *child, relation, &missing)
                               : storage::StoreStatus{storage::StoreStatus::kNotFound, "not found"};
-             if (st.not_found()) return send_error(res, not_found(raw));
+             // The answer names the object that does not exist: the parent of the path, or the
+             // child of the body.
+             if (st.not_found())
+               return send_error(
+                   res,
+                   not_found(!parent || missing == *parent ? raw : domain::format_id(missing)));
              if (!st.ok()) return send_error(res, {422, "validationError", st.message});
              object_changed(*c, *parent, false);
              object_changed(*c, *child, false);
@@ -243,18 +249,16 @@ void RestServer::routes_inventory() {
         HttpError err;
         auto body = body_object(req, &err);
         if (!body) return send_error(res, err);
+        // Every missing field in one answer (source.id among them) before the source is looked up.
         domain::Measurement m;
-        auto src = body->find("source");
-        std::optional<uint64_t> source;
-        if (src != body->end() && src->is_object() && src->contains("id"))
-          source = json_id((*src)["id"]);
+        std::string why;
+        if (!domain::measurement_input(*body, &m, &why, nullptr, domain::SourceField::kMandatory))
+          return send_error(res, {422, "validationError", why});
+        const auto source = json_id((*body)["source"]["id"]);
         domain::Inventory inv(store_, *c->space);
         if (!source || !inv.get(*source))
-          return send_error(res, {422, "validationError",
-                                  "source.id is mandatory and must be the id of a managed object"});
-        std::string why;
-        if (!domain::measurement_input(*body, &m, &why))
-          return send_error(res, {422, "validationError", why});
+          return send_error(
+              res, {422, "validationError", "source.id is not the id of a managed object"});
         m.source = *source;
         domain::Measurements ms(store_, *c->space);
         auto st = ms.store(m);

@@ -42,23 +42,22 @@ void RestServer::routes_registration() {
   auto& srv = *server_;
   const char* kItem = R"(/devicecontrol/newDeviceRequests/([^/]+))";
 
-  srv.Get("/devicecontrol/newDeviceRequests",
-          [this](const httplib::Request& req, httplib::Response& res) {
-            auto c = authenticate(req, res);
-            if (!c) return;
-            HttpError err;
-            auto paging = param_paging(req, &err);
-            if (!paging) return send_error(res, err);
-            auto all = registrations_.list(c->tenant);
-            json items = json::array();
-            const size_t begin = (paging->page - 1) * paging->page_size;
-            for (size_t i = begin; i < all.size() && i < begin + paging->page_size; ++i)
-              items.push_back(request_out(*c, all[i]));
-            send_json(res, 200,
-                      paged(*c, "/devicecontrol/newDeviceRequests", req, "newDeviceRequests",
-                            std::move(items), paging->page_size, paging->page,
-                            all.size() > begin + paging->page_size, all.size()));
-          });
+  srv.Get("/devicecontrol/newDeviceRequests", [this](const httplib::Request& req,
+                                                     httplib::Response& res) {
+    auto c = authenticate(req, res);
+    if (!c) return;
+    HttpError err;
+    auto paging = param_paging(req, &err);
+    if (!paging) return send_error(res, err);
+    auto all = registrations_.list(c->tenant);
+    json items = json::array();
+    const size_t begin = (paging->page - 1) * paging->page_size;
+    for (size_t i = begin; i < all.size() && i < begin + paging->page_size; ++i)
+      items.push_back(request_out(*c, all[i]));
+    send_json(res, 200,
+              paged(*c, "/devicecontrol/newDeviceRequests", req, "newDeviceRequests",
+                    std::move(items), *paging, all.size() > begin + paging->page_size, all.size()));
+  });
 
   srv.Get(kItem, [this](const httplib::Request& req, httplib::Response& res) {
     auto c = authenticate(req, res);

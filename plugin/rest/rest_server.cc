@@ -223,14 +223,14 @@ void RestServer::routes() {
     if (refuse_unsupported(req, {"query", "q", "text", "ids", "childAssetId", "childDeviceId"},
                            &err))
       return send_error(res, err);
-    auto page_size = param_size(req, "pageSize", 5, 1, kMaxPageSize, &err);
-    auto page = page_size ? param_size(req, "currentPage", 1, 1, 1u << 20, &err) : std::nullopt;
-    if (!page_size || !page) return send_error(res, err);
+    auto paging = param_paging(req, &err);
+    if (!paging || !param_bools_ignored(req, {"withParents", "withChildren"}, &err))
+      return send_error(res, err);
     domain::Inventory inv(store_, *c->space);
     domain::Inventory::Page p;
-    p.count_total = want_total(req);
+    p.count_total = paging->count_total();
     auto st = inv.list(req.get_param_value("type"), req.get_param_value("fragmentType"),
-                       req.get_param_value("owner"), *page_size, *page, &p);
+                       req.get_param_value("owner"), paging->page_size, paging->page, &p);
     if (!st.ok()) return send_error(res, {500, "general/internalError", st.message});
     json items = json::array();
     for (auto& mo : p.objects) {
@@ -239,8 +239,8 @@ void RestServer::routes() {
     }
     send_json(
         res, 200,
-        paged(*c, "/inventory/managedObjects", req, "managedObjects", std::move(items), *page_size,
-              *page, p.more, p.count_total ? std::optional<size_t>(p.total) : std::nullopt));
+        paged(*c, "/inventory/managedObjects", req, "managedObjects", std::move(items), *paging,
+              p.more, p.count_total ? std::optional<size_t>(p.total) : std::nullopt));
   });
 
   // Registered before the {id} route, which would take "count" for an id.
@@ -266,6 +266,9 @@ void RestServer::routes() {
                                                          httplib::Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
+    HttpError err;
+    if (!param_bools_ignored(req, {"withParents", "withChildren"}, &err))
+      return send_error(res, err);
     std::string raw = req.matches[1];
     auto id = domain::parse_id(raw);
     if (!id)
@@ -310,50 +313,30 @@ void RestServer::routes() {
     HttpError err;
     if (refuse_unsupported(req, {"valueFragmentType", "valueFragmentSeries", "fragmentType"}, &err))
       return send_error(res, err);
-    auto page_size = param_size(req, "pageSize", 5, 1, kMaxPageSize, &err);
-    auto page = page_size ? param_size(req, "currentPage", 1, 1, 1u << 20, &err) : std::nullopt;
-    if (!page_size || !page) return send_error(res, err);
+    auto paging = param_paging(req, &err);
+    if (!paging) return send_error(res, err);
     domain::MeasurementQuery q;
-    q.page_size = *page_size;
-    q.page = *page;
+    q.page_size = paging->page_size;
+    q.page = paging->page;
     q.type = req.get_param_value("type");
-    if (req.has_param("source")) {
-      auto src = domain::parse_id(req.get_param_value("source"));
-      if (!src)
-        return send_error(res, {400, "general/badRequest",
-                                "Invalid value of query parameter source: '" +
-                                    req.get_param_value("source") + "'"});
-      q.source = *src;
-    }
-    for (auto [name, target] : {std::pair{"dateFrom", &q.date_from}, {"dateTo", &q.date_to}}) {
-      if (!req.has_param(name)) continue;
-      auto t = smartrest::parse_iso8601_ms(req.get_param_value(name));
-      if (!t)
-        return send_error(res, {400, "general/badRequest",
-                                std::string("Invalid value of query parameter ") + name + ": '" +
-                                    req.get_param_value(name) + "'"});
-      *target = *t;
-    }
-    if (req.has_param("revert")) {
-      auto v = req.get_param_value("revert");
-      if (v != "true" && v != "false")
-        return send_error(res, {400, "general/badRequest",
-                                "Invalid value of query parameter revert: '" + v + "'"});
-      q.revert = v == "true";
-    }
+    std::optional<bool> revert;
+    if (!param_id(req, "source", &q.source, &err) ||
+        !param_time(req, "dateFrom", &q.date_from, &err) ||
+        !param_time(req, "dateTo", &q.date_to, &err) || !param_bool(req, "revert", &revert, &err))
+      return send_error(res, err);
+    q.revert = revert.value_or(false);  // measurements: oldest first unless revert=true
     std::vector<domain::Measurement> found;
     bool more = false;
-    q.count_total = want_total(req);
+    q.count_total = paging->count_total();
     size_t counted = 0;
     domain::Measurements ms(store_, *c->space);
     auto st = ms.query(q, &found, &more, &counted);
     if (!st.ok()) return send_error(res, {500, "general/internalError", st.message});
     json items = json::array();
     for (auto& m : found) items.push_back(measurement_out(*c, m));
-    send_json(
-        res, 200,
-        paged(*c, "/measurement/measurements", req, "measurements", std::move(items), *page_size,
-              *page, more, q.count_total ? std::optional<size_t>(counted) : std::nullopt));
+    send_json(res, 200,
+              paged(*c, "/measurement/measurements", req, "measurements", std::move(items), *paging,
+                    more, q.count_total ? std::optional<size_t>(counted) : std::nullopt));
   });
 
   routes_data();

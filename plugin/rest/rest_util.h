@@ -83,27 +83,38 @@ inline std::optional<size_t> param_size(const httplib::Request& req, const char*
   return std::min(n, max);
 }
 
+// The paging parameters of a list endpoint (param_paging).
+struct Paging {
+  size_t page_size = 5;
+  size_t page = 1;
+  bool with_total_pages = false;     // withTotalPages=true
+  bool with_total_elements = false;  // withTotalElements=true
+  // Either asks for the number of matches (a scan of the whole selection).
+  bool count_total() const { return with_total_pages || with_total_elements; }
+};
+
+// A page of a list: self/next/prev links that keep the other query parameters, and statistics
+// (totalPages when `total` is known; totalElements too when the client asked for it).
 inline json paged(const Caller& c, const std::string& path, const httplib::Request& req,
-                  const char* collection, json items, size_t page_size, size_t page, bool more,
+                  const char* collection, json items, const Paging& paging, bool more,
                   std::optional<size_t> total = std::nullopt) {
   json out;
   std::string query;
   for (auto& [k, v] : req.params)
     if (k != "currentPage" && k != "pageSize") query += "&" + k + "=" + v;
   auto link = [&](size_t p) {
-    return c.base + path + "?pageSize=" + std::to_string(page_size) +
+    return c.base + path + "?pageSize=" + std::to_string(paging.page_size) +
            "&currentPage=" + std::to_string(p) + query;
   };
-  out["self"] = link(page);
+  out["self"] = link(paging.page);
   out[collection] = std::move(items);
-  out["statistics"] = {{"currentPage", page}, {"pageSize", page_size}};
+  out["statistics"] = {{"currentPage", paging.page}, {"pageSize", paging.page_size}};
   if (total) {
-    out["statistics"]["totalPages"] = (*total + page_size - 1) / page_size;
-    if (req.get_param_value("withTotalElements") == "true")
-      out["statistics"]["totalElements"] = *total;
+    out["statistics"]["totalPages"] = (*total + paging.page_size - 1) / paging.page_size;
+    if (paging.with_total_elements) out["statistics"]["totalElements"] = *total;
   }
-  if (more) out["next"] = link(page + 1);
-  if (page > 1) out["prev"] = link(page - 1);
+  if (more) out["next"] = link(paging.page + 1);
+  if (paging.page > 1) out["prev"] = link(paging.page - 1);
   return out;
 }
 
@@ -157,6 +168,8 @@ inline bool param_time(const httplib::Request& req, const char* name, int64_t* o
   return true;
 }
 
+// The one parser of boolean query parameters: "true" or "false", anything else 400 (every
+// endpoint answers a bad boolean the same way). Absent: true with *out untouched.
 inline bool param_bool(const httplib::Request& req, const char* name, std::optional<bool>* out,
                        HttpError* err) {
   if (!req.has_param(name)) return true;
@@ -185,10 +198,15 @@ inline std::vector<std::string> param_list(const httplib::Request& req, const ch
   return out;
 }
 
-// withTotalPages=true / withTotalElements=true: the caller counts every match (costs a scan).
-inline bool want_total(const httplib::Request& req) {
-  return req.get_param_value("withTotalPages") == "true" ||
-         req.get_param_value("withTotalElements") == "true";
+// Boolean parameters this server accepts but whose answer does not depend on them (a managed
+// object always carries its child and parent references): still validated, so that a bad value
+// is a 400 here as on every other endpoint.
+inline bool param_bools_ignored(const httplib::Request& req,
+                                std::initializer_list<const char*> names, HttpError* err) {
+  std::optional<bool> unused;
+  for (const char* n : names)
+    if (!param_bool(req, n, &unused, err)) return false;
+  return true;
 }
 
 // Filters this server does not implement: answered with 400 instead of ignored, so a client never
@@ -204,17 +222,17 @@ inline bool refuse_unsupported(const httplib::Request& req,
   return false;
 }
 
-struct Paging {
-  size_t page_size = 5;
-  size_t page = 1;
-};
-
+// pageSize (1..kMaxPageSize, default 5), currentPage (from 1), withTotalPages, withTotalElements.
 inline std::optional<Paging> param_paging(const httplib::Request& req, HttpError* err) {
   auto page_size = param_size(req, "pageSize", 5, 1, kMaxPageSize, err);
   if (!page_size) return std::nullopt;
   auto page = param_size(req, "currentPage", 1, 1, 1u << 20, err);
   if (!page) return std::nullopt;
-  return Paging{*page_size, *page};
+  std::optional<bool> pages, elements;
+  if (!param_bool(req, "withTotalPages", &pages, err) ||
+      !param_bool(req, "withTotalElements", &elements, err))
+    return std::nullopt;
+  return Paging{*page_size, *page, pages.value_or(false), elements.value_or(false)};
 }
 
 inline constexpr int kMaxJsonDepth = 32;

@@ -117,3 +117,24 @@ def test_users_disable_password_delete_disconnect(mbroker, clients):
     assert st == 422  # not itself
     st, body = mbroker.rest("/user/t1/users", **MGMT)
     assert st == 200  # the management admin sees every tenant's users
+
+
+def test_user_enabled_may_be_a_string(mbroker, clients):
+    """"enabled": "false" / "true" are taken as Cumulocity takes them, stored and shown as a
+    boolean, and act (a disabled user cannot log in); other values are 422."""
+    st, body = mbroker.rest("/user/t1/users", method="POST",
+                            body={"userName": "dev7", "password": "dev7-pass-1", "enabled": "false"})
+    assert st == 201 and body["enabled"] is False, body
+    assert clients(mbroker, "s-1", "t1/dev7", "dev7-pass-1").connect() != 0
+    st, body = mbroker.rest("/user/t1/users/dev7", method="PUT", body={"enabled": "true"})
+    assert st == 200 and body["enabled"] is True, body
+    assert clients(mbroker, "s-2", "t1/dev7", "dev7-pass-1").connect() == 0
+    for bad in ("yes", "FALSE", 0, None):
+        st, body = mbroker.rest("/user/t1/users/dev7", method="PUT", body={"enabled": bad})
+        assert st == 422 and body["message"] == "enabled must be true or false", (bad, body)
+        st, body = mbroker.rest("/user/t1/users", method="POST",
+                                body={"userName": "dev8", "password": "dev8-pass-1",
+                                      "enabled": bad})
+        assert st == 422 and body["message"] == "enabled must be true or false", (bad, body)
+    st, body = mbroker.rest("/user/t1/users/dev7")
+    assert st == 200 and body["enabled"] is True, body

@@ -294,6 +294,28 @@ def test_trusted_certificate_api_refusals(cbroker):
     assert cbroker.rest(f"/tenant/tenants/t1/trusted-certificates/{fp}")[0] == 404
 
 
+def test_trusted_certificate_booleans_may_be_strings(cbroker):
+    """Cumulocity's own upload example sends "autoRegistrationEnabled": "true" (a string): it is
+    taken, and stored and shown as a real boolean; other strings are still refused."""
+    st, body = upload(cbroker, cbroker.pki.ca("Str CA")[1], autoRegistrationEnabled="true")
+    assert st == 201 and body["autoRegistrationEnabled"] is True, body
+    fp = body["fingerprint"]
+    item = f"/tenant/tenants/t1/trusted-certificates/{fp}"
+    st, body = cbroker.rest(item, method="PUT", body={"autoRegistrationEnabled": "false"})
+    assert st == 200 and body["autoRegistrationEnabled"] is False, body
+    st, body = cbroker.rest(item)
+    assert st == 200 and body["autoRegistrationEnabled"] is False, body
+    st, body = cbroker.rest(item, method="PUT", body={"autoRegistrationEnabled": True})
+    assert st == 200 and body["autoRegistrationEnabled"] is True, body
+    for bad in ("yes", "True", 1, None):
+        st, body = cbroker.rest(item, method="PUT", body={"autoRegistrationEnabled": bad})
+        assert st == 422 and "autoRegistrationEnabled" in body["message"], (bad, body)
+        st, body = upload(cbroker, cbroker.pki.ca(f"Bad {bad}")[1], autoRegistrationEnabled=bad)
+        assert st == 422, (bad, body)
+    st, body = upload(cbroker, cbroker.pki.ca("Str CA 2")[1], autoRegistrationEnabled="false")
+    assert st == 201 and body["autoRegistrationEnabled"] is False, body
+
+
 def b64url_json(part):
     return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
 

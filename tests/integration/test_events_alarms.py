@@ -3,6 +3,7 @@ real-time streams (D14, D15)."""
 import json
 import threading
 import time
+import urllib.parse
 
 from conftest import alarms, device, device_id, events, poll
 
@@ -155,6 +156,90 @@ def test_event_rest_crud_and_errors(broker, clients):
     assert st == 400 and "nested" in body["message"], body
     st, body = broker.rest("/event/events?dateFrom=yesterday")
     assert st == 400 and "dateFrom" in body["message"]
+
+
+def follow(broker, link):
+    """GET a next/prev link of a list answer (the links are absolute URLs)."""
+    parts = urllib.parse.urlsplit(link)
+    return broker.rest(parts.path + "?" + parts.query)
+
+
+def test_events_and_alarms_are_listed_newest_first(broker, clients):
+    """Cumulocity lists events and alarms newest first (by time); revert=true gives oldest first.
+    Paging, next/prev links, totals and date ranges follow that order. Measurements and
+    operations stay oldest first."""
+    d = device(clients, broker, "ord-1")
+    d.publish("s/us", "100", qos=1)
+    mid = device_id(broker, "ord-1")
+    days = [3, 1, 5, 2, 4]  # created out of time order
+    for day in days:
+        st, body = broker.rest("/event/events", method="POST", body={
+            "source": {"id": mid}, "type": "ord", "text": f"day {day}",
+            "time": f"2026-05-0{day}T00:00:00.000Z"})
+        assert st == 201, body
+        st, body = broker.rest("/alarm/alarms", method="POST", body={
+            "source": {"id": mid}, "type": f"ord_{day}", "text": f"day {day}",
+            "severity": "MINOR", "time": f"2026-05-0{day}T00:00:00.000Z"})
+        assert st == 201, body
+    newest = [f"day {n}" for n in (5, 4, 3, 2, 1)]
+    for path, key in ((f"/event/events?source={mid}&type=ord", "events"),
+                      (f"/alarm/alarms?source={mid}", "alarms"),
+                      ("/alarm/alarms?severity=MINOR", "alarms")):  # every source
+        st, body = broker.rest(path + "&pageSize=100")
+        assert st == 200 and [x["text"] for x in body[key]] == newest, (path, body)
+        st, body = broker.rest(path + "&pageSize=100&revert=false")
+        assert [x["text"] for x in body[key]] == newest, (path, body)
+        st, body = broker.rest(path + "&pageSize=100&revert=true")
+        assert [x["text"] for x in body[key]] == newest[::-1], (path, body)
+        # Pages of 2, walked with the next links, then back with prev.
+        st, body = broker.rest(path + "&pageSize=2&withTotalElements=true")
+        seen = []
+        pages = 0
+        while True:
+            assert st == 200, body
+            pages += 1
+            assert body["statistics"]["currentPage"] == pages
+            assert body["statistics"]["totalElements"] == 5, body["statistics"]
+            assert body["statistics"]["totalPages"] == 3, body["statistics"]
+            seen += [x["text"] for x in body[key]]
+            if "next" not in body:
+                break
+            st, body = follow(broker, body["next"])
+        assert pages == 3 and seen == newest, (path, seen)
+        st, back = follow(broker, body["prev"])
+        assert [x["text"] for x in back[key]] == newest[2:4]
+        st, body = broker.rest(path + "&pageSize=2&currentPage=2&revert=true")
+        assert [x["text"] for x in body[key]] == ["day 3", "day 4"]
+        assert "revert=true" in body["next"] and "revert=true" in body["prev"]
+        st, body = follow(broker, body["next"])
+        assert [x["text"] for x in body[key]] == ["day 5"] and "next" not in body
+        # A date range: dateFrom inclusive, dateTo exclusive, in both orders.
+        rng = path + "&dateFrom=2026-05-02T00:00:00Z&dateTo=2026-05-05T00:00:00Z"
+        st, body = broker.rest(rng)
+        assert [x["text"] for x in body[key]] == ["day 4", "day 3", "day 2"], (rng, body)
+        st, body = broker.rest(rng + "&revert=true")
+        assert [x["text"] for x in body[key]] == ["day 2", "day 3", "day 4"], (rng, body)
+    # A repeated raise moves an alarm's time, and with it its place in the list.
+    st, body = broker.rest("/alarm/alarms", method="POST", body={
+        "source": {"id": mid}, "type": "ord_1", "text": "again", "severity": "MINOR",
+        "time": "2026-05-09T00:00:00.000Z"})
+    assert st == 201 and body["count"] == 2, body
+    assert [a["type"] for a in alarms(broker, source=mid)] == [
+        "ord_1", "ord_5", "ord_4", "ord_3", "ord_2"]
+    # Measurements and operations keep their oldest-first order.
+    for day in (2, 1):
+        st, body = broker.rest("/measurement/measurements", method="POST", body={
+            "source": {"id": mid}, "type": "ord", "time": f"2026-05-0{day}T00:00:00.000Z",
+            "ord": {"v": {"value": day}}})
+        assert st == 201, body
+    st, body = broker.measurements(source=mid)
+    assert [m["ord"]["v"]["value"] for m in body["measurements"]] == [1, 2]
+    for n in (1, 2):
+        st, body = broker.rest("/devicecontrol/operations", method="POST",
+                               body={"deviceId": mid, "description": f"op {n}"})
+        assert st == 201, body
+    st, body = broker.rest(f"/devicecontrol/operations?deviceId={mid}")
+    assert [o["description"] for o in body["operations"]] == ["op 1", "op 2"]
 
 
 def test_other_tenant_cannot_see_events_or_alarms(broker, clients):

@@ -116,6 +116,7 @@ def test_errors_on_the_error_topic(broker, clients):
                                  "externalSource": {"externalId": "json-3b"}}, "security/Forbidden"),
         ("event/events/frobnicate", {}, "general/notSupported"),
         ("event/events/create", "[" * 40 + "]" * 40, "general/badRequest"),
+        ("alarm/alarms/create", {"type": "c8y_NoSeverity"}, "alarm/validationError"),
     ]
     for n, (topic, body, error) in enumerate(cases, start=1):
         pub(d, topic, body)
@@ -123,6 +124,10 @@ def test_errors_on_the_error_topic(broker, clients):
         msg = json.loads(payload)
         assert t == "error" and msg["error"] == error, (topic, msg)
         assert msg["messageId"] == n and msg["message"], (topic, msg)
+        if body == {"type": "c8y_NoSeverity"}:  # every missing field in one message
+            assert msg["message"] == "severity, text and time are mandatory", msg
+        if body == {"type": "x"}:
+            assert msg["message"] == "text and time are mandatory", msg
     # The other device's event is untouched; nothing reached the other device's error topic.
     assert events(broker, source=device_id(broker, "json-3b"))[0]["text"] == "other's"
     assert other.nothing(0.2) is None

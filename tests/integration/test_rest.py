@@ -112,3 +112,86 @@ def test_devices_marked_disconnected_at_start(broker_factory, clients):
     b.start()
     assert b.rest(f"/inventory/managedObjects/{mid}")[1]["c8y_Connection"]["status"] == \
         "DISCONNECTED"
+
+
+def test_boolean_query_parameters_are_checked_alike(broker, clients):
+    """Every boolean query parameter any list reads takes "true" or "false"; anything else is
+    400 with the same message everywhere (revert=maybe always was; withTotalElements=yes was
+    silently taken for false)."""
+    mid = seed(broker, clients, n=2)
+    lists = ["/measurement/measurements", "/event/events", "/alarm/alarms",
+             "/devicecontrol/operations", "/inventory/managedObjects",
+             "/devicecontrol/newDeviceRequests", "/user/t1/users",
+             "/tenant/tenants/t1/trusted-certificates"]
+    checks = [(path, name) for path in lists for name in ("withTotalPages", "withTotalElements")]
+    checks += [(path, "revert") for path in lists[:4]]
+    checks += [("/alarm/alarms", "resolved"), ("/alarm/alarms/count", "resolved"),
+               ("/alarm/alarms/count", "revert"),
+               ("/inventory/managedObjects", "withParents"),
+               ("/inventory/managedObjects", "withChildren"),
+               (f"/inventory/managedObjects/{mid}", "withParents"),
+               (f"/inventory/managedObjects/{mid}", "withChildren")]
+    for path, name in checks:
+        for bad in ("yes", "1", "TRUE", ""):
+            st, body = broker.rest(f"{path}?{name}={bad}")
+            assert st == 400, (path, name, bad, body)
+            assert body["error"] == "general/badRequest", (path, name, body)
+            assert body["message"] == f"Invalid value of query parameter {name}: '{bad}'", body
+        for good in ("true", "false"):
+            st, body = broker.rest(f"{path}?{name}={good}")
+            assert st == 200, (path, name, good, body)
+    # withTotalElements=true still counts (and false does not).
+    st, body = broker.rest(f"/measurement/measurements?source={mid}&withTotalElements=true")
+    assert body["statistics"]["totalElements"] == 2, body["statistics"]
+    st, body = broker.rest(f"/measurement/measurements?source={mid}&withTotalElements=false")
+    assert "totalElements" not in body["statistics"] and "totalPages" not in body["statistics"]
+    st, body = broker.rest("/user/t1/users?withTotalElements=true")
+    assert body["statistics"]["totalElements"] == len(body["users"]), body
+
+
+def test_a_missing_child_reference_names_the_child(broker, clients):
+    """POST .../childDevices or .../childAdditions naming an object that does not exist: 404
+    naming that object, not the (existing) parent; a missing parent is still named."""
+    mid = seed(broker, clients, n=1)
+    for rel in ("childDevices", "childAdditions"):
+        st, body = broker.rest(f"/inventory/managedObjects/{mid}/{rel}", method="POST",
+                               body={"managedObject": {"id": "987654321"}})
+        assert st == 404 and body["error"] == "inventory/Not Found", (rel, body)
+        assert "'987654321'" in body["message"] and f"'{mid}'" not in body["message"], body
+        st, body = broker.rest(f"/inventory/managedObjects/987654321/{rel}", method="POST",
+                               body={"managedObject": {"id": mid}})
+        assert st == 404 and "'987654321'" in body["message"], (rel, body)
+        st, body = broker.rest(f"/inventory/managedObjects/{mid}/{rel}")
+        assert st == 200 and body["references"] == [], (rel, body)
+
+
+def test_missing_mandatory_fields_are_named_together(broker, clients):
+    """A new event, alarm or measurement that lacks several mandatory fields is refused with one
+    message naming all of them (source.id included on the REST API)."""
+    mid = seed(broker, clients, n=1)
+    cases = [
+        ("/alarm/alarms", {"type": "c8y_NoSeverity"},
+         "severity, source.id, text and time are mandatory"),
+        ("/alarm/alarms", {"source": {"id": mid}, "type": "c8y_NoSeverity"},
+         "severity, text and time are mandatory"),
+        ("/alarm/alarms", {"source": {"id": mid}, "type": "t", "severity": "MAJOR",
+                           "time": "2026-01-01T00:00:00Z"}, "text is mandatory"),
+        ("/event/events", {}, "source.id, text, time and type are mandatory"),
+        ("/event/events", {"source": {"id": mid}, "text": "x"}, "time and type are mandatory"),
+        ("/measurement/measurements", {"c8y_T": {"T": {"value": 1}}},
+         "source.id, time and type are mandatory"),
+        ("/measurement/measurements", {"source": {"id": mid}, "type": "m",
+                                       "c8y_T": {"T": {"value": 1}}}, "time is mandatory"),
+    ]
+    for path, body, message in cases:
+        st, got = broker.rest(path, method="POST", body=body)
+        assert st == 422 and got["error"] == "validationError", (path, body, got)
+        assert got["message"] == message, (path, body, got)
+    # Present but wrong still gets its own message; an unknown source is named as such.
+    st, got = broker.rest("/alarm/alarms", method="POST", body={
+        "source": {"id": "987654321"}, "type": "t", "text": "x", "severity": "MAJOR",
+        "time": "2026-01-01T00:00:00Z"})
+    assert st == 422 and "not the id of a managed object" in got["message"], got
+    st, got = broker.rest("/measurement/measurements", method="POST", body={
+        "source": {"id": mid}, "type": "m", "time": "later", "c8y_T": {"T": {"value": 1}}})
+    assert st == 422 and got["message"] == "time is not an ISO 8601 date: later", got

@@ -248,7 +248,7 @@ TEST_F(AlarmsTest, RepeatRaiseIncrementsCountAndMovesTime) {
   q.date_to = kT0 + 9001;
   EXPECT_EQ(ids(query(q)), (std::vector<uint64_t>{id}));
   q.source = kA;
-  q.revert = true;
+  q.oldest_first = true;
   EXPECT_EQ(ids(query(q)), (std::vector<uint64_t>{id}));
 }
 
@@ -269,7 +269,7 @@ TEST_F(AlarmsTest, RepeatRaiseWithAnEarlierTime) {
   EXPECT_EQ(parse_time(r.alarm, "time"), kT0 - 1000);
   auto a = all();
   ASSERT_EQ(a.size(), 2u);
-  EXPECT_EQ(id_of(a[0]), id);  // now the oldest
+  EXPECT_EQ(id_of(a[1]), id);  // now the oldest: last in the newest-first list
 }
 
 TEST_F(AlarmsTest, DifferentSourceOrTypeCreatesAnother) {
@@ -322,7 +322,7 @@ TEST_F(AlarmsTest, RaiseAfterClearCreatesANewAlarm) {
   EXPECT_EQ(old_alarm["count"], 2);
   EXPECT_EQ(parse_time(old_alarm, "time"), 2);
   EXPECT_EQ(get(new_id)["count"], 2);
-  EXPECT_EQ(ids(all()), (std::vector<uint64_t>{old_id, new_id}));
+  EXPECT_EQ(ids(all()), (std::vector<uint64_t>{new_id, old_id}));  // newest first
 }
 
 TEST_F(AlarmsTest, AcknowledgedAlarmIsStillOpen) {
@@ -609,10 +609,22 @@ class AlarmsQueryTest : public AlarmsTest {
 
 TEST_F(AlarmsQueryTest, Everything) {
   AlarmQuery q;
-  q.page_size = 100;
-  EXPECT_EQ(ids(query(q)), (std::vector<uint64_t>{a1, b1, a2, b4, a3}));
-  q.revert = true;
+  q.page_size = 100;  // newest first, as Cumulocity lists alarms
   EXPECT_EQ(ids(query(q)), (std::vector<uint64_t>{a3, b4, a2, b1, a1}));
+  q.oldest_first = true;  // revert=true
+  EXPECT_EQ(ids(query(q)), (std::vector<uint64_t>{a1, b1, a2, b4, a3}));
+  q.source = kA;
+  EXPECT_EQ(ids(query(q)), (std::vector<uint64_t>{a1, a2, a3}));
+  q.oldest_first = false;
+  EXPECT_EQ(ids(query(q)), (std::vector<uint64_t>{a3, a2, a1}));
+}
+
+TEST_F(AlarmsQueryTest, ARepeatedRaiseMovesTheAlarmToTheFront) {
+  // The time of an alarm is that of its last raise, and the order follows it.
+  ASSERT_FALSE(raise(kA, 40, "T1", "MAJOR").created);  // a1 again, now the newest
+  AlarmQuery q;
+  q.page_size = 100;
+  EXPECT_EQ(ids(query(q)), (std::vector<uint64_t>{a1, a3, b4, a2, b1}));
 }
 
 TEST_F(AlarmsQueryTest, Status) {
@@ -705,23 +717,29 @@ TEST_F(AlarmsQueryTest, PagingCountsMatchingAlarmsOnly) {
   q.resolved = false;  // a1(10) b1(15) a2(20)
   q.page_size = 2;
   auto p = query(q);
-  EXPECT_EQ(ids(p), (std::vector<uint64_t>{a1, b1}));
+  EXPECT_EQ(ids(p), (std::vector<uint64_t>{a2, b1}));
   EXPECT_TRUE(p.more);
   q.page = 2;
   p = query(q);
-  EXPECT_EQ(ids(p), (std::vector<uint64_t>{a2}));
+  EXPECT_EQ(ids(p), (std::vector<uint64_t>{a1}));
   EXPECT_FALSE(p.more);
   q.page_size = 3;
   q.page = 1;
   p = query(q);
-  EXPECT_EQ(ids(p), (std::vector<uint64_t>{a1, b1, a2}));
+  EXPECT_EQ(ids(p), (std::vector<uint64_t>{a2, b1, a1}));
   EXPECT_FALSE(p.more);  // exactly full
-  q.revert = true;
-  q.page_size = 1;
-  q.page = 2;
+  q.oldest_first = true;
+  q.page_size = 2;
   p = query(q);
-  EXPECT_EQ(ids(p), (std::vector<uint64_t>{b1}));
+  EXPECT_EQ(ids(p), (std::vector<uint64_t>{a1, b1}));
   EXPECT_TRUE(p.more);
+  q.page_size = 1;
+  q.page = 3;
+  q.count_total = true;
+  p = query(q);
+  EXPECT_EQ(ids(p), (std::vector<uint64_t>{a2}));
+  EXPECT_FALSE(p.more);
+  EXPECT_EQ(p.total, std::optional<size_t>(3));
 }
 
 // ---- update_all -------------------------------------------------------------------------------
@@ -736,7 +754,7 @@ TEST_F(AlarmsTest, UpdateAllClearsEverythingTheQuerySelects) {
   std::vector<json> changed;
   auto st = alarms_->update_all(q, {{"status", "CLEARED"}}, 100, &changed);
   ASSERT_TRUE(st.ok()) << st.message;
-  EXPECT_EQ(ids(changed), a_open);
+  EXPECT_EQ(ids(changed), std::vector<uint64_t>(a_open.rbegin(), a_open.rend()));  // newest first
   for (auto& c : changed) EXPECT_EQ(c["status"], "CLEARED");
   for (auto id : a_open) EXPECT_EQ(get(id)["status"], "CLEARED") << id;
   EXPECT_EQ(get(b_open)["status"], "ACTIVE");
@@ -758,6 +776,7 @@ TEST_F(AlarmsTest, UpdateAllRespectsTheLimit) {
   for (int i = 0; i < 5; ++i) open.push_back(raise_id(kA, 10 + i, "T" + std::to_string(i)));
   AlarmQuery q;
   q.status = {"ACTIVE"};
+  q.oldest_first = true;  // the limit takes the first alarms in the query's order
   std::vector<json> changed;
   ASSERT_TRUE(alarms_->update_all(q, {{"status", "CLEARED"}}, 2, &changed).ok());
   EXPECT_EQ(ids(changed), (std::vector<uint64_t>{open[0], open[1]}));
@@ -765,22 +784,23 @@ TEST_F(AlarmsTest, UpdateAllRespectsTheLimit) {
   EXPECT_EQ(get(open[1])["status"], "CLEARED");
   for (int i = 2; i < 5; ++i) EXPECT_EQ(get(open[i])["status"], "ACTIVE") << i;
 
-  // The limit applies to what is still selected.
+  // The limit applies to what is still selected; by default the newest go first.
   changed.clear();
+  q.oldest_first = false;
   ASSERT_TRUE(alarms_->update_all(q, {{"status", "CLEARED"}}, 2, &changed).ok());
-  EXPECT_EQ(ids(changed), (std::vector<uint64_t>{open[2], open[3]}));
+  EXPECT_EQ(ids(changed), (std::vector<uint64_t>{open[4], open[3]}));
 
   // limit 0 changes nothing.
   changed.clear();
   ASSERT_TRUE(alarms_->update_all(q, {{"status", "CLEARED"}}, 0, &changed).ok());
   EXPECT_TRUE(changed.empty());
-  EXPECT_EQ(get(open[4])["status"], "ACTIVE");
+  EXPECT_EQ(get(open[2])["status"], "ACTIVE");
 
   // Without the out-parameter; the query's own page settings do not matter.
   q.page = 7;
   q.page_size = 1;
   ASSERT_TRUE(alarms_->update_all(q, {{"status", "CLEARED"}}, 10, nullptr).ok());
-  EXPECT_EQ(get(open[4])["status"], "CLEARED");
+  EXPECT_EQ(get(open[2])["status"], "CLEARED");
 }
 
 TEST_F(AlarmsTest, UpdateAllOtherChanges) {
@@ -793,7 +813,7 @@ TEST_F(AlarmsTest, UpdateAllOtherChanges) {
   ASSERT_TRUE(
       alarms_->update_all(q, {{"severity", "CRITICAL"}, {"status", "ACKNOWLEDGED"}}, 100, &changed)
           .ok());
-  EXPECT_EQ(ids(changed), (std::vector<uint64_t>{x, y}));
+  EXPECT_EQ(ids(changed), (std::vector<uint64_t>{y, x}));
   EXPECT_EQ(get(x)["severity"], "CRITICAL");
   EXPECT_EQ(get(x)["status"], "ACKNOWLEDGED");
   EXPECT_EQ(get(y)["severity"], "CRITICAL");

@@ -227,16 +227,29 @@ TEST_F(EventsTest, QueryBySource) {
   const uint64_t c1 = create(kC, 5);
   EventQuery q;
   q.page_size = 10;
-  q.source = kA;
-  EXPECT_EQ(ids(query(q)), (std::vector<uint64_t>{a1, a2}));
+  q.source = kA;  // newest first, as Cumulocity lists events
+  EXPECT_EQ(ids(query(q)), (std::vector<uint64_t>{a2, a1}));
   q.source = kB;
   EXPECT_EQ(ids(query(q)), (std::vector<uint64_t>{b1}));
   q.source = 900009;
   EXPECT_TRUE(query(q).docs.empty());
-  q.source = 0;  // every source, in time order
-  EXPECT_EQ(ids(query(q)), (std::vector<uint64_t>{c1, a1, b1, a2}));
-  q.revert = true;
+  q.source = 0;  // every source, merged by time
   EXPECT_EQ(ids(query(q)), (std::vector<uint64_t>{a2, b1, a1, c1}));
+  q.oldest_first = true;  // revert=true
+  EXPECT_EQ(ids(query(q)), (std::vector<uint64_t>{c1, a1, b1, a2}));
+  q.source = kA;
+  EXPECT_EQ(ids(query(q)), (std::vector<uint64_t>{a1, a2}));
+}
+
+TEST_F(EventsTest, DefaultOrderIsNewestFirstAndSameTimeByIdDescending) {
+  const uint64_t first = create(kA, 7);
+  const uint64_t second = create(kA, 7);  // same millisecond: the later id is newer
+  const uint64_t older = create(kA, 3);
+  EventQuery q;
+  q.page_size = 10;
+  EXPECT_EQ(ids(query(q)), (std::vector<uint64_t>{second, first, older}));
+  q.oldest_first = true;
+  EXPECT_EQ(ids(query(q)), (std::vector<uint64_t>{older, first, second}));
 }
 
 TEST_F(EventsTest, QueryByType) {
@@ -249,6 +262,7 @@ TEST_F(EventsTest, QueryByType) {
   EventQuery q;
   q.page_size = 100;
   q.type = "c8y_X";
+  q.oldest_first = true;
   auto p = query(q);
   EXPECT_EQ(ids(p), alarms);
   for (auto& d : p.docs) EXPECT_EQ(d["type"], "c8y_X");
@@ -258,7 +272,7 @@ TEST_F(EventsTest, QueryByType) {
   q.source = kA;  // odd times: 3 9
   EXPECT_EQ(times(query(q)), (std::vector<int64_t>{3, 9}));
 
-  // Paging counts matching events only.
+  // Paging counts matching events only, in either order.
   q.source = 0;
   q.page_size = 3;
   p = query(q);
@@ -269,10 +283,14 @@ TEST_F(EventsTest, QueryByType) {
   EXPECT_EQ(times(p), (std::vector<int64_t>{9}));
   EXPECT_FALSE(p.more);
   q.page = 1;
-  q.revert = true;
+  q.oldest_first = false;
   p = query(q);
   EXPECT_EQ(times(p), (std::vector<int64_t>{9, 6, 3}));
   EXPECT_TRUE(p.more);
+  q.page = 2;
+  p = query(q);
+  EXPECT_EQ(times(p), (std::vector<int64_t>{0}));
+  EXPECT_FALSE(p.more);
 }
 
 TEST_F(EventsTest, QueryByFragmentType) {
@@ -283,9 +301,9 @@ TEST_F(EventsTest, QueryByFragmentType) {
   EventQuery q;
   q.page_size = 10;
   q.fragment = "c8y_Position";
-  EXPECT_EQ(times(query(q)), (std::vector<int64_t>{1, 3}));
+  EXPECT_EQ(times(query(q)), (std::vector<int64_t>{3, 1}));
   q.fragment = "c8y_Other";
-  EXPECT_EQ(times(query(q)), (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(times(query(q)), (std::vector<int64_t>{3, 2}));
   q.fragment = "c8y_Nothing";
   EXPECT_TRUE(query(q).docs.empty());
   // Together with type and source.
@@ -305,25 +323,44 @@ TEST_F(EventsTest, QueryByDateRange) {
   q.page_size = 100;
   q.date_from = kT0 + 103;
   q.date_to = kT0 + 106;
-  EXPECT_EQ(times(query(q)), (std::vector<int64_t>{kT0 + 103, kT0 + 104, kT0 + 105}));
-  q.revert = true;
   EXPECT_EQ(times(query(q)), (std::vector<int64_t>{kT0 + 105, kT0 + 104, kT0 + 103}));
+  q.oldest_first = true;
+  EXPECT_EQ(times(query(q)), (std::vector<int64_t>{kT0 + 103, kT0 + 104, kT0 + 105}));
   q.source = kA;
-  EXPECT_EQ(times(query(q)), (std::vector<int64_t>{kT0 + 105, kT0 + 103}));
-  q.revert = false;
-  q.type = "c8y_TestEvent";
   EXPECT_EQ(times(query(q)), (std::vector<int64_t>{kT0 + 103, kT0 + 105}));
+  q.oldest_first = false;
+  q.type = "c8y_TestEvent";
+  EXPECT_EQ(times(query(q)), (std::vector<int64_t>{kT0 + 105, kT0 + 103}));
   q.type = "other";
   EXPECT_TRUE(query(q).docs.empty());
-  // Only a lower bound, only an upper bound.
+  // Only a lower bound, only an upper bound, in both orders.
   q.type.clear();
   q.source = 0;
   q.date_from = kT0 + 108;
   q.date_to = INT64_MAX;
+  EXPECT_EQ(times(query(q)), (std::vector<int64_t>{kT0 + 109, kT0 + 108}));
+  q.oldest_first = true;
   EXPECT_EQ(times(query(q)), (std::vector<int64_t>{kT0 + 108, kT0 + 109}));
   q.date_from = INT64_MIN;
-  q.date_to = kT0 + 101;
-  EXPECT_EQ(times(query(q)), (std::vector<int64_t>{kT0 + 100}));
+  q.date_to = kT0 + 102;
+  EXPECT_EQ(times(query(q)), (std::vector<int64_t>{kT0 + 100, kT0 + 101}));
+  q.oldest_first = false;
+  EXPECT_EQ(times(query(q)), (std::vector<int64_t>{kT0 + 101, kT0 + 100}));
+  // An empty or inverted range selects nothing (and counts nothing).
+  q.count_total = true;
+  for (bool oldest : {false, true}) {
+    q.oldest_first = oldest;
+    q.date_from = kT0 + 105;
+    q.date_to = kT0 + 105;
+    auto p = query(q);
+    EXPECT_TRUE(p.docs.empty());
+    EXPECT_EQ(p.total, std::optional<size_t>(0));
+    q.date_to = kT0 + 104;
+    EXPECT_TRUE(query(q).docs.empty());
+    q.date_from = INT64_MIN + 1;
+    q.date_to = INT64_MIN + 1;
+    EXPECT_TRUE(query(q).docs.empty());
+  }
 }
 
 TEST_F(EventsTest, QueryPaging) {
@@ -332,11 +369,20 @@ TEST_F(EventsTest, QueryPaging) {
   q.source = kA;
   q.page_size = 5;
   auto p = query(q);
-  EXPECT_EQ(times(p), (std::vector<int64_t>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(times(p), (std::vector<int64_t>{9, 8, 7, 6, 5}));
   EXPECT_TRUE(p.more);
   q.page = 2;
   p = query(q);
-  EXPECT_EQ(times(p), (std::vector<int64_t>{5, 6, 7, 8, 9}));
+  EXPECT_EQ(times(p), (std::vector<int64_t>{4, 3, 2, 1, 0}));
+  EXPECT_FALSE(p.more);
+  q.oldest_first = true;
+  q.page_size = 4;
+  p = query(q);
+  EXPECT_EQ(times(p), (std::vector<int64_t>{4, 5, 6, 7}));
+  EXPECT_TRUE(p.more);
+  q.page = 3;
+  p = query(q);
+  EXPECT_EQ(times(p), (std::vector<int64_t>{8, 9}));
   EXPECT_FALSE(p.more);
   // The default page size is 5.
   EventQuery d;
@@ -352,7 +398,7 @@ TEST_F(EventsTest, ManyEventsThroughTheIngestPathAreVisibleAtOnce) {
   auto p = query(q);
   ASSERT_EQ(p.docs.size(), 500u);
   for (size_t i = 0; i < p.docs.size(); ++i)
-    EXPECT_EQ(parse_time(p.docs[i], "time"), static_cast<int64_t>(i));
+    EXPECT_EQ(parse_time(p.docs[i], "time"), static_cast<int64_t>(499 - i));
 }
 
 // ---- update -----------------------------------------------------------------------------------
@@ -463,6 +509,7 @@ TEST_F(EventsTest, UpdateOfEventWrittenJustBefore) {
   ASSERT_TRUE(store_->settle().ok());
   EventQuery q;
   q.page_size = 100;
+  q.oldest_first = true;
   auto p = query(q);
   ASSERT_EQ(p.docs.size(), 50u);
   for (int i = 0; i < 50; ++i) EXPECT_EQ(p.docs[i].value("n", -1), i);
@@ -601,6 +648,7 @@ TEST_F(EventsTest, SurviveReopen) {
 
   EventQuery q;
   q.page_size = 10;
+  q.oldest_first = true;
   auto p = query(q);
   ASSERT_EQ(p.docs.size(), 4u);
   EXPECT_EQ(p.docs[0], created[0]);
@@ -623,6 +671,7 @@ TEST_F(EventsTest, SurviveReopenWithBatchedDurability) {
   reopen(storage::Durability::kBatched);
   EventQuery q;
   q.page_size = 100;
+  q.oldest_first = true;
   EXPECT_EQ(ids(query(q)), created);
 }
 

@@ -188,6 +188,27 @@ TEST_F(InventoryTest, MissingParentCreatesNothing) {
   EXPECT_TRUE(page.objects.empty());
 }
 
+TEST_F(InventoryTest, AddChildNamesTheMissingObject) {
+  const uint64_t parent = device("p-1"), child = device("c-1");
+  const uint64_t nowhere = 999999007;
+  for (auto relation : {Inventory::Relation::kDevice, Inventory::Relation::kAddition}) {
+    uint64_t missing = 0;
+    EXPECT_TRUE(inv_->add_child(parent, nowhere, relation, &missing).not_found());
+    EXPECT_EQ(missing, nowhere);  // the child, not the parent that exists
+    missing = 0;
+    EXPECT_TRUE(inv_->add_child(nowhere, child, relation, &missing).not_found());
+    EXPECT_EQ(missing, nowhere);
+    missing = 0;
+    EXPECT_TRUE(inv_->add_child(nowhere, nowhere + 1000, relation, &missing).not_found());
+    EXPECT_EQ(missing, nowhere);  // neither exists: the parent is named
+    EXPECT_TRUE(inv_->add_child(parent, nowhere, relation).not_found());  // no out-parameter
+    auto p = inv_->get(parent);                                           // nothing was linked
+    ASSERT_TRUE(p.has_value());
+    const char* list = Inventory::children_list(relation);
+    EXPECT_TRUE(!p->contains(list) || (*p)[list].value("references", json::array()).empty());
+  }
+}
+
 TEST_F(InventoryTest, ExternalIdsOf) {
   uint64_t a = device("serial-a");
   uint64_t b = device("serial-b");
