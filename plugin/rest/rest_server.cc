@@ -34,8 +34,16 @@ std::optional<domain::InventoryQuery> inventory_query(const httplib::Request& re
     return std::nullopt;
   }
   const char* name = query ? "query" : "q";
+  const std::string text = req.get_param_value(name);
+  // An empty query is no filter: @c8y/client sends query= for an empty query object.
+  if (text.find_first_not_of(" \t") == std::string::npos) {
+    *bad = false;
+    domain::InventoryQuery all;
+    if (q) all.require_fragment("c8y_IsDevice");
+    return all;
+  }
   std::string why;
-  auto parsed = domain::InventoryQuery::parse(req.get_param_value(name), &why);
+  auto parsed = domain::InventoryQuery::parse(text, &why);
   if (!parsed) {
     *err = {400, "general/badRequest", std::string("Invalid query parameter ") + name + ": " + why};
     return std::nullopt;

@@ -72,6 +72,11 @@ def test_query_filters_orders_and_pages(broker):
     # q= is a device query: has(c8y_IsDevice) is implied.
     st, body = q(broker, "type eq 'c8y_QueryTest'", param="q", pageSize=10)
     assert st == 200 and sorted(names(body)) == ["other", "qdev-a", "qdev-b", "qdev-c"]
+    # An empty query is no filter (q= still means devices only).
+    st, body = q(broker, "", pageSize=10, type="c8y_QueryTest")
+    assert st == 200 and len(body["managedObjects"]) == 5
+    st, body = q(broker, " ", param="q", pageSize=10, type="c8y_QueryTest")
+    assert st == 200 and len(body["managedObjects"]) == 4
     # Combined with the plain filters.
     st, body = q(broker, "name eq 'qdev*'", type="nope")
     assert names(body) == []
