@@ -14,6 +14,7 @@
 //   "X" <type> "\0" <external id>        -> managed-object id (8 bytes BE)
 //   "x" <id:8 BE> <type> "\0" <external id> -> "" (reverse index: the external ids of an object)
 //   "m" <source:8 BE> <time:8 BE> <id:8 BE> -> measurement (compact binary, domain/measurement.h)
+//   "s" <source:8 BE> <fragment> "\0" <series> -> "" (a series the source has measured)
 //   "P" <id:8 BE>                        -> presence marker: device shown CONNECTED
 //   "e" <source:8 BE> <time:8 BE> <id:8 BE> -> event (JSON, domain/events.h)
 //   "E" <id:8 BE>                        -> <source:8 BE> <time:8 BE> of that event
@@ -96,6 +97,20 @@ inline void measurement(std::string& k, uint64_t source, int64_t time_ms, uint64
   append_u64(k, source);
   append_u64(k, time_key(time_ms));
   append_u64(k, id);
+}
+inline std::string measurement_series_prefix(uint64_t source) {
+  std::string k = "s";
+  append_u64(k, source);
+  return k;
+}
+inline void measurement_series(std::string& k, uint64_t source, std::string_view fragment,
+                               std::string_view series) {
+  k.clear();
+  k.push_back('s');
+  append_u64(k, source);
+  k.append(fragment);
+  k.push_back('\0');
+  k.append(series);
 }
 inline std::string presence(uint64_t id) {
   std::string k = "P";

@@ -1,7 +1,9 @@
 #include "plugin/domain/inventory.h"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <map>
 #include <mutex>
 
 #include "plugin/smartrest/values.h"
@@ -66,7 +68,9 @@ EnsureResult Inventory::ensure_device(const DeviceSpec& spec) {
              {"creationTime", now},
              {"lastUpdated", now},
              {"childDevices", {{"references", json::array()}}},
-             {"deviceParents", {{"references", json::array()}}}};
+             {"deviceParents", {{"references", json::array()}}},
+             {"childAssets", {{"references", json::array()}}},
+             {"assetParents", {{"references", json::array()}}}};
   if (spec.device_marker) mo["c8y_IsDevice"] = json::object();
   if (spec.agent_marker) mo["com_cumulocity_model_Agent"] = json::object();
   storage::Batch batch;
@@ -141,26 +145,73 @@ std::vector<std::pair<std::string, std::string>> Inventory::external_ids_of(uint
 
 storage::StoreStatus Inventory::list(const std::string& type, const std::string& fragment,
                                      const std::string& owner, size_t page_size, size_t page,
-                                     Page* out) const {
+                                     Page* out, const InventoryQuery* query) const {
   size_t skip = (page - 1) * page_size;
-  return store_.scan(space_.family, "M", "", false, [&](std::string_view, std::string_view v) {
-    auto j = json::parse(v, nullptr, false);
-    if (!j.is_object()) return true;
-    if (!type.empty() && j.value("type", "") != type) return true;
-    if (!fragment.empty() && !j.contains(fragment)) return true;
-    if (!owner.empty() && j.value("owner", "") != owner) return true;
-    ++out->total;
-    if (skip > 0) {
-      --skip;
+  auto wanted = [&](const json& j) {
+    if (!j.is_object()) return false;
+    if (!type.empty() && j.value("type", "") != type) return false;
+    if (!fragment.empty() && !j.contains(fragment)) return false;
+    if (!owner.empty() && j.value("owner", "") != owner) return false;
+    return !query || query->matches(j);
+  };
+  if (!query || query->order().empty()) {
+    return store_.scan(space_.family, "M", "", false, [&](std::string_view, std::string_view v) {
+      auto j = json::parse(v, nullptr, false);
+      if (!wanted(j)) return true;
+      ++out->total;
+      if (skip > 0) {
+        --skip;
+        return true;
+      }
+      if (out->objects.size() == page_size) {
+        out->more = true;
+        return out->count_total;
+      }
+      out->objects.push_back(std::move(j));
       return true;
+    });
+  }
+  // $orderby: every match is visited; the first page * page_size + 1 in order are kept in a
+  // max-heap (the last of them on top), ties broken by scan (id) order.
+  struct Hit {
+    InventoryQuery::SortKey key;
+    size_t seq;
+    json mo;
+  };
+  auto before = [&](const Hit& a, const Hit& b) {
+    if (query->before(a.key, b.key)) return true;
+    if (query->before(b.key, a.key)) return false;
+    return a.seq < b.seq;
+  };
+  const size_t keep = skip + page_size + 1;
+  std::vector<Hit> heap;
+  size_t seq = 0;
+  auto st = store_.scan(space_.family, "M", "", false, [&](std::string_view, std::string_view v) {
+    auto j = json::parse(v, nullptr, false);
+    if (!wanted(j)) return true;
+    ++out->total;
+    Hit h{query->sort_key(j), seq++, std::move(j)};
+    if (heap.size() == keep) {
+      if (!before(h, heap.front())) return true;
+      std::pop_heap(heap.begin(), heap.end(), before);
+      heap.pop_back();
     }
-    if (out->objects.size() == page_size) {
-      out->more = true;
-      return out->count_total;
-    }
-    out->objects.push_back(std::move(j));
+    heap.push_back(std::move(h));
+    std::push_heap(heap.begin(), heap.end(), before);
     return true;
   });
+  if (!st.ok()) return st;
+  std::sort_heap(heap.begin(), heap.end(), before);
+  out->more = heap.size() > skip + page_size;
+  for (size_t i = skip; i < heap.size() && i < skip + page_size; ++i)
+    out->objects.push_back(std::move(heap[i].mo));
+  return {};
+}
+
+bool Inventory::is_relation_list(std::string_view fragment) {
+  for (Relation r : kRelations)
+    if (fragment == children_list(r) || fragment == parents_list(r)) return true;
+  return false;
 }
 
 namespace {
@@ -192,8 +243,7 @@ storage::StoreStatus Inventory::create(const json& body, const std::string& owne
   json mo = json::object();
   for (auto& [k, v] : body.items())
     if (k != "id" && k != "self" && k != "owner" && k != "creationTime" && k != "lastUpdated" &&
-        k != "childDevices" && k != "deviceParents" && k != "childAdditions" &&
-        k != "additionParents" && !v.is_null())
+        !is_relation_list(k) && !v.is_null())
       mo[k] = v;
   mo["id"] = format_id(id);
   mo["owner"] = owner;
@@ -201,6 +251,8 @@ storage::StoreStatus Inventory::create(const json& body, const std::string& owne
   mo["lastUpdated"] = now;
   mo["childDevices"] = {{"references", json::array()}};
   mo["deviceParents"] = {{"references", json::array()}};
+  mo["childAssets"] = {{"references", json::array()}};
+  mo["assetParents"] = {{"references", json::array()}};
   auto st = store_.put(space_.family, storage::key::managed_object(id), mo.dump(),
                        storage::Store::When::kNow);
   if (st.ok() && out) *out = std::move(mo);
@@ -212,22 +264,31 @@ storage::StoreStatus Inventory::remove(uint64_t id) {
   auto mo = get(id);
   if (!mo) return {storage::StoreStatus::kNotFound, "managed object not found"};
   storage::Batch b;
-  for (auto [list, other] :
-       {std::pair{"deviceParents", "childDevices"}, std::pair{"childDevices", "deviceParents"},
-        std::pair{"additionParents", "childAdditions"},
-        std::pair{"childAdditions", "additionParents"}}) {
-    auto& refs = (*mo)[list]["references"];
-    if (!refs.is_array()) continue;
-    for (auto& r : refs) {
-      auto oid = parse_id(r["managedObject"].value("id", ""));
-      if (!oid) continue;
-      auto o = get(*oid);
-      if (!o) continue;
-      drop_reference(*o, other, id);
-      (*o)["lastUpdated"] = now_iso8601();
-      b.put(space_.family, storage::key::managed_object(*oid), o->dump());
+  // Every object this one references (as parent or child, in any relation) forgets it. One
+  // object may be met several times (a child device that is also an asset): the changes are
+  // made on one copy, written once.
+  std::map<uint64_t, json> others;
+  for (Relation rel : kRelations) {
+    for (auto [list, other] : {std::pair{parents_list(rel), children_list(rel)},
+                               std::pair{children_list(rel), parents_list(rel)}}) {
+      auto& refs = (*mo)[list]["references"];
+      if (!refs.is_array()) continue;
+      for (auto& r : refs) {
+        if (!r.is_object() || !r["managedObject"].is_object()) continue;
+        auto oid = parse_id(r["managedObject"].value("id", ""));
+        if (!oid || *oid == id) continue;
+        auto it = others.find(*oid);
+        if (it == others.end()) {
+          auto o = get(*oid);
+          if (!o) continue;
+          it = others.emplace(*oid, std::move(*o)).first;
+        }
+        drop_reference(it->second, other, id);
+        it->second["lastUpdated"] = now_iso8601();
+      }
     }
   }
+  for (auto& [oid, o] : others) b.put(space_.family, storage::key::managed_object(oid), o.dump());
   for (auto& [type, value] : external_ids_of(id)) {
     b.del(space_.family, storage::key::external_id(type, value));
     b.del(space_.family, reverse_external(id, type, value));
@@ -272,6 +333,36 @@ storage::StoreStatus Inventory::add_child(uint64_t parent, uint64_t child, Relat
   auto& parents = (*c)[parents_list(relation)]["references"];
   if (!parents.is_array()) parents = json::array();
   parents.push_back({{"managedObject", {{"id", pid}, {"name", p->value("name", "")}}}});
+  (*p)["lastUpdated"] = now;
+  (*c)["lastUpdated"] = now;
+  storage::Batch b;
+  b.put(space_.family, storage::key::managed_object(parent), p->dump());
+  b.put(space_.family, storage::key::managed_object(child), c->dump());
+  return store_.write(b);
+}
+
+storage::StoreStatus Inventory::remove_child(uint64_t parent, uint64_t child, Relation relation,
+                                             uint64_t* missing) {
+  std::lock_guard lock(space_.objects_mutex);
+  auto p = get(parent);
+  auto c = p ? get(child) : std::nullopt;
+  const std::string cid = format_id(child);
+  bool referenced = false;
+  if (c) {
+    const json& refs = (*p)[children_list(relation)]["references"];
+    if (refs.is_array())
+      for (const auto& r : refs)
+        if (r.is_object() && r.contains("managedObject") && r["managedObject"].is_object() &&
+            r["managedObject"].value("id", "") == cid)
+          referenced = true;
+  }
+  if (!p || !c || !referenced) {
+    if (missing) *missing = p ? child : parent;
+    return {storage::StoreStatus::kNotFound, "managed object not found"};
+  }
+  drop_reference(*p, children_list(relation), child);
+  drop_reference(*c, parents_list(relation), parent);
+  const std::string now = now_iso8601();
   (*p)["lastUpdated"] = now;
   (*c)["lastUpdated"] = now;
   storage::Batch b;

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "plugin/domain/inventory_query.h"
 #include "plugin/domain/tenant_space.h"
 #include "storage/store.h"
 
@@ -61,20 +62,34 @@ class Inventory {
                               nlohmann::json* out);
   // Deletes the object, its external ids and the references its parents and children hold.
   storage::StoreStatus remove(uint64_t id);
-  // The two parent/child relations Cumulocity keeps in both objects.
-  enum class Relation { kDevice, kAddition };
+  // The three parent/child relations Cumulocity keeps in both objects: each object lists its
+  // children in children_list(r) and its parents in parents_list(r), as
+  // {"references": [{"managedObject": {"id", "name"}}]}. Assets are what groups
+  // (c8y_IsDeviceGroup) hold; bygroupid() in a query reads assetParents.
+  enum class Relation { kDevice, kAddition, kAsset };
+  static constexpr Relation kRelations[] = {Relation::kDevice, Relation::kAddition,
+                                            Relation::kAsset};
   static const char* children_list(Relation r) {
-    return r == Relation::kDevice ? "childDevices" : "childAdditions";
+    return r == Relation::kDevice     ? "childDevices"
+           : r == Relation::kAddition ? "childAdditions"
+                                      : "childAssets";
   }
   static const char* parents_list(Relation r) {
-    return r == Relation::kDevice ? "deviceParents" : "additionParents";
+    return r == Relation::kDevice     ? "deviceParents"
+           : r == Relation::kAddition ? "additionParents"
+                                      : "assetParents";
   }
-  // Makes `child` a child device (or child addition) of `parent` (both must exist; idempotent).
-  // kNotFound when one does not exist; *missing (if given) is then the id that is missing (the
-  // parent's when neither exists), so that the answer can name it.
+  // True for the six reference lists above (kept by add_child/remove_child, not by merges).
+  static bool is_relation_list(std::string_view fragment);
+  // Makes `child` a child device (addition, asset) of `parent` (idempotent). kNotFound when
+  // either is missing, with *missing (optional) set to the id that is missing.
   storage::StoreStatus add_child(uint64_t parent, uint64_t child,
                                  Relation relation = Relation::kDevice,
                                  uint64_t* missing = nullptr);
+  // Removes the reference in both objects. kNotFound (with *missing) when either object is
+  // missing or `child` is not a child of `parent` in that relation (*missing = child).
+  storage::StoreStatus remove_child(uint64_t parent, uint64_t child, Relation relation,
+                                    uint64_t* missing = nullptr);
   // The first parent of `id`: its device parent, or else its addition parent.
   std::optional<uint64_t> parent_of(const nlohmann::json& mo) const;
   // Adds an external id; kError "conflict" if the pair belongs to another object.
@@ -88,10 +103,13 @@ class Inventory {
     bool count_total = false;  // in: count every match; out: `total`
     size_t total = 0;
   };
-  // Objects in id order; optional filters: type, fragmentType, owner; paging 1-based.
+  // Objects in id order; optional filters: type, fragmentType, owner, and a query (its filter
+  // and, when it has one, its $orderby); paging 1-based.
+  // Cost: a scan of the tenant's objects, stopped after the page unless the total is counted
+  // or the query orders (then every object is read, and page * page_size + 1 kept in memory).
   storage::StoreStatus list(const std::string& type, const std::string& fragment,
-                            const std::string& owner, size_t page_size, size_t page,
-                            Page* out) const;
+                            const std::string& owner, size_t page_size, size_t page, Page* out,
+                            const InventoryQuery* query = nullptr) const;
 
  private:
   storage::Store& store_;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <functional>
+#include <mutex>
 
 #include "plugin/smartrest/values.h"
 #include "storage/keys.h"
@@ -139,13 +141,53 @@ nlohmann::json measurement_json(const Measurement& m) {
   return j;
 }
 
+namespace {
+
+uint64_t series_hash(uint64_t source, std::string_view fragment, std::string_view series) {
+  std::hash<std::string_view> h;
+  uint64_t x = h(fragment);
+  x ^= h(series) + 0x9e3779b97f4a7c15ull + (x << 6) + (x >> 2);
+  x ^= (source * 0xff51afd7ed558ccdull) + 0x9e3779b97f4a7c15ull + (x << 6) + (x >> 2);
+  return x;
+}
+
+}  // namespace
+
 storage::StoreStatus Measurements::store(Measurement& m) {
   thread_local std::string key, value;  // reused: no allocation per message
   m.id = space_.ids.next();
   if (m.id == 0) return storage::StoreStatus::Error("id allocation failed");
   if (!encode_measurement(m, value)) return storage::StoreStatus::Error("name too long");
+  {
+    // Hot path: one lock and a hash lookup per series. Only a series new to this process writes
+    // its "s" key, through the same ingest path and ahead of the measurement (a reader that
+    // settles sees both). A 64-bit hash collision would leave one series unlisted (odds about
+    // n^2 / 2^65 for n series in a tenant).
+    std::lock_guard lock(space_.series_mutex);
+    for (size_t i = 0; i < m.count; ++i) {
+      const Series& s = m.series[i];
+      const uint64_t h = series_hash(m.source, s.fragment, s.series);
+      if (space_.series_seen.count(h)) continue;
+      storage::key::measurement_series(key, m.source, s.fragment, s.series);
+      if (auto st = store_.put(space_.family, key, ""); !st.ok()) return st;
+      space_.series_seen.insert(h);
+    }
+  }
   storage::key::measurement(key, m.source, m.time_ms, m.id);
   return store_.put(space_.family, key, value);
+}
+
+storage::StoreStatus Measurements::supported_series(
+    uint64_t source, std::vector<std::pair<std::string, std::string>>* out) const {
+  if (auto st = store_.settle(); !st.ok()) return st;
+  const std::string prefix = storage::key::measurement_series_prefix(source);
+  return store_.scan(space_.family, prefix, "", false, [&](std::string_view k, std::string_view) {
+    auto rest = k.substr(prefix.size());
+    auto nul = rest.find('\0');
+    if (nul != std::string_view::npos)
+      out->emplace_back(std::string(rest.substr(0, nul)), std::string(rest.substr(nul + 1)));
+    return true;
+  });
 }
 
 storage::StoreStatus Measurements::remove(uint64_t source, uint64_t id, size_t* budget) {

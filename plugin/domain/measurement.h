@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "plugin/domain/tenant_space.h"
@@ -71,8 +72,15 @@ struct MeasurementQuery {
 class Measurements {
  public:
   Measurements(storage::Store& store, TenantSpace& space) : store_(store), space_(space) {}
-  // Assigns m.id and stores m. Uses the store's durability setting.
+  // Assigns m.id and stores m. Uses the store's durability setting. A series (fragment.series)
+  // the source has not sent before is recorded too (supported_series).
   storage::StoreStatus store(Measurement& m);
+  // The series `source` has ever sent (fragment, series), sorted: Cumulocity's
+  // supportedMeasurements / supportedSeries. Read from the "s" keys, not from the measurements,
+  // so the cost does not grow with the number of measurements. A series stays listed after its
+  // measurements are deleted.
+  storage::StoreStatus supported_series(
+      uint64_t source, std::vector<std::pair<std::string, std::string>>* out) const;
   storage::StoreStatus query(const MeasurementQuery& q, std::vector<Measurement>* out, bool* more,
                              size_t* total = nullptr) const;
   // Deletes measurement `id` of `source`. Measurements have no id index, so the source's

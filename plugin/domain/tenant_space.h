@@ -9,6 +9,7 @@
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "storage/store.h"
@@ -51,6 +52,12 @@ struct TenantSpace {
     nlohmann::json doc;
   };
   std::unordered_map<std::string, CachedAlarm> open_alarms;
+  // The measurement series already recorded under "s" keys since start (domain/measurement.h),
+  // as 64-bit hashes of (source, fragment, series); guarded by series_mutex. Lets the ingest path
+  // write an "s" key only when a device sends a series for the first time. Lost at restart (the
+  // first measurement of each series then writes its key again, which changes nothing).
+  std::mutex series_mutex;
+  std::unordered_set<uint64_t> series_seen;
 };
 
 // Registry of tenant spaces; thread-safe; spaces live until the registry is destroyed.

@@ -38,6 +38,15 @@ std::optional<uint64_t> json_id(const json& j) {
   return std::nullopt;
 }
 
+// The reference-list routes: /inventory/managedObjects/{id}/<list>[/{childId}].
+constexpr const char* kChildLists = "(childDevices|childAdditions|childAssets)";
+
+domain::Inventory::Relation relation_of(const std::string& list) {
+  for (auto r : domain::Inventory::kRelations)
+    if (list == domain::Inventory::children_list(r)) return r;
+  return domain::Inventory::Relation::kDevice;
+}
+
 }  // namespace
 
 void RestServer::object_changed(const Caller& c, uint64_t id, bool deleted) {
@@ -87,9 +96,7 @@ void RestServer::routes_inventory() {
             if (!id) return send_error(res, not_found(raw));
             json changes = json::object();
             for (auto& [k, v] : body->items())
-              if (k != "childDevices" && k != "deviceParents" && k != "childAdditions" &&
-                  k != "additionParents" && k != "lastUpdated")
-                changes[k] = v;
+              if (!domain::Inventory::is_relation_list(k) && k != "lastUpdated") changes[k] = v;
             domain::Inventory inv(store_, *c->space);
             if (changes.contains(smartrest::kTemplateCollectionFragment)) {
               auto current = inv.get(*id);
@@ -126,7 +133,7 @@ void RestServer::routes_inventory() {
                res.status = 204;
              });
 
-  srv.Get(R"(/inventory/managedObjects/([^/]+)/(childDevices|childAdditions))",
+  srv.Get(std::string(R"(/inventory/managedObjects/([^/]+)/)") + kChildLists,
           [this](const httplib::Request& req, httplib::Response& res) {
             auto c = authenticate(req, res);
             if (!c) return;
@@ -148,7 +155,7 @@ void RestServer::routes_inventory() {
                        {"self", c->base + "/inventory/managedObjects/" + raw + "/" + list}});
           });
 
-  srv.Post(R"(/inventory/managedObjects/([^/]+)/(childDevices|childAdditions))",
+  srv.Post(std::string(R"(/inventory/managedObjects/([^/]+)/)") + kChildLists,
            [this](const httplib::Request& req, httplib::Response& res) {
              auto c = authenticate(req, res);
              if (!c) return;
@@ -164,18 +171,14 @@ void RestServer::routes_inventory() {
              if (!child)
                return send_error(res, {422, "validationError", "managedObject.id is mandatory"});
              domain::Inventory inv(store_, *c->space);
-             const auto relation = req.matches[2] == "childAdditions"
-                                       ? domain::Inventory::Relation::kAddition
-                                       : domain::Inventory::Relation::kDevice;
+             const auto relation = relation_of(req.matches[2]);
              uint64_t missing = 0;
              auto st = parent ? inv.add_child(*parent, *child, relation, &missing)
                               : storage::StoreStatus{storage::StoreStatus::kNotFound, "not found"};
-             // The answer names the object that does not exist: the parent of the path, or the
-             // child of the body.
+             // A missing child is named as such: the parent exists.
              if (st.not_found())
                return send_error(
-                   res,
-                   not_found(!parent || missing == *parent ? raw : domain::format_id(missing)));
+                   res, not_found(missing && missing == *child ? domain::format_id(missing) : raw));
              if (!st.ok()) return send_error(res, {422, "validationError", st.message});
              object_changed(*c, *parent, false);
              object_changed(*c, *child, false);
@@ -185,6 +188,51 @@ void RestServer::routes_inventory() {
                    {"self", c->base + "/inventory/managedObjects/" + domain::format_id(*child)}}}};
              send_json(res, 201, ref);
            });
+
+  // Removes the reference (both objects stay). 404 names the parent when it is missing, else the
+  // child (missing, or not in that list).
+  srv.Delete(std::string(R"(/inventory/managedObjects/([^/]+)/)") + kChildLists + "/([^/]+)",
+             [this](const httplib::Request& req, httplib::Response& res) {
+               auto c = authenticate(req, res);
+               if (!c) return;
+               std::string raw = req.matches[1], raw_child = req.matches[3];
+               auto parent = domain::parse_id(raw);
+               auto child = domain::parse_id(raw_child);
+               domain::Inventory inv(store_, *c->space);
+               if (!parent || !inv.get(*parent)) return send_error(res, not_found(raw));
+               if (!child) return send_error(res, not_found(raw_child));
+               uint64_t missing = 0;
+               auto st = inv.remove_child(*parent, *child, relation_of(req.matches[2]), &missing);
+               if (st.not_found())
+                 return send_error(res, not_found(missing == *parent ? raw : raw_child));
+               if (!st.ok()) return send_error(res, {500, "general/internalError", st.message});
+               object_changed(*c, *parent, false);
+               object_changed(*c, *child, false);
+               res.status = 204;
+             });
+
+  // The measurement fragments / series a device has sent (domain::Measurements::supported_series).
+  srv.Get(R"(/inventory/managedObjects/([^/]+)/(supportedMeasurements|supportedSeries))",
+          [this](const httplib::Request& req, httplib::Response& res) {
+            auto c = authenticate(req, res);
+            if (!c) return;
+            std::string raw = req.matches[1];
+            auto id = domain::parse_id(raw);
+            domain::Inventory inv(store_, *c->space);
+            if (!id || !inv.get(*id)) return send_error(res, not_found(raw));
+            std::vector<std::pair<std::string, std::string>> series;
+            domain::Measurements ms(store_, *c->space);
+            if (auto st = ms.supported_series(*id, &series); !st.ok())
+              return send_error(res, {500, "general/internalError", st.message});
+            json list = json::array();
+            if (req.matches[2] == "supportedSeries") {
+              for (auto& [fragment, name] : series) list.push_back(fragment + "." + name);
+              return send_json(res, 200, {{"c8y_SupportedSeries", std::move(list)}});
+            }
+            for (size_t i = 0; i < series.size(); ++i)  // sorted: equal fragments are adjacent
+              if (i == 0 || series[i].first != series[i - 1].first) list.push_back(series[i].first);
+            send_json(res, 200, {{"c8y_SupportedMeasurements", std::move(list)}});
+          });
 
   srv.Get(R"(/identity/globalIds/([^/]+)/externalIds)",
           [this](const httplib::Request& req, httplib::Response& res) {

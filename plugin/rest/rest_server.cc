@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "plugin/domain/inventory.h"
+#include "plugin/domain/inventory_query.h"
 #include "plugin/domain/measurement.h"
 #include "plugin/domain/operations.h"
 #include "plugin/identity/device_token.h"
@@ -16,6 +17,43 @@
 namespace c8y::rest {
 
 using nlohmann::json;
+
+namespace {
+
+// query= / q= of GET /inventory/managedObjects(/count): Cumulocity's inventory query language
+// (the subset in domain/inventory_query.h). q= is a device query: it adds has(c8y_IsDevice), as
+// Cumulocity does. nullopt without either; *err filled (400) when the text is refused.
+std::optional<domain::InventoryQuery> inventory_query(const httplib::Request& req, bool* bad,
+                                                      HttpError* err) {
+  *bad = false;
+  const bool query = req.has_param("query"), q = req.has_param("q");
+  if (!query && !q) return std::nullopt;
+  *bad = true;
+  if (query && q) {
+    *err = {400, "general/badRequest", "Use either query or q, not both"};
+    return std::nullopt;
+  }
+  const char* name = query ? "query" : "q";
+  const std::string text = req.get_param_value(name);
+  // An empty query is no filter: @c8y/client sends query= for an empty query object.
+  if (text.find_first_not_of(" \t") == std::string::npos) {
+    *bad = false;
+    domain::InventoryQuery all;
+    if (q) all.require_fragment("c8y_IsDevice");
+    return all;
+  }
+  std::string why;
+  auto parsed = domain::InventoryQuery::parse(text, &why);
+  if (!parsed) {
+    *err = {400, "general/badRequest", std::string("Invalid query parameter ") + name + ": " + why};
+    return std::nullopt;
+  }
+  if (q) parsed->require_fragment("c8y_IsDevice");
+  *bad = false;
+  return parsed;
+}
+
+}  // namespace
 
 RestServer::RestServer(storage::Store& store, identity::Directory& directory,
                        identity::Authenticator& authenticator, domain::TenantSpaces& spaces,
@@ -169,7 +207,10 @@ std::optional<HttpError> RestServer::device_scope(const Caller& c, const httplib
     if (p == "/tenant/currentTenant") return std::nullopt;
     if (p == "/identity/externalIds/c8y_Serial/" + c.serial) return std::nullopt;
     const std::string mo = "/inventory/managedObjects/" + own;
-    if (p == mo || p == mo + "/childDevices" || p == mo + "/childAdditions") return std::nullopt;
+    if (p == mo || p == mo + "/childDevices" || p == mo + "/childAdditions" ||
+        p == mo + "/childAssets" || p == mo + "/supportedMeasurements" ||
+        p == mo + "/supportedSeries")
+      return std::nullopt;
     for (const char* list : {"/measurement/measurements", "/event/events", "/alarm/alarms"})
       if (p == list && req.get_param_value("source") == own) return std::nullopt;
     if (p == "/devicecontrol/operations" && req.get_param_value("deviceId") == own)
@@ -216,21 +257,40 @@ void RestServer::routes() {
     send_json(res, 200, {{"name", c->tenant}, {"self", c->base + "/tenant/currentTenant"}});
   });
 
+  // Applications are not hosted here: an empty collection, so that clients listing them work.
+  srv.Get("/application/applications", [this](const httplib::Request& req, httplib::Response& res) {
+    auto c = authenticate(req, res);
+    if (!c) return;
+    HttpError err;
+    auto paging = param_paging(req, &err);
+    if (!paging) return send_error(res, err);
+    send_json(res, 200,
+              paged(*c, "/application/applications", req, "applications", json::array(),
+                    *paging, false,
+                    paging->count_total() ? std::optional<size_t>(0) : std::nullopt));
+  });
+
   srv.Get("/inventory/managedObjects", [this](const httplib::Request& req, httplib::Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;
-    if (refuse_unsupported(req, {"query", "q", "text", "ids", "childAssetId", "childDeviceId"},
-                           &err))
+    if (refuse_unsupported(req, {"text", "ids", "childAssetId", "childDeviceId"}, &err))
       return send_error(res, err);
+    bool bad = false;
+    auto query = inventory_query(req, &bad, &err);
+    if (bad) return send_error(res, err);
     auto paging = param_paging(req, &err);
     if (!paging || !param_bools_ignored(req, {"withParents", "withChildren"}, &err))
       return send_error(res, err);
     domain::Inventory inv(store_, *c->space);
     domain::Inventory::Page p;
     p.count_total = paging->count_total();
+    // A query is evaluated over a scan of the tenant's objects (there is no index): without
+    // $orderby the scan stops after the page (unless the total is counted), with it every
+    // object is read (domain::Inventory::list).
     auto st = inv.list(req.get_param_value("type"), req.get_param_value("fragmentType"),
-                       req.get_param_value("owner"), paging->page_size, paging->page, &p);
+                       req.get_param_value("owner"), paging->page_size, paging->page, &p,
+                       query ? &*query : nullptr);
     if (!st.ok()) return send_error(res, {500, "general/internalError", st.message});
     json items = json::array();
     for (auto& mo : p.objects) {
@@ -249,14 +309,17 @@ void RestServer::routes() {
             auto c = authenticate(req, res);
             if (!c) return;
             HttpError err;
-            if (refuse_unsupported(
-                    req, {"query", "q", "text", "ids", "childAssetId", "childDeviceId"}, &err))
+            if (refuse_unsupported(req, {"text", "ids", "childAssetId", "childDeviceId"}, &err))
               return send_error(res, err);
+            bool bad = false;
+            auto query = inventory_query(req, &bad, &err);
+            if (bad) return send_error(res, err);
+            if (query) query->clear_order();  // a count needs no order
             domain::Inventory inv(store_, *c->space);
             domain::Inventory::Page p;
             p.count_total = true;
             auto st = inv.list(req.get_param_value("type"), req.get_param_value("fragmentType"),
-                               req.get_param_value("owner"), 1, 1, &p);
+                               req.get_param_value("owner"), 1, 1, &p, query ? &*query : nullptr);
             if (!st.ok()) return send_error(res, {500, "general/internalError", st.message});
             res.status = 200;
             res.set_content(std::to_string(p.total), "application/json");

@@ -95,13 +95,35 @@ struct Paging {
 
 // A page of a list: self/next/prev links that keep the other query parameters, and statistics
 // (totalPages when `total` is known; totalElements too when the client asked for it).
+
+// Percent-encodes a query parameter name or value for the links of a collection (RFC 3986
+// unreserved characters stay as they are), so that a link carrying a query is a valid URL.
+inline std::string query_escape(std::string_view s) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (char ch : s) {
+    const auto u = static_cast<unsigned char>(ch);
+    if ((u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') || u == '-' ||
+        u == '.' || u == '_' || u == '~') {
+      out.push_back(ch);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 15]);
+    }
+  }
+  return out;
+}
+
 inline json paged(const Caller& c, const std::string& path, const httplib::Request& req,
                   const char* collection, json items, const Paging& paging, bool more,
                   std::optional<size_t> total = std::nullopt) {
   json out;
   std::string query;
   for (auto& [k, v] : req.params)
-    if (k != "currentPage" && k != "pageSize") query += "&" + k + "=" + v;
+    if (k != "currentPage" && k != "pageSize")
+      query += "&" + query_escape(k) + "=" + query_escape(v);
   auto link = [&](size_t p) {
     return c.base + path + "?pageSize=" + std::to_string(paging.page_size) +
            "&currentPage=" + std::to_string(p) + query;
@@ -118,16 +140,20 @@ inline json paged(const Caller& c, const std::string& path, const httplib::Reque
   return out;
 }
 
+// Adds "self" links to the object and to the references in its six reference lists.
 inline void add_self_links(const Caller& c, json& mo) {
   const std::string self = c.base + "/inventory/managedObjects/" + mo.value("id", "");
   mo["self"] = self;
-  for (const char* rel : {"childDevices", "deviceParents", "childAdditions", "additionParents"}) {
-    if (!mo.contains(rel) || !mo[rel].is_object()) continue;
-    mo[rel]["self"] = self + "/" + rel;
-    for (auto& r : mo[rel]["references"]) {
-      auto& ref_mo = r["managedObject"];
-      ref_mo["self"] = c.base + "/inventory/managedObjects/" + ref_mo.value("id", "");
-      r["self"] = self + "/" + rel + "/" + ref_mo.value("id", "");
+  for (auto relation : domain::Inventory::kRelations) {
+    for (const char* rel :
+         {domain::Inventory::children_list(relation), domain::Inventory::parents_list(relation)}) {
+      if (!mo.contains(rel) || !mo[rel].is_object()) continue;
+      mo[rel]["self"] = self + "/" + rel;
+      for (auto& r : mo[rel]["references"]) {
+        auto& ref_mo = r["managedObject"];
+        ref_mo["self"] = c.base + "/inventory/managedObjects/" + ref_mo.value("id", "");
+        r["self"] = self + "/" + rel + "/" + ref_mo.value("id", "");
+      }
     }
   }
 }

@@ -11,7 +11,7 @@ import { BasicAuth, Client } from '@c8y/client';
 import { readFileSync } from 'node:fs';
 import mqtt from 'mqtt';
 
-const OVERALL_TIMEOUT_MS = 25000;
+const OVERALL_TIMEOUT_MS = 45000;
 const OPERATION_TIMEOUT_MS = 10000;
 const TENANT = 't1';
 const ADMIN = { tenant: TENANT, user: 'admin', password: 't1-admin-pass' };
@@ -180,6 +180,75 @@ async function main() {
   check(t && t.value === 21.5 && t.unit === 'C',
     `measurement: expected c8y_TemperatureMeasurement.T {value 21.5, unit C}, got ${JSON.stringify(m)}`);
   log(`measurement.list(source=${deviceId}): c8y_TemperatureMeasurement.T = ${t.value} ${t.unit}`);
+
+  // --- supported measurements and series (from what the device sent) ---------------------------
+  const supported = await client.inventory.getSupportedMeasurements(deviceId);
+  check(JSON.stringify(supported) === JSON.stringify(['c8y_TemperatureMeasurement']),
+    `getSupportedMeasurements(${deviceId}): expected ['c8y_TemperatureMeasurement'], got ${JSON.stringify(supported)}`);
+  const series = await client.inventory.getSupportedSeries(deviceId);
+  check(JSON.stringify(series) === JSON.stringify(['c8y_TemperatureMeasurement.T']),
+    `getSupportedSeries(${deviceId}): expected ['c8y_TemperatureMeasurement.T'], got ${JSON.stringify(series)}`);
+  log(`getSupportedMeasurements/getSupportedSeries(${deviceId}): ${supported} / ${series}`);
+
+  // --- inventory query language ---------------------------------------------------------------
+  // QueriesUtil turns this into "$filter=((name eq '<serial>-q-*') and (rank gt 1f)) $orderby=name desc".
+  const queried = {};
+  for (const [suffix, rank] of [['b', 2], ['a', 1], ['c', 3], ['d', 4]]) {
+    const { data } = await client.inventory.create({ name: `${SERIAL}-q-${suffix}`, type: 'c8y_JsQuery', rank });
+    queried[suffix] = data.id;
+  }
+  const query = {
+    __filter: { name: `${SERIAL}-q-*`, rank: { __gt: 1 }, __not: { rank: 4 } },
+    __orderby: [{ name: -1 }],
+  };
+  const listed = await client.inventory.listQuery(query, { pageSize: 10, withTotalPages: true });
+  check(JSON.stringify(listed.data.map(mo => mo.id)) === JSON.stringify([queried.c, queried.b]),
+    `inventory.listQuery(${JSON.stringify(query)}): expected [${queried.c}, ${queried.b}], got ` +
+    `${JSON.stringify(listed.data.map(mo => [mo.id, mo.name]))}`);
+  check(listed.paging && listed.paging.totalPages === 1,
+    `inventory.listQuery: expected totalPages 1, got ${JSON.stringify(listed.paging && listed.paging.totalPages)}`);
+  const byOrder = await client.inventory.listQuery({ __filter: { type: 'c8y_JsQuery' }, __orderby: [{ rank: 1 }] },
+    { pageSize: 2 });
+  check(JSON.stringify(byOrder.data.map(mo => mo.id)) === JSON.stringify([queried.a, queried.b]),
+    `inventory.listQuery(type, orderby rank): expected [${queried.a}, ${queried.b}], got ${JSON.stringify(byOrder.data.map(mo => mo.id))}`);
+  const devicesOnly = await client.inventory.listQueryDevices({ name: `${SERIAL}*` }, { pageSize: 10 });
+  check(JSON.stringify(devicesOnly.data.map(mo => mo.id)) === JSON.stringify([deviceId]),
+    `inventory.listQueryDevices(name ${SERIAL}*): expected [${deviceId}], got ${JSON.stringify(devicesOnly.data.map(mo => mo.id))}`);
+  let refused = null;
+  try {
+    await client.inventory.listQuery({ __isinhierarchyof: deviceId });
+  } catch (err) {
+    refused = err;
+  }
+  check(refused && refused.res && refused.res.status === 400 && /isinhierarchyof/.test(JSON.stringify(refused.data)),
+    `inventory.listQuery(__isinhierarchyof): expected HTTP 400 naming the function, got ${refused ? describe(refused) : 'success'}`);
+  log(`inventory.listQuery: $filter + $orderby -> [${listed.data.map(mo => mo.name)}]`);
+
+  // --- child assets (a device group holding the device) ---------------------------------------
+  const { data: group } = await client.inventory.create({ name: `${SERIAL}-group`, type: 'c8y_DeviceGroup', c8y_IsDeviceGroup: {} });
+  const added = await client.inventory.childAssetsAdd(deviceId, group.id);
+  check(added.res.status === 201 && added.data && added.data.id === deviceId,
+    `childAssetsAdd(${deviceId}, ${group.id}): expected 201 with managedObject ${deviceId}, got ${added.res.status} ${JSON.stringify(added.data)}`);
+  const assets = await client.inventory.childAssetsList(group.id);
+  check(JSON.stringify(assets.data.map(mo => mo.id)) === JSON.stringify([deviceId]),
+    `childAssetsList(${group.id}): expected [${deviceId}], got ${JSON.stringify(assets.data)}`);
+  const inGroup = await client.inventory.listQuery({ __bygroupid: group.id }, { pageSize: 10 });
+  check(JSON.stringify(inGroup.data.map(mo => mo.id)) === JSON.stringify([deviceId]),
+    `listQuery(bygroupid(${group.id})): expected [${deviceId}], got ${JSON.stringify(inGroup.data.map(mo => mo.id))}`);
+  const removed = await client.inventory.childAssetsRemove(deviceId, group.id);
+  check(removed.res.status === 204, `childAssetsRemove: expected HTTP 204, got ${removed.res.status}`);
+  const assetsAfter = await client.inventory.childAssetsList(group.id);
+  check(assetsAfter.data.length === 0, `childAssetsList after remove: expected [], got ${JSON.stringify(assetsAfter.data)}`);
+  const { data: deviceAfter } = await client.inventory.detail(deviceId);
+  check(deviceAfter.assetParents && deviceAfter.assetParents.references.length === 0,
+    `device ${deviceId} still lists an asset parent: ${JSON.stringify(deviceAfter.assetParents)}`);
+  log(`childAssetsAdd/List/Remove on group ${group.id}: ok`);
+
+  // --- applications (none are hosted here) ----------------------------------------------------
+  const apps = await client.application.list({ pageSize: 10 });
+  check(apps.res.status === 200 && Array.isArray(apps.data) && apps.data.length === 0,
+    `application.list: expected HTTP 200 and [], got ${apps.res.status} ${JSON.stringify(apps.data)}`);
+  log('application.list: []');
 
   // --- operation --------------------------------------------------------------------------------
   const opRes = await client.operation.create({

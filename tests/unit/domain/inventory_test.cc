@@ -367,6 +367,131 @@ TEST_F(InventoryTest, ListFilters) {
   EXPECT_TRUE(p.more);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Child assets and removal of references
+
+TEST_F(InventoryTest, ChildAssetsLinkBothWaysAndUnlink) {
+  json group;
+  ASSERT_TRUE(
+      inv_->create({{"name", "Group"}, {"c8y_IsDeviceGroup", json::object()}}, "admin", &group)
+          .ok());
+  EXPECT_EQ(group["childAssets"]["references"], json::array());
+  EXPECT_EQ(group["assetParents"]["references"], json::array());
+  const uint64_t g = *parse_id(group["id"].get<std::string>());
+  const uint64_t d = device("asset-1");
+  ASSERT_TRUE(inv_->add_child(g, d, Inventory::Relation::kAsset).ok());
+  ASSERT_TRUE(inv_->add_child(g, d, Inventory::Relation::kAsset).ok());  // idempotent
+  auto gj = *inv_->get(g);
+  ASSERT_EQ(gj["childAssets"]["references"].size(), 1u);
+  EXPECT_EQ(gj["childAssets"]["references"][0]["managedObject"]["id"], format_id(d));
+  EXPECT_EQ(gj["childAssets"]["references"][0]["managedObject"]["name"], "MQTT Device asset-1");
+  EXPECT_EQ(gj["childDevices"]["references"], json::array());  // other relations untouched
+  auto dj = *inv_->get(d);
+  ASSERT_EQ(dj["assetParents"]["references"].size(), 1u);
+  EXPECT_EQ(dj["assetParents"]["references"][0]["managedObject"]["id"], format_id(g));
+  EXPECT_EQ(dj["deviceParents"]["references"], json::array());
+
+  uint64_t missing = 0;
+  // Not a child in another relation.
+  EXPECT_TRUE(inv_->remove_child(g, d, Inventory::Relation::kDevice, &missing).not_found());
+  EXPECT_EQ(missing, d);
+  ASSERT_TRUE(inv_->remove_child(g, d, Inventory::Relation::kAsset, &missing).ok());
+  EXPECT_EQ((*inv_->get(g))["childAssets"]["references"], json::array());
+  EXPECT_EQ((*inv_->get(d))["assetParents"]["references"], json::array());
+  missing = 0;
+  EXPECT_TRUE(inv_->remove_child(g, d, Inventory::Relation::kAsset, &missing).not_found());
+  EXPECT_EQ(missing, d);
+}
+
+TEST_F(InventoryTest, AddChildNamesTheMissingObject) {
+  const uint64_t a = device("a");
+  const uint64_t nope = a + 1000 * 4000;
+  uint64_t missing = 0;
+  EXPECT_TRUE(inv_->add_child(a, nope, Inventory::Relation::kAsset, &missing).not_found());
+  EXPECT_EQ(missing, nope);
+  missing = 0;
+  EXPECT_TRUE(inv_->add_child(nope, a, Inventory::Relation::kAsset, &missing).not_found());
+  EXPECT_EQ(missing, nope);
+  missing = 0;
+  EXPECT_TRUE(inv_->remove_child(nope, a, Inventory::Relation::kAsset, &missing).not_found());
+  EXPECT_EQ(missing, nope);
+  EXPECT_FALSE(inv_->add_child(a, a, Inventory::Relation::kAsset).ok());
+}
+
+TEST_F(InventoryTest, RemoveDropsReferencesOfEveryRelation) {
+  const uint64_t g = device("g"), d = device("d"), c = device("c");
+  ASSERT_TRUE(inv_->add_child(g, d, Inventory::Relation::kAsset).ok());
+  ASSERT_TRUE(inv_->add_child(g, d, Inventory::Relation::kDevice).ok());
+  ASSERT_TRUE(inv_->add_child(d, c, Inventory::Relation::kAsset).ok());
+  ASSERT_TRUE(inv_->remove(d).ok());
+  auto gj = *inv_->get(g);
+  EXPECT_EQ(gj["childAssets"]["references"], json::array());
+  EXPECT_EQ(gj["childDevices"]["references"], json::array());
+  EXPECT_EQ((*inv_->get(c))["assetParents"]["references"], json::array());
+}
+
+TEST_F(InventoryTest, IsRelationList) {
+  for (const char* l : {"childDevices", "deviceParents", "childAdditions", "additionParents",
+                        "childAssets", "assetParents"})
+    EXPECT_TRUE(Inventory::is_relation_list(l)) << l;
+  EXPECT_FALSE(Inventory::is_relation_list("c8y_IsDevice"));
+  EXPECT_FALSE(Inventory::is_relation_list("childAsset"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Listing with a query
+
+TEST_F(InventoryTest, ListWithQueryFiltersAndOrdersAcrossPages) {
+  for (const char* name : {"b-2", "a-9", "c-1", "a-3", "x-0"}) {
+    json mo;
+    ASSERT_TRUE(inv_->create({{"name", name}, {"rank", name[2] - '0'}}, "admin", &mo).ok());
+  }
+  auto run = [&](const std::string& text, size_t size, size_t page, bool total = false) {
+    std::string error;
+    auto q = InventoryQuery::parse(text, &error);
+    EXPECT_TRUE(q) << error;
+    Inventory::Page p;
+    p.count_total = total;
+    EXPECT_TRUE(inv_->list("", "", "", size, page, &p, &*q).ok());
+    std::vector<std::string> names;
+    for (auto& mo : p.objects) names.push_back(mo["name"]);
+    return std::make_pair(names, p);
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(run("name eq 'a*'", 10, 1).first, (V{"a-9", "a-3"}));  // id order
+  EXPECT_EQ(run("$filter=(name ne 'x*') $orderby=name", 10, 1).first,
+            (V{"a-3", "a-9", "b-2", "c-1"}));
+  EXPECT_EQ(run("$orderby=rank desc", 10, 1).first, (V{"a-9", "a-3", "b-2", "c-1", "x-0"}));
+  // Pages of an ordered result: the same order, split.
+  auto [p1, s1] = run("$orderby=name desc", 2, 1, true);
+  auto [p2, s2] = run("$orderby=name desc", 2, 2, true);
+  auto [p3, s3] = run("$orderby=name desc", 2, 3, true);
+  EXPECT_EQ(p1, (V{"x-0", "c-1"}));
+  EXPECT_EQ(p2, (V{"b-2", "a-9"}));
+  EXPECT_EQ(p3, (V{"a-3"}));
+  EXPECT_TRUE(s1.more);
+  EXPECT_TRUE(s2.more);
+  EXPECT_FALSE(s3.more);
+  EXPECT_EQ(s1.total, 5u);
+  EXPECT_EQ(s3.total, 5u);
+  // A page exactly filled by the last matches has no next page.
+  auto [p4, s4] = run("$filter=(rank gt 1) $orderby=rank", 3, 1, true);
+  EXPECT_EQ(p4, (V{"b-2", "a-3", "a-9"}));
+  EXPECT_FALSE(s4.more);
+  EXPECT_EQ(s4.total, 3u);
+  // Counting without an order still counts every match.
+  auto [p5, s5] = run("rank lt 3", 1, 1, true);
+  EXPECT_EQ(p5, (V{"b-2"}));
+  EXPECT_TRUE(s5.more);
+  EXPECT_EQ(s5.total, 3u);
+  // Combined with the plain filters.
+  std::string error;
+  auto q = InventoryQuery::parse("$orderby=name", &error);
+  Inventory::Page p;
+  ASSERT_TRUE(inv_->list("", "", "nobody", 10, 1, &p, &*q).ok());
+  EXPECT_TRUE(p.objects.empty());
+}
+
 TEST_F(InventoryTest, ObjectsSurviveReopen) {
   uint64_t parent = device("gw");
   DeviceSpec spec;

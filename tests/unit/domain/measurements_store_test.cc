@@ -416,6 +416,44 @@ TEST_F(MeasurementsStore, SurviveReopenWithFreshIds) {
   EXPECT_EQ(times(got), (std::vector<int64_t>{0, 0, 1, 1, 2, 2, 3, 3, 4, 4}));
 }
 
+TEST_F(MeasurementsStore, SupportedSeriesAreTheSeriesEverSent) {
+  using Pairs = std::vector<std::pair<std::string, std::string>>;
+  auto supported = [&](uint64_t source) {
+    Pairs out;
+    auto st = ms_->supported_series(source, &out);
+    EXPECT_TRUE(st.ok()) << st.message;
+    return out;
+  };
+  EXPECT_EQ(supported(kA), Pairs{});
+  put(kA, 1, "c8y_Temperature");
+  put(kA, 2, "c8y_Temperature");
+  Measurement m;
+  m.source = kA;
+  m.time_ms = 3;
+  m.type = "multi";
+  m.add() = {"c8y_Battery", "level", 50, "%"};
+  m.add() = {"c8y_Custom", "a", 1, ""};
+  m.add() = {"c8y_Custom", "b", 2, ""};
+  ASSERT_TRUE(ms_->store(m).ok());
+  put(kB, 1, "c8y_Humidity");
+  EXPECT_EQ(supported(kA), (Pairs{{"c8y_Battery", "level"},
+                                  {"c8y_Custom", "a"},
+                                  {"c8y_Custom", "b"},
+                                  {"c8y_Temperature", "T"}}));
+  EXPECT_EQ(supported(kB), (Pairs{{"c8y_Humidity", "T"}}));
+  EXPECT_EQ(supported(kC), Pairs{});
+  // Not derived from the measurements: still listed after a restart (empty in-memory set) and
+  // after the measurement is gone; a series sent again after the restart is not doubled.
+  reopen();
+  put(kB, 2, "c8y_Humidity");
+  EXPECT_EQ(supported(kB), (Pairs{{"c8y_Humidity", "T"}}));
+  EXPECT_EQ(supported(kA).size(), 4u);
+  // The series keys are not measurements.
+  MeasurementQuery q;
+  q.page_size = 100;
+  EXPECT_EQ(query(q).size(), 5u);
+}
+
 TEST_F(MeasurementsStore, OtherKeysInTheFamilyAreIgnored) {
   // Managed objects, external ids and the id high-water mark live in the same family.
   ASSERT_TRUE(store_->put(space_->family, "M12345678", "{}").ok());
