@@ -270,6 +270,7 @@ void RestServer::routes_data() {
     if (!domain::alarm_input(*body, &in, &why))
       return send_error(res, {422, "validationError", why});
     domain::Alarms al(store_, *c->space);
+    al.actor = c->user;
     auto r = al.raise(*source, in.time_ms, in.type, in.severity, in.text, *body);
     if (!r.status.ok()) return send_error(res, storage_error(r.status));
     notify(*c, "alarms", *source, r.created ? "CREATE" : "UPDATE", r.alarm);
@@ -284,6 +285,7 @@ void RestServer::routes_data() {
     if (!body) return send_error(res, err);
     auto id = path_id(req);
     domain::Alarms al(store_, *c->space);
+    al.actor = c->user;
     domain::AlarmChange r;
     if (id) r = al.update(*id, *body);
     if (!id || r.status.not_found())
@@ -310,6 +312,7 @@ void RestServer::routes_data() {
       return send_error(res,
                         {422, "validationError", "status must be ACTIVE, ACKNOWLEDGED or CLEARED"});
     domain::Alarms al(store_, *c->space);
+    al.actor = c->user;
     std::vector<json> changed;
     if (auto st = al.update_all(q, *body, 10000, &changed); !st.ok())
       return send_error(res, {422, "validationError", st.message});
@@ -349,6 +352,7 @@ void RestServer::routes_data() {
       return send_error(res, {422, "validationError",
                               "deviceId is mandatory and must be the id of a managed object"});
     domain::Operations ops(store_, *c->space);
+    ops.actor = c->user;
     json op;
     const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::system_clock::now().time_since_epoch())
@@ -435,6 +439,7 @@ void RestServer::routes_data() {
     if (!body) return send_error(res, err);
     auto id = path_id(req);
     domain::Operations ops(store_, *c->space);
+    ops.actor = c->user;
     domain::OperationChange r;
     if (id) r = ops.update(*id, *body);
     if (!id || r.status.not_found())

@@ -408,6 +408,7 @@ void RestServer::routes() {
   routes_admin();
   routes_registration();
   routes_certificates();
+  routes_audit();
 
   srv.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty())
