@@ -23,6 +23,9 @@
 //   "k" <source:8 BE> <alarm type>       -> id of the open (not CLEARED) alarm of that type
 //   "o" <device:8 BE> <created:8 BE> <id:8 BE> -> operation (JSON, domain/operations.h)
 //   "O" <id:8 BE>                        -> <device:8 BE> <created:8 BE> of that operation
+//   "r" <0:8 BE> <time:8 BE> <id:8 BE>   -> audit record (JSON, domain/audit.h)
+//   "R" <id:8 BE>                        -> <0:8 BE> <time:8 BE> of that audit record
+//   "s" <source:8 BE> <time:8 BE> <id:8 BE> -> the same audit record, by the object it is about
 //
 // Times are milliseconds since the epoch, stored with the sign bit flipped so that big-endian
 // byte order is time order (negative times sort first). The id suffix keeps two measurements of

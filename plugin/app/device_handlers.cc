@@ -24,6 +24,9 @@ namespace {
 
 constexpr std::string_view kPlatformVersion = "mosquitto-c8y-0.1";
 constexpr const char* kUnavailabilityAlarm = "c8y_UnavailabilityAlarm";
+// The audit records' user for the unavailability alarm: the monitor raises and clears it, not
+// the device (the platform's own availability service does this there).
+constexpr const char* kAvailabilityActor = "device-availability";
 
 // c8y_RequiredAvailability.responseInterval (minutes) in milliseconds; nullopt when absent or
 // not positive (not monitored).
@@ -53,6 +56,7 @@ void PluginCore::note_data(Session& s, uint64_t device, int64_t now) {
   auto r = availability_.on_data(key, now, interval);
   if (r.was_unavailable) {
     domain::Alarms alarms(*store_, *s.space);
+    alarms.actor = kAvailabilityActor;
     auto c = alarms.clear(device, kUnavailabilityAlarm);
     if (c.status.ok())
       publish_stream(s.tenant, policy::Mode::kPersistent, "alarms", device, "UPDATE", c.alarm);
@@ -130,6 +134,7 @@ void PluginCore::check_availability() {
   for (auto& key : availability_.due(now)) {
     auto* space = static_cast<domain::TenantSpace*>(const_cast<void*>(key.space));
     domain::Alarms alarms(*store_, *space);
+    alarms.actor = kAvailabilityActor;
     auto r = alarms.raise(key.device, now, kUnavailabilityAlarm, "MAJOR",
                           "No data received from the device within the required interval.",
                           json::object());
@@ -287,6 +292,7 @@ PluginCore::LineOutcome PluginCore::handle_alarm(Session& s, const policy::Topic
     return out;
   }
   domain::Alarms alarms(*store_, *s.space);
+  alarms.actor = s.user;
   alarms.return_docs = streams_wanted(s.tenant);
   domain::AlarmChange r;
   switch (cmd.op) {

@@ -220,6 +220,7 @@ void PluginCore::handle_json(Session& s, const policy::TopicRoute& route, std::s
           continue;
         }
         domain::Alarms alarms(*store_, *s.space);
+        alarms.actor = s.user;
         alarms.return_docs = streams_wanted(s.tenant);
         auto r = alarms.raise(target, in.time_ms, in.type, in.severity, in.text, fragments);
         st = r.status;
@@ -310,6 +311,7 @@ void PluginCore::handle_json(Session& s, const policy::TopicRoute& route, std::s
       return;
     }
     domain::Alarms alarms(*store_, *s.space);
+    alarms.actor = s.user;
     auto r = alarms.update(*id, *body);
     if (r.status.not_found())
       return json_error(s, "alarm/notFound", "alarm " + id_text + " not found");

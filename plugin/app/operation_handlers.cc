@@ -221,6 +221,7 @@ PluginCore::LineOutcome PluginCore::handle_operation(Session& s, uint64_t target
       break;
   }
   domain::Operations ops(*store_, *s.space);
+  ops.actor = s.user;
   for (auto& r : ops.apply(*t, target, fragment, op_id, extra)) {
     if (r.status.not_found()) {
       out.error = smartrest::TemplateError{

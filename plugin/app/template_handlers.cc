@@ -216,6 +216,7 @@ std::optional<json> PluginCore::run_request(Session& s, const policy::TopicRoute
     }
     case sr::Api::kAlarm: {
       domain::Alarms alarms(*store_, *s.space);
+      alarms.actor = s.user;
       domain::AlarmChange r;
       if (a.method == sr::Method::kPost) {
         domain::AlarmInput in;
@@ -241,6 +242,7 @@ std::optional<json> PluginCore::run_request(Session& s, const policy::TopicRoute
     }
     case sr::Api::kOperation: {  // PUT: the EXECUTING, else PENDING, operation with the fragment
       domain::Operations ops(*store_, *s.space);
+      ops.actor = s.user;
       std::optional<json> op;
       for (auto status : {domain::OpStatus::kExecuting, domain::OpStatus::kPending}) {
         for (auto& o : ops.with_status(target, status, 100))

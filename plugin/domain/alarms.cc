@@ -55,6 +55,23 @@ nlohmann::json Alarms::make(uint64_t id, uint64_t source, int64_t time_ms, const
   return a;
 }
 
+// from "": the alarm was created; otherwise its status changed from `from`.
+void Alarms::audit(storage::Batch& b, const nlohmann::json& alarm, const std::string& from) {
+  AuditEntry e;
+  e.type = "Alarm";
+  e.activity = from.empty() ? "Alarm created" : "Alarm updated";
+  const std::string status = alarm.value("status", "");
+  e.text = e.activity + ": status='" + status + "', type='" + alarm.value("type", "") +
+           "', severity='" + alarm.value("severity", "") + "', text='" + alarm.value("text", "") +
+           "', device id='" + alarm.value("source", nlohmann::json::object()).value("id", "") + "'";
+  e.user = actor;
+  e.source = parse_id(alarm.value("id", "")).value_or(0);
+  if (!from.empty())
+    e.changes.push_back(
+        audit_change("status", "com.cumulocity.model.event.CumulocityAlarmStatuses", from, status));
+  audit_.add(b, e);
+}
+
 void Alarms::cache_open(const std::string& key, const DocRef& ref, const nlohmann::json& doc) {
   auto& cache = space_.open_alarms;
   if (cache.size() > 200000 && !cache.count(key)) cache.clear();  // bounded memory
@@ -116,6 +133,7 @@ AlarmChange Alarms::raise(uint64_t source, int64_t time_ms, const std::string& t
   }
   r.alarm = make(id, source, time_ms, type, severity, text, fragments);
   docs_.put(b, {id, source, time_ms}, r.alarm);
+  audit(b, r.alarm, "");
   std::string idv;
   storage::append_u64(idv, id);
   b.put(space_.family, open_key(source, type), idv);
@@ -177,6 +195,7 @@ AlarmChange Alarms::apply(const DocRef& ref, nlohmann::json doc, const nlohmann:
   }
   const bool clearing = status == "CLEARED" && old_status != "CLEARED";
   if (clearing && is_open) b.del(space_.family, ok);
+  if (status != old_status) audit(b, doc, old_status);
   r.status = store_.write(b, storage::Store::When::kDurabilitySetting);
   if (r.status.ok() && is_open) {
     if (clearing)

@@ -7,7 +7,9 @@
 // Every change is read-modify-write under TenantSpace::objects_mutex and one WriteBatch
 // (document, id index and open-alarm index together) through the store's ingest path (durable
 // per the durability setting; readers settle first). Open alarms are cached in the TenantSpace,
-// so raising an open alarm again reads nothing from storage.
+// so raising an open alarm again reads nothing from storage. A new alarm and a status change add
+// an audit record (domain/audit.h) to the change's WriteBatch; a repeated raise (count + 1) does
+// not.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "plugin/domain/audit.h"
 #include "plugin/domain/documents.h"
 
 namespace c8y::domain {
@@ -48,7 +51,14 @@ struct AlarmChange {
 class Alarms {
  public:
   Alarms(storage::Store& store, TenantSpace& space)
-      : store_(store), space_(space), docs_(store, space, 'a', 'A', /*ingest=*/true) {}
+      : store_(store),
+        space_(space),
+        docs_(store, space, 'a', 'A', /*ingest=*/true),
+        audit_(store, space) {}
+
+  // Who makes the changes through this object: the audit records' "user" (the REST caller, or
+  // the device's MQTT user name).
+  std::string actor;
 
   // false: AlarmChange::alarm may stay empty where copying it costs (a repeated raise); set it
   // when nobody needs the document (no stream subscriber).
@@ -89,9 +99,11 @@ class Alarms {
                                                               const std::string& type) const;
   AlarmChange apply(const DocRef& ref, nlohmann::json doc, const nlohmann::json& changes);
   void cache_open(const std::string& key, const DocRef& ref, const nlohmann::json& doc);
+  void audit(storage::Batch& b, const nlohmann::json& alarm, const std::string& from);
   storage::Store& store_;
   TenantSpace& space_;
   Documents docs_;
+  AuditLog audit_;
 };
 
 }  // namespace c8y::domain

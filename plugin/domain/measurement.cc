@@ -68,6 +68,21 @@ void merge_custom(nlohmann::json& into, const nlohmann::json& custom) {
   }
 }
 
+// get_str() without the copy: a view into `in` (or into the dictionary).
+bool view_str(std::string_view in, size_t& at, std::string_view& s) {
+  if (at >= in.size()) return false;
+  auto b = static_cast<unsigned char>(in[at++]);
+  if (b & 0x80) {
+    if ((b & 0x7f) >= kDictionary.size()) return false;
+    s = kDictionary[b & 0x7f];
+    return true;
+  }
+  if (at + b > in.size()) return false;
+  s = in.substr(at, b);
+  at += b;
+  return true;
+}
+
 }  // namespace
 
 bool encode_measurement(const Measurement& m, std::string& out) {
@@ -305,6 +320,150 @@ storage::StoreStatus Measurements::query(const MeasurementQuery& q, std::vector<
     out->push_back(std::move(m));
   }
   return {};
+}
+
+std::optional<Aggregation> parse_aggregation(std::string_view s) {
+  if (s == "MINUTELY") return Aggregation::kMinutely;
+  if (s == "HOURLY") return Aggregation::kHourly;
+  if (s == "DAILY") return Aggregation::kDaily;
+  return std::nullopt;
+}
+
+std::optional<SeriesKey> parse_series_key(std::string_view s) {
+  const size_t dot = s.find('.');
+  if (dot == std::string_view::npos || dot == 0 || dot + 1 == s.size()) return std::nullopt;
+  return SeriesKey{std::string(s.substr(0, dot)), std::string(s.substr(dot + 1))};
+}
+
+namespace {
+
+int64_t bucket_width(Aggregation a) {
+  switch (a) {
+    case Aggregation::kNone:
+      return 0;
+    case Aggregation::kMinutely:
+      return 60'000;
+    case Aggregation::kHourly:
+      return 3'600'000;
+    case Aggregation::kDaily:
+      return 86'400'000;  // UTC days
+  }
+  return 0;
+}
+
+// Start of the bucket holding t (floor, also for times before 1970).
+int64_t bucket_start(int64_t t, int64_t width) {
+  if (!width) return t;
+  int64_t q = t / width;
+  if (t % width < 0) --q;
+  return q * width;
+}
+
+}  // namespace
+
+storage::StoreStatus Measurements::series(const SeriesQuery& q, SeriesResult* out) const {
+  *out = SeriesResult{};
+  auto& cols = out->columns;
+  std::vector<bool> has_unit;
+  for (const auto& w : q.wanted) {
+    cols.push_back({w, ""});
+    has_unit.push_back(false);
+  }
+  if (q.date_from >= q.date_to) return {};
+  // Measurements reach RocksDB through the ingest log's writer thread: see every one stored so far.
+  if (auto st = store_.settle(); !st.ok()) return st;
+  const bool all = q.wanted.empty();
+  const int64_t width = bucket_width(q.aggregation);
+  const std::string prefix = storage::key::measurement_prefix(q.source);
+  std::string from = prefix;
+  if (q.date_from != INT64_MIN) storage::append_u64(from, storage::time_key(q.date_from));
+  bool stop = false;
+  auto st = store_.scan(space_.family, prefix, from, false, [&](auto k, auto v) {
+    if (k.size() != 25) return true;
+    const int64_t t = storage::time_from_key(storage::read_u64(k, 9));
+    if (t >= q.date_to) return false;
+    const int64_t bucket = bucket_start(t, width);
+    size_t at = 0;
+    std::string_view type;
+    if (v.empty() || v[at++] != 1 || !view_str(v, at, type) || at >= v.size()) return true;
+    const size_t n = static_cast<unsigned char>(v[at++]);
+    for (size_t i = 0; i < n; ++i) {
+      std::string_view fragment, name, unit;
+      double value;
+      if (!view_str(v, at, fragment) || !view_str(v, at, name) || at + 8 > v.size()) return true;
+      std::memcpy(&value, v.data() + at, 8);
+      at += 8;
+      if (!view_str(v, at, unit)) return true;
+      size_t c = 0;
+      while (c < cols.size() && (cols[c].key.fragment != fragment || cols[c].key.series != name))
+        ++c;
+      if (c == cols.size()) {
+        if (!all) continue;
+        cols.push_back({{std::string(fragment), std::string(name)}, std::string(unit)});
+        has_unit.push_back(true);
+      } else if (!has_unit[c]) {
+        cols[c].unit.assign(unit);
+        has_unit[c] = true;
+      }
+      if (out->rows.empty() || out->rows.back().time_ms != bucket) {
+        if (out->rows.size() == q.max_values) {
+          out->truncated = true;
+          stop = true;
+          return false;
+        }
+        out->rows.push_back({bucket, {}});
+      }
+      auto& slots = out->rows.back().slots;
+      if (slots.size() <= c) slots.resize(c + 1);
+      auto& mm = slots[c];
+      if (!mm.set) {
+        mm = {value, value, true};
+      } else {
+        mm.min = std::min(mm.min, value);
+        mm.max = std::max(mm.max, value);
+      }
+    }
+    return !stop;
+  });
+  if (!st.ok()) return st;
+  if (all && cols.size() > 1) {
+    // Discovery order depends on the data; answer in a stable order.
+    std::vector<size_t> order(cols.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      if (cols[a].key.fragment != cols[b].key.fragment)
+        return cols[a].key.fragment < cols[b].key.fragment;
+      return cols[a].key.series < cols[b].key.series;
+    });
+    std::vector<SeriesResult::Column> sorted;
+    for (size_t i : order) sorted.push_back(std::move(cols[i]));
+    cols = std::move(sorted);
+    for (auto& row : out->rows) {
+      std::vector<SeriesResult::MinMax> slots(cols.size());
+      for (size_t j = 0; j < order.size(); ++j)
+        if (order[j] < row.slots.size()) slots[j] = row.slots[order[j]];
+      row.slots = std::move(slots);
+    }
+  }
+  return {};
+}
+
+nlohmann::json series_json(const SeriesResult& r) {
+  nlohmann::json series = nlohmann::json::array();
+  for (const auto& c : r.columns)
+    series.push_back({{"unit", c.unit}, {"name", c.key.series}, {"type", c.key.fragment}});
+  nlohmann::json values = nlohmann::json::object();
+  for (const auto& row : r.rows) {
+    nlohmann::json slots = nlohmann::json::array();
+    for (size_t c = 0; c < r.columns.size(); ++c) {
+      if (c < row.slots.size() && row.slots[c].set)
+        slots.push_back({{"min", row.slots[c].min}, {"max", row.slots[c].max}});
+      else
+        slots.push_back(nullptr);
+    }
+    values[smartrest::format_iso8601_ms(row.time_ms)] = std::move(slots);
+  }
+  return {{"series", std::move(series)}, {"values", std::move(values)}, {"truncated", r.truncated}};
 }
 
 }  // namespace c8y::domain

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -69,6 +70,52 @@ struct MeasurementQuery {
   bool count_total = false;  // withTotalPages: count every match (scans the whole range)
 };
 
+// GET /measurement/measurements/series: the values of some series of one source, one entry per
+// measurement time or per time bucket (min and max in the bucket). Cumulocity's shape; see
+// series_json().
+enum class Aggregation { kNone, kMinutely, kHourly, kDaily };
+// "MINUTELY", "HOURLY", "DAILY"; nullopt for anything else.
+std::optional<Aggregation> parse_aggregation(std::string_view s);
+
+struct SeriesKey {
+  std::string fragment;  // "c8y_Temperature" (Cumulocity calls it the series' "type")
+  std::string series;    // "T" (its "name")
+};
+// "c8y_Temperature.T" -> {fragment, series}, split at the first dot; nullopt when either part is
+// empty.
+std::optional<SeriesKey> parse_series_key(std::string_view s);
+
+struct SeriesQuery {
+  uint64_t source = 0;
+  int64_t date_from = INT64_MIN;  // inclusive
+  int64_t date_to = INT64_MAX;    // exclusive
+  std::vector<SeriesKey> wanted;  // empty = every series the source has in the range
+  Aggregation aggregation = Aggregation::kNone;
+  size_t max_values = 5000;  // entries of "values" (times or buckets); more sets `truncated`
+};
+
+struct SeriesResult {
+  struct Column {
+    SeriesKey key;
+    std::string unit;  // of the first value seen ("" when none)
+  };
+  struct MinMax {
+    double min = 0, max = 0;
+    bool set = false;
+  };
+  struct Row {
+    int64_t time_ms = 0;        // the measurement time, or the bucket's start
+    std::vector<MinMax> slots;  // one per column (may be shorter: missing = no value)
+  };
+  std::vector<Column> columns;
+  std::vector<Row> rows;  // time order
+  bool truncated = false;
+};
+
+// {"series": [{"unit","name","type"}...], "values": {"<ISO time>": [{"min","max"} | null ...]},
+//  "truncated": bool}; each values array has one slot per entry of "series", in its order.
+nlohmann::json series_json(const SeriesResult& r);
+
 class Measurements {
  public:
   Measurements(storage::Store& store, TenantSpace& space) : store_(store), space_(space) {}
@@ -87,6 +134,11 @@ class Measurements {
   // measurements are searched newest first, at most *budget of them (decremented by what was
   // examined). kNotFound when it is not among them.
   storage::StoreStatus remove(uint64_t source, uint64_t id, size_t* budget);
+  // One range scan of the source's measurements from date_from to date_to. Stored values are
+  // read in place (names compared as bytes, nothing copied or allocated per measurement).
+  // Stops at the (max_values + 1)th time/bucket with `truncated`. Columns: q.wanted in its order,
+  // or, when it is empty, every series found, sorted by fragment then series.
+  storage::StoreStatus series(const SeriesQuery& q, SeriesResult* out) const;
 
  private:
   storage::Store& store_;

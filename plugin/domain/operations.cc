@@ -17,6 +17,26 @@ OpStatus status_of(const nlohmann::json& op) {
 
 }  // namespace
 
+// "Operation created: status='PENDING', description='Restart device', device id='42'", as the
+// platform words it (with the device id where it names the device).
+void Operations::audit(storage::Batch& b, const nlohmann::json& op, const char* activity,
+                       const std::string& from) {
+  AuditEntry e;
+  e.type = "Operation";
+  e.activity = activity;
+  const std::string status = op.value("status", "");
+  e.text = e.activity + ": status='" + status + "'";
+  if (auto d = op.find("description"); d != op.end() && d->is_string())
+    e.text += ", description='" + d->get<std::string>() + "'";
+  e.text += ", device id='" + op.value("deviceId", "") + "'";
+  e.user = actor;
+  e.source = parse_id(op.value("id", "")).value_or(0);
+  if (!from.empty())
+    e.changes.push_back(
+        audit_change("status", "com.cumulocity.model.operation.OperationStatus", from, status));
+  audit_.add(b, e);
+}
+
 storage::StoreStatus Operations::create(uint64_t device, const nlohmann::json& body, int64_t now_ms,
                                         nlohmann::json* out) {
   const uint64_t id = space_.ids.next();
@@ -31,6 +51,7 @@ storage::StoreStatus Operations::create(uint64_t device, const nlohmann::json& b
   op["lastUpdated"] = op["creationTime"];
   storage::Batch b;
   docs_.put(b, {id, device, now_ms}, op);
+  audit(b, op, "Operation created", "");
   auto st = store_.write(b);
   if (st.ok() && out) *out = std::move(op);
   return st;
@@ -56,10 +77,12 @@ OperationChange Operations::set(const DocRef& ref, nlohmann::json doc, OpStatus 
     else
       doc[k] = v;
   }
+  const std::string from = doc.value("status", "PENDING");
   doc["status"] = std::string(to_string(to));
   doc["lastUpdated"] = now_iso8601();
   storage::Batch b;
   docs_.put(b, ref, doc);
+  if (from != to_string(to)) audit(b, doc, "Operation updated", from);
   r.status = store_.write(b);
   r.operation = std::move(doc);
   return r;

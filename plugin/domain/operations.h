@@ -2,7 +2,8 @@
 //
 // Keys (storage/keys.h): "o" <device> <creation time> <id> -> operation JSON; "O" <id> -> where.
 // Status changes are read-modify-write under TenantSpace::objects_mutex, one WriteBatch each,
-// and follow the state table of operation_state.h.
+// and follow the state table of operation_state.h. Creation and every status change add an
+// audit record (domain/audit.h) to that WriteBatch.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "plugin/domain/audit.h"
 #include "plugin/domain/documents.h"
 #include "plugin/domain/operation_state.h"
 
@@ -37,7 +39,11 @@ struct OperationChange {
 class Operations {
  public:
   Operations(storage::Store& store, TenantSpace& space)
-      : store_(store), space_(space), docs_(store, space, 'o', 'O') {}
+      : store_(store), space_(space), docs_(store, space, 'o', 'O'), audit_(store, space) {}
+
+  // Who makes the changes through this object: the audit records' "user" (the REST caller, or
+  // the device's MQTT user name).
+  std::string actor;
 
   // A new PENDING operation for `device` with the body's fragments (id, status, deviceId and
   // times are the store's).
@@ -59,9 +65,12 @@ class Operations {
  private:
   OperationChange set(const DocRef& ref, nlohmann::json doc, OpStatus to,
                       const nlohmann::json& extra);
+  void audit(storage::Batch& b, const nlohmann::json& op, const char* activity,
+             const std::string& from);
   storage::Store& store_;
   TenantSpace& space_;
   Documents docs_;
+  AuditLog audit_;
 };
 
 }  // namespace c8y::domain

@@ -59,6 +59,25 @@ bool parse_password(const json& body, bool mandatory, std::optional<std::string>
   return true;
 }
 
+domain::AuditEntry tenant_audit(const Caller& c, const char* activity, const std::string& tid) {
+  domain::AuditEntry e;
+  e.type = "Tenant";
+  e.activity = activity;
+  e.text = std::string(activity) + ": tenant '" + tid + "'";
+  e.user = c.user;
+  return e;
+}
+
+domain::AuditEntry user_audit(const Caller& c, const std::string& tenant, const char* activity,
+                              const std::string& name) {
+  domain::AuditEntry e;
+  e.type = "User";
+  e.activity = activity;
+  e.text = std::string(activity) + ": user '" + name + "'";
+  e.user = actor_in(c, tenant);
+  return e;
+}
+
 }  // namespace
 
 void RestServer::kick_users(const std::string& tenant, const std::string& user) {
@@ -150,6 +169,7 @@ void RestServer::routes_admin() {
           if (auto st = directory_.put_user(*admin); !st.ok())
             return send_error(res, {500, "general/internalError", st.message});
         outbox_.log(app::LogLevel::kNotice, "c8y: tenant " + tid + " created by " + c->user);
+        audit(c->tenant, tenant_audit(*c, "Tenant created", tid));
         send_json(res, 201, tenant_out(*c, t));
       });
 
@@ -169,6 +189,7 @@ void RestServer::routes_admin() {
     trusted_cas_.forget_tenant(tid);
     kick_users(tid, "");
     outbox_.log(app::LogLevel::kNotice, "c8y: tenant " + tid + " deleted by " + c->user);
+    audit(c->tenant, tenant_audit(*c, "Tenant deleted", tid));
     res.status = 204;
   });
 
@@ -260,43 +281,64 @@ void RestServer::routes_admin() {
     u.password_hash = identity::hash_password(*password);
     if (auto st = directory_.put_user(u); !st.ok())
       return send_error(res, {500, "general/internalError", st.message});
+    {
+      auto e = user_audit(*c, tenant, "User created", u.name);
+      e.text += " with role " + std::string(identity::role_name(u.role)) +
+                (u.enabled ? "" : " (disabled)");
+      audit(tenant, e);
+    }
     send_json(res, 201, user_out(*c, *directory_.user(tenant, u.name)));
   });
 
-  srv.Put(R"(/user/([^/]+)/users/([^/]+))",
-          [this, user_admin](const httplib::Request& req, httplib::Response& res) {
-            std::string tenant;
-            auto c = user_admin(req, res, &tenant);
-            if (!c) return;
-            HttpError err;
-            auto body = body_object(req, &err);
-            if (!body) return send_error(res, err);
-            auto u = directory_.user(tenant, std::string(req.matches[2]));
-            if (!u || !u->persisted)
-              return send_error(res, {404, "user/Not Found",
-                                      "User " + std::string(req.matches[2]) + " not found"});
-            std::optional<std::string> password;
-            policy::Role role = u->role;
-            if (!parse_roles(*body, &role, &err) || !parse_password(*body, false, &password, &err))
-              return send_error(res, err);
-            bool kick = role != u->role;
-            u->role = role;
-            std::optional<bool> enabled;  // true/false, or "true"/"false" as Cumulocity takes them
-            if (std::string why; !domain::json_bool(*body, "enabled", &enabled, &why))
-              return send_error(res, {422, "validationError", why});
-            if (enabled) {
-              kick |= u->enabled && !*enabled;
-              u->enabled = *enabled;
-            }
-            if (password) {
-              u->password_hash = identity::hash_password(*password);
-              kick = true;
-            }
-            if (auto st = directory_.put_user(*u); !st.ok())
-              return send_error(res, {500, "general/internalError", st.message});
-            if (kick) kick_users(tenant, u->name);
-            send_json(res, 200, user_out(*c, *directory_.user(tenant, u->name)));
-          });
+  srv.Put(R"(/user/([^/]+)/users/([^/]+))", [this, user_admin](const httplib::Request& req,
+                                                               httplib::Response& res) {
+    std::string tenant;
+    auto c = user_admin(req, res, &tenant);
+    if (!c) return;
+    HttpError err;
+    auto body = body_object(req, &err);
+    if (!body) return send_error(res, err);
+    auto u = directory_.user(tenant, std::string(req.matches[2]));
+    if (!u || !u->persisted)
+      return send_error(
+          res, {404, "user/Not Found", "User " + std::string(req.matches[2]) + " not found"});
+    std::optional<std::string> password;
+    policy::Role role = u->role;
+    if (!parse_roles(*body, &role, &err) || !parse_password(*body, false, &password, &err))
+      return send_error(res, err);
+    auto e = user_audit(*c, tenant, "User updated", u->name);
+    if (role != u->role)
+      e.changes.push_back(domain::audit_change(
+          "roles", "java.util.Set", identity::role_name(u->role), identity::role_name(role)));
+    bool kick = role != u->role;
+    u->role = role;
+    std::optional<bool> enabled;  // true/false, or "true"/"false" as Cumulocity takes them
+    if (std::string why; !domain::json_bool(*body, "enabled", &enabled, &why))
+      return send_error(res, {422, "validationError", why});
+    if (enabled) {
+      if (*enabled != u->enabled)
+        e.changes.push_back(
+            domain::audit_change("enabled", "java.lang.Boolean", u->enabled, *enabled));
+      kick |= u->enabled && !*enabled;
+      u->enabled = *enabled;
+    }
+    if (password) {
+      u->password_hash = identity::hash_password(*password);
+      kick = true;
+      // Never the hash, old or new.
+      e.changes.push_back(domain::audit_change("password", "java.lang.String", nullptr, nullptr));
+    }
+    if (auto st = directory_.put_user(*u); !st.ok())
+      return send_error(res, {500, "general/internalError", st.message});
+    if (!e.changes.empty()) {
+      for (auto& ch : e.changes)
+        e.text += (&ch == &e.changes.front() ? ": " : ", ") + ch["attribute"].get<std::string>() +
+                  " changed";
+      audit(tenant, e);
+    }
+    if (kick) kick_users(tenant, u->name);
+    send_json(res, 200, user_out(*c, *directory_.user(tenant, u->name)));
+  });
 
   srv.Delete(R"(/user/([^/]+)/users/([^/]+))",
              [this, user_admin](const httplib::Request& req, httplib::Response& res) {
@@ -310,6 +352,7 @@ void RestServer::routes_admin() {
                if (st.not_found())
                  return send_error(res, {404, "user/Not Found", "User " + name + " not found"});
                if (!st.ok()) return send_error(res, {500, "general/internalError", st.message});
+               audit(tenant, user_audit(*c, tenant, "User deleted", name));
                kick_users(tenant, name);
                res.status = 204;
              });

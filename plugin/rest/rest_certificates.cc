@@ -86,6 +86,17 @@ StatusField status_field(const json& body) {
   return out;
 }
 
+domain::AuditEntry certificate_audit(const Caller& c, const std::string& tenant,
+                                     const char* activity, const identity::TrustedCaRecord& r) {
+  domain::AuditEntry e;
+  e.type = "TrustedCertificates";
+  e.activity = activity;
+  e.text = std::string(activity) + ": '" + r.name + "' fingerprint " + r.info.fingerprint +
+           ", subject '" + r.info.subject + "', status " + (r.enabled ? "ENABLED" : "DISABLED");
+  e.user = actor_in(c, tenant);
+  return e;
+}
+
 }  // namespace
 
 void RestServer::routes_certificates() {
@@ -177,6 +188,7 @@ void RestServer::routes_certificates() {
     outbox_.log(app::LogLevel::kNotice, "c8y: trusted CA " + ch.value->info.fingerprint + " (" +
                                             ch.value->info.subject + ") added to tenant " + tenant +
                                             " by " + c->user);
+    audit(tenant, certificate_audit(*c, tenant, "Trusted certificate added", *ch.value));
     send_json(res, 201, certificate_out(*c, tenant, *ch.value));
   });
 
@@ -203,23 +215,40 @@ void RestServer::routes_certificates() {
                               "name must be a string, status ENABLED or DISABLED, "
                               "autoRegistrationEnabled a boolean"});
     const std::string fp = req.matches[2];
+    const auto before = trusted_cas_.get(tenant, fp);
     auto ch = trusted_cas_.update(tenant, fp, name, status.enabled, autoreg);
     if (!ch.value) return send_error(res, change_error(ch));
+    {
+      auto e = certificate_audit(*c, tenant, "Trusted certificate updated", *ch.value);
+      if (before && before->enabled != ch.value->enabled)
+        e.changes.push_back(domain::audit_change("status", "java.lang.String",
+                                                 before->enabled ? "ENABLED" : "DISABLED",
+                                                 ch.value->enabled ? "ENABLED" : "DISABLED"));
+      if (before && before->name != ch.value->name)
+        e.changes.push_back(
+            domain::audit_change("name", "java.lang.String", before->name, ch.value->name));
+      if (before && before->auto_registration != ch.value->auto_registration)
+        e.changes.push_back(domain::audit_change("autoRegistrationEnabled", "java.lang.Boolean",
+                                                 before->auto_registration,
+                                                 ch.value->auto_registration));
+      audit(tenant, e);
+    }
     if (!ch.message.empty()) outbox_.log(app::LogLevel::kWarning, "c8y: " + ch.message);
     if (!ch.value->enabled) ca_changed(ch.value->info.fingerprint);
     send_json(res, 200, certificate_out(*c, tenant, *ch.value));
   });
 
-  srv.Delete(kItem,
-             [this, caller, ca_changed](const httplib::Request& req, httplib::Response& res) {
-               std::string tenant;
-               auto c = caller(req, res, &tenant);
-               if (!c) return;
-               auto ch = trusted_cas_.remove(tenant, std::string(req.matches[2]));
-               if (!ch.value) return send_error(res, change_error(ch));
-               ca_changed(ch.value->info.fingerprint);
-               res.status = 204;
-             });
+  srv.Delete(
+      kItem, [this, caller, ca_changed](const httplib::Request& req, httplib::Response& res) {
+        std::string tenant;
+        auto c = caller(req, res, &tenant);
+        if (!c) return;
+        auto ch = trusted_cas_.remove(tenant, std::string(req.matches[2]));
+        if (!ch.value) return send_error(res, change_error(ch));
+        audit(tenant, certificate_audit(*c, tenant, "Trusted certificate removed", *ch.value));
+        ca_changed(ch.value->info.fingerprint);
+        res.status = 204;
+      });
 
   // {"crl": "<PEM or base64 DER>"}; "" removes the CRL.
   srv.Put(kCrl, [this, caller, ca_changed](const httplib::Request& req, httplib::Response& res) {
@@ -234,6 +263,11 @@ void RestServer::routes_certificates() {
       return send_error(res, {422, "validationError", "crl (string) is mandatory"});
     auto ch = trusted_cas_.set_crl(tenant, std::string(req.matches[2]), crl.get<std::string>());
     if (!ch.value) return send_error(res, change_error(ch));
+    audit(tenant,
+          certificate_audit(*c, tenant,
+                            crl.get<std::string>().empty() ? "Trusted certificate CRL removed"
+                                                           : "Trusted certificate CRL updated",
+                            *ch.value));
     ca_changed(ch.value->info.fingerprint);
     send_json(res, 200, certificate_out(*c, tenant, *ch.value));
   });

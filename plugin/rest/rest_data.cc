@@ -272,6 +272,7 @@ void RestServer::routes_data() {
     auto source = body_source(*body, inv, &err);
     if (!source) return send_error(res, err);
     domain::Alarms al(store_, *c->space);
+    al.actor = c->user;
     auto r = al.raise(*source, in.time_ms, in.type, in.severity, in.text, *body);
     if (!r.status.ok()) return send_error(res, storage_error(r.status));
     notify(*c, "alarms", *source, r.created ? "CREATE" : "UPDATE", r.alarm);
@@ -286,6 +287,7 @@ void RestServer::routes_data() {
     if (!body) return send_error(res, err);
     auto id = path_id(req);
     domain::Alarms al(store_, *c->space);
+    al.actor = c->user;
     domain::AlarmChange r;
     if (id) r = al.update(*id, *body);
     if (!id || r.status.not_found())
@@ -312,6 +314,7 @@ void RestServer::routes_data() {
       return send_error(res,
                         {422, "validationError", "status must be ACTIVE, ACKNOWLEDGED or CLEARED"});
     domain::Alarms al(store_, *c->space);
+    al.actor = c->user;
     std::vector<json> changed;
     if (auto st = al.update_all(q, *body, 10000, &changed); !st.ok())
       return send_error(res, {422, "validationError", st.message});
@@ -351,6 +354,7 @@ void RestServer::routes_data() {
       return send_error(res, {422, "validationError",
                               "deviceId is mandatory and must be the id of a managed object"});
     domain::Operations ops(store_, *c->space);
+    ops.actor = c->user;
     json op;
     const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::system_clock::now().time_since_epoch())
@@ -437,6 +441,7 @@ void RestServer::routes_data() {
     if (!body) return send_error(res, err);
     auto id = path_id(req);
     domain::Operations ops(store_, *c->space);
+    ops.actor = c->user;
     domain::OperationChange r;
     if (id) r = ops.update(*id, *body);
     if (!id || r.status.not_found())

@@ -211,7 +211,8 @@ std::optional<HttpError> RestServer::device_scope(const Caller& c, const httplib
         p == mo + "/childAssets" || p == mo + "/supportedMeasurements" ||
         p == mo + "/supportedSeries")
       return std::nullopt;
-    for (const char* list : {"/measurement/measurements", "/event/events", "/alarm/alarms"})
+    for (const char* list : {"/measurement/measurements", "/measurement/measurements/series",
+                             "/event/events", "/alarm/alarms"})
       if (p == list && req.get_param_value("source") == own) return std::nullopt;
     if (p == "/devicecontrol/operations" && req.get_param_value("deviceId") == own)
       return std::nullopt;
@@ -402,11 +403,58 @@ void RestServer::routes() {
                     more, q.count_total ? std::optional<size_t>(counted) : std::nullopt));
   });
 
+  // Chart data (@c8y/client measurement.listSeries): one range scan of the source's measurements.
+  // Another tenant's device id finds nothing in this tenant's family: an empty answer, as for
+  // GET /measurement/measurements.
+  srv.Get("/measurement/measurements/series", [this](const httplib::Request& req,
+                                                     httplib::Response& res) {
+    auto c = authenticate(req, res);
+    if (!c) return;
+    HttpError err;
+    domain::SeriesQuery q;
+    if (!req.has_param("source"))
+      return send_error(res, {400, "general/badRequest", "Query parameter source is mandatory"});
+    if (!param_id(req, "source", &q.source, &err) ||
+        !param_time(req, "dateFrom", &q.date_from, &err) ||
+        !param_time(req, "dateTo", &q.date_to, &err))
+      return send_error(res, err);
+    if (q.date_from > q.date_to)
+      return send_error(res, {400, "general/badRequest", "dateFrom must not be after dateTo"});
+    if (req.has_param("aggregationType")) {
+      auto v = req.get_param_value("aggregationType");
+      auto a = domain::parse_aggregation(v);
+      if (!a)
+        return send_error(res, {400, "general/badRequest",
+                                "Invalid value of query parameter aggregationType: '" + v +
+                                    "' (DAILY, HOURLY or MINUTELY)"});
+      q.aggregation = *a;
+    }
+    // Repeated parameter (series=a.x&series=b.y), in request order; read through req.params as
+    // paged() does.
+    for (auto& [k, v] : req.params) {
+      if (k != "series") continue;
+      if (q.wanted.size() == 100)
+        return send_error(res, {400, "general/badRequest", "At most 100 series per request"});
+      auto key = domain::parse_series_key(v);
+      if (!key)
+        return send_error(res, {400, "general/badRequest",
+                                "Invalid value of query parameter series: '" + v +
+                                    "' (expected <fragment>.<series>)"});
+      q.wanted.push_back(std::move(*key));
+    }
+    domain::Measurements ms(store_, *c->space);
+    domain::SeriesResult r;
+    if (auto st = ms.series(q, &r); !st.ok())
+      return send_error(res, {500, "general/internalError", st.message});
+    send_json(res, 200, domain::series_json(r));
+  });
+
   routes_data();
   routes_inventory();
   routes_admin();
   routes_registration();
   routes_certificates();
+  routes_audit();
 
   srv.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty())

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "plugin/app/broker_port.h"
+#include "plugin/domain/audit.h"
 #include "plugin/domain/tenant_space.h"
 #include "plugin/identity/authenticator.h"
 #include "plugin/identity/directory.h"
@@ -52,6 +53,11 @@ class RestServer {
   void routes_admin();         // tenants and users (rest_admin.cc)
   void routes_registration();  // new-device requests (rest_registration.cc)
   void routes_certificates();  // trusted CA certificates (rest_certificates.cc)
+  void routes_audit();         // audit records (rest_audit.cc)
+  // Records a change made through the REST API in `tenant`'s audit log, right after the change
+  // (changes stored in the system family cannot share its WriteBatch). A failure is logged, never
+  // answered: the change itself is done.
+  void audit(const std::string& tenant, const domain::AuditEntry& e);
   // Disconnects the sessions of a user (or, with user "", of every user of the tenant).
   void kick_users(const std::string& tenant, const std::string& user);
   // Tells the broker thread that an object changed or went away (availability, caches).

@@ -290,6 +290,12 @@ inline std::optional<json> body_object(const httplib::Request& req, HttpError* e
   return j;
 }
 
+// The audit records' "user" for a change the caller makes in `tenant`: the user name, qualified
+// with the caller's tenant when that is another one (the management admin).
+inline std::string actor_in(const Caller& c, const std::string& tenant) {
+  return c.tenant == tenant ? c.user : c.tenant + "/" + c.user;
+}
+
 inline std::string source_self(const Caller& c, const json& doc) {
   return c.base + "/inventory/managedObjects/" + doc["source"].value("id", "");
 }

@@ -1,6 +1,7 @@
 // Drives the plugin's REST API with @c8y/client (Cumulocity's own JavaScript client) and plays
 // the device with MQTT.js: create a device and its c8y_Serial, send a measurement over MQTT,
-// read it back, create a c8y_Restart operation and let the device run it to SUCCESSFUL.
+// read it back (also as a chart series, raw and hourly), create a c8y_Restart operation, let the
+// device run it to SUCCESSFUL and read its history from the audit log.
 //
 // Environment: C8Y_BASE_URL (http[s]://127.0.0.1:<rest port>), C8Y_MQTT_URL
 // (mqtt|mqtts|ws|wss://127.0.0.1:<port>), C8Y_CA_FILE (the CA of the broker's TLS certificate, for
@@ -250,6 +251,38 @@ async function main() {
     `application.list: expected HTTP 200 and [], got ${apps.res.status} ${JSON.stringify(apps.data)}`);
   log('application.list: []');
 
+  // --- measurement series (what charts call) -----------------------------------------------------
+  // Three values on a past day, two in the 10:00 hour and one in the 11:00 hour.
+  await device.publishAsync('s/us',
+    '211,10,2024-05-01T10:00:00Z\n211,14,2024-05-01T10:20:00Z\n211,12,2024-05-01T11:05:00Z', { qos: 1 });
+  const seriesFilter = {
+    source: deviceId,
+    dateFrom: '2024-05-01T00:00:00.000Z',
+    dateTo: '2024-05-02T00:00:00.000Z',
+    series: ['c8y_TemperatureMeasurement.T'],
+  };
+  const { data: raw } = await client.measurement.listSeries(seriesFilter);
+  const gotSeries = (raw.series || []).map(s => `${s.type}.${s.name} [${s.unit}]`);
+  check(JSON.stringify(gotSeries) === JSON.stringify(['c8y_TemperatureMeasurement.T [C]']),
+    `measurement.listSeries: expected series c8y_TemperatureMeasurement.T in C, got ${JSON.stringify(raw.series)}`);
+  const rawValues = Object.entries(raw.values).map(([time, slots]) => [Date.parse(time), slots[0].min, slots[0].max]);
+  const expectedRaw = [
+    [Date.parse('2024-05-01T10:00:00Z'), 10, 10],
+    [Date.parse('2024-05-01T10:20:00Z'), 14, 14],
+    [Date.parse('2024-05-01T11:05:00Z'), 12, 12],
+  ];
+  check(raw.truncated === false && JSON.stringify(rawValues) === JSON.stringify(expectedRaw),
+    `measurement.listSeries (no aggregation): expected ${JSON.stringify(expectedRaw)}, got ${JSON.stringify(raw)}`);
+  const { data: hourly } = await client.measurement.listSeries({ ...seriesFilter, aggregationType: 'HOURLY' });
+  const hourlyValues = Object.entries(hourly.values).map(([time, slots]) => [Date.parse(time), slots[0].min, slots[0].max]);
+  const expectedHourly = [
+    [Date.parse('2024-05-01T10:00:00Z'), 10, 14],
+    [Date.parse('2024-05-01T11:00:00Z'), 12, 12],
+  ];
+  check(JSON.stringify(hourlyValues) === JSON.stringify(expectedHourly),
+    `measurement.listSeries (HOURLY): expected ${JSON.stringify(expectedHourly)}, got ${JSON.stringify(hourly)}`);
+  log(`measurement.listSeries: ${rawValues.length} raw values, ${hourlyValues.length} hourly buckets`);
+
   // --- operation --------------------------------------------------------------------------------
   const opRes = await client.operation.create({
     deviceId,
@@ -285,6 +318,30 @@ async function main() {
   const done = await client.operation.list({ deviceId, status: 'SUCCESSFUL', pageSize: 10 });
   check(done.data.length === 1 && done.data[0].id === opId,
     `operation.list(deviceId, status=SUCCESSFUL): expected [${opId}], got ${JSON.stringify(done.data.map(o => o.id))}`);
+
+  // --- audit ------------------------------------------------------------------------------------
+  // The operation's history: created by the admin through REST, then the device's status changes.
+  const { data: history } = await client.audit.list({ source: opId, pageSize: 100 });
+  const steps = history.map(r => `${r.type}/${r.activity}/${r.user}`);
+  const expectedSteps = [
+    'Operation/Operation created/admin',
+    'Operation/Operation updated/device_a',
+    'Operation/Operation updated/device_a',
+  ];
+  check(JSON.stringify(steps) === JSON.stringify(expectedSteps),
+    `audit.list(source=${opId}): expected ${JSON.stringify(expectedSteps)}, got ${JSON.stringify(history)}`);
+  check(history.every(r => r.source && r.source.id === opId),
+    `audit.list(source=${opId}): a record of another source: ${JSON.stringify(history)}`);
+  const statuses = history.slice(1).map(r => r.changes.map(c => `${c.previousValue}->${c.newValue}`).join());
+  check(JSON.stringify(statuses) === JSON.stringify(['PENDING->EXECUTING', 'EXECUTING->SUCCESSFUL']),
+    `audit.list: unexpected status changes ${JSON.stringify(statuses)}`);
+  const { data: createdRecord } = await client.audit.detail(history[0].id);
+  check(createdRecord.id === history[0].id && createdRecord.activity === 'Operation created',
+    `audit.detail(${history[0].id}): got ${JSON.stringify(createdRecord)}`);
+  const { data: operationRecords } = await client.audit.list({ type: 'Operation', pageSize: 100 });
+  check(operationRecords.some(r => r.id === createdRecord.id),
+    `audit.list(type=Operation) does not contain ${createdRecord.id}`);
+  log(`audit.list(source=${opId}): ${steps.join(', ')}`);
 
   const dsLines = received.filter(([topic]) => topic === 's/ds').map(([, line]) => line);
   check(dsLines.length === 1 && dsLines[0] === `510,${SERIAL}`, `s/ds: expected exactly ['510,${SERIAL}'], got ${JSON.stringify(dsLines)}`);
