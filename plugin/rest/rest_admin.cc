@@ -69,10 +69,9 @@ void RestServer::kick_users(const std::string& tenant, const std::string& user) 
 }
 
 void RestServer::routes_admin() {
-  auto& srv = *server_;
+  auto& srv = router_;
 
-  auto management = [this](const httplib::Request& req,
-                           httplib::Response& res) -> std::optional<Caller> {
+  auto management = [this](const Request& req, Response& res) -> std::optional<Caller> {
     auto c = authenticate(req, res);
     if (!c) return std::nullopt;
     if (c->tenant != kManagement) {
@@ -83,78 +82,74 @@ void RestServer::routes_admin() {
     return c;
   };
 
-  srv.Get(
-      "/tenant/tenants", [this, management](const httplib::Request& req, httplib::Response& res) {
-        auto c = management(req, res);
-        if (!c) return;
-        HttpError err;
-        auto paging = param_paging(req, &err);
-        if (!paging) return send_error(res, err);
-        auto ids = directory_.tenant_ids();
-        std::sort(ids.begin(), ids.end());
-        json items = json::array();
-        const size_t begin = (paging->page - 1) * paging->page_size;
-        for (size_t i = begin; i < ids.size() && i < begin + paging->page_size; ++i)
-          if (auto t = directory_.tenant(ids[i])) items.push_back(tenant_out(*c, *t));
-        json out = paged(*c, "/tenant/tenants", req, "tenants", std::move(items), paging->page_size,
-                         paging->page, ids.size() > begin + paging->page_size);
-        out["statistics"]["totalPages"] = (ids.size() + paging->page_size - 1) / paging->page_size;
-        send_json(res, 200, out);
-      });
+  srv.Get("/tenant/tenants", [this, management](const Request& req, Response& res) {
+    auto c = management(req, res);
+    if (!c) return;
+    HttpError err;
+    auto paging = param_paging(req, &err);
+    if (!paging) return send_error(res, err);
+    auto ids = directory_.tenant_ids();
+    std::sort(ids.begin(), ids.end());
+    json items = json::array();
+    const size_t begin = (paging->page - 1) * paging->page_size;
+    for (size_t i = begin; i < ids.size() && i < begin + paging->page_size; ++i)
+      if (auto t = directory_.tenant(ids[i])) items.push_back(tenant_out(*c, *t));
+    json out = paged(*c, "/tenant/tenants", req, "tenants", std::move(items), paging->page_size,
+                     paging->page, ids.size() > begin + paging->page_size);
+    out["statistics"]["totalPages"] = (ids.size() + paging->page_size - 1) / paging->page_size;
+    send_json(res, 200, out);
+  });
 
-  srv.Get(R"(/tenant/tenants/([^/]+))",
-          [this, management](const httplib::Request& req, httplib::Response& res) {
-            auto c = management(req, res);
-            if (!c) return;
-            auto t = directory_.tenant(std::string(req.matches[1]));
-            if (!t)
-              return send_error(res, {404, "tenant/Not Found",
-                                      "Tenant " + std::string(req.matches[1]) + " not found"});
-            send_json(res, 200, tenant_out(*c, *t));
-          });
+  srv.Get(R"(/tenant/tenants/([^/]+))", [this, management](const Request& req, Response& res) {
+    auto c = management(req, res);
+    if (!c) return;
+    auto t = directory_.tenant(std::string(req.matches[1]));
+    if (!t)
+      return send_error(
+          res, {404, "tenant/Not Found", "Tenant " + std::string(req.matches[1]) + " not found"});
+    send_json(res, 200, tenant_out(*c, *t));
+  });
 
   // {"id": "<tenant id>", "adminName": "...", "adminPass": "..."} (admin optional).
-  srv.Post(
-      "/tenant/tenants", [this, management](const httplib::Request& req, httplib::Response& res) {
-        auto c = management(req, res);
-        if (!c) return;
-        HttpError err;
-        auto body = body_object(req, &err);
-        if (!body) return send_error(res, err);
-        auto id = body->value("id", json());
-        if (!id.is_string() || !identity::is_valid_tenant_id(id.get<std::string>()))
-          return send_error(res, {422, "validationError", "id must match [a-z0-9]{1,32}"});
-        const std::string tid = id.get<std::string>();
-        if (directory_.has_tenant(tid))
-          return send_error(res, {409, "tenant/Conflict", "Tenant " + tid + " exists already"});
-        std::optional<identity::UserRecord> admin;
-        if (body->contains("adminName")) {
-          auto name = (*body)["adminName"];
-          auto pass = body->value("adminPass", json());
-          if (!name.is_string() || !identity::is_valid_user_name(name.get<std::string>()) ||
-              !pass.is_string() || pass.get<std::string>().size() < 8)
-            return send_error(res, {422, "validationError",
-                                    "adminName must be a valid user name and adminPass at least 8 "
-                                    "characters"});
-          admin = identity::UserRecord{};
-          admin->tenant = tid;
-          admin->name = name.get<std::string>();
-          admin->role = policy::Role::kAdmin;
-          admin->password_hash = identity::hash_password(pass.get<std::string>());
-        }
-        identity::TenantRecord t;
-        t.id = tid;
-        if (auto st = directory_.put_tenant(t); !st.ok())
-          return send_error(res, {500, "general/internalError", st.message});
-        if (admin)
-          if (auto st = directory_.put_user(*admin); !st.ok())
-            return send_error(res, {500, "general/internalError", st.message});
-        outbox_.log(app::LogLevel::kNotice, "c8y: tenant " + tid + " created by " + c->user);
-        send_json(res, 201, tenant_out(*c, t));
-      });
+  srv.Post("/tenant/tenants", [this, management](const Request& req, Response& res) {
+    auto c = management(req, res);
+    if (!c) return;
+    HttpError err;
+    auto body = body_object(req, &err);
+    if (!body) return send_error(res, err);
+    auto id = body->value("id", json());
+    if (!id.is_string() || !identity::is_valid_tenant_id(id.get<std::string>()))
+      return send_error(res, {422, "validationError", "id must match [a-z0-9]{1,32}"});
+    const std::string tid = id.get<std::string>();
+    if (directory_.has_tenant(tid))
+      return send_error(res, {409, "tenant/Conflict", "Tenant " + tid + " exists already"});
+    std::optional<identity::UserRecord> admin;
+    if (body->contains("adminName")) {
+      auto name = (*body)["adminName"];
+      auto pass = body->value("adminPass", json());
+      if (!name.is_string() || !identity::is_valid_user_name(name.get<std::string>()) ||
+          !pass.is_string() || pass.get<std::string>().size() < 8)
+        return send_error(res, {422, "validationError",
+                                "adminName must be a valid user name and adminPass at least 8 "
+                                "characters"});
+      admin = identity::UserRecord{};
+      admin->tenant = tid;
+      admin->name = name.get<std::string>();
+      admin->role = policy::Role::kAdmin;
+      admin->password_hash = identity::hash_password(pass.get<std::string>());
+    }
+    identity::TenantRecord t;
+    t.id = tid;
+    if (auto st = directory_.put_tenant(t); !st.ok())
+      return send_error(res, {500, "general/internalError", st.message});
+    if (admin)
+      if (auto st = directory_.put_user(*admin); !st.ok())
+        return send_error(res, {500, "general/internalError", st.message});
+    outbox_.log(app::LogLevel::kNotice, "c8y: tenant " + tid + " created by " + c->user);
+    send_json(res, 201, tenant_out(*c, t));
+  });
 
-  srv.Delete(R"(/tenant/tenants/([^/]+))", [this, management](const httplib::Request& req,
-                                                              httplib::Response& res) {
+  srv.Delete(R"(/tenant/tenants/([^/]+))", [this, management](const Request& req, Response& res) {
     auto c = management(req, res);
     if (!c) return;
     const std::string tid = req.matches[1];
@@ -173,7 +168,7 @@ void RestServer::routes_admin() {
   });
 
   // ---- users -------------------------------------------------------------------------------
-  srv.Get("/user/currentUser", [this](const httplib::Request& req, httplib::Response& res) {
+  srv.Get("/user/currentUser", [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     auto u = directory_.user(c->tenant, c->user);
@@ -185,7 +180,7 @@ void RestServer::routes_admin() {
     send_json(res, 200, out);
   });
 
-  auto user_admin = [this](const httplib::Request& req, httplib::Response& res,
+  auto user_admin = [this](const Request& req, Response& res,
                            std::string* tenant) -> std::optional<Caller> {
     auto c = authenticate(req, res);
     if (!c) return std::nullopt;
@@ -202,8 +197,7 @@ void RestServer::routes_admin() {
     return c;
   };
 
-  srv.Get(R"(/user/([^/]+)/users)", [this, user_admin](const httplib::Request& req,
-                                                       httplib::Response& res) {
+  srv.Get(R"(/user/([^/]+)/users)", [this, user_admin](const Request& req, Response& res) {
     std::string tenant;
     auto c = user_admin(req, res, &tenant);
     if (!c) return;
@@ -221,21 +215,19 @@ void RestServer::routes_admin() {
     send_json(res, 200, out);
   });
 
-  srv.Get(R"(/user/([^/]+)/users/([^/]+))",
-          [this, user_admin](const httplib::Request& req, httplib::Response& res) {
-            std::string tenant;
-            auto c = user_admin(req, res, &tenant);
-            if (!c) return;
-            auto u = directory_.user(tenant, std::string(req.matches[2]));
-            if (!u || !u->persisted)
-              return send_error(res, {404, "user/Not Found",
-                                      "User " + std::string(req.matches[2]) + " not found"});
-            send_json(res, 200, user_out(*c, *u));
-          });
+  srv.Get(R"(/user/([^/]+)/users/([^/]+))", [this, user_admin](const Request& req, Response& res) {
+    std::string tenant;
+    auto c = user_admin(req, res, &tenant);
+    if (!c) return;
+    auto u = directory_.user(tenant, std::string(req.matches[2]));
+    if (!u || !u->persisted)
+      return send_error(
+          res, {404, "user/Not Found", "User " + std::string(req.matches[2]) + " not found"});
+    send_json(res, 200, user_out(*c, *u));
+  });
 
   // {"userName", "password", "roles": ["device"|"admin"] (default device), "enabled"}
-  srv.Post(R"(/user/([^/]+)/users)", [this, user_admin](const httplib::Request& req,
-                                                        httplib::Response& res) {
+  srv.Post(R"(/user/([^/]+)/users)", [this, user_admin](const Request& req, Response& res) {
     std::string tenant;
     auto c = user_admin(req, res, &tenant);
     if (!c) return;
@@ -265,43 +257,42 @@ void RestServer::routes_admin() {
     send_json(res, 201, user_out(*c, *directory_.user(tenant, u.name)));
   });
 
-  srv.Put(R"(/user/([^/]+)/users/([^/]+))",
-          [this, user_admin](const httplib::Request& req, httplib::Response& res) {
-            std::string tenant;
-            auto c = user_admin(req, res, &tenant);
-            if (!c) return;
-            HttpError err;
-            auto body = body_object(req, &err);
-            if (!body) return send_error(res, err);
-            auto u = directory_.user(tenant, std::string(req.matches[2]));
-            if (!u || !u->persisted)
-              return send_error(res, {404, "user/Not Found",
-                                      "User " + std::string(req.matches[2]) + " not found"});
-            std::optional<std::string> password;
-            policy::Role role = u->role;
-            if (!parse_roles(*body, &role, &err) || !parse_password(*body, false, &password, &err))
-              return send_error(res, err);
-            bool kick = role != u->role;
-            u->role = role;
-            if (body->contains("enabled")) {
-              if (!(*body)["enabled"].is_boolean())
-                return send_error(res, {422, "validationError", "enabled must be true or false"});
-              bool enabled = (*body)["enabled"].get<bool>();
-              kick |= u->enabled && !enabled;
-              u->enabled = enabled;
-            }
-            if (password) {
-              u->password_hash = identity::hash_password(*password);
-              kick = true;
-            }
-            if (auto st = directory_.put_user(*u); !st.ok())
-              return send_error(res, {500, "general/internalError", st.message});
-            if (kick) kick_users(tenant, u->name);
-            send_json(res, 200, user_out(*c, *directory_.user(tenant, u->name)));
-          });
+  srv.Put(R"(/user/([^/]+)/users/([^/]+))", [this, user_admin](const Request& req, Response& res) {
+    std::string tenant;
+    auto c = user_admin(req, res, &tenant);
+    if (!c) return;
+    HttpError err;
+    auto body = body_object(req, &err);
+    if (!body) return send_error(res, err);
+    auto u = directory_.user(tenant, std::string(req.matches[2]));
+    if (!u || !u->persisted)
+      return send_error(
+          res, {404, "user/Not Found", "User " + std::string(req.matches[2]) + " not found"});
+    std::optional<std::string> password;
+    policy::Role role = u->role;
+    if (!parse_roles(*body, &role, &err) || !parse_password(*body, false, &password, &err))
+      return send_error(res, err);
+    bool kick = role != u->role;
+    u->role = role;
+    if (body->contains("enabled")) {
+      if (!(*body)["enabled"].is_boolean())
+        return send_error(res, {422, "validationError", "enabled must be true or false"});
+      bool enabled = (*body)["enabled"].get<bool>();
+      kick |= u->enabled && !enabled;
+      u->enabled = enabled;
+    }
+    if (password) {
+      u->password_hash = identity::hash_password(*password);
+      kick = true;
+    }
+    if (auto st = directory_.put_user(*u); !st.ok())
+      return send_error(res, {500, "general/internalError", st.message});
+    if (kick) kick_users(tenant, u->name);
+    send_json(res, 200, user_out(*c, *directory_.user(tenant, u->name)));
+  });
 
   srv.Delete(R"(/user/([^/]+)/users/([^/]+))",
-             [this, user_admin](const httplib::Request& req, httplib::Response& res) {
+             [this, user_admin](const Request& req, Response& res) {
                std::string tenant;
                auto c = user_admin(req, res, &tenant);
                if (!c) return;

@@ -88,13 +88,13 @@ StatusField status_field(const json& body) {
 }  // namespace
 
 void RestServer::routes_certificates() {
-  auto& srv = *server_;
+  auto& srv = router_;
   const char* kList = R"(/tenant/tenants/([^/]+)/trusted-certificates)";
   const char* kItem = R"(/tenant/tenants/([^/]+)/trusted-certificates/([0-9a-fA-F]+))";
   const char* kCrl = R"(/tenant/tenants/([^/]+)/trusted-certificates/([0-9a-fA-F]+)/crl)";
 
   // The tenant's own admin, or the management admin; another tenant looks absent.
-  auto caller = [this](const httplib::Request& req, httplib::Response& res,
+  auto caller = [this](const Request& req, Response& res,
                        std::string* tenant) -> std::optional<Caller> {
     auto c = authenticate(req, res);
     if (!c) return std::nullopt;
@@ -113,7 +113,7 @@ void RestServer::routes_certificates() {
     outbox_.push(std::move(item));
   };
 
-  srv.Get(kList, [this, caller](const httplib::Request& req, httplib::Response& res) {
+  srv.Get(kList, [this, caller](const Request& req, Response& res) {
     std::string tenant;
     auto c = caller(req, res, &tenant);
     if (!c) return;
@@ -131,7 +131,7 @@ void RestServer::routes_certificates() {
                     all.size() > begin + paging->page_size, all.size()));
   });
 
-  srv.Get(kItem, [this, caller](const httplib::Request& req, httplib::Response& res) {
+  srv.Get(kItem, [this, caller](const Request& req, Response& res) {
     std::string tenant;
     auto c = caller(req, res, &tenant);
     if (!c) return;
@@ -143,7 +143,7 @@ void RestServer::routes_certificates() {
   });
 
   // {"certInPemFormat", "name", "status", "autoRegistrationEnabled"}
-  srv.Post(kList, [this, caller](const httplib::Request& req, httplib::Response& res) {
+  srv.Post(kList, [this, caller](const Request& req, Response& res) {
     std::string tenant;
     auto c = caller(req, res, &tenant);
     if (!c) return;
@@ -178,7 +178,7 @@ void RestServer::routes_certificates() {
     send_json(res, 201, certificate_out(*c, tenant, *ch.value));
   });
 
-  srv.Put(kItem, [this, caller, ca_changed](const httplib::Request& req, httplib::Response& res) {
+  srv.Put(kItem, [this, caller, ca_changed](const Request& req, Response& res) {
     std::string tenant;
     auto c = caller(req, res, &tenant);
     if (!c) return;
@@ -212,19 +212,18 @@ void RestServer::routes_certificates() {
     send_json(res, 200, certificate_out(*c, tenant, *ch.value));
   });
 
-  srv.Delete(kItem,
-             [this, caller, ca_changed](const httplib::Request& req, httplib::Response& res) {
-               std::string tenant;
-               auto c = caller(req, res, &tenant);
-               if (!c) return;
-               auto ch = trusted_cas_.remove(tenant, std::string(req.matches[2]));
-               if (!ch.value) return send_error(res, change_error(ch));
-               ca_changed(ch.value->info.fingerprint);
-               res.status = 204;
-             });
+  srv.Delete(kItem, [this, caller, ca_changed](const Request& req, Response& res) {
+    std::string tenant;
+    auto c = caller(req, res, &tenant);
+    if (!c) return;
+    auto ch = trusted_cas_.remove(tenant, std::string(req.matches[2]));
+    if (!ch.value) return send_error(res, change_error(ch));
+    ca_changed(ch.value->info.fingerprint);
+    res.status = 204;
+  });
 
   // {"crl": "<PEM or base64 DER>"}; "" removes the CRL.
-  srv.Put(kCrl, [this, caller, ca_changed](const httplib::Request& req, httplib::Response& res) {
+  srv.Put(kCrl, [this, caller, ca_changed](const Request& req, Response& res) {
     std::string tenant;
     auto c = caller(req, res, &tenant);
     if (!c) return;

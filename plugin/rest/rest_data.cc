@@ -54,7 +54,7 @@ std::optional<uint64_t> body_source(const json& body, domain::Inventory& inv, Ht
   return id;
 }
 
-std::optional<uint64_t> path_id(const httplib::Request& req) {
+std::optional<uint64_t> path_id(const Request& req) {
   return domain::parse_id(std::string(req.matches[1]));
 }
 
@@ -77,10 +77,10 @@ void RestServer::notify(const Caller& c, std::string_view api, uint64_t device,
 }
 
 void RestServer::routes_data() {
-  auto& srv = *server_;
+  auto& srv = router_;
 
   // ---- events ------------------------------------------------------------------------------
-  srv.Get("/event/events", [this](const httplib::Request& req, httplib::Response& res) {
+  srv.Get("/event/events", [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;
@@ -109,7 +109,7 @@ void RestServer::routes_data() {
     send_json(res, 200, out);
   });
 
-  srv.Get(R"(/event/events/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+  srv.Get(R"(/event/events/([^/]+))", [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     auto id = path_id(req);
@@ -121,7 +121,7 @@ void RestServer::routes_data() {
     send_json(res, 200, event_out(*c, std::move(*e)));
   });
 
-  srv.Post("/event/events", [this](const httplib::Request& req, httplib::Response& res) {
+  srv.Post("/event/events", [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;
@@ -142,7 +142,7 @@ void RestServer::routes_data() {
     send_json(res, 201, event_out(*c, std::move(e)));
   });
 
-  srv.Put(R"(/event/events/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+  srv.Put(R"(/event/events/([^/]+))", [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;
@@ -163,24 +163,23 @@ void RestServer::routes_data() {
     send_json(res, 200, event_out(*c, std::move(e)));
   });
 
-  srv.Delete(
-      R"(/event/events/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
-        auto c = authenticate(req, res);
-        if (!c) return;
-        auto id = path_id(req);
-        domain::Events ev(store_, *c->space);
-        auto e = id ? ev.get(*id) : std::nullopt;
-        if (!e)
-          return send_error(res, {404, "event/Not Found",
-                                  "Event with id '" + std::string(req.matches[1]) + "' not found"});
-        if (auto st = ev.remove(*id); !st.ok() && !st.not_found())
-          return send_error(res, storage_error(st));
-        notify(*c, "events", source_of(*e), "DELETE", {{"id", (*e)["id"]}});
-        res.status = 204;
-      });
+  srv.Delete(R"(/event/events/([^/]+))", [this](const Request& req, Response& res) {
+    auto c = authenticate(req, res);
+    if (!c) return;
+    auto id = path_id(req);
+    domain::Events ev(store_, *c->space);
+    auto e = id ? ev.get(*id) : std::nullopt;
+    if (!e)
+      return send_error(res, {404, "event/Not Found",
+                              "Event with id '" + std::string(req.matches[1]) + "' not found"});
+    if (auto st = ev.remove(*id); !st.ok() && !st.not_found())
+      return send_error(res, storage_error(st));
+    notify(*c, "events", source_of(*e), "DELETE", {{"id", (*e)["id"]}});
+    res.status = 204;
+  });
 
   // ---- alarms ------------------------------------------------------------------------------
-  auto alarm_query = [](const httplib::Request& req, domain::AlarmQuery* q, HttpError* err) {
+  auto alarm_query = [](const Request& req, domain::AlarmQuery* q, HttpError* err) {
     q->status = param_list(req, "status");
     q->severity = param_list(req, "severity");
     q->type = param_list(req, "type");
@@ -205,46 +204,44 @@ void RestServer::routes_data() {
     return true;
   };
 
-  srv.Get("/alarm/alarms",
-          [this, alarm_query](const httplib::Request& req, httplib::Response& res) {
-            auto c = authenticate(req, res);
-            if (!c) return;
-            HttpError err;
-            auto paging = param_paging(req, &err);
-            if (!paging) return send_error(res, err);
-            domain::AlarmQuery q;
-            q.page_size = paging->page_size;
-            q.page = paging->page;
-            if (!alarm_query(req, &q, &err)) return send_error(res, err);
-            q.count_total = want_total(req);
-            domain::Alarms al(store_, *c->space);
-            domain::DocPage page;
-            if (auto st = al.query(q, &page); !st.ok()) return send_error(res, storage_error(st));
-            json items = json::array();
-            for (auto& a : page.docs) items.push_back(alarm_out(*c, std::move(a)));
-            json out = paged(*c, "/alarm/alarms", req, "alarms", std::move(items), q.page_size,
-                             q.page, page.more, page.total);
-            if (page.truncated) out["statistics"]["truncated"] = true;
-            send_json(res, 200, out);
-          });
+  srv.Get("/alarm/alarms", [this, alarm_query](const Request& req, Response& res) {
+    auto c = authenticate(req, res);
+    if (!c) return;
+    HttpError err;
+    auto paging = param_paging(req, &err);
+    if (!paging) return send_error(res, err);
+    domain::AlarmQuery q;
+    q.page_size = paging->page_size;
+    q.page = paging->page;
+    if (!alarm_query(req, &q, &err)) return send_error(res, err);
+    q.count_total = want_total(req);
+    domain::Alarms al(store_, *c->space);
+    domain::DocPage page;
+    if (auto st = al.query(q, &page); !st.ok()) return send_error(res, storage_error(st));
+    json items = json::array();
+    for (auto& a : page.docs) items.push_back(alarm_out(*c, std::move(a)));
+    json out = paged(*c, "/alarm/alarms", req, "alarms", std::move(items), q.page_size, q.page,
+                     page.more, page.total);
+    if (page.truncated) out["statistics"]["truncated"] = true;
+    send_json(res, 200, out);
+  });
 
-  srv.Get("/alarm/alarms/count",
-          [this, alarm_query](const httplib::Request& req, httplib::Response& res) {
-            auto c = authenticate(req, res);
-            if (!c) return;
-            HttpError err;
-            domain::AlarmQuery q;
-            if (!alarm_query(req, &q, &err)) return send_error(res, err);
-            q.count_total = true;
-            q.page_size = 1;
-            domain::Alarms al(store_, *c->space);
-            domain::DocPage page;
-            if (auto st = al.query(q, &page); !st.ok()) return send_error(res, storage_error(st));
-            res.status = 200;
-            res.set_content(std::to_string(page.total.value_or(0)), "application/json");
-          });
+  srv.Get("/alarm/alarms/count", [this, alarm_query](const Request& req, Response& res) {
+    auto c = authenticate(req, res);
+    if (!c) return;
+    HttpError err;
+    domain::AlarmQuery q;
+    if (!alarm_query(req, &q, &err)) return send_error(res, err);
+    q.count_total = true;
+    q.page_size = 1;
+    domain::Alarms al(store_, *c->space);
+    domain::DocPage page;
+    if (auto st = al.query(q, &page); !st.ok()) return send_error(res, storage_error(st));
+    res.status = 200;
+    res.set_content(std::to_string(page.total.value_or(0)), "application/json");
+  });
 
-  srv.Get(R"(/alarm/alarms/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+  srv.Get(R"(/alarm/alarms/([^/]+))", [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     auto id = path_id(req);
@@ -256,7 +253,7 @@ void RestServer::routes_data() {
     send_json(res, 200, alarm_out(*c, std::move(*a)));
   });
 
-  srv.Post("/alarm/alarms", [this](const httplib::Request& req, httplib::Response& res) {
+  srv.Post("/alarm/alarms", [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;
@@ -276,7 +273,7 @@ void RestServer::routes_data() {
     send_json(res, 201, alarm_out(*c, std::move(r.alarm)));
   });
 
-  srv.Put(R"(/alarm/alarms/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+  srv.Put(R"(/alarm/alarms/([^/]+))", [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;
@@ -296,8 +293,7 @@ void RestServer::routes_data() {
 
   // Bulk update: every alarm the query selects (for example status=ACTIVE&source=...) gets the
   // body's changes; at most 10,000 per request (repeat for more).
-  srv.Put("/alarm/alarms", [this, alarm_query](const httplib::Request& req,
-                                               httplib::Response& res) {
+  srv.Put("/alarm/alarms", [this, alarm_query](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;
@@ -327,8 +323,7 @@ void RestServer::routes_data() {
     outbox_.push(std::move(item));
   };
 
-  srv.Post("/devicecontrol/operations", [this, deliver](const httplib::Request& req,
-                                                        httplib::Response& res) {
+  srv.Post("/devicecontrol/operations", [this, deliver](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;
@@ -360,7 +355,7 @@ void RestServer::routes_data() {
     send_json(res, 201, operation_out(*c, std::move(op)));
   });
 
-  srv.Get("/devicecontrol/operations", [this](const httplib::Request& req, httplib::Response& res) {
+  srv.Get("/devicecontrol/operations", [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;
@@ -413,8 +408,7 @@ void RestServer::routes_data() {
     send_json(res, 200, out);
   });
 
-  srv.Get(R"(/devicecontrol/operations/([^/]+))", [this](const httplib::Request& req,
-                                                         httplib::Response& res) {
+  srv.Get(R"(/devicecontrol/operations/([^/]+))", [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     auto id = path_id(req);
@@ -426,8 +420,8 @@ void RestServer::routes_data() {
     send_json(res, 200, operation_out(*c, std::move(*o)));
   });
 
-  srv.Put(R"(/devicecontrol/operations/([^/]+))", [this, deliver](const httplib::Request& req,
-                                                                  httplib::Response& res) {
+  srv.Put(R"(/devicecontrol/operations/([^/]+))", [this, deliver](const Request& req,
+                                                                  Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;

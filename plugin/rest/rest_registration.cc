@@ -39,28 +39,27 @@ HttpError change_error(const identity::RegistrationChange& ch) {
 }  // namespace
 
 void RestServer::routes_registration() {
-  auto& srv = *server_;
+  auto& srv = router_;
   const char* kItem = R"(/devicecontrol/newDeviceRequests/([^/]+))";
 
-  srv.Get("/devicecontrol/newDeviceRequests",
-          [this](const httplib::Request& req, httplib::Response& res) {
-            auto c = authenticate(req, res);
-            if (!c) return;
-            HttpError err;
-            auto paging = param_paging(req, &err);
-            if (!paging) return send_error(res, err);
-            auto all = registrations_.list(c->tenant);
-            json items = json::array();
-            const size_t begin = (paging->page - 1) * paging->page_size;
-            for (size_t i = begin; i < all.size() && i < begin + paging->page_size; ++i)
-              items.push_back(request_out(*c, all[i]));
-            send_json(res, 200,
-                      paged(*c, "/devicecontrol/newDeviceRequests", req, "newDeviceRequests",
-                            std::move(items), paging->page_size, paging->page,
-                            all.size() > begin + paging->page_size, all.size()));
-          });
+  srv.Get("/devicecontrol/newDeviceRequests", [this](const Request& req, Response& res) {
+    auto c = authenticate(req, res);
+    if (!c) return;
+    HttpError err;
+    auto paging = param_paging(req, &err);
+    if (!paging) return send_error(res, err);
+    auto all = registrations_.list(c->tenant);
+    json items = json::array();
+    const size_t begin = (paging->page - 1) * paging->page_size;
+    for (size_t i = begin; i < all.size() && i < begin + paging->page_size; ++i)
+      items.push_back(request_out(*c, all[i]));
+    send_json(
+        res, 200,
+        paged(*c, "/devicecontrol/newDeviceRequests", req, "newDeviceRequests", std::move(items),
+              paging->page_size, paging->page, all.size() > begin + paging->page_size, all.size()));
+  });
 
-  srv.Get(kItem, [this](const httplib::Request& req, httplib::Response& res) {
+  srv.Get(kItem, [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     const std::string serial = req.matches[1];
@@ -71,8 +70,7 @@ void RestServer::routes_registration() {
   });
 
   // {"id": "<serial>"}; a status other than WAITING_FOR_CONNECTION cannot be chosen here.
-  srv.Post("/devicecontrol/newDeviceRequests", [this](const httplib::Request& req,
-                                                      httplib::Response& res) {
+  srv.Post("/devicecontrol/newDeviceRequests", [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;
@@ -94,7 +92,7 @@ void RestServer::routes_registration() {
     send_json(res, 201, request_out(*c, *ch.value));
   });
 
-  srv.Put(kItem, [this](const httplib::Request& req, httplib::Response& res) {
+  srv.Put(kItem, [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;
@@ -115,7 +113,7 @@ void RestServer::routes_registration() {
     send_json(res, 200, request_out(*c, *ch.value));
   });
 
-  srv.Delete(kItem, [this](const httplib::Request& req, httplib::Response& res) {
+  srv.Delete(kItem, [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     auto ch = registrations_.remove(c->tenant, std::string(req.matches[1]));
