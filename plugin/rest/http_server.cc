@@ -113,9 +113,9 @@ struct HttpServer::Impl {
     auto* self = static_cast<Impl*>(cls);
     char buf[512];
     std::vsnprintf(buf, sizeof buf, fmt, ap);
-    std::string line(buf);
-    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
     try {
+      std::string line(buf);
+      while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
       {
         std::lock_guard lock(self->mu);
         if (self->starting) {
@@ -149,9 +149,11 @@ struct HttpServer::Impl {
     } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
       auto* conn = static_cast<Connection*>(*socket_context);
       if (!conn) return;
-      {
+      try {
         std::lock_guard lock(self->mu);
         self->connections.erase(conn);
+      } catch (...) {
+        return;  // still registered: leaked rather than freed under the watchdog
       }
       delete conn;
       *socket_context = nullptr;
@@ -381,7 +383,13 @@ bool HttpServer::start(const std::string& bind, unsigned port, const std::string
     std::lock_guard lock(d.mu);
     d.stopping = false;
   }
-  d.watchdog = std::thread([&d] { d.watch(); });
+  d.watchdog = std::thread([&d] {
+    try {
+      d.watch();
+    } catch (...) {
+      // Only a failing mutex could get here; the idle timeout still bounds every connection.
+    }
+  });
   return true;
 }
 
