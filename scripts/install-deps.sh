@@ -15,13 +15,11 @@
 # non-interactively without recommended packages. Needs root (or sudo).
 set -euo pipefail
 
-# libcpp-httplib0.11: Debian's cpp-httplib is NOT header-only. /usr/include/httplib.h only
-# declares the API; the code lives in libcpp-httplib.so (built with OpenSSL, zlib and brotli
-# support), so the plugin links it and needs the runtime library.
+# libmicrohttpd12: the REST server's HTTP library (GnuTLS for HTTPS, pulled in by it).
 runtime_pkgs=(
   mosquitto
   librocksdb7.8
-  libcpp-httplib0.11
+  libmicrohttpd12
   libssl3
   libjwt0
   openssl
@@ -42,7 +40,7 @@ build_pkgs=(
   libssl-dev
   libjwt-dev
   libgtest-dev
-  libcpp-httplib-dev
+  libmicrohttpd-dev
   python3
   python3-pytest
   python3-paho-mqtt

@@ -39,6 +39,14 @@ std::optional<std::string> apply_option(Options& o, std::string_view key, std::s
   } else if (key == "rest_tls_cert_file" || key == "rest_tls_key_file") {
     if (value.empty() || value[0] != '/') return bad(key, value, "an absolute path is required");
     (key == "rest_tls_cert_file" ? o.rest_tls_cert_file : o.rest_tls_key_file) = std::string(value);
+  } else if (key == "rest_max_connections_per_address") {
+    auto n = parse_unsigned(value);
+    if (!n || *n < 1 || *n > 1024) return bad(key, value, "connections, 1..1024");
+    o.rest_max_connections_per_address = static_cast<unsigned>(*n);
+  } else if (key == "rest_request_timeout") {
+    auto n = parse_unsigned(value);
+    if (!n || *n < 1 || *n > 3600) return bad(key, value, "seconds, 1..3600");
+    o.rest_request_timeout_s = static_cast<unsigned>(*n);
   } else if (key == "message_size_limit") {
     auto n = parse_unsigned(value);
     if (!n || *n < 64 || *n > 268435455) return bad(key, value, "bytes, 64..268435455");

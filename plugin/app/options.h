@@ -19,6 +19,12 @@ struct Options {
   std::string rest_bind;
   std::string rest_tls_cert_file;  // both set: the REST API speaks HTTPS only
   std::string rest_tls_key_file;
+  // Open REST connections of one client address (more are closed at once); 1..1024. Clients
+  // behind one NAT or proxy share an address.
+  unsigned rest_max_connections_per_address = 64;
+  // Seconds a REST request may take to arrive whole (head and body), counted from the connection
+  // opening or the previous answer on it; a slower one is disconnected. 1..3600.
+  unsigned rest_request_timeout_s = 30;
   size_t message_size_limit = 16184;  // whole PUBLISH packet, bytes (decision D6)
   std::string bootstrap_secret_file;  // empty: bootstrap user disabled
   // Bootstrap polls (s/ucr) of one connection closer together than this are ignored, and a

@@ -145,8 +145,11 @@ bool PluginCore::start(std::string* error) {
     const bool tls = !options_.rest_tls_cert_file.empty();
     const std::string bind =
         !options_.rest_bind.empty() ? options_.rest_bind : (tls ? "0.0.0.0" : "127.0.0.1");
+    rest::HttpLimits limits;
+    limits.max_connections_per_address = options_.rest_max_connections_per_address;
+    limits.request_timeout_s = options_.rest_request_timeout_s;
     if (!rest_->start(bind, options_.rest_port, options_.rest_tls_cert_file,
-                      options_.rest_tls_key_file, error))
+                      options_.rest_tls_key_file, limits, error))
       return false;
   }
   log(LogLevel::kNotice,

@@ -89,10 +89,10 @@ void RestServer::kick_users(const std::string& tenant, const std::string& user) 
 }
 
 void RestServer::routes_admin() {
-  auto& srv = *server_;
+  auto& srv = router_;
 
-  auto management = [this](const httplib::Request& req,
-                           httplib::Response& res) -> std::optional<Caller> {
+  auto management = [this](const Request& req,
+                           Response& res) -> std::optional<Caller> {
     auto c = authenticate(req, res);
     if (!c) return std::nullopt;
     if (c->tenant != kManagement) {
@@ -104,7 +104,7 @@ void RestServer::routes_admin() {
   };
 
   srv.Get("/tenant/tenants",
-          [this, management](const httplib::Request& req, httplib::Response& res) {
+          [this, management](const Request& req, Response& res) {
             auto c = management(req, res);
             if (!c) return;
             HttpError err;
@@ -122,7 +122,7 @@ void RestServer::routes_admin() {
           });
 
   srv.Get(R"(/tenant/tenants/([^/]+))",
-          [this, management](const httplib::Request& req, httplib::Response& res) {
+          [this, management](const Request& req, Response& res) {
             auto c = management(req, res);
             if (!c) return;
             auto t = directory_.tenant(std::string(req.matches[1]));
@@ -134,7 +134,7 @@ void RestServer::routes_admin() {
 
   // {"id": "<tenant id>", "adminName": "...", "adminPass": "..."} (admin optional).
   srv.Post(
-      "/tenant/tenants", [this, management](const httplib::Request& req, httplib::Response& res) {
+      "/tenant/tenants", [this, management](const Request& req, Response& res) {
         auto c = management(req, res);
         if (!c) return;
         HttpError err;
@@ -173,8 +173,8 @@ void RestServer::routes_admin() {
         send_json(res, 201, tenant_out(*c, t));
       });
 
-  srv.Delete(R"(/tenant/tenants/([^/]+))", [this, management](const httplib::Request& req,
-                                                              httplib::Response& res) {
+  srv.Delete(R"(/tenant/tenants/([^/]+))", [this, management](const Request& req,
+                                                              Response& res) {
     auto c = management(req, res);
     if (!c) return;
     const std::string tid = req.matches[1];
@@ -194,7 +194,7 @@ void RestServer::routes_admin() {
   });
 
   // ---- users -------------------------------------------------------------------------------
-  srv.Get("/user/currentUser", [this](const httplib::Request& req, httplib::Response& res) {
+  srv.Get("/user/currentUser", [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     auto u = directory_.user(c->tenant, c->user);
@@ -206,7 +206,7 @@ void RestServer::routes_admin() {
     send_json(res, 200, out);
   });
 
-  auto user_admin = [this](const httplib::Request& req, httplib::Response& res,
+  auto user_admin = [this](const Request& req, Response& res,
                            std::string* tenant) -> std::optional<Caller> {
     auto c = authenticate(req, res);
     if (!c) return std::nullopt;
@@ -224,7 +224,7 @@ void RestServer::routes_admin() {
   };
 
   srv.Get(R"(/user/([^/]+)/users)",
-          [this, user_admin](const httplib::Request& req, httplib::Response& res) {
+          [this, user_admin](const Request& req, Response& res) {
             std::string tenant;
             auto c = user_admin(req, res, &tenant);
             if (!c) return;
@@ -242,7 +242,7 @@ void RestServer::routes_admin() {
           });
 
   srv.Get(R"(/user/([^/]+)/users/([^/]+))",
-          [this, user_admin](const httplib::Request& req, httplib::Response& res) {
+          [this, user_admin](const Request& req, Response& res) {
             std::string tenant;
             auto c = user_admin(req, res, &tenant);
             if (!c) return;
@@ -254,8 +254,8 @@ void RestServer::routes_admin() {
           });
 
   // {"userName", "password", "roles": ["device"|"admin"] (default device), "enabled"}
-  srv.Post(R"(/user/([^/]+)/users)", [this, user_admin](const httplib::Request& req,
-                                                        httplib::Response& res) {
+  srv.Post(R"(/user/([^/]+)/users)", [this, user_admin](const Request& req,
+                                                        Response& res) {
     std::string tenant;
     auto c = user_admin(req, res, &tenant);
     if (!c) return;
@@ -290,8 +290,8 @@ void RestServer::routes_admin() {
     send_json(res, 201, user_out(*c, *directory_.user(tenant, u.name)));
   });
 
-  srv.Put(R"(/user/([^/]+)/users/([^/]+))", [this, user_admin](const httplib::Request& req,
-                                                               httplib::Response& res) {
+  srv.Put(R"(/user/([^/]+)/users/([^/]+))", [this, user_admin](const Request& req,
+                                                               Response& res) {
     std::string tenant;
     auto c = user_admin(req, res, &tenant);
     if (!c) return;
@@ -341,7 +341,7 @@ void RestServer::routes_admin() {
   });
 
   srv.Delete(R"(/user/([^/]+)/users/([^/]+))",
-             [this, user_admin](const httplib::Request& req, httplib::Response& res) {
+             [this, user_admin](const Request& req, Response& res) {
                std::string tenant;
                auto c = user_admin(req, res, &tenant);
                if (!c) return;

@@ -25,9 +25,9 @@ void RestServer::audit(const std::string& tenant, const domain::AuditEntry& e) {
 }
 
 void RestServer::routes_audit() {
-  auto& srv = *server_;
+  auto& srv = router_;
 
-  srv.Get("/audit/auditRecords", [this](const httplib::Request& req, httplib::Response& res) {
+  srv.Get("/audit/auditRecords", [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;
@@ -59,7 +59,7 @@ void RestServer::routes_audit() {
   });
 
   srv.Get(R"(/audit/auditRecords/([^/]+))",
-          [this](const httplib::Request& req, httplib::Response& res) {
+          [this](const Request& req, Response& res) {
             auto c = authenticate(req, res);
             if (!c) return;
             const std::string raw = req.matches[1];

@@ -100,13 +100,13 @@ domain::AuditEntry certificate_audit(const Caller& c, const std::string& tenant,
 }  // namespace
 
 void RestServer::routes_certificates() {
-  auto& srv = *server_;
+  auto& srv = router_;
   const char* kList = R"(/tenant/tenants/([^/]+)/trusted-certificates)";
   const char* kItem = R"(/tenant/tenants/([^/]+)/trusted-certificates/([0-9a-fA-F]+))";
   const char* kCrl = R"(/tenant/tenants/([^/]+)/trusted-certificates/([0-9a-fA-F]+)/crl)";
 
   // The tenant's own admin, or the management admin; another tenant looks absent.
-  auto caller = [this](const httplib::Request& req, httplib::Response& res,
+  auto caller = [this](const Request& req, Response& res,
                        std::string* tenant) -> std::optional<Caller> {
     auto c = authenticate(req, res);
     if (!c) return std::nullopt;
@@ -125,7 +125,7 @@ void RestServer::routes_certificates() {
     outbox_.push(std::move(item));
   };
 
-  srv.Get(kList, [this, caller](const httplib::Request& req, httplib::Response& res) {
+  srv.Get(kList, [this, caller](const Request& req, Response& res) {
     std::string tenant;
     auto c = caller(req, res, &tenant);
     if (!c) return;
@@ -142,7 +142,7 @@ void RestServer::routes_certificates() {
                     std::move(items), *paging, all.size() > begin + paging->page_size, all.size()));
   });
 
-  srv.Get(kItem, [this, caller](const httplib::Request& req, httplib::Response& res) {
+  srv.Get(kItem, [this, caller](const Request& req, Response& res) {
     std::string tenant;
     auto c = caller(req, res, &tenant);
     if (!c) return;
@@ -154,7 +154,7 @@ void RestServer::routes_certificates() {
   });
 
   // {"certInPemFormat", "name", "status", "autoRegistrationEnabled"}
-  srv.Post(kList, [this, caller](const httplib::Request& req, httplib::Response& res) {
+  srv.Post(kList, [this, caller](const Request& req, Response& res) {
     std::string tenant;
     auto c = caller(req, res, &tenant);
     if (!c) return;
@@ -192,7 +192,7 @@ void RestServer::routes_certificates() {
     send_json(res, 201, certificate_out(*c, tenant, *ch.value));
   });
 
-  srv.Put(kItem, [this, caller, ca_changed](const httplib::Request& req, httplib::Response& res) {
+  srv.Put(kItem, [this, caller, ca_changed](const Request& req, Response& res) {
     std::string tenant;
     auto c = caller(req, res, &tenant);
     if (!c) return;
@@ -239,7 +239,7 @@ void RestServer::routes_certificates() {
   });
 
   srv.Delete(
-      kItem, [this, caller, ca_changed](const httplib::Request& req, httplib::Response& res) {
+      kItem, [this, caller, ca_changed](const Request& req, Response& res) {
         std::string tenant;
         auto c = caller(req, res, &tenant);
         if (!c) return;
@@ -251,7 +251,7 @@ void RestServer::routes_certificates() {
       });
 
   // {"crl": "<PEM or base64 DER>"}; "" removes the CRL.
-  srv.Put(kCrl, [this, caller, ca_changed](const httplib::Request& req, httplib::Response& res) {
+  srv.Put(kCrl, [this, caller, ca_changed](const Request& req, Response& res) {
     std::string tenant;
     auto c = caller(req, res, &tenant);
     if (!c) return;

@@ -54,7 +54,7 @@ std::optional<uint64_t> body_source(const json& body, domain::Inventory& inv, Ht
   return id;
 }
 
-std::optional<uint64_t> path_id(const httplib::Request& req) {
+std::optional<uint64_t> path_id(const Request& req) {
   return domain::parse_id(std::string(req.matches[1]));
 }
 
@@ -77,10 +77,10 @@ void RestServer::notify(const Caller& c, std::string_view api, uint64_t device,
 }
 
 void RestServer::routes_data() {
-  auto& srv = *server_;
+  auto& srv = router_;
 
   // ---- events ------------------------------------------------------------------------------
-  srv.Get("/event/events", [this](const httplib::Request& req, httplib::Response& res) {
+  srv.Get("/event/events", [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;
@@ -109,7 +109,7 @@ void RestServer::routes_data() {
     send_json(res, 200, out);
   });
 
-  srv.Get(R"(/event/events/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+  srv.Get(R"(/event/events/([^/]+))", [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     auto id = path_id(req);
@@ -121,7 +121,7 @@ void RestServer::routes_data() {
     send_json(res, 200, event_out(*c, std::move(*e)));
   });
 
-  srv.Post("/event/events", [this](const httplib::Request& req, httplib::Response& res) {
+  srv.Post("/event/events", [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;
@@ -143,7 +143,7 @@ void RestServer::routes_data() {
     send_json(res, 201, event_out(*c, std::move(e)));
   });
 
-  srv.Put(R"(/event/events/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+  srv.Put(R"(/event/events/([^/]+))", [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;
@@ -165,7 +165,7 @@ void RestServer::routes_data() {
   });
 
   srv.Delete(
-      R"(/event/events/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+      R"(/event/events/([^/]+))", [this](const Request& req, Response& res) {
         auto c = authenticate(req, res);
         if (!c) return;
         auto id = path_id(req);
@@ -181,7 +181,7 @@ void RestServer::routes_data() {
       });
 
   // ---- alarms ------------------------------------------------------------------------------
-  auto alarm_query = [](const httplib::Request& req, domain::AlarmQuery* q, HttpError* err) {
+  auto alarm_query = [](const Request& req, domain::AlarmQuery* q, HttpError* err) {
     q->status = param_list(req, "status");
     q->severity = param_list(req, "severity");
     q->type = param_list(req, "type");
@@ -207,7 +207,7 @@ void RestServer::routes_data() {
   };
 
   srv.Get("/alarm/alarms",
-          [this, alarm_query](const httplib::Request& req, httplib::Response& res) {
+          [this, alarm_query](const Request& req, Response& res) {
             auto c = authenticate(req, res);
             if (!c) return;
             HttpError err;
@@ -230,7 +230,7 @@ void RestServer::routes_data() {
           });
 
   srv.Get("/alarm/alarms/count",
-          [this, alarm_query](const httplib::Request& req, httplib::Response& res) {
+          [this, alarm_query](const Request& req, Response& res) {
             auto c = authenticate(req, res);
             if (!c) return;
             HttpError err;
@@ -245,7 +245,7 @@ void RestServer::routes_data() {
             res.set_content(std::to_string(page.total.value_or(0)), "application/json");
           });
 
-  srv.Get(R"(/alarm/alarms/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+  srv.Get(R"(/alarm/alarms/([^/]+))", [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     auto id = path_id(req);
@@ -257,7 +257,7 @@ void RestServer::routes_data() {
     send_json(res, 200, alarm_out(*c, std::move(*a)));
   });
 
-  srv.Post("/alarm/alarms", [this](const httplib::Request& req, httplib::Response& res) {
+  srv.Post("/alarm/alarms", [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;
@@ -279,7 +279,7 @@ void RestServer::routes_data() {
     send_json(res, 201, alarm_out(*c, std::move(r.alarm)));
   });
 
-  srv.Put(R"(/alarm/alarms/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+  srv.Put(R"(/alarm/alarms/([^/]+))", [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;
@@ -300,8 +300,8 @@ void RestServer::routes_data() {
 
   // Bulk update: every alarm the query selects (for example status=ACTIVE&source=...) gets the
   // body's changes; at most 10,000 per request (repeat for more).
-  srv.Put("/alarm/alarms", [this, alarm_query](const httplib::Request& req,
-                                               httplib::Response& res) {
+  srv.Put("/alarm/alarms", [this, alarm_query](const Request& req,
+                                               Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;
@@ -332,8 +332,8 @@ void RestServer::routes_data() {
     outbox_.push(std::move(item));
   };
 
-  srv.Post("/devicecontrol/operations", [this, deliver](const httplib::Request& req,
-                                                        httplib::Response& res) {
+  srv.Post("/devicecontrol/operations", [this, deliver](const Request& req,
+                                                        Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;
@@ -366,7 +366,7 @@ void RestServer::routes_data() {
     send_json(res, 201, operation_out(*c, std::move(op)));
   });
 
-  srv.Get("/devicecontrol/operations", [this](const httplib::Request& req, httplib::Response& res) {
+  srv.Get("/devicecontrol/operations", [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;
@@ -419,8 +419,8 @@ void RestServer::routes_data() {
     send_json(res, 200, out);
   });
 
-  srv.Get(R"(/devicecontrol/operations/([^/]+))", [this](const httplib::Request& req,
-                                                         httplib::Response& res) {
+  srv.Get(R"(/devicecontrol/operations/([^/]+))", [this](const Request& req,
+                                                         Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     auto id = path_id(req);
@@ -432,8 +432,8 @@ void RestServer::routes_data() {
     send_json(res, 200, operation_out(*c, std::move(*o)));
   });
 
-  srv.Put(R"(/devicecontrol/operations/([^/]+))", [this, deliver](const httplib::Request& req,
-                                                                  httplib::Response& res) {
+  srv.Put(R"(/devicecontrol/operations/([^/]+))", [this, deliver](const Request& req,
+                                                                  Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;

@@ -59,10 +59,10 @@ void RestServer::object_changed(const Caller& c, uint64_t id, bool deleted) {
 }
 
 void RestServer::routes_inventory() {
-  auto& srv = *server_;
+  auto& srv = router_;
 
   srv.Post(
-      "/inventory/managedObjects", [this](const httplib::Request& req, httplib::Response& res) {
+      "/inventory/managedObjects", [this](const Request& req, Response& res) {
         auto c = authenticate(req, res);
         if (!c) return;
         HttpError err;
@@ -85,7 +85,7 @@ void RestServer::routes_inventory() {
       });
 
   srv.Put(R"(/inventory/managedObjects/([^/]+))",
-          [this](const httplib::Request& req, httplib::Response& res) {
+          [this](const Request& req, Response& res) {
             auto c = authenticate(req, res);
             if (!c) return;
             HttpError err;
@@ -118,7 +118,7 @@ void RestServer::routes_inventory() {
           });
 
   srv.Delete(R"(/inventory/managedObjects/([^/]+))",
-             [this](const httplib::Request& req, httplib::Response& res) {
+             [this](const Request& req, Response& res) {
                auto c = authenticate(req, res);
                if (!c) return;
                std::string raw = req.matches[1];
@@ -134,7 +134,7 @@ void RestServer::routes_inventory() {
              });
 
   srv.Get(std::string(R"(/inventory/managedObjects/([^/]+)/)") + kChildLists,
-          [this](const httplib::Request& req, httplib::Response& res) {
+          [this](const Request& req, Response& res) {
             auto c = authenticate(req, res);
             if (!c) return;
             std::string raw = req.matches[1];
@@ -156,7 +156,7 @@ void RestServer::routes_inventory() {
           });
 
   srv.Post(std::string(R"(/inventory/managedObjects/([^/]+)/)") + kChildLists,
-           [this](const httplib::Request& req, httplib::Response& res) {
+           [this](const Request& req, Response& res) {
              auto c = authenticate(req, res);
              if (!c) return;
              HttpError err;
@@ -192,7 +192,7 @@ void RestServer::routes_inventory() {
   // Removes the reference (both objects stay). 404 names the parent when it is missing, else the
   // child (missing, or not in that list).
   srv.Delete(std::string(R"(/inventory/managedObjects/([^/]+)/)") + kChildLists + "/([^/]+)",
-             [this](const httplib::Request& req, httplib::Response& res) {
+             [this](const Request& req, Response& res) {
                auto c = authenticate(req, res);
                if (!c) return;
                std::string raw = req.matches[1], raw_child = req.matches[3];
@@ -213,7 +213,7 @@ void RestServer::routes_inventory() {
 
   // The measurement fragments / series a device has sent (domain::Measurements::supported_series).
   srv.Get(R"(/inventory/managedObjects/([^/]+)/(supportedMeasurements|supportedSeries))",
-          [this](const httplib::Request& req, httplib::Response& res) {
+          [this](const Request& req, Response& res) {
             auto c = authenticate(req, res);
             if (!c) return;
             std::string raw = req.matches[1];
@@ -235,7 +235,7 @@ void RestServer::routes_inventory() {
           });
 
   srv.Get(R"(/identity/globalIds/([^/]+)/externalIds)",
-          [this](const httplib::Request& req, httplib::Response& res) {
+          [this](const Request& req, Response& res) {
             auto c = authenticate(req, res);
             if (!c) return;
             std::string raw = req.matches[1];
@@ -253,8 +253,8 @@ void RestServer::routes_inventory() {
                        {"self", c->base + "/identity/globalIds/" + raw + "/externalIds"}});
           });
 
-  srv.Post(R"(/identity/globalIds/([^/]+)/externalIds)", [this](const httplib::Request& req,
-                                                                httplib::Response& res) {
+  srv.Post(R"(/identity/globalIds/([^/]+)/externalIds)", [this](const Request& req,
+                                                                Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;
@@ -291,7 +291,7 @@ void RestServer::routes_inventory() {
 
   // POST a measurement: {"source": {"id"}, "time", "type", <fragment>: {<series>: {value, unit}}}.
   srv.Post(
-      "/measurement/measurements", [this](const httplib::Request& req, httplib::Response& res) {
+      "/measurement/measurements", [this](const Request& req, Response& res) {
         auto c = authenticate(req, res);
         if (!c) return;
         HttpError err;

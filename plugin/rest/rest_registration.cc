@@ -39,11 +39,11 @@ HttpError change_error(const identity::RegistrationChange& ch) {
 }  // namespace
 
 void RestServer::routes_registration() {
-  auto& srv = *server_;
+  auto& srv = router_;
   const char* kItem = R"(/devicecontrol/newDeviceRequests/([^/]+))";
 
-  srv.Get("/devicecontrol/newDeviceRequests", [this](const httplib::Request& req,
-                                                     httplib::Response& res) {
+  srv.Get("/devicecontrol/newDeviceRequests", [this](const Request& req,
+                                                     Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;
@@ -59,7 +59,7 @@ void RestServer::routes_registration() {
                     std::move(items), *paging, all.size() > begin + paging->page_size, all.size()));
   });
 
-  srv.Get(kItem, [this](const httplib::Request& req, httplib::Response& res) {
+  srv.Get(kItem, [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     const std::string serial = req.matches[1];
@@ -70,8 +70,8 @@ void RestServer::routes_registration() {
   });
 
   // {"id": "<serial>"}; a status other than WAITING_FOR_CONNECTION cannot be chosen here.
-  srv.Post("/devicecontrol/newDeviceRequests", [this](const httplib::Request& req,
-                                                      httplib::Response& res) {
+  srv.Post("/devicecontrol/newDeviceRequests", [this](const Request& req,
+                                                      Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;
@@ -93,7 +93,7 @@ void RestServer::routes_registration() {
     send_json(res, 201, request_out(*c, *ch.value));
   });
 
-  srv.Put(kItem, [this](const httplib::Request& req, httplib::Response& res) {
+  srv.Put(kItem, [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;
@@ -114,7 +114,7 @@ void RestServer::routes_registration() {
     send_json(res, 200, request_out(*c, *ch.value));
   });
 
-  srv.Delete(kItem, [this](const httplib::Request& req, httplib::Response& res) {
+  srv.Delete(kItem, [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     auto ch = registrations_.remove(c->tenant, std::string(req.matches[1]));

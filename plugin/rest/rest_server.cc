@@ -1,8 +1,8 @@
 #include "plugin/rest/rest_server.h"
 
-#include <httplib.h>
-
 #include <charconv>
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -11,6 +11,7 @@
 #include "plugin/domain/measurement.h"
 #include "plugin/domain/operations.h"
 #include "plugin/identity/device_token.h"
+#include "plugin/rest/http_server.h"
 #include "plugin/rest/rest_util.h"
 #include "plugin/smartrest/values.h"
 
@@ -23,7 +24,7 @@ namespace {
 // query= / q= of GET /inventory/managedObjects(/count): Cumulocity's inventory query language
 // (the subset in domain/inventory_query.h). q= is a device query: it adds has(c8y_IsDevice), as
 // Cumulocity does. nullopt without either; *err filled (400) when the text is refused.
-std::optional<domain::InventoryQuery> inventory_query(const httplib::Request& req, bool* bad,
+std::optional<domain::InventoryQuery> inventory_query(const Request& req, bool* bad,
                                                       HttpError* err) {
   *bad = false;
   const bool query = req.has_param("query"), q = req.has_param("q");
@@ -72,33 +73,58 @@ RestServer::~RestServer() {
   stop();
 }
 
+namespace {
+
+bool read_file(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  out->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return !in.bad();
+}
+
+}  // namespace
+
 bool RestServer::start(const std::string& bind, unsigned port, const std::string& tls_cert,
-                       const std::string& tls_key, std::string* error) {
+                       const std::string& tls_key, const HttpLimits& limits, std::string* error) {
+  std::string cert_pem, key_pem;
   if (!tls_cert.empty() || !tls_key.empty()) {
     if (tls_cert.empty() || tls_key.empty()) {
       *error = "plugin_opt_rest_tls_cert_file and plugin_opt_rest_tls_key_file go together";
       return false;
     }
-    auto ssl = std::make_unique<httplib::SSLServer>(tls_cert.c_str(), tls_key.c_str());
-    if (!ssl->is_valid()) {
-      *error = "plugin_opt_rest_tls_cert_file/_key_file: cannot load " + tls_cert + " and " +
-               tls_key + " (readable by user mosquitto? a matching PEM pair?)";
+    const std::string unusable = "plugin_opt_rest_tls_cert_file/_key_file: cannot load " +
+                                 tls_cert + " and " + tls_key +
+                                 " (readable by user mosquitto? a matching PEM pair?)";
+    if (!read_file(tls_cert, &cert_pem) || !read_file(tls_key, &key_pem) || cert_pem.empty() ||
+        key_pem.empty()) {
+      *error = unusable;
       return false;
     }
-    server_ = std::move(ssl);
     scheme_ = "https";
-  } else {
-    server_ = std::make_unique<httplib::Server>();
   }
   routes();
-  server_->set_payload_max_length(1 << 20);
-  server_->set_read_timeout(10);
-  server_->set_write_timeout(10);
-  if (!server_->bind_to_port(bind, static_cast<int>(port))) {
-    *error = "plugin_opt_rest_port: cannot listen on " + bind + ":" + std::to_string(port);
+  server_ = std::make_unique<HttpServer>(
+      router_, [this](Request& req, Response& res) { return admit(req, res); },
+      [this](const std::string& line) {
+        if (!server_log_limit_.allow()) return;
+        auto suppressed = server_log_limit_.take_suppressed();
+        outbox_.log(app::LogLevel::kNotice, line + (suppressed ? " (" + std::to_string(suppressed) +
+                                                                     " similar lines suppressed)"
+                                                               : ""));
+      },
+      limits);
+  std::string why;
+  if (!server_->start(bind, port, cert_pem, key_pem, &why)) {
+    server_.reset();
+    if (why.starts_with("plugin_opt_"))  // the address
+      *error = why;
+    else if (scheme_ == "https")  // the library refused the certificate or key
+      *error = "plugin_opt_rest_tls_cert_file/_key_file: cannot load " + tls_cert + " and " +
+               tls_key + " (a matching PEM pair?): " + why;
+    else
+      *error = "plugin_opt_rest_port: " + why;
     return false;
   }
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
   outbox_.log(app::LogLevel::kNotice,
               "c8y: REST API listening on " + scheme_ + "://" + bind + ":" + std::to_string(port));
   return true;
@@ -106,11 +132,31 @@ bool RestServer::start(const std::string& bind, unsigned port, const std::string
 
 void RestServer::stop() {
   if (server_) server_->stop();
-  if (thread_.joinable()) thread_.join();
 }
 
-std::optional<Caller> RestServer::authenticate(const httplib::Request& req,
-                                               httplib::Response& res) {
+// A request with a body is judged on its head: the credentials must be valid before a byte of
+// the body is read. The identity found is kept for the route's own authenticate().
+bool RestServer::admit(Request& req, Response& res) {
+  if (req.path == "/health") return true;  // the one open route
+  auto c = identify(req, res);
+  if (!c) return false;
+  req.admitted = std::make_shared<const Caller>(std::move(*c));
+  return true;
+}
+
+std::optional<Caller> RestServer::authenticate(const Request& req, Response& res) {
+  auto c = req.admitted ? std::optional<Caller>(*req.admitted) : identify(req, res);
+  if (!c) return std::nullopt;
+  if (c->device) {
+    if (auto e = device_scope(*c, req)) {
+      send_error(res, *e);
+      return std::nullopt;
+    }
+  }
+  return c;
+}
+
+std::optional<Caller> RestServer::identify(const Request& req, Response& res) {
   auto h = req.get_header_value("Authorization");
   if (h.starts_with("Bearer ")) return authenticate_token(req, res, std::string_view(h).substr(7));
   if (!h.starts_with("Basic ")) {
@@ -148,8 +194,7 @@ std::optional<Caller> RestServer::authenticate(const httplib::Request& req,
   return c;
 }
 
-std::optional<Caller> RestServer::authenticate_token(const httplib::Request& req,
-                                                     httplib::Response& res,
+std::optional<Caller> RestServer::authenticate_token(const Request& req, Response& res,
                                                      std::string_view token) {
   auto refuse = [&](const std::string& why) -> std::optional<Caller> {
     if (token_log_limit_.allow()) {
@@ -187,17 +232,13 @@ std::optional<Caller> RestServer::authenticate_token(const httplib::Request& req
   if (auto id = inv.find_external(domain::kSerialType, c.serial)) c.device_id = *id;
   std::string host = req.get_header_value("Host");
   c.base = scheme_ + "://" + (host.empty() ? std::string("localhost") : host);
-  if (auto e = device_scope(c, req)) {
-    send_error(res, *e);
-    return std::nullopt;
-  }
   return c;
 }
 
 // A device token reaches its own device: the managed object (and its child lists), its external
 // id, its measurements, events, alarms and operations (read with source / deviceId set to it,
 // created with source.id = it), and status updates of its own operations. Anything else is 403.
-std::optional<HttpError> RestServer::device_scope(const Caller& c, const httplib::Request& req) {
+std::optional<HttpError> RestServer::device_scope(const Caller& c, const Request& req) {
   const HttpError forbidden{403, "security/Forbidden",
                             "A device token reaches only its own device's data"};
   const std::string own = c.device_id ? domain::format_id(c.device_id) : std::string("-");
@@ -242,24 +283,23 @@ std::optional<HttpError> RestServer::device_scope(const Caller& c, const httplib
 }
 
 void RestServer::routes() {
-  auto& srv = *server_;
-  srv.set_exception_handler(
-      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-        send_error(res, {500, "general/internalError", "internal error"});
-      });
+  auto& srv = router_;
+  srv.set_exception_handler([](const Request&, Response& res, std::exception_ptr) {
+    send_error(res, {500, "general/internalError", "internal error"});
+  });
 
-  srv.Get("/health", [](const httplib::Request&, httplib::Response& res) {
+  srv.Get("/health", [](const Request&, Response& res) {
     send_json(res, 200, {{"status", "UP"}});
   });
 
-  srv.Get("/tenant/currentTenant", [this](const httplib::Request& req, httplib::Response& res) {
+  srv.Get("/tenant/currentTenant", [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     send_json(res, 200, {{"name", c->tenant}, {"self", c->base + "/tenant/currentTenant"}});
   });
 
   // Applications are not hosted here: an empty collection, so that clients listing them work.
-  srv.Get("/application/applications", [this](const httplib::Request& req, httplib::Response& res) {
+  srv.Get("/application/applications", [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;
@@ -271,7 +311,7 @@ void RestServer::routes() {
                     paging->count_total() ? std::optional<size_t>(0) : std::nullopt));
   });
 
-  srv.Get("/inventory/managedObjects", [this](const httplib::Request& req, httplib::Response& res) {
+  srv.Get("/inventory/managedObjects", [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;
@@ -306,7 +346,7 @@ void RestServer::routes() {
 
   // Registered before the {id} route, which would take "count" for an id.
   srv.Get("/inventory/managedObjects/count",
-          [this](const httplib::Request& req, httplib::Response& res) {
+          [this](const Request& req, Response& res) {
             auto c = authenticate(req, res);
             if (!c) return;
             HttpError err;
@@ -326,8 +366,7 @@ void RestServer::routes() {
             res.set_content(std::to_string(p.total), "application/json");
           });
 
-  srv.Get(R"(/inventory/managedObjects/([^/]+))", [this](const httplib::Request& req,
-                                                         httplib::Response& res) {
+  srv.Get(R"(/inventory/managedObjects/([^/]+))", [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;
@@ -351,8 +390,7 @@ void RestServer::routes() {
     send_json(res, 200, *mo);
   });
 
-  srv.Get(R"(/identity/externalIds/([^/]+)/(.+))", [this](const httplib::Request& req,
-                                                          httplib::Response& res) {
+  srv.Get(R"(/identity/externalIds/([^/]+)/(.+))", [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     std::string type = req.matches[1], value = req.matches[2];
@@ -371,7 +409,7 @@ void RestServer::routes() {
          {"managedObject", {{"id", ids}, {"self", c->base + "/inventory/managedObjects/" + ids}}}});
   });
 
-  srv.Get("/measurement/measurements", [this](const httplib::Request& req, httplib::Response& res) {
+  srv.Get("/measurement/measurements", [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;
@@ -406,8 +444,8 @@ void RestServer::routes() {
   // Chart data (@c8y/client measurement.listSeries): one range scan of the source's measurements.
   // Another tenant's device id finds nothing in this tenant's family: an empty answer, as for
   // GET /measurement/measurements.
-  srv.Get("/measurement/measurements/series", [this](const httplib::Request& req,
-                                                     httplib::Response& res) {
+  srv.Get("/measurement/measurements/series", [this](const Request& req,
+                                                     Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;
@@ -456,7 +494,7 @@ void RestServer::routes() {
   routes_certificates();
   routes_audit();
 
-  srv.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+  srv.set_error_handler([](const Request&, Response& res) {
     if (res.body.empty())
       send_error(res, {res.status, "general/" + std::to_string(res.status),
                        res.status == 404 ? "No such resource" : "Request failed"});

@@ -1,9 +1,12 @@
-// The application REST API (Cumulocity-shaped JSON), served on its own threads.
+// The application REST API (Cumulocity-shaped JSON), served on its own threads (http_server.h).
 //
 // Contract: never calls Mosquitto. Reads and writes storage directly (thread-safe); anything that
 // must reach a device or the broker log goes through the Outbox, drained on the broker thread.
-// Every request needs HTTP Basic authentication as "<tenant>/<user>" with the admin role; data
-// of another tenant is never visible (it answers 404, as for a missing object).
+// Every request needs HTTP Basic authentication as "<tenant>/<user>" with the admin role (or a
+// device token, limited to the device's data); data of another tenant is never visible (it
+// answers 404, as for a missing object). Only GET /health is open. A request with a body has its
+// credentials checked on its head, before any of the body is read (admit); the route's own
+// authenticate() then reuses that identity.
 #pragma once
 
 #include <memory>
@@ -11,7 +14,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 
 #include "plugin/app/broker_port.h"
 #include "plugin/domain/audit.h"
@@ -20,13 +22,9 @@
 #include "plugin/identity/directory.h"
 #include "plugin/identity/registrations.h"
 #include "plugin/identity/trusted_cas.h"
+#include "plugin/rest/http.h"
+#include "plugin/rest/http_server.h"
 #include "storage/store.h"
-
-namespace httplib {
-class Server;
-struct Request;
-struct Response;
-}  // namespace httplib
 
 namespace c8y::rest {
 
@@ -40,10 +38,11 @@ class RestServer {
              identity::Registrations& registrations, identity::TrustedCas& trusted_cas,
              const std::string& token_secret, app::Outbox& outbox);
   ~RestServer();
-  // Binds and starts serving (HTTPS when a certificate and key are given); false with an error
-  // naming the address when the port is taken or the TLS material is unusable.
+  // Binds and starts serving (HTTPS when a certificate and key file are given) within `limits`
+  // (connections per address, request deadline; see http_server.h). False with an error naming
+  // the option when the port is taken or the TLS material is unusable.
   bool start(const std::string& bind, unsigned port, const std::string& tls_cert,
-             const std::string& tls_key, std::string* error);
+             const std::string& tls_key, const HttpLimits& limits, std::string* error);
   void stop();
 
  private:
@@ -64,11 +63,16 @@ class RestServer {
   void object_changed(const Caller& c, uint64_t id, bool deleted);
   // Authenticates the request as an admin (Basic) or as a device (Bearer device token, limited to
   // the device's own data); on failure fills the response and returns nullopt.
-  std::optional<Caller> authenticate(const httplib::Request& req, httplib::Response& res);
-  std::optional<Caller> authenticate_token(const httplib::Request& req, httplib::Response& res,
+  std::optional<Caller> authenticate(const Request& req, Response& res);
+  // The credentials alone (no device scope, which may need the body): who is calling.
+  std::optional<Caller> identify(const Request& req, Response& res);
+  std::optional<Caller> authenticate_token(const Request& req, Response& res,
                                            std::string_view token);
+  // The head of a request with a body, before the body is read: its credentials must be valid
+  // (the open /health aside). False after filling the 401/403 answer.
+  bool admit(Request& req, Response& res);
   // What a device token may do: read and write its own device's data. nullopt: allowed.
-  std::optional<HttpError> device_scope(const Caller& c, const httplib::Request& req);
+  std::optional<HttpError> device_scope(const Caller& c, const Request& req);
   // Publishes a change on the tenant's real-time streams (through the outbox, decision D15).
   void notify(const Caller& c, std::string_view api, uint64_t device, std::string_view action,
               const nlohmann::json& data);
@@ -81,10 +85,11 @@ class RestServer {
   const std::string& token_secret_;
   identity::LogRateLimiter token_log_limit_{identity::steady_now, 1, 10};
   identity::LogRateLimiter upload_log_limit_{identity::steady_now, 1, 10};
+  identity::LogRateLimiter server_log_limit_{identity::steady_now, 1, 10};
   app::Outbox& outbox_;
-  std::unique_ptr<httplib::Server> server_;
+  Router router_;
+  std::unique_ptr<HttpServer> server_;
   std::string scheme_ = "http";
-  std::thread thread_;
 };
 
 }  // namespace c8y::rest

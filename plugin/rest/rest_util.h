@@ -1,8 +1,6 @@
 // Helpers shared by the REST route files (internal to plugin/rest).
 #pragma once
 
-#include <httplib.h>
-
 #include <algorithm>
 #include <charconv>
 #include <nlohmann/json.hpp>
@@ -13,6 +11,7 @@
 #include "plugin/domain/inventory.h"
 #include "plugin/domain/measurement.h"
 #include "plugin/domain/tenant_space.h"
+#include "plugin/rest/http.h"
 #include "plugin/smartrest/values.h"
 
 namespace c8y::rest {
@@ -28,12 +27,12 @@ struct HttpError {
   std::string message;
 };
 
-inline void send_json(httplib::Response& res, int status, const json& body) {
+inline void send_json(Response& res, int status, const json& body) {
   res.status = status;
   res.set_content(body.dump(), "application/json");
 }
 
-inline void send_error(httplib::Response& res, const HttpError& e) {
+inline void send_error(Response& res, const HttpError& e) {
   send_json(res, e.status, {{"error", e.error}, {"message", e.message}});
 }
 
@@ -69,7 +68,7 @@ struct Caller {
   uint64_t device_id = 0;
 };
 
-inline std::optional<size_t> param_size(const httplib::Request& req, const char* name, size_t def,
+inline std::optional<size_t> param_size(const Request& req, const char* name, size_t def,
                                         size_t min, size_t max, HttpError* err) {
   if (!req.has_param(name)) return def;
   auto v = req.get_param_value(name);
@@ -116,7 +115,7 @@ inline std::string query_escape(std::string_view s) {
   return out;
 }
 
-inline json paged(const Caller& c, const std::string& path, const httplib::Request& req,
+inline json paged(const Caller& c, const std::string& path, const Request& req,
                   const char* collection, json items, const Paging& paging, bool more,
                   std::optional<size_t> total = std::nullopt) {
   json out;
@@ -167,7 +166,7 @@ inline json measurement_out(const Caller& c, const domain::Measurement& m) {
 }
 
 // Query parameters shared by the collection endpoints. Each returns false after filling `err`.
-inline bool param_id(const httplib::Request& req, const char* name, uint64_t* out, HttpError* err) {
+inline bool param_id(const Request& req, const char* name, uint64_t* out, HttpError* err) {
   if (!req.has_param(name)) return true;
   auto v = req.get_param_value(name);
   auto id = domain::parse_id(v);
@@ -180,7 +179,7 @@ inline bool param_id(const httplib::Request& req, const char* name, uint64_t* ou
   return true;
 }
 
-inline bool param_time(const httplib::Request& req, const char* name, int64_t* out,
+inline bool param_time(const Request& req, const char* name, int64_t* out,
                        HttpError* err) {
   if (!req.has_param(name)) return true;
   auto t = smartrest::parse_iso8601_ms(req.get_param_value(name));
@@ -196,7 +195,7 @@ inline bool param_time(const httplib::Request& req, const char* name, int64_t* o
 
 // The one parser of boolean query parameters: "true" or "false", anything else 400 (every
 // endpoint answers a bad boolean the same way). Absent: true with *out untouched.
-inline bool param_bool(const httplib::Request& req, const char* name, std::optional<bool>* out,
+inline bool param_bool(const Request& req, const char* name, std::optional<bool>* out,
                        HttpError* err) {
   if (!req.has_param(name)) return true;
   auto v = req.get_param_value(name);
@@ -210,7 +209,7 @@ inline bool param_bool(const httplib::Request& req, const char* name, std::optio
 }
 
 // Comma-separated list parameter ("status=ACTIVE,ACKNOWLEDGED").
-inline std::vector<std::string> param_list(const httplib::Request& req, const char* name) {
+inline std::vector<std::string> param_list(const Request& req, const char* name) {
   std::vector<std::string> out;
   if (!req.has_param(name)) return out;
   std::string v = req.get_param_value(name);
@@ -227,7 +226,7 @@ inline std::vector<std::string> param_list(const httplib::Request& req, const ch
 // Boolean parameters this server accepts but whose answer does not depend on them (a managed
 // object always carries its child and parent references): still validated, so that a bad value
 // is a 400 here as on every other endpoint.
-inline bool param_bools_ignored(const httplib::Request& req,
+inline bool param_bools_ignored(const Request& req,
                                 std::initializer_list<const char*> names, HttpError* err) {
   std::optional<bool> unused;
   for (const char* n : names)
@@ -237,7 +236,7 @@ inline bool param_bools_ignored(const httplib::Request& req,
 
 // Filters this server does not implement: answered with 400 instead of ignored, so a client never
 // mistakes an unfiltered answer for a filtered one.
-inline bool refuse_unsupported(const httplib::Request& req,
+inline bool refuse_unsupported(const Request& req,
                                std::initializer_list<const char*> names, HttpError* err) {
   for (const char* n : names)
     if (req.has_param(n)) {
@@ -249,7 +248,7 @@ inline bool refuse_unsupported(const httplib::Request& req,
 }
 
 // pageSize (1..kMaxPageSize, default 5), currentPage (from 1), withTotalPages, withTotalElements.
-inline std::optional<Paging> param_paging(const httplib::Request& req, HttpError* err) {
+inline std::optional<Paging> param_paging(const Request& req, HttpError* err) {
   auto page_size = param_size(req, "pageSize", 5, 1, kMaxPageSize, err);
   if (!page_size) return std::nullopt;
   auto page = param_size(req, "currentPage", 1, 1, 1u << 20, err);
@@ -265,7 +264,7 @@ inline constexpr int kMaxJsonDepth = 32;
 
 // The request body as a JSON object: 400 for bad JSON, nesting deeper than kMaxJsonDepth, or
 // anything but an object. (The size limit is the server's payload limit: 413.)
-inline std::optional<json> body_object(const httplib::Request& req, HttpError* err) {
+inline std::optional<json> body_object(const Request& req, HttpError* err) {
   bool too_deep = false;
   json j = json::parse(
       req.body,

@@ -21,6 +21,8 @@ TEST(Options, Defaults) {
   EXPECT_EQ(o.durability, storage::Durability::kWal);
   EXPECT_EQ(o.session_expiry_s, 86400u);
   EXPECT_TRUE(o.credential_cache);
+  EXPECT_EQ(o.rest_max_connections_per_address, 64u);
+  EXPECT_EQ(o.rest_request_timeout_s, 30u);
 }
 
 // Applies a valid option, failing the test on an error.
@@ -43,6 +45,8 @@ void bad(std::string_view key, std::string_view value) {
   EXPECT_EQ(o.durability, fresh.durability);
   EXPECT_EQ(o.session_expiry_s, fresh.session_expiry_s);
   EXPECT_EQ(o.credential_cache, fresh.credential_cache);
+  EXPECT_EQ(o.rest_max_connections_per_address, fresh.rest_max_connections_per_address);
+  EXPECT_EQ(o.rest_request_timeout_s, fresh.rest_request_timeout_s);
 }
 
 TEST(Options, DataDir) {
@@ -79,6 +83,21 @@ TEST(Options, RestPort) {
   ok(o, "rest_port", "8080");
   EXPECT_EQ(o.rest_port, 8080u);
   for (const char* v : {"65536", "-1", "", "http", "80 ", "4294967296"}) bad("rest_port", v);
+}
+
+TEST(Options, RestConnectionLimits) {
+  Options o;
+  ok(o, "rest_max_connections_per_address", "1");
+  EXPECT_EQ(o.rest_max_connections_per_address, 1u);
+  ok(o, "rest_max_connections_per_address", "1024");
+  EXPECT_EQ(o.rest_max_connections_per_address, 1024u);
+  for (const char* v : {"0", "1025", "-1", "", "many", "64 "})
+    bad("rest_max_connections_per_address", v);
+  ok(o, "rest_request_timeout", "1");
+  EXPECT_EQ(o.rest_request_timeout_s, 1u);
+  ok(o, "rest_request_timeout", "3600");
+  EXPECT_EQ(o.rest_request_timeout_s, 3600u);
+  for (const char* v : {"0", "3601", "-5", "", "30s"}) bad("rest_request_timeout", v);
 }
 
 TEST(Options, MessageSizeLimit) {
