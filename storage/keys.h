@@ -14,6 +14,8 @@
 //   "X" <type> "\0" <external id>        -> managed-object id (8 bytes BE)
 //   "x" <id:8 BE> <type> "\0" <external id> -> "" (reverse index: the external ids of an object)
 //   "m" <source:8 BE> <time:8 BE> <id:8 BE> -> measurement (compact binary, domain/measurement.h)
+//   "h" <source:8 BE> <hour:8 BE>        -> min and max of every series of that source in that
+//                                           closed hour ("" = voided; domain/measurement.h)
 //   "P" <id:8 BE>                        -> presence marker: device shown CONNECTED
 //   "e" <source:8 BE> <time:8 BE> <id:8 BE> -> event (JSON, domain/events.h)
 //   "E" <id:8 BE>                        -> <source:8 BE> <time:8 BE> of that event

@@ -51,6 +51,10 @@ struct TenantSpace {
     nlohmann::json doc;
   };
   std::unordered_map<std::string, CachedAlarm> open_alarms;
+  // Measurement rollups (Measurements::series): bumped by every write that voids a cached hourly
+  // rollup, so a query that scanned before it does not cache a stale one.
+  std::mutex rollup_mutex;
+  uint64_t rollup_generation = 0;  // guarded by rollup_mutex
 };
 
 // Registry of tenant spaces; thread-safe; spaces live until the registry is destroyed.
