@@ -14,7 +14,9 @@
 //   "X" <type> "\0" <external id>        -> managed-object id (8 bytes BE)
 //   "x" <id:8 BE> <type> "\0" <external id> -> "" (reverse index: the external ids of an object)
 //   "m" <source:8 BE> <time:8 BE> <id:8 BE> -> measurement (compact binary, domain/measurement.h)
-//   "s" <source:8 BE> <fragment> "\0" <series> -> "" (a series the source has measured)
+//   "v" <source:8 BE> <fragment> "\0" <series> -> "" (a series the source has measured)
+//   "h" <source:8 BE> <hour:8 BE>        -> min and max of every series of that source in that
+//                                           closed hour ("" = voided; domain/measurement.h)
 //   "P" <id:8 BE>                        -> presence marker: device shown CONNECTED
 //   "e" <source:8 BE> <time:8 BE> <id:8 BE> -> event (JSON, domain/events.h)
 //   "E" <id:8 BE>                        -> <source:8 BE> <time:8 BE> of that event
@@ -102,14 +104,14 @@ inline void measurement(std::string& k, uint64_t source, int64_t time_ms, uint64
   append_u64(k, id);
 }
 inline std::string measurement_series_prefix(uint64_t source) {
-  std::string k = "s";
+  std::string k = "v";
   append_u64(k, source);
   return k;
 }
 inline void measurement_series(std::string& k, uint64_t source, std::string_view fragment,
                                std::string_view series) {
   k.clear();
-  k.push_back('s');
+  k.push_back('v');
   append_u64(k, source);
   k.append(fragment);
   k.push_back('\0');

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstring>
 #include <functional>
 #include <mutex>
@@ -166,6 +167,74 @@ uint64_t series_hash(uint64_t source, std::string_view fragment, std::string_vie
   return x;
 }
 
+constexpr int64_t kHourMs = 3'600'000;
+
+int64_t bucket_width(Aggregation a) {
+  switch (a) {
+    case Aggregation::kNone:
+      return 0;
+    case Aggregation::kMinutely:
+      return 60'000;
+    case Aggregation::kHourly:
+      return kHourMs;
+    case Aggregation::kDaily:
+      return 86'400'000;  // UTC days
+  }
+  return 0;
+}
+
+// Start of the bucket holding t (floor, also for times before 1970).
+int64_t bucket_start(int64_t t, int64_t width) {
+  if (!width) return t;
+  int64_t q = t / width;
+  if (t % width < 0) --q;
+  return q * width;
+}
+
+int64_t wall_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// An hour is closed when it ended more than kRollupMargin ago: only closed hours get a cached
+// rollup, and a measurement stored into a closed hour (a backfill) invalidates its rollup. Data
+// of the current and the previous hour is never cached, so the live path pays nothing.
+constexpr int64_t kRollupMargin = kHourMs;
+bool hour_closed(int64_t hour_start, int64_t now) {
+  return hour_start <= now - kHourMs - kRollupMargin;
+}
+
+// "h" <source:8 BE> <hour start:8 BE>
+void rollup_key(std::string& k, uint64_t source, int64_t hour) {
+  k.clear();
+  k.push_back('h');
+  storage::append_u64(k, source);
+  storage::append_u64(k, storage::time_key(hour));
+}
+
+// One series' min and max within one hour (a rollup entry).
+struct HourValue {
+  std::string fragment, series, unit;
+  double min = 0, max = 0;
+};
+
+// u8 version(1) | u8 n | n x (str fragment | str series | str unit | f64 min | f64 max)
+void encode_rollup(const std::vector<HourValue>& values, std::string& out) {
+  out.clear();
+  out.push_back(1);
+  out.push_back(static_cast<char>(values.size()));
+  for (const auto& v : values) {
+    put_str(out, v.fragment);
+    put_str(out, v.series);
+    put_str(out, v.unit);
+    char b[16];
+    std::memcpy(b, &v.min, 8);
+    std::memcpy(b + 8, &v.max, 8);
+    out.append(b, 16);
+  }
+}
+
 }  // namespace
 
 storage::StoreStatus Measurements::store(Measurement& m) {
@@ -175,7 +244,7 @@ storage::StoreStatus Measurements::store(Measurement& m) {
   if (!encode_measurement(m, value)) return storage::StoreStatus::Error("name too long");
   {
     // Hot path: one lock and a hash lookup per series. Only a series new to this process writes
-    // its "s" key, through the same ingest path and ahead of the measurement (a reader that
+    // its "v" key, through the same ingest path and ahead of the measurement (a reader that
     // settles sees both). A 64-bit hash collision would leave one series unlisted (odds about
     // n^2 / 2^65 for n series in a tenant).
     std::lock_guard lock(space_.series_mutex);
@@ -189,7 +258,16 @@ storage::StoreStatus Measurements::store(Measurement& m) {
     }
   }
   storage::key::measurement(key, m.source, m.time_ms, m.id);
-  return store_.put(space_.family, key, value);
+  if (!hour_closed(bucket_start(m.time_ms, kHourMs), wall_now_ms()))
+    return store_.put(space_.family, key, value);  // live data: no rollup can exist yet
+  // A backfill into a closed hour: its cached rollup (series()) is void. The empty value goes
+  // through the same ingest path right after the measurement; the generation stops a series()
+  // that scanned before this from caching what it computed.
+  thread_local std::string rkey;
+  rollup_key(rkey, m.source, bucket_start(m.time_ms, kHourMs));
+  std::lock_guard lock(space_.rollup_mutex);
+  ++space_.rollup_generation;
+  return store_.put2(space_.family, key, value, rkey, "");
 }
 
 storage::StoreStatus Measurements::supported_series(
@@ -222,6 +300,13 @@ storage::StoreStatus Measurements::remove(uint64_t source, uint64_t id, size_t* 
   if (found.empty()) return {storage::StoreStatus::kNotFound, "measurement not found"};
   storage::Batch b;
   b.del(space_.family, found);
+  // The hour's cached rollup (series()) is void.
+  std::string rkey;
+  rollup_key(rkey, source,
+             bucket_start(storage::time_from_key(storage::read_u64(found, 9)), kHourMs));
+  b.put(space_.family, rkey, "");
+  std::lock_guard lock(space_.rollup_mutex);
+  ++space_.rollup_generation;
   // Through the same path as the puts, so the delete lands after the measurement.
   return store_.write(b, storage::Store::When::kDurabilitySetting);
 }
@@ -335,33 +420,7 @@ std::optional<SeriesKey> parse_series_key(std::string_view s) {
   return SeriesKey{std::string(s.substr(0, dot)), std::string(s.substr(dot + 1))};
 }
 
-namespace {
-
-int64_t bucket_width(Aggregation a) {
-  switch (a) {
-    case Aggregation::kNone:
-      return 0;
-    case Aggregation::kMinutely:
-      return 60'000;
-    case Aggregation::kHourly:
-      return 3'600'000;
-    case Aggregation::kDaily:
-      return 86'400'000;  // UTC days
-  }
-  return 0;
-}
-
-// Start of the bucket holding t (floor, also for times before 1970).
-int64_t bucket_start(int64_t t, int64_t width) {
-  if (!width) return t;
-  int64_t q = t / width;
-  if (t % width < 0) --q;
-  return q * width;
-}
-
-}  // namespace
-
-storage::StoreStatus Measurements::series(const SeriesQuery& q, SeriesResult* out) const {
+storage::StoreStatus Measurements::series(const SeriesQuery& q, SeriesResult* out) {
   *out = SeriesResult{};
   auto& cols = out->columns;
   std::vector<bool> has_unit;
@@ -370,62 +429,196 @@ storage::StoreStatus Measurements::series(const SeriesQuery& q, SeriesResult* ou
     has_unit.push_back(false);
   }
   if (q.date_from >= q.date_to) return {};
+  // Rollups computed below are written only if no backfill or delete touched this tenant's
+  // closed hours since this point (see store()).
+  uint64_t generation;
+  {
+    std::lock_guard lock(space_.rollup_mutex);
+    generation = space_.rollup_generation;
+  }
   // Measurements reach RocksDB through the ingest log's writer thread: see every one stored so far.
   if (auto st = store_.settle(); !st.ok()) return st;
   const bool all = q.wanted.empty();
   const int64_t width = bucket_width(q.aggregation);
   const std::string prefix = storage::key::measurement_prefix(q.source);
-  std::string from = prefix;
-  if (q.date_from != INT64_MIN) storage::append_u64(from, storage::time_key(q.date_from));
   bool stop = false;
-  auto st = store_.scan(space_.family, prefix, from, false, [&](auto k, auto v) {
-    if (k.size() != 25) return true;
-    const int64_t t = storage::time_from_key(storage::read_u64(k, 9));
-    if (t >= q.date_to) return false;
-    const int64_t bucket = bucket_start(t, width);
-    size_t at = 0;
-    std::string_view type;
-    if (v.empty() || v[at++] != 1 || !view_str(v, at, type) || at >= v.size()) return true;
-    const size_t n = static_cast<unsigned char>(v[at++]);
-    for (size_t i = 0; i < n; ++i) {
-      std::string_view fragment, name, unit;
-      double value;
-      if (!view_str(v, at, fragment) || !view_str(v, at, name) || at + 8 > v.size()) return true;
-      std::memcpy(&value, v.data() + at, 8);
-      at += 8;
-      if (!view_str(v, at, unit)) return true;
-      size_t c = 0;
-      while (c < cols.size() && (cols[c].key.fragment != fragment || cols[c].key.series != name))
-        ++c;
-      if (c == cols.size()) {
-        if (!all) continue;
-        cols.push_back({{std::string(fragment), std::string(name)}, std::string(unit)});
-        has_unit.push_back(true);
-      } else if (!has_unit[c]) {
-        cols[c].unit.assign(unit);
-        has_unit[c] = true;
-      }
-      if (out->rows.empty() || out->rows.back().time_ms != bucket) {
-        if (out->rows.size() == q.max_values) {
-          out->truncated = true;
-          stop = true;
-          return false;
-        }
-        out->rows.push_back({bucket, {}});
-      }
-      auto& slots = out->rows.back().slots;
-      if (slots.size() <= c) slots.resize(c + 1);
-      auto& mm = slots[c];
-      if (!mm.set) {
-        mm = {value, value, true};
-      } else {
-        mm.min = std::min(mm.min, value);
-        mm.max = std::max(mm.max, value);
-      }
+
+  // One value (a measurement's, or an hour's min and max) into the answer.
+  auto add = [&](int64_t t, std::string_view fragment, std::string_view name, std::string_view unit,
+                 double min, double max) {
+    size_t c = 0;
+    while (c < cols.size() && (cols[c].key.fragment != fragment || cols[c].key.series != name)) ++c;
+    if (c == cols.size()) {
+      if (!all) return;
+      cols.push_back({{std::string(fragment), std::string(name)}, std::string(unit)});
+      has_unit.push_back(true);
+    } else if (!has_unit[c]) {
+      cols[c].unit.assign(unit);
+      has_unit[c] = true;
     }
-    return !stop;
-  });
-  if (!st.ok()) return st;
+    const int64_t bucket = bucket_start(t, width);
+    if (out->rows.empty() || out->rows.back().time_ms != bucket) {
+      if (out->rows.size() == q.max_values) {
+        out->truncated = true;
+        stop = true;
+        return;
+      }
+      out->rows.push_back({bucket, {}});
+    }
+    auto& slots = out->rows.back().slots;
+    if (slots.size() <= c) slots.resize(c + 1);
+    auto& mm = slots[c];
+    if (!mm.set) {
+      mm = {min, max, true};
+    } else {
+      mm.min = std::min(mm.min, min);
+      mm.max = std::max(mm.max, max);
+    }
+  };
+
+  // Hourly rollups (HOURLY and DAILY): full closed hours inside the range are read from the "h"
+  // keys when cached, and cached when a raw scan has just computed them.
+  const bool rollups = width >= kHourMs;
+  const int64_t now = wall_now_ms();
+  int64_t first_hour = 0, end_hour = 0;  // full hours [first_hour, end_hour) of the range
+  std::vector<std::pair<int64_t, std::string>> cached;  // hour, rollup value; in time order
+  storage::Batch computed;
+  size_t computed_count = 0;
+  std::vector<HourValue> hour_values;  // of the hour the raw scan is in
+  int64_t hour_at = INT64_MIN;
+  auto finish_hour = [&]() {
+    if (hour_at == INT64_MIN) return;
+    if (hour_at >= first_hour && hour_at + kHourMs <= end_hour && hour_closed(hour_at, now) &&
+        hour_values.size() <= 255) {
+      std::string k, v;
+      rollup_key(k, q.source, hour_at);
+      encode_rollup(hour_values, v);
+      computed.put(space_.family, k, v);
+      ++computed_count;
+    }
+    hour_values.clear();
+    hour_at = INT64_MIN;
+  };
+
+  // Raw measurements in [from, to).
+  auto scan_raw = [&](int64_t from, int64_t to) -> storage::StoreStatus {
+    if (from >= to || stop) return {};
+    std::string start = prefix;
+    if (from != INT64_MIN) storage::append_u64(start, storage::time_key(from));
+    return store_.scan(space_.family, prefix, start, false, [&](auto k, auto v) {
+      if (k.size() != 25) return true;
+      const int64_t t = storage::time_from_key(storage::read_u64(k, 9));
+      if (t >= to) return false;
+      if (rollups) {
+        const int64_t h = bucket_start(t, kHourMs);
+        if (h != hour_at) {
+          finish_hour();
+          hour_at = h;
+        }
+      }
+      size_t at = 0;
+      std::string_view type;
+      if (v.empty() || v[at++] != 1 || !view_str(v, at, type) || at >= v.size()) return true;
+      const size_t n = static_cast<unsigned char>(v[at++]);
+      for (size_t i = 0; i < n; ++i) {
+        std::string_view fragment, name, unit;
+        double value;
+        if (!view_str(v, at, fragment) || !view_str(v, at, name) || at + 8 > v.size()) return true;
+        std::memcpy(&value, v.data() + at, 8);
+        at += 8;
+        if (!view_str(v, at, unit)) return true;
+        if (rollups) {  // every series of the hour, whatever this query wants
+          auto hv = hour_values.begin();
+          while (hv != hour_values.end() && (hv->fragment != fragment || hv->series != name)) ++hv;
+          if (hv == hour_values.end()) {
+            hour_values.push_back(
+                {std::string(fragment), std::string(name), std::string(unit), value, value});
+          } else {
+            hv->min = std::min(hv->min, value);
+            hv->max = std::max(hv->max, value);
+          }
+        }
+        add(t, fragment, name, unit, value, value);
+        if (stop) return false;
+      }
+      return true;
+    });
+  };
+
+  // A cached rollup into the answer.
+  auto apply_rollup = [&](int64_t hour, std::string_view v) {
+    size_t at = 0;
+    if (v.size() < 2 || v[at++] != 1) return;
+    const size_t n = static_cast<unsigned char>(v[at++]);
+    for (size_t i = 0; i < n && !stop; ++i) {
+      std::string_view fragment, name, unit;
+      double min, max;
+      if (!view_str(v, at, fragment) || !view_str(v, at, name) || !view_str(v, at, unit) ||
+          at + 16 > v.size())
+        return;
+      std::memcpy(&min, v.data() + at, 8);
+      std::memcpy(&max, v.data() + at + 8, 8);
+      at += 16;
+      add(hour, fragment, name, unit, min, max);
+    }
+  };
+
+  int64_t from = q.date_from, to = q.date_to;
+  if (rollups) {
+    // Bound an open range by the source's first and last measurement.
+    auto edge = [&](bool last, int64_t* t) {
+      return store_.scan(space_.family, prefix, "", last, [&](auto k, auto) {
+        if (k.size() != 25) return true;
+        *t = storage::time_from_key(storage::read_u64(k, 9));
+        return false;
+      });
+    };
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    if (auto st = edge(false, &lo); !st.ok()) return st;
+    if (auto st = edge(true, &hi); !st.ok()) return st;
+    if (lo == INT64_MAX) return {};  // no measurements at all
+    // No data lies outside [lo, hi]: widening to their hours' bounds changes no answer and lets
+    // those hours be cached.
+    from = std::max(from, bucket_start(lo, kHourMs));
+    if (hi < INT64_MAX - kHourMs) to = std::min(to, bucket_start(hi, kHourMs) + kHourMs);
+    if (from >= to) return {};
+    first_hour = bucket_start(from, kHourMs);
+    if (first_hour < from) first_hour += kHourMs;
+    end_hour = bucket_start(to, kHourMs);
+    if (first_hour < end_hour) {
+      std::string start, rprefix = "h";
+      storage::append_u64(rprefix, q.source);
+      rollup_key(start, q.source, first_hour);
+      auto st = store_.scan(space_.family, rprefix, start, false, [&](auto k, auto v) {
+        if (k.size() != 17) return true;
+        const int64_t h = storage::time_from_key(storage::read_u64(k, 9));
+        if (h + kHourMs > end_hour) return false;
+        if (!v.empty()) cached.emplace_back(h, std::string(v));  // "": invalidated
+        return true;
+      });
+      if (!st.ok()) return st;
+    }
+  }
+  int64_t cursor = from;
+  for (auto& [hour, value] : cached) {
+    if (stop) break;
+    if (auto st = scan_raw(cursor, hour); !st.ok()) return st;
+    if (stop) break;  // the hour being scanned is incomplete: not cached
+    finish_hour();
+    apply_rollup(hour, value);
+    cursor = hour + kHourMs;
+  }
+  if (auto st = scan_raw(cursor, to); !st.ok()) return st;
+  if (!stop) finish_hour();  // the last hour is complete unless the answer was cut short
+  if (computed_count) {
+    std::lock_guard lock(space_.rollup_mutex);
+    // A backfill or delete since the scan: what was computed may miss it; compute it next time.
+    if (space_.rollup_generation == generation) {
+      // Same path as the measurements, so a later invalidation lands after this write.
+      if (auto st = store_.write(computed, storage::Store::When::kDurabilitySetting); !st.ok())
+        return st;
+    }
+  }
   if (all && cols.size() > 1) {
     // Discovery order depends on the data; answer in a stable order.
     std::vector<size_t> order(cols.size());

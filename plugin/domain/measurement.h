@@ -134,11 +134,15 @@ class Measurements {
   // measurements are searched newest first, at most *budget of them (decremented by what was
   // examined). kNotFound when it is not among them.
   storage::StoreStatus remove(uint64_t source, uint64_t id, size_t* budget);
-  // One range scan of the source's measurements from date_from to date_to. Stored values are
-  // read in place (names compared as bytes, nothing copied or allocated per measurement).
+  // A range scan of the source's measurements from date_from to date_to. Stored values are read
+  // in place (names compared as bytes, nothing copied or allocated per measurement).
+  // HOURLY and DAILY also use hourly rollups: the min and max of every series of one full hour,
+  // cached under "h" <source> <hour> the first time a query scans a closed hour (one that ended
+  // more than an hour ago), so a chart over 30 days reads 720 small values instead of every
+  // measurement. store() and remove() void the rollup of a closed hour they touch (backfills).
   // Stops at the (max_values + 1)th time/bucket with `truncated`. Columns: q.wanted in its order,
   // or, when it is empty, every series found, sorted by fragment then series.
-  storage::StoreStatus series(const SeriesQuery& q, SeriesResult* out) const;
+  storage::StoreStatus series(const SeriesQuery& q, SeriesResult* out);
 
  private:
   storage::Store& store_;

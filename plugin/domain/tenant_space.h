@@ -52,12 +52,16 @@ struct TenantSpace {
     nlohmann::json doc;
   };
   std::unordered_map<std::string, CachedAlarm> open_alarms;
-  // The measurement series already recorded under "s" keys since start (domain/measurement.h),
+  // The measurement series already recorded under "v" keys since start (domain/measurement.h),
   // as 64-bit hashes of (source, fragment, series); guarded by series_mutex. Lets the ingest path
-  // write an "s" key only when a device sends a series for the first time. Lost at restart (the
+  // write a "v" key only when a device sends a series for the first time. Lost at restart (the
   // first measurement of each series then writes its key again, which changes nothing).
   std::mutex series_mutex;
   std::unordered_set<uint64_t> series_seen;
+  // Measurement rollups (Measurements::series): bumped by every write that voids a cached hourly
+  // rollup, so a query that scanned before it does not cache a stale one.
+  std::mutex rollup_mutex;
+  uint64_t rollup_generation = 0;  // guarded by rollup_mutex
 };
 
 // Registry of tenant spaces; thread-safe; spaces live until the registry is destroyed.

@@ -45,15 +45,15 @@ void RestServer::routes_audit() {
         !param_time(req, "dateTo", &q.date_to, &err) || !param_bool(req, "revert", &revert, &err))
       return send_error(res, err);
     q.revert = revert.value_or(false);
-    q.count_total = want_total(req);
+    q.count_total = paging->count_total();
     domain::AuditLog log(store_, *c->space);
     domain::DocPage page;
     if (auto st = log.query(q, &page); !st.ok())
       return send_error(res, {500, "general/internalError", st.message});
     json items = json::array();
     for (auto& r : page.docs) items.push_back(audit_out(*c, std::move(r)));
-    json out = paged(*c, "/audit/auditRecords", req, "auditRecords", std::move(items), q.page_size,
-                     q.page, page.more, page.total);
+    json out = paged(*c, "/audit/auditRecords", req, "auditRecords", std::move(items), *paging,
+                     page.more, page.total);
     if (page.truncated) out["statistics"]["truncated"] = true;
     send_json(res, 200, out);
   });

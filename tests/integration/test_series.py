@@ -17,7 +17,7 @@ def series(broker, user="t1/admin", password="t1-admin-pass", **params):
 
 def seed(broker, clients, serial):
     """Temperatures 0..119, one a minute from 2024-03-01T10:00Z (two hours), plus one humidity
-    value at 10:30 and one at 11:45 posted through REST."""
+    value at 10:30 and one at 11:45 posted through REST. Returns the device id and its client."""
     d = device(clients, broker, serial)
     lines = [f"211,{i},2024-03-01T{10 + i // 60:02d}:{i % 60:02d}:00Z" for i in range(120)]
     for start in range(0, 120, 60):
@@ -28,11 +28,11 @@ def seed(broker, clients, serial):
             "source": {"id": mid}, "time": t, "type": "c8y_Humidity",
             "c8y_Humidity": {"h": {"value": v, "unit": "%"}}})
         assert st == 201, body
-    return mid
+    return mid, d
 
 
 def test_raw_values_one_entry_per_time(broker, clients):
-    mid = seed(broker, clients, "series-1")
+    mid, _ = seed(broker, clients, "series-1")
     st, body = series(broker, source=mid, dateFrom="2024-03-01T10:29:00Z",
                       dateTo="2024-03-01T10:32:00Z",
                       series=["c8y_TemperatureMeasurement.T", "c8y_Humidity.h"])
@@ -48,7 +48,7 @@ def test_raw_values_one_entry_per_time(broker, clients):
 
 
 def test_hourly_and_daily_aggregation(broker, clients):
-    mid = seed(broker, clients, "series-2")
+    mid, _ = seed(broker, clients, "series-2")
     st, body = series(broker, source=mid, dateFrom="2024-03-01T00:00:00Z",
                       dateTo="2024-03-02T00:00:00Z", aggregationType="HOURLY")
     assert st == 200, body
@@ -91,7 +91,7 @@ def test_truncated_at_5000_values(broker, clients):
 
 
 def test_bad_parameters_are_400(broker, clients):
-    mid = seed(broker, clients, "series-4")
+    mid, _ = seed(broker, clients, "series-4")
     for params, word in (({}, "source"),
                          ({"source": "abc"}, "source"),
                          ({"source": mid, "aggregationType": "WEEKLY"}, "aggregationType"),
@@ -108,10 +108,28 @@ def test_bad_parameters_are_400(broker, clients):
 
 
 def test_other_tenant_sees_nothing(broker, clients):
-    mid = seed(broker, clients, "series-5")
+    mid, _ = seed(broker, clients, "series-5")
     st, body = series(broker, user="t10/admin", password="t10-admin-pass", source=mid)
     assert st == 200
     assert body == {"series": [], "values": {}, "truncated": False}
     # A device user's Basic credentials are not an admin's.
     st, body = series(broker, user="t1/device_a", password="t1-device-pass", source=mid)
     assert st == 403
+
+
+def test_backfill_shows_in_cached_hours(broker, clients):
+    """The first HOURLY query caches the closed hours' min/max; a late measurement (MQTT or
+    REST) into such an hour must show in the next answer."""
+    mid, d = seed(broker, clients, "series-6")
+    params = dict(source=mid, aggregationType="HOURLY", series="c8y_TemperatureMeasurement.T")
+    st, before = series(broker, **params)
+    assert before["values"]["2024-03-01T11:00:00.000Z"] == [{"min": 60, "max": 119}]
+    assert series(broker, **params)[1] == before  # answered from the rollups: the same
+    d.publish("s/us", "211,-5,2024-03-01T11:30:00Z", qos=1)
+    st, body = broker.rest("/measurement/measurements", method="POST", body={
+        "source": {"id": mid}, "time": "2024-03-01T10:10:00Z", "type": "t",
+        "c8y_TemperatureMeasurement": {"T": {"value": 500, "unit": "C"}}})
+    assert st == 201, body
+    st, after = series(broker, **params)
+    assert after["values"] == {"2024-03-01T10:00:00.000Z": [{"min": 0, "max": 500}],
+                               "2024-03-01T11:00:00.000Z": [{"min": -5, "max": 119}]}

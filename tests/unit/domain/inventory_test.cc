@@ -403,7 +403,7 @@ TEST_F(InventoryTest, ChildAssetsLinkBothWaysAndUnlink) {
   EXPECT_EQ(missing, d);
 }
 
-TEST_F(InventoryTest, AddChildNamesTheMissingObject) {
+TEST_F(InventoryTest, AssetAndRemoveNameTheMissingObject) {
   const uint64_t a = device("a");
   const uint64_t nope = a + 1000 * 4000;
   uint64_t missing = 0;

@@ -1,12 +1,14 @@
 // Measurements::series (GET /measurement/measurements/series) against a real Store.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "plugin/domain/measurement.h"
 #include "plugin/domain/tenant_space.h"
+#include "storage/keys.h"
 #include "tests/unit/temp_dir.h"
 
 namespace c8y::domain {
@@ -41,6 +43,22 @@ class MeasurementSeries : public ::testing::Test {
     auto st = ms_->series(q, &r);
     EXPECT_TRUE(st.ok()) << st.message;
     return r;
+  }
+
+  // Cached hourly rollups of `source` ("h" keys with a value; "" is a voided one).
+  size_t rollups(uint64_t source) {
+    EXPECT_TRUE(store_->settle().ok());
+    std::string prefix = "h";
+    storage::append_u64(prefix, source);
+    size_t n = 0;
+    EXPECT_TRUE(store_
+                    ->scan(space_->family, prefix, "", false,
+                           [&](std::string_view, std::string_view v) {
+                             n += !v.empty();
+                             return true;
+                           })
+                    .ok());
+    return n;
   }
 
   testing::TempDir dir_;
@@ -191,6 +209,108 @@ TEST_F(MeasurementSeries, UnknownSourceOrSeriesGivesNoValues) {
   ASSERT_EQ(r.columns.size(), 1u);  // asked for, so listed, without values
   EXPECT_EQ(r.columns[0].unit, "");
   EXPECT_TRUE(r.rows.empty());
+}
+
+// Hourly rollups: the first HOURLY/DAILY query caches every full closed hour it scanned; later
+// queries read them and must answer exactly what a scan would.
+TEST_F(MeasurementSeries, RollupsAreCachedAndGiveTheSameAnswer) {
+  for (int i = 0; i < 180; ++i)
+    put(kA, kT0 + i * 60'000,
+        {{"c8y_Temperature", "T", double(i), "C"}, {"h", "h", -double(i), "%"}});
+  SeriesQuery q;
+  q.source = kA;
+  q.aggregation = Aggregation::kHourly;
+  q.wanted = {{"c8y_Temperature", "T"}};
+  q.date_from = kT0 - kHour;
+  q.date_to = kT0 + 3 * kHour;
+  EXPECT_EQ(rollups(kA), 0u);
+  auto first = series_json(run(q));
+  EXPECT_EQ(rollups(kA), 3u);
+  EXPECT_EQ(series_json(run(q)), first);
+  // The rollups hold every series, not only the ones the first query asked for.
+  q.wanted.clear();
+  auto r = run(q);
+  ASSERT_EQ(r.columns.size(), 2u);
+  ASSERT_EQ(r.rows.size(), 3u);
+  EXPECT_EQ(r.columns[0].key.fragment, "c8y_Temperature");
+  EXPECT_EQ(r.rows[2].slots[0].max, 179);
+  EXPECT_EQ(r.rows[2].slots[1].min, -179);
+  EXPECT_EQ(r.columns[1].unit, "%");
+  // DAILY is built from the same hours.
+  q.aggregation = Aggregation::kDaily;
+  r = run(q);
+  ASSERT_EQ(r.rows.size(), 1u);
+  EXPECT_EQ(r.rows[0].slots[0].min, 0);
+  EXPECT_EQ(r.rows[0].slots[0].max, 179);
+  // A range that starts inside an hour: that hour is scanned, not taken from its rollup.
+  q.aggregation = Aggregation::kHourly;
+  q.date_from = kT0 + 90 * 60'000;
+  r = run(q);
+  ASSERT_EQ(r.rows.size(), 2u);
+  EXPECT_EQ(r.rows[0].slots[0].min, 90);
+  EXPECT_EQ(r.rows[0].slots[0].max, 119);
+}
+
+TEST_F(MeasurementSeries, BackfillAndRemoveVoidTheRollupOfTheirHour) {
+  for (int i = 0; i < 120; ++i) put(kA, kT0 + i * 60'000, {{"f", "s", double(i), ""}});
+  SeriesQuery q;
+  q.source = kA;
+  q.aggregation = Aggregation::kHourly;
+  auto r = run(q);
+  ASSERT_EQ(r.rows.size(), 2u);
+  ASSERT_EQ(rollups(kA), 2u);
+  // A late measurement into the cached second hour.
+  Measurement late;
+  late.source = kA;
+  late.time_ms = kT0 + kHour + 30'000;
+  late.type = "t";
+  late.add() = {"f", "s", 1000, ""};
+  ASSERT_TRUE(ms_->store(late).ok());
+  EXPECT_EQ(rollups(kA), 1u);
+  r = run(q);
+  EXPECT_EQ(r.rows[1].slots[0].max, 1000);
+  EXPECT_EQ(rollups(kA), 2u);  // cached again, with it
+  size_t budget = 1000;
+  ASSERT_TRUE(ms_->remove(kA, late.id, &budget).ok());
+  r = run(q);
+  EXPECT_EQ(r.rows[1].slots[0].max, 119);
+}
+
+TEST_F(MeasurementSeries, TruncatedAnswerCachesOnlyCompleteHours) {
+  for (int i = 0; i < 180; ++i) put(kA, kT0 + i * 60'000, {{"f", "s", double(i), ""}});
+  SeriesQuery q;
+  q.source = kA;
+  q.aggregation = Aggregation::kHourly;
+  q.max_values = 1;
+  auto r = run(q);
+  EXPECT_TRUE(r.truncated);
+  ASSERT_EQ(r.rows.size(), 1u);
+  EXPECT_LE(rollups(kA), 1u);  // at most the first hour, which was scanned completely
+  q.max_values = 5000;
+  r = run(q);
+  ASSERT_EQ(r.rows.size(), 3u);
+  EXPECT_EQ(r.rows[1].slots[0].min, 60);
+  EXPECT_EQ(r.rows[1].slots[0].max, 119);
+  EXPECT_EQ(r.rows[2].slots[0].max, 179);
+}
+
+TEST_F(MeasurementSeries, LiveHoursAreNeverCached) {
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  put(kA, now - 1000, {{"f", "s", 1, ""}});
+  put(kA, now - 3 * kHour, {{"f", "s", 2, ""}});
+  SeriesQuery q;
+  q.source = kA;
+  q.aggregation = Aggregation::kHourly;
+  q.date_from = now - 4 * kHour;
+  q.date_to = now + kHour;
+  auto r = run(q);
+  EXPECT_EQ(r.rows.size(), 2u);
+  EXPECT_EQ(rollups(kA), 1u);               // the hour three hours ago, not the current one
+  put(kA, now - 500, {{"f", "s", 7, ""}});  // live data: nothing to void
+  r = run(q);
+  EXPECT_EQ(r.rows.back().slots[0].max, 7);
 }
 
 }  // namespace
