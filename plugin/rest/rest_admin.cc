@@ -91,8 +91,7 @@ void RestServer::kick_users(const std::string& tenant, const std::string& user) 
 void RestServer::routes_admin() {
   auto& srv = router_;
 
-  auto management = [this](const Request& req,
-                           Response& res) -> std::optional<Caller> {
+  auto management = [this](const Request& req, Response& res) -> std::optional<Caller> {
     auto c = authenticate(req, res);
     if (!c) return std::nullopt;
     if (c->tenant != kManagement) {
@@ -103,78 +102,74 @@ void RestServer::routes_admin() {
     return c;
   };
 
-  srv.Get("/tenant/tenants",
-          [this, management](const Request& req, Response& res) {
-            auto c = management(req, res);
-            if (!c) return;
-            HttpError err;
-            auto paging = param_paging(req, &err);
-            if (!paging) return send_error(res, err);
-            auto ids = directory_.tenant_ids();
-            std::sort(ids.begin(), ids.end());
-            json items = json::array();
-            const size_t begin = (paging->page - 1) * paging->page_size;
-            for (size_t i = begin; i < ids.size() && i < begin + paging->page_size; ++i)
-              if (auto t = directory_.tenant(ids[i])) items.push_back(tenant_out(*c, *t));
-            send_json(res, 200,
-                      paged(*c, "/tenant/tenants", req, "tenants", std::move(items), *paging,
-                            ids.size() > begin + paging->page_size, ids.size()));
-          });
+  srv.Get("/tenant/tenants", [this, management](const Request& req, Response& res) {
+    auto c = management(req, res);
+    if (!c) return;
+    HttpError err;
+    auto paging = param_paging(req, &err);
+    if (!paging) return send_error(res, err);
+    auto ids = directory_.tenant_ids();
+    std::sort(ids.begin(), ids.end());
+    json items = json::array();
+    const size_t begin = (paging->page - 1) * paging->page_size;
+    for (size_t i = begin; i < ids.size() && i < begin + paging->page_size; ++i)
+      if (auto t = directory_.tenant(ids[i])) items.push_back(tenant_out(*c, *t));
+    send_json(res, 200,
+              paged(*c, "/tenant/tenants", req, "tenants", std::move(items), *paging,
+                    ids.size() > begin + paging->page_size, ids.size()));
+  });
 
-  srv.Get(R"(/tenant/tenants/([^/]+))",
-          [this, management](const Request& req, Response& res) {
-            auto c = management(req, res);
-            if (!c) return;
-            auto t = directory_.tenant(std::string(req.matches[1]));
-            if (!t)
-              return send_error(res, {404, "tenant/Not Found",
-                                      "Tenant " + std::string(req.matches[1]) + " not found"});
-            send_json(res, 200, tenant_out(*c, *t));
-          });
+  srv.Get(R"(/tenant/tenants/([^/]+))", [this, management](const Request& req, Response& res) {
+    auto c = management(req, res);
+    if (!c) return;
+    auto t = directory_.tenant(std::string(req.matches[1]));
+    if (!t)
+      return send_error(
+          res, {404, "tenant/Not Found", "Tenant " + std::string(req.matches[1]) + " not found"});
+    send_json(res, 200, tenant_out(*c, *t));
+  });
 
   // {"id": "<tenant id>", "adminName": "...", "adminPass": "..."} (admin optional).
-  srv.Post(
-      "/tenant/tenants", [this, management](const Request& req, Response& res) {
-        auto c = management(req, res);
-        if (!c) return;
-        HttpError err;
-        auto body = body_object(req, &err);
-        if (!body) return send_error(res, err);
-        auto id = body->value("id", json());
-        if (!id.is_string() || !identity::is_valid_tenant_id(id.get<std::string>()))
-          return send_error(res, {422, "validationError", "id must match [a-z0-9]{1,32}"});
-        const std::string tid = id.get<std::string>();
-        if (directory_.has_tenant(tid))
-          return send_error(res, {409, "tenant/Conflict", "Tenant " + tid + " exists already"});
-        std::optional<identity::UserRecord> admin;
-        if (body->contains("adminName")) {
-          auto name = (*body)["adminName"];
-          auto pass = body->value("adminPass", json());
-          if (!name.is_string() || !identity::is_valid_user_name(name.get<std::string>()) ||
-              !pass.is_string() || pass.get<std::string>().size() < 8)
-            return send_error(res, {422, "validationError",
-                                    "adminName must be a valid user name and adminPass at least 8 "
-                                    "characters"});
-          admin = identity::UserRecord{};
-          admin->tenant = tid;
-          admin->name = name.get<std::string>();
-          admin->role = policy::Role::kAdmin;
-          admin->password_hash = identity::hash_password(pass.get<std::string>());
-        }
-        identity::TenantRecord t;
-        t.id = tid;
-        if (auto st = directory_.put_tenant(t); !st.ok())
-          return send_error(res, {500, "general/internalError", st.message});
-        if (admin)
-          if (auto st = directory_.put_user(*admin); !st.ok())
-            return send_error(res, {500, "general/internalError", st.message});
-        outbox_.log(app::LogLevel::kNotice, "c8y: tenant " + tid + " created by " + c->user);
-        audit(c->tenant, tenant_audit(*c, "Tenant created", tid));
-        send_json(res, 201, tenant_out(*c, t));
-      });
+  srv.Post("/tenant/tenants", [this, management](const Request& req, Response& res) {
+    auto c = management(req, res);
+    if (!c) return;
+    HttpError err;
+    auto body = body_object(req, &err);
+    if (!body) return send_error(res, err);
+    auto id = body->value("id", json());
+    if (!id.is_string() || !identity::is_valid_tenant_id(id.get<std::string>()))
+      return send_error(res, {422, "validationError", "id must match [a-z0-9]{1,32}"});
+    const std::string tid = id.get<std::string>();
+    if (directory_.has_tenant(tid))
+      return send_error(res, {409, "tenant/Conflict", "Tenant " + tid + " exists already"});
+    std::optional<identity::UserRecord> admin;
+    if (body->contains("adminName")) {
+      auto name = (*body)["adminName"];
+      auto pass = body->value("adminPass", json());
+      if (!name.is_string() || !identity::is_valid_user_name(name.get<std::string>()) ||
+          !pass.is_string() || pass.get<std::string>().size() < 8)
+        return send_error(res, {422, "validationError",
+                                "adminName must be a valid user name and adminPass at least 8 "
+                                "characters"});
+      admin = identity::UserRecord{};
+      admin->tenant = tid;
+      admin->name = name.get<std::string>();
+      admin->role = policy::Role::kAdmin;
+      admin->password_hash = identity::hash_password(pass.get<std::string>());
+    }
+    identity::TenantRecord t;
+    t.id = tid;
+    if (auto st = directory_.put_tenant(t); !st.ok())
+      return send_error(res, {500, "general/internalError", st.message});
+    if (admin)
+      if (auto st = directory_.put_user(*admin); !st.ok())
+        return send_error(res, {500, "general/internalError", st.message});
+    outbox_.log(app::LogLevel::kNotice, "c8y: tenant " + tid + " created by " + c->user);
+    audit(c->tenant, tenant_audit(*c, "Tenant created", tid));
+    send_json(res, 201, tenant_out(*c, t));
+  });
 
-  srv.Delete(R"(/tenant/tenants/([^/]+))", [this, management](const Request& req,
-                                                              Response& res) {
+  srv.Delete(R"(/tenant/tenants/([^/]+))", [this, management](const Request& req, Response& res) {
     auto c = management(req, res);
     if (!c) return;
     const std::string tid = req.matches[1];
@@ -223,39 +218,36 @@ void RestServer::routes_admin() {
     return c;
   };
 
-  srv.Get(R"(/user/([^/]+)/users)",
-          [this, user_admin](const Request& req, Response& res) {
-            std::string tenant;
-            auto c = user_admin(req, res, &tenant);
-            if (!c) return;
-            HttpError err;
-            auto paging = param_paging(req, &err);
-            if (!paging) return send_error(res, err);
-            auto all = directory_.users(tenant);
-            json items = json::array();
-            const size_t begin = (paging->page - 1) * paging->page_size;
-            for (size_t i = begin; i < all.size() && i < begin + paging->page_size; ++i)
-              items.push_back(user_out(*c, all[i]));
-            send_json(res, 200,
-                      paged(*c, "/user/" + tenant + "/users", req, "users", std::move(items),
-                            *paging, all.size() > begin + paging->page_size, all.size()));
-          });
+  srv.Get(R"(/user/([^/]+)/users)", [this, user_admin](const Request& req, Response& res) {
+    std::string tenant;
+    auto c = user_admin(req, res, &tenant);
+    if (!c) return;
+    HttpError err;
+    auto paging = param_paging(req, &err);
+    if (!paging) return send_error(res, err);
+    auto all = directory_.users(tenant);
+    json items = json::array();
+    const size_t begin = (paging->page - 1) * paging->page_size;
+    for (size_t i = begin; i < all.size() && i < begin + paging->page_size; ++i)
+      items.push_back(user_out(*c, all[i]));
+    send_json(res, 200,
+              paged(*c, "/user/" + tenant + "/users", req, "users", std::move(items), *paging,
+                    all.size() > begin + paging->page_size, all.size()));
+  });
 
-  srv.Get(R"(/user/([^/]+)/users/([^/]+))",
-          [this, user_admin](const Request& req, Response& res) {
-            std::string tenant;
-            auto c = user_admin(req, res, &tenant);
-            if (!c) return;
-            auto u = directory_.user(tenant, std::string(req.matches[2]));
-            if (!u || !u->persisted)
-              return send_error(res, {404, "user/Not Found",
-                                      "User " + std::string(req.matches[2]) + " not found"});
-            send_json(res, 200, user_out(*c, *u));
-          });
+  srv.Get(R"(/user/([^/]+)/users/([^/]+))", [this, user_admin](const Request& req, Response& res) {
+    std::string tenant;
+    auto c = user_admin(req, res, &tenant);
+    if (!c) return;
+    auto u = directory_.user(tenant, std::string(req.matches[2]));
+    if (!u || !u->persisted)
+      return send_error(
+          res, {404, "user/Not Found", "User " + std::string(req.matches[2]) + " not found"});
+    send_json(res, 200, user_out(*c, *u));
+  });
 
   // {"userName", "password", "roles": ["device"|"admin"] (default device), "enabled"}
-  srv.Post(R"(/user/([^/]+)/users)", [this, user_admin](const Request& req,
-                                                        Response& res) {
+  srv.Post(R"(/user/([^/]+)/users)", [this, user_admin](const Request& req, Response& res) {
     std::string tenant;
     auto c = user_admin(req, res, &tenant);
     if (!c) return;
@@ -290,8 +282,7 @@ void RestServer::routes_admin() {
     send_json(res, 201, user_out(*c, *directory_.user(tenant, u.name)));
   });
 
-  srv.Put(R"(/user/([^/]+)/users/([^/]+))", [this, user_admin](const Request& req,
-                                                               Response& res) {
+  srv.Put(R"(/user/([^/]+)/users/([^/]+))", [this, user_admin](const Request& req, Response& res) {
     std::string tenant;
     auto c = user_admin(req, res, &tenant);
     if (!c) return;

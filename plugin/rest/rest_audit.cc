@@ -58,19 +58,18 @@ void RestServer::routes_audit() {
     send_json(res, 200, out);
   });
 
-  srv.Get(R"(/audit/auditRecords/([^/]+))",
-          [this](const Request& req, Response& res) {
-            auto c = authenticate(req, res);
-            if (!c) return;
-            const std::string raw = req.matches[1];
-            auto id = domain::parse_id(raw);
-            domain::AuditLog log(store_, *c->space);
-            auto r = id ? log.get(*id) : std::nullopt;
-            if (!r)
-              return send_error(
-                  res, {404, "audit/Not Found", "Audit record with id '" + raw + "' not found"});
-            send_json(res, 200, audit_out(*c, std::move(*r)));
-          });
+  srv.Get(R"(/audit/auditRecords/([^/]+))", [this](const Request& req, Response& res) {
+    auto c = authenticate(req, res);
+    if (!c) return;
+    const std::string raw = req.matches[1];
+    auto id = domain::parse_id(raw);
+    domain::AuditLog log(store_, *c->space);
+    auto r = id ? log.get(*id) : std::nullopt;
+    if (!r)
+      return send_error(res,
+                        {404, "audit/Not Found", "Audit record with id '" + raw + "' not found"});
+    send_json(res, 200, audit_out(*c, std::move(*r)));
+  });
 }
 
 }  // namespace c8y::rest

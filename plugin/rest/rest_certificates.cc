@@ -238,17 +238,16 @@ void RestServer::routes_certificates() {
     send_json(res, 200, certificate_out(*c, tenant, *ch.value));
   });
 
-  srv.Delete(
-      kItem, [this, caller, ca_changed](const Request& req, Response& res) {
-        std::string tenant;
-        auto c = caller(req, res, &tenant);
-        if (!c) return;
-        auto ch = trusted_cas_.remove(tenant, std::string(req.matches[2]));
-        if (!ch.value) return send_error(res, change_error(ch));
-        audit(tenant, certificate_audit(*c, tenant, "Trusted certificate removed", *ch.value));
-        ca_changed(ch.value->info.fingerprint);
-        res.status = 204;
-      });
+  srv.Delete(kItem, [this, caller, ca_changed](const Request& req, Response& res) {
+    std::string tenant;
+    auto c = caller(req, res, &tenant);
+    if (!c) return;
+    auto ch = trusted_cas_.remove(tenant, std::string(req.matches[2]));
+    if (!ch.value) return send_error(res, change_error(ch));
+    audit(tenant, certificate_audit(*c, tenant, "Trusted certificate removed", *ch.value));
+    ca_changed(ch.value->info.fingerprint);
+    res.status = 204;
+  });
 
   // {"crl": "<PEM or base64 DER>"}; "" removes the CRL.
   srv.Put(kCrl, [this, caller, ca_changed](const Request& req, Response& res) {

@@ -164,21 +164,20 @@ void RestServer::routes_data() {
     send_json(res, 200, event_out(*c, std::move(e)));
   });
 
-  srv.Delete(
-      R"(/event/events/([^/]+))", [this](const Request& req, Response& res) {
-        auto c = authenticate(req, res);
-        if (!c) return;
-        auto id = path_id(req);
-        domain::Events ev(store_, *c->space);
-        auto e = id ? ev.get(*id) : std::nullopt;
-        if (!e)
-          return send_error(res, {404, "event/Not Found",
-                                  "Event with id '" + std::string(req.matches[1]) + "' not found"});
-        if (auto st = ev.remove(*id); !st.ok() && !st.not_found())
-          return send_error(res, storage_error(st));
-        notify(*c, "events", source_of(*e), "DELETE", {{"id", (*e)["id"]}});
-        res.status = 204;
-      });
+  srv.Delete(R"(/event/events/([^/]+))", [this](const Request& req, Response& res) {
+    auto c = authenticate(req, res);
+    if (!c) return;
+    auto id = path_id(req);
+    domain::Events ev(store_, *c->space);
+    auto e = id ? ev.get(*id) : std::nullopt;
+    if (!e)
+      return send_error(res, {404, "event/Not Found",
+                              "Event with id '" + std::string(req.matches[1]) + "' not found"});
+    if (auto st = ev.remove(*id); !st.ok() && !st.not_found())
+      return send_error(res, storage_error(st));
+    notify(*c, "events", source_of(*e), "DELETE", {{"id", (*e)["id"]}});
+    res.status = 204;
+  });
 
   // ---- alarms ------------------------------------------------------------------------------
   auto alarm_query = [](const Request& req, domain::AlarmQuery* q, HttpError* err) {
@@ -206,44 +205,42 @@ void RestServer::routes_data() {
     return true;
   };
 
-  srv.Get("/alarm/alarms",
-          [this, alarm_query](const Request& req, Response& res) {
-            auto c = authenticate(req, res);
-            if (!c) return;
-            HttpError err;
-            auto paging = param_paging(req, &err);
-            if (!paging) return send_error(res, err);
-            domain::AlarmQuery q;
-            q.page_size = paging->page_size;
-            q.page = paging->page;
-            if (!alarm_query(req, &q, &err)) return send_error(res, err);
-            q.count_total = paging->count_total();
-            domain::Alarms al(store_, *c->space);
-            domain::DocPage page;
-            if (auto st = al.query(q, &page); !st.ok()) return send_error(res, storage_error(st));
-            json items = json::array();
-            for (auto& a : page.docs) items.push_back(alarm_out(*c, std::move(a)));
-            json out = paged(*c, "/alarm/alarms", req, "alarms", std::move(items), *paging,
-                             page.more, page.total);
-            if (page.truncated) out["statistics"]["truncated"] = true;
-            send_json(res, 200, out);
-          });
+  srv.Get("/alarm/alarms", [this, alarm_query](const Request& req, Response& res) {
+    auto c = authenticate(req, res);
+    if (!c) return;
+    HttpError err;
+    auto paging = param_paging(req, &err);
+    if (!paging) return send_error(res, err);
+    domain::AlarmQuery q;
+    q.page_size = paging->page_size;
+    q.page = paging->page;
+    if (!alarm_query(req, &q, &err)) return send_error(res, err);
+    q.count_total = paging->count_total();
+    domain::Alarms al(store_, *c->space);
+    domain::DocPage page;
+    if (auto st = al.query(q, &page); !st.ok()) return send_error(res, storage_error(st));
+    json items = json::array();
+    for (auto& a : page.docs) items.push_back(alarm_out(*c, std::move(a)));
+    json out =
+        paged(*c, "/alarm/alarms", req, "alarms", std::move(items), *paging, page.more, page.total);
+    if (page.truncated) out["statistics"]["truncated"] = true;
+    send_json(res, 200, out);
+  });
 
-  srv.Get("/alarm/alarms/count",
-          [this, alarm_query](const Request& req, Response& res) {
-            auto c = authenticate(req, res);
-            if (!c) return;
-            HttpError err;
-            domain::AlarmQuery q;
-            if (!alarm_query(req, &q, &err)) return send_error(res, err);
-            q.count_total = true;
-            q.page_size = 1;
-            domain::Alarms al(store_, *c->space);
-            domain::DocPage page;
-            if (auto st = al.query(q, &page); !st.ok()) return send_error(res, storage_error(st));
-            res.status = 200;
-            res.set_content(std::to_string(page.total.value_or(0)), "application/json");
-          });
+  srv.Get("/alarm/alarms/count", [this, alarm_query](const Request& req, Response& res) {
+    auto c = authenticate(req, res);
+    if (!c) return;
+    HttpError err;
+    domain::AlarmQuery q;
+    if (!alarm_query(req, &q, &err)) return send_error(res, err);
+    q.count_total = true;
+    q.page_size = 1;
+    domain::Alarms al(store_, *c->space);
+    domain::DocPage page;
+    if (auto st = al.query(q, &page); !st.ok()) return send_error(res, storage_error(st));
+    res.status = 200;
+    res.set_content(std::to_string(page.total.value_or(0)), "application/json");
+  });
 
   srv.Get(R"(/alarm/alarms/([^/]+))", [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
@@ -300,8 +297,7 @@ void RestServer::routes_data() {
 
   // Bulk update: every alarm the query selects (for example status=ACTIVE&source=...) gets the
   // body's changes; at most 10,000 per request (repeat for more).
-  srv.Put("/alarm/alarms", [this, alarm_query](const Request& req,
-                                               Response& res) {
+  srv.Put("/alarm/alarms", [this, alarm_query](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;
@@ -332,8 +328,7 @@ void RestServer::routes_data() {
     outbox_.push(std::move(item));
   };
 
-  srv.Post("/devicecontrol/operations", [this, deliver](const Request& req,
-                                                        Response& res) {
+  srv.Post("/devicecontrol/operations", [this, deliver](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;
@@ -419,8 +414,7 @@ void RestServer::routes_data() {
     send_json(res, 200, out);
   });
 
-  srv.Get(R"(/devicecontrol/operations/([^/]+))", [this](const Request& req,
-                                                         Response& res) {
+  srv.Get(R"(/devicecontrol/operations/([^/]+))", [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     auto id = path_id(req);

@@ -61,77 +61,74 @@ void RestServer::object_changed(const Caller& c, uint64_t id, bool deleted) {
 void RestServer::routes_inventory() {
   auto& srv = router_;
 
-  srv.Post(
-      "/inventory/managedObjects", [this](const Request& req, Response& res) {
-        auto c = authenticate(req, res);
-        if (!c) return;
-        HttpError err;
-        auto body = body_object(req, &err);
-        if (!body) return send_error(res, err);
-        for (const char* k : {"name", "type"})
-          if (body->contains(k) && !(*body)[k].is_string())
-            return send_error(res, {422, "validationError", std::string(k) + " must be a string"});
-        // A SmartREST 2.0 template collection (spec §7) is checked as an s/ut definition is.
-        if (auto e = template_collection_error(*body))
-          return send_error(res, {422, "validationError", *e});
-        domain::Inventory inv(store_, *c->space);
-        json mo;
-        if (auto st = inv.create(*body, c->user, &mo); !st.ok())
-          return send_error(res, {500, "general/internalError", st.message});
-        notify(*c, "inventory", domain::parse_id(mo["id"].get<std::string>()).value_or(0), "CREATE",
-               mo);
-        add_self_links(*c, mo);
-        send_json(res, 201, mo);
-      });
+  srv.Post("/inventory/managedObjects", [this](const Request& req, Response& res) {
+    auto c = authenticate(req, res);
+    if (!c) return;
+    HttpError err;
+    auto body = body_object(req, &err);
+    if (!body) return send_error(res, err);
+    for (const char* k : {"name", "type"})
+      if (body->contains(k) && !(*body)[k].is_string())
+        return send_error(res, {422, "validationError", std::string(k) + " must be a string"});
+    // A SmartREST 2.0 template collection (spec §7) is checked as an s/ut definition is.
+    if (auto e = template_collection_error(*body))
+      return send_error(res, {422, "validationError", *e});
+    domain::Inventory inv(store_, *c->space);
+    json mo;
+    if (auto st = inv.create(*body, c->user, &mo); !st.ok())
+      return send_error(res, {500, "general/internalError", st.message});
+    notify(*c, "inventory", domain::parse_id(mo["id"].get<std::string>()).value_or(0), "CREATE",
+           mo);
+    add_self_links(*c, mo);
+    send_json(res, 201, mo);
+  });
 
-  srv.Put(R"(/inventory/managedObjects/([^/]+))",
-          [this](const Request& req, Response& res) {
-            auto c = authenticate(req, res);
-            if (!c) return;
-            HttpError err;
-            auto body = body_object(req, &err);
-            if (!body) return send_error(res, err);
-            std::string raw = req.matches[1];
-            auto id = domain::parse_id(raw);
-            if (!id) return send_error(res, not_found(raw));
-            json changes = json::object();
-            for (auto& [k, v] : body->items())
-              if (!domain::Inventory::is_relation_list(k) && k != "lastUpdated") changes[k] = v;
-            domain::Inventory inv(store_, *c->space);
-            if (changes.contains(smartrest::kTemplateCollectionFragment)) {
-              auto current = inv.get(*id);
-              if (!current) return send_error(res, not_found(raw));
-              json next = *current;
-              for (auto& [k, v] : changes.items()) next[k] = v;
-              if (auto e = template_collection_error(next))
-                return send_error(res, {422, "validationError", *e});
-            }
-            auto st = inv.merge(*id, changes);
-            if (st.not_found()) return send_error(res, not_found(raw));
-            if (!st.ok()) return send_error(res, {500, "general/internalError", st.message});
-            auto mo = inv.get(*id);
-            if (!mo) return send_error(res, not_found(raw));
-            object_changed(*c, *id, false);
-            notify(*c, "inventory", *id, "UPDATE", *mo);
-            add_self_links(*c, *mo);
-            send_json(res, 200, *mo);
-          });
+  srv.Put(R"(/inventory/managedObjects/([^/]+))", [this](const Request& req, Response& res) {
+    auto c = authenticate(req, res);
+    if (!c) return;
+    HttpError err;
+    auto body = body_object(req, &err);
+    if (!body) return send_error(res, err);
+    std::string raw = req.matches[1];
+    auto id = domain::parse_id(raw);
+    if (!id) return send_error(res, not_found(raw));
+    json changes = json::object();
+    for (auto& [k, v] : body->items())
+      if (!domain::Inventory::is_relation_list(k) && k != "lastUpdated") changes[k] = v;
+    domain::Inventory inv(store_, *c->space);
+    if (changes.contains(smartrest::kTemplateCollectionFragment)) {
+      auto current = inv.get(*id);
+      if (!current) return send_error(res, not_found(raw));
+      json next = *current;
+      for (auto& [k, v] : changes.items()) next[k] = v;
+      if (auto e = template_collection_error(next))
+        return send_error(res, {422, "validationError", *e});
+    }
+    auto st = inv.merge(*id, changes);
+    if (st.not_found()) return send_error(res, not_found(raw));
+    if (!st.ok()) return send_error(res, {500, "general/internalError", st.message});
+    auto mo = inv.get(*id);
+    if (!mo) return send_error(res, not_found(raw));
+    object_changed(*c, *id, false);
+    notify(*c, "inventory", *id, "UPDATE", *mo);
+    add_self_links(*c, *mo);
+    send_json(res, 200, *mo);
+  });
 
-  srv.Delete(R"(/inventory/managedObjects/([^/]+))",
-             [this](const Request& req, Response& res) {
-               auto c = authenticate(req, res);
-               if (!c) return;
-               std::string raw = req.matches[1];
-               auto id = domain::parse_id(raw);
-               domain::Inventory inv(store_, *c->space);
-               auto st = id ? inv.remove(*id)
-                            : storage::StoreStatus{storage::StoreStatus::kNotFound, "not found"};
-               if (st.not_found()) return send_error(res, not_found(raw));
-               if (!st.ok()) return send_error(res, {500, "general/internalError", st.message});
-               object_changed(*c, *id, true);
-               notify(*c, "inventory", *id, "DELETE", {{"id", raw}});
-               res.status = 204;
-             });
+  srv.Delete(R"(/inventory/managedObjects/([^/]+))", [this](const Request& req, Response& res) {
+    auto c = authenticate(req, res);
+    if (!c) return;
+    std::string raw = req.matches[1];
+    auto id = domain::parse_id(raw);
+    domain::Inventory inv(store_, *c->space);
+    auto st =
+        id ? inv.remove(*id) : storage::StoreStatus{storage::StoreStatus::kNotFound, "not found"};
+    if (st.not_found()) return send_error(res, not_found(raw));
+    if (!st.ok()) return send_error(res, {500, "general/internalError", st.message});
+    object_changed(*c, *id, true);
+    notify(*c, "inventory", *id, "DELETE", {{"id", raw}});
+    res.status = 204;
+  });
 
   srv.Get(std::string(R"(/inventory/managedObjects/([^/]+)/)") + kChildLists,
           [this](const Request& req, Response& res) {
@@ -234,27 +231,25 @@ void RestServer::routes_inventory() {
             send_json(res, 200, {{"c8y_SupportedMeasurements", std::move(list)}});
           });
 
-  srv.Get(R"(/identity/globalIds/([^/]+)/externalIds)",
-          [this](const Request& req, Response& res) {
-            auto c = authenticate(req, res);
-            if (!c) return;
-            std::string raw = req.matches[1];
-            auto id = domain::parse_id(raw);
-            domain::Inventory inv(store_, *c->space);
-            if (!id || !inv.get(*id)) return send_error(res, not_found(raw));
-            json list = json::array();
-            for (auto& [type, value] : inv.external_ids_of(*id))
-              list.push_back({{"type", type},
-                              {"externalId", value},
-                              {"self", c->base + "/identity/externalIds/" + type + "/" + value},
-                              {"managedObject", {{"id", raw}}}});
-            send_json(res, 200,
-                      {{"externalIds", list},
-                       {"self", c->base + "/identity/globalIds/" + raw + "/externalIds"}});
-          });
+  srv.Get(R"(/identity/globalIds/([^/]+)/externalIds)", [this](const Request& req, Response& res) {
+    auto c = authenticate(req, res);
+    if (!c) return;
+    std::string raw = req.matches[1];
+    auto id = domain::parse_id(raw);
+    domain::Inventory inv(store_, *c->space);
+    if (!id || !inv.get(*id)) return send_error(res, not_found(raw));
+    json list = json::array();
+    for (auto& [type, value] : inv.external_ids_of(*id))
+      list.push_back({{"type", type},
+                      {"externalId", value},
+                      {"self", c->base + "/identity/externalIds/" + type + "/" + value},
+                      {"managedObject", {{"id", raw}}}});
+    send_json(
+        res, 200,
+        {{"externalIds", list}, {"self", c->base + "/identity/globalIds/" + raw + "/externalIds"}});
+  });
 
-  srv.Post(R"(/identity/globalIds/([^/]+)/externalIds)", [this](const Request& req,
-                                                                Response& res) {
+  srv.Post(R"(/identity/globalIds/([^/]+)/externalIds)", [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;
@@ -290,32 +285,31 @@ void RestServer::routes_inventory() {
   });
 
   // POST a measurement: {"source": {"id"}, "time", "type", <fragment>: {<series>: {value, unit}}}.
-  srv.Post(
-      "/measurement/measurements", [this](const Request& req, Response& res) {
-        auto c = authenticate(req, res);
-        if (!c) return;
-        HttpError err;
-        auto body = body_object(req, &err);
-        if (!body) return send_error(res, err);
-        // Every missing field in one answer (source.id among them) before the source is looked up.
-        domain::Measurement m;
-        std::string why;
-        if (!domain::measurement_input(*body, &m, &why, nullptr, domain::SourceField::kMandatory))
-          return send_error(res, {422, "validationError", why});
-        const auto source = json_id((*body)["source"]["id"]);
-        domain::Inventory inv(store_, *c->space);
-        if (!source || !inv.get(*source))
-          return send_error(
-              res, {422, "validationError", "source.id is not the id of a managed object"});
-        m.source = *source;
-        domain::Measurements ms(store_, *c->space);
-        auto st = ms.store(m);
-        if (!st.ok()) return send_error(res, {422, "validationError", st.message});
-        json out = domain::measurement_json(m);
-        notify(*c, "measurements", *source, "CREATE", out);
-        out["self"] = c->base + "/measurement/measurements/" + out["id"].get<std::string>();
-        send_json(res, 201, out);
-      });
+  srv.Post("/measurement/measurements", [this](const Request& req, Response& res) {
+    auto c = authenticate(req, res);
+    if (!c) return;
+    HttpError err;
+    auto body = body_object(req, &err);
+    if (!body) return send_error(res, err);
+    // Every missing field in one answer (source.id among them) before the source is looked up.
+    domain::Measurement m;
+    std::string why;
+    if (!domain::measurement_input(*body, &m, &why, nullptr, domain::SourceField::kMandatory))
+      return send_error(res, {422, "validationError", why});
+    const auto source = json_id((*body)["source"]["id"]);
+    domain::Inventory inv(store_, *c->space);
+    if (!source || !inv.get(*source))
+      return send_error(res,
+                        {422, "validationError", "source.id is not the id of a managed object"});
+    m.source = *source;
+    domain::Measurements ms(store_, *c->space);
+    auto st = ms.store(m);
+    if (!st.ok()) return send_error(res, {422, "validationError", st.message});
+    json out = domain::measurement_json(m);
+    notify(*c, "measurements", *source, "CREATE", out);
+    out["self"] = c->base + "/measurement/measurements/" + out["id"].get<std::string>();
+    send_json(res, 201, out);
+  });
 }
 
 }  // namespace c8y::rest

@@ -42,8 +42,7 @@ void RestServer::routes_registration() {
   auto& srv = router_;
   const char* kItem = R"(/devicecontrol/newDeviceRequests/([^/]+))";
 
-  srv.Get("/devicecontrol/newDeviceRequests", [this](const Request& req,
-                                                     Response& res) {
+  srv.Get("/devicecontrol/newDeviceRequests", [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;
@@ -70,8 +69,7 @@ void RestServer::routes_registration() {
   });
 
   // {"id": "<serial>"}; a status other than WAITING_FOR_CONNECTION cannot be chosen here.
-  srv.Post("/devicecontrol/newDeviceRequests", [this](const Request& req,
-                                                      Response& res) {
+  srv.Post("/devicecontrol/newDeviceRequests", [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;

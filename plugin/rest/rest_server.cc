@@ -306,9 +306,8 @@ void RestServer::routes() {
     auto paging = param_paging(req, &err);
     if (!paging) return send_error(res, err);
     send_json(res, 200,
-              paged(*c, "/application/applications", req, "applications", json::array(),
-                    *paging, false,
-                    paging->count_total() ? std::optional<size_t>(0) : std::nullopt));
+              paged(*c, "/application/applications", req, "applications", json::array(), *paging,
+                    false, paging->count_total() ? std::optional<size_t>(0) : std::nullopt));
   });
 
   srv.Get("/inventory/managedObjects", [this](const Request& req, Response& res) {
@@ -345,26 +344,25 @@ void RestServer::routes() {
   });
 
   // Registered before the {id} route, which would take "count" for an id.
-  srv.Get("/inventory/managedObjects/count",
-          [this](const Request& req, Response& res) {
-            auto c = authenticate(req, res);
-            if (!c) return;
-            HttpError err;
-            if (refuse_unsupported(req, {"text", "ids", "childAssetId", "childDeviceId"}, &err))
-              return send_error(res, err);
-            bool bad = false;
-            auto query = inventory_query(req, &bad, &err);
-            if (bad) return send_error(res, err);
-            if (query) query->clear_order();  // a count needs no order
-            domain::Inventory inv(store_, *c->space);
-            domain::Inventory::Page p;
-            p.count_total = true;
-            auto st = inv.list(req.get_param_value("type"), req.get_param_value("fragmentType"),
-                               req.get_param_value("owner"), 1, 1, &p, query ? &*query : nullptr);
-            if (!st.ok()) return send_error(res, {500, "general/internalError", st.message});
-            res.status = 200;
-            res.set_content(std::to_string(p.total), "application/json");
-          });
+  srv.Get("/inventory/managedObjects/count", [this](const Request& req, Response& res) {
+    auto c = authenticate(req, res);
+    if (!c) return;
+    HttpError err;
+    if (refuse_unsupported(req, {"text", "ids", "childAssetId", "childDeviceId"}, &err))
+      return send_error(res, err);
+    bool bad = false;
+    auto query = inventory_query(req, &bad, &err);
+    if (bad) return send_error(res, err);
+    if (query) query->clear_order();  // a count needs no order
+    domain::Inventory inv(store_, *c->space);
+    domain::Inventory::Page p;
+    p.count_total = true;
+    auto st = inv.list(req.get_param_value("type"), req.get_param_value("fragmentType"),
+                       req.get_param_value("owner"), 1, 1, &p, query ? &*query : nullptr);
+    if (!st.ok()) return send_error(res, {500, "general/internalError", st.message});
+    res.status = 200;
+    res.set_content(std::to_string(p.total), "application/json");
+  });
 
   srv.Get(R"(/inventory/managedObjects/([^/]+))", [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
@@ -444,8 +442,7 @@ void RestServer::routes() {
   // Chart data (@c8y/client measurement.listSeries): one range scan of the source's measurements.
   // Another tenant's device id finds nothing in this tenant's family: an empty answer, as for
   // GET /measurement/measurements.
-  srv.Get("/measurement/measurements/series", [this](const Request& req,
-                                                     Response& res) {
+  srv.Get("/measurement/measurements/series", [this](const Request& req, Response& res) {
     auto c = authenticate(req, res);
     if (!c) return;
     HttpError err;

@@ -179,8 +179,7 @@ inline bool param_id(const Request& req, const char* name, uint64_t* out, HttpEr
   return true;
 }
 
-inline bool param_time(const Request& req, const char* name, int64_t* out,
-                       HttpError* err) {
+inline bool param_time(const Request& req, const char* name, int64_t* out, HttpError* err) {
   if (!req.has_param(name)) return true;
   auto t = smartrest::parse_iso8601_ms(req.get_param_value(name));
   if (!t) {
@@ -226,8 +225,8 @@ inline std::vector<std::string> param_list(const Request& req, const char* name)
 // Boolean parameters this server accepts but whose answer does not depend on them (a managed
 // object always carries its child and parent references): still validated, so that a bad value
 // is a 400 here as on every other endpoint.
-inline bool param_bools_ignored(const Request& req,
-                                std::initializer_list<const char*> names, HttpError* err) {
+inline bool param_bools_ignored(const Request& req, std::initializer_list<const char*> names,
+                                HttpError* err) {
   std::optional<bool> unused;
   for (const char* n : names)
     if (!param_bool(req, n, &unused, err)) return false;
@@ -236,8 +235,8 @@ inline bool param_bools_ignored(const Request& req,
 
 // Filters this server does not implement: answered with 400 instead of ignored, so a client never
 // mistakes an unfiltered answer for a filtered one.
-inline bool refuse_unsupported(const Request& req,
-                               std::initializer_list<const char*> names, HttpError* err) {
+inline bool refuse_unsupported(const Request& req, std::initializer_list<const char*> names,
+                               HttpError* err) {
   for (const char* n : names)
     if (req.has_param(n)) {
       *err = {400, "general/badRequest",
