@@ -79,6 +79,9 @@ inline std::string trusted_ca(std::string_view fingerprint) {
   return "K" + std::string(fingerprint);
 }
 inline constexpr std::string_view kIdHighWater = "#ids";
+inline std::string managed_object_prefix() {
+  return "M";
+}
 inline std::string managed_object(uint64_t id) {
   std::string k = "M";
   append_u64(k, id);
@@ -116,6 +119,12 @@ inline void measurement_series(std::string& k, uint64_t source, std::string_view
   k.append(fragment);
   k.push_back('\0');
   k.append(series);
+}
+inline std::string_view token_secret() {
+  return "Sjwt";
+}
+inline std::string presence_prefix() {
+  return "P";
 }
 inline std::string presence(uint64_t id) {
   std::string k = "P";

@@ -5,15 +5,15 @@
 #include <nlohmann/json.hpp>
 
 #include "plugin/app/plugin_core.h"
-#include "plugin/app/streams.h"
+#include "plugin/common/values.h"
 #include "plugin/domain/alarms.h"
 #include "plugin/domain/events.h"
 #include "plugin/domain/inventory.h"
 #include "plugin/domain/operations.h"
+#include "plugin/policy/streams.h"
 #include "plugin/smartrest/alarm_event_templates.h"
 #include "plugin/smartrest/csv.h"
 #include "plugin/smartrest/inventory_templates.h"
-#include "plugin/smartrest/values.h"
 #include "storage/keys.h"
 
 namespace c8y::app {
@@ -64,7 +64,7 @@ void PluginCore::note_data(Session& s, uint64_t device, int64_t now) {
   if (r.write_last_message || r.was_unavailable) {
     if (inv.merge(device,
                   {{"c8y_Availability",
-                    {{"status", "AVAILABLE"}, {"lastMessage", smartrest::format_iso8601_ms(now)}}}})
+                    {{"status", "AVAILABLE"}, {"lastMessage", common::format_iso8601_ms(now)}}}})
             .ok())
       inventory_changed(s, device);
   }
@@ -116,15 +116,16 @@ size_t PluginCore::watch_monitored_devices() {
   for (auto& tenant : store_->tenant_ids()) {
     auto* space = spaces_->get(tenant);
     if (!space) continue;
-    store_->scan(space->family, "M", "", false, [&](std::string_view k, std::string_view v) {
-      if (k.size() != 9 || v.find("c8y_RequiredAvailability") == std::string_view::npos)
-        return true;
-      auto mo = json::parse(v, nullptr, false);
-      if (!mo.is_object() || !required_interval_ms(mo)) return true;
-      watch_availability(space, storage::read_u64(k, 1), mo, now);
+    domain::Inventory inv(*store_, *space);
+    auto st = inv.for_each_containing("c8y_RequiredAvailability", [&](uint64_t id, const json& mo) {
+      if (!required_interval_ms(mo)) return true;
+      watch_availability(space, id, mo, now);
       ++n;
       return true;
     });
+    if (!st.ok())
+      log(LogLevel::kWarning,
+          "c8y: monitored devices of tenant " + tenant + " not all read: " + st.message);
   }
   return n;
 }

@@ -3,11 +3,11 @@
 #include <nlohmann/json.hpp>
 
 #include "plugin/app/plugin_core.h"
+#include "plugin/common/values.h"
 #include "plugin/domain/inventory.h"
 #include "plugin/domain/operations.h"
 #include "plugin/policy/topic_match.h"
 #include "plugin/smartrest/downstream.h"
-#include "plugin/smartrest/values.h"
 
 namespace c8y::app {
 
@@ -139,8 +139,8 @@ storage::StoreStatus PluginCore::device_results(Session& s, uint64_t device, con
         id != d->end() && id->is_object() && id->contains("id"))
       dump["id"] = (*id)["id"];
     std::string when = record_.fields.size() > 2 ? record_.fields[2] : std::string();
-    auto t = when.empty() ? std::nullopt : smartrest::parse_iso8601_ms(when);
-    dump["time"] = smartrest::format_iso8601_ms(t ? *t : now_ms());
+    auto t = when.empty() ? std::nullopt : common::parse_iso8601_ms(when);
+    dump["time"] = common::format_iso8601_ms(t ? *t : now_ms());
     fragments["c8y_ConfigurationDump"] = std::move(dump);
   }
   if (fragments.empty()) return {};
@@ -173,7 +173,7 @@ PluginCore::LineOutcome PluginCore::handle_operation(Session& s, uint64_t target
     auto parsed = domain::parse_id(field(1));
     if (!parsed) {
       out.error = smartrest::TemplateError{
-          45, "missing or invalid operation id: " + smartrest::echo_value(field(1))};
+          45, "missing or invalid operation id: " + common::echo_value(field(1))};
       return out;
     }
     op_id = *parsed;
@@ -183,14 +183,14 @@ PluginCore::LineOutcome PluginCore::handle_operation(Session& s, uint64_t target
       out.error = smartrest::TemplateError{45, "missing operation fragment"};
       return out;
     }
-    if (fragment.size() > 127 || !smartrest::is_valid_utf8(fragment)) {
+    if (fragment.size() > 127 || !common::is_valid_utf8(fragment)) {
       out.error = smartrest::TemplateError{45, "invalid operation fragment"};
       return out;
     }
   }
   // A failure reason or a result (c8y_Command output) has no limit below the message cap.
   const std::string reason = field(2);
-  if (!smartrest::is_valid_utf8(reason)) {
+  if (!common::is_valid_utf8(reason)) {
     out.error = smartrest::TemplateError{45, "parameter is not valid UTF-8"};
     return out;
   }
@@ -225,7 +225,7 @@ PluginCore::LineOutcome PluginCore::handle_operation(Session& s, uint64_t target
   for (auto& r : ops.apply(*t, target, fragment, op_id, extra)) {
     if (r.status.not_found()) {
       out.error = smartrest::TemplateError{
-          45, by_id ? "No operation " + smartrest::echo_value(field(1)) + " for this device"
+          45, by_id ? "No operation " + common::echo_value(field(1)) + " for this device"
                     : "No " + std::string(domain::to_string(*domain::selects(*t))) + " operation" +
                           (fragment.empty() ? "" : " with " + fragment)};
       continue;

@@ -1,20 +1,18 @@
 #include "plugin/app/plugin_core.h"
 
-#include "plugin/app/streams.h"
-
 #include <fstream>
 #include <sstream>
+#include <variant>
 
+#include "plugin/common/values.h"
 #include "plugin/domain/inventory.h"
 #include "plugin/identity/device_token.h"
 #include "plugin/identity/names.h"
 #include "plugin/identity/password_hash.h"
 #include "plugin/identity/provisioning.h"
+#include "plugin/policy/streams.h"
 #include "plugin/policy/topic_match.h"
-#include "plugin/rest/rest_server.h"
 #include "plugin/smartrest/static_templates.h"
-#include "plugin/smartrest/values.h"
-#include "storage/keys.h"
 
 namespace c8y::app {
 
@@ -85,7 +83,10 @@ bool PluginCore::start(std::string* error) {
     }
     for (auto& w : warnings) log(LogLevel::kWarning, "c8y: " + w);
   }
-  if (!load_token_secret(error)) return false;
+  if (auto st = identity::load_token_secret(*store_, &token_secret_); !st.ok()) {
+    *error = st.message;
+    return false;
+  }
   if (!options_.provisioning_file.empty()) {
     std::string text;
     if (!read_file(options_.provisioning_file, &text)) {
@@ -138,65 +139,31 @@ bool PluginCore::start(std::string* error) {
   mark_all_disconnected();
   if (size_t n = watch_monitored_devices())
     log(LogLevel::kInfo, "c8y: watching the availability of " + std::to_string(n) + " devices");
-  if (options_.rest_port != 0) {
-    rest_ =
-        std::make_unique<rest::RestServer>(*store_, *directory_, *authenticator_, *spaces_,
-                                           *registrations_, *trusted_cas_, token_secret_, outbox_);
-    const bool tls = !options_.rest_tls_cert_file.empty();
-    const std::string bind =
-        !options_.rest_bind.empty() ? options_.rest_bind : (tls ? "0.0.0.0" : "127.0.0.1");
-    rest::HttpLimits limits;
-    limits.max_connections_per_address = options_.rest_max_connections_per_address;
-    limits.request_timeout_s = options_.rest_request_timeout_s;
-    if (!rest_->start(bind, options_.rest_port, options_.rest_tls_cert_file,
-                      options_.rest_tls_key_file, limits, error))
-      return false;
-  }
+  return true;
+}
+
+PluginCore::Services PluginCore::services() {
+  return {*store_,         *directory_,   *authenticator_, *spaces_,
+          *registrations_, *trusted_cas_, token_secret_,   outbox_};
+}
+
+void PluginCore::log_ready() {
   log(LogLevel::kNotice,
       "c8y: ready, data in " + options_.data_dir + ", " +
           std::to_string(directory_->tenant_ids().size()) + " tenants, " +
           std::to_string(directory_->user_count()) + " users, durability " +
           (options_.durability == storage::Durability::kWal ? "wal" : "batched"));
-  return true;
-}
-
-// The HS256 key of device tokens: made once and kept in the system family, so tokens survive a
-// restart (and, later, work on every node of a cluster sharing the store).
-bool PluginCore::load_token_secret(std::string* error) {
-  std::string stored;
-  auto st = store_->get(store_->system(), "Sjwt", &stored);
-  if (st.ok() && stored.size() == identity::kTokenSecretBytes) {
-    token_secret_ = std::move(stored);
-    return true;
-  }
-  if (!st.ok() && !st.not_found()) {
-    *error = "cannot read the device-token key: " + st.message;
-    return false;
-  }
-  token_secret_ = identity::new_token_secret();
-  if (token_secret_.empty()) {
-    *error = "cannot make a device-token key: the random generator failed";
-    return false;
-  }
-  st = store_->put(store_->system(), "Sjwt", token_secret_, storage::Store::When::kNow);
-  if (!st.ok()) {
-    *error = "cannot store the device-token key: " + st.message;
-    return false;
-  }
-  return true;
 }
 
 void PluginCore::stop() {
   if (stopped_) return;
   stopped_ = true;
-  if (rest_) rest_->stop();
-  rest_.reset();
   if (store_) {
     flush_presence();
     if (auto st = store_->settle(); !st.ok()) log(LogLevel::kError, "c8y: at stop: " + st.message);
   }
   for (auto& item : outbox_.take())
-    if (item.kind == OutboxItem::kLog) port_.log(item.level, item.payload);
+    if (auto* l = std::get_if<common::outbox::Log>(&item)) port_.log(l->level, l->message);
   spaces_.reset();
   client_ids_.reset();
   authenticator_.reset();
@@ -306,10 +273,7 @@ bool PluginCore::on_connect(const ConnectInfo& info) {
     std::string key = s->tenant + '\0' + s->serial;
     auto it = live_serials_.find(key);
     if (it != live_serials_.end() && it->second != s->client_id) {
-      OutboxItem kick;
-      kick.kind = OutboxItem::kKick;
-      kick.client_id = it->second;
-      outbox_.push(std::move(kick));
+      outbox_.push(common::outbox::Kick{it->second});
     }
     live_serials_[key] = s->client_id;
     domain::Inventory inv(*store_, *s->space);
@@ -415,10 +379,12 @@ void PluginCore::publish_stream(const std::string& tenant, policy::Mode mode, st
                                 uint64_t device, std::string_view action,
                                 const nlohmann::json& data) {
   if (!streams_wanted(tenant)) return;  // nobody listens: render nothing
-  const auto targets = stream_targets(mode);
-  const std::string payload = stream_payload(action, data);
-  if (targets.notification) port_.publish("", stream_topic(tenant, false, api, device), payload, 0);
-  if (targets.processing) port_.publish("", stream_topic(tenant, true, api, device), payload, 0);
+  const auto targets = policy::stream_targets(mode);
+  const std::string payload = policy::stream_payload(action, data);
+  if (targets.notification)
+    port_.publish("", policy::stream_topic(tenant, false, api, device), payload, 0);
+  if (targets.processing)
+    port_.publish("", policy::stream_topic(tenant, true, api, device), payload, 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -520,7 +486,7 @@ MessageDecision PluginCore::process_upstream(Session& s, std::string_view topic,
     return MessageDecision::kDrop;
   }
   if (!route) {
-    error_line(s, 40, "", "Unsupported topic: " + smartrest::echo_value(topic));
+    error_line(s, 40, "", "Unsupported topic: " + common::echo_value(topic));
     return MessageDecision::kDrop;
   }
   MessageDecision decision = MessageDecision::kAccept;
@@ -650,10 +616,7 @@ void PluginCore::handle_bootstrap_poll(Session& s) {
                 (suppressed ? " (" + std::to_string(suppressed) + " similar lines suppressed)"
                             : ""));
       }
-      OutboxItem kick;
-      kick.kind = OutboxItem::kKick;
-      kick.client_id = s.client_id;
-      outbox_.push(std::move(kick));
+      outbox_.push(common::outbox::Kick{s.client_id});
     }
     return;
   }
@@ -907,16 +870,10 @@ void PluginCore::set_presence(domain::TenantSpace* space, uint64_t device, bool 
 void PluginCore::flush_presence() {
   for (auto& [k, connected] : dirty_) {
     domain::Inventory inv(*store_, *k.space);
-    nlohmann::json f = {{"c8y_Connection", {{"status", connected ? "CONNECTED" : "DISCONNECTED"}}}};
-    if (!inv.merge(k.device, f).ok()) continue;
-    if (connected)
-      store_->put(k.space->family, storage::key::presence(k.device), "",
-                  storage::Store::When::kNow);
-    else {
-      storage::Batch b;
-      b.del(k.space->family, storage::key::presence(k.device));
-      store_->write(b);
-    }
+    // A failure leaves the status as it was; the next change of the device writes it again.
+    if (auto st = inv.set_connection(k.device, connected); !st.ok() && !st.not_found())
+      log(LogLevel::kWarning, "c8y: connection status of device " + domain::format_id(k.device) +
+                                  " not written: " + st.message);
   }
   dirty_.clear();
 }
@@ -928,10 +885,9 @@ void PluginCore::mark_all_disconnected() {
     auto* space = spaces_->get(tenant);
     if (!space) continue;
     std::vector<uint64_t> ids;
-    store_->scan(space->family, "P", "", false, [&](auto k, auto) {
-      if (k.size() == 9) ids.push_back(storage::read_u64(k, 1));
-      return true;
-    });
+    if (auto st = domain::Inventory(*store_, *space).connected_devices(&ids); !st.ok())
+      log(LogLevel::kWarning,
+          "c8y: connected devices of tenant " + tenant + " not read: " + st.message);
     for (auto id : ids) dirty_[{space, id}] = false;
     n += ids.size();
   }
@@ -939,51 +895,47 @@ void PluginCore::mark_all_disconnected() {
   if (n) log(LogLevel::kInfo, "c8y: marked " + std::to_string(n) + " devices disconnected");
 }
 
+void PluginCore::drain(common::outbox::Publish& p) {
+  if (p.client_id.empty()) {
+    // A stream message from the REST API: only if the tenant's streams have listeners.
+    std::string_view t(p.topic);
+    if (t.starts_with("tenants/")) t.remove_prefix(8);
+    if (!streams_wanted(t.substr(0, t.find('/')))) return;
+  }
+  port_.publish(p.client_id, p.topic, p.payload, p.qos);
+}
+void PluginCore::drain(common::outbox::Kick& k) {
+  port_.kick(k.client_id);
+}
+void PluginCore::drain(common::outbox::Log& l) {
+  port_.log(l.level, l.message);
+}
+void PluginCore::drain(common::outbox::DeliverOperation& d) {
+  deliver_operation(d.tenant, d.operation_id);
+}
+void PluginCore::drain(common::outbox::ObjectChanged& o) {
+  object_changed(o.tenant, o.object_id, o.deleted);
+}
+void PluginCore::drain(common::outbox::CaChanged& c) {
+  std::vector<std::string> ids;
+  for (auto& [conn, sp] : sessions_)
+    if (sp->ca_fingerprint == c.fingerprint &&
+        !trusted_cas_->still_valid(sp->ca_fingerprint, sp->cert_serial))
+      ids.push_back(sp->client_id);
+  for (auto& id : ids) port_.kick(id);
+}
+void PluginCore::drain(common::outbox::KickUsers& k) {
+  // Collected first: a kick reports the DISCONNECT at once, which changes sessions_.
+  std::vector<std::string> ids;
+  for (auto& [conn, sp] : sessions_)
+    if (sp->tenant == k.tenant && (k.user.empty() || sp->user == k.user))
+      ids.push_back(sp->client_id);
+  for (auto& id : ids) port_.kick(id);
+}
+
 void PluginCore::on_tick() {
   if (auto e = store_->take_writer_error(); !e.empty()) log(LogLevel::kError, "c8y: " + e);
-  for (auto& item : outbox_.take()) {
-    switch (item.kind) {
-      case OutboxItem::kPublish:
-        if (item.client_id.empty()) {
-          // A stream message from the REST API: only if the tenant's streams have listeners.
-          std::string_view t(item.topic);
-          if (t.starts_with("tenants/")) t.remove_prefix(8);
-          if (!streams_wanted(t.substr(0, t.find('/')))) break;
-        }
-        port_.publish(item.client_id, item.topic, item.payload, item.qos);
-        break;
-      case OutboxItem::kKick:
-        port_.kick(item.client_id);
-        break;
-      case OutboxItem::kLog:
-        port_.log(item.level, item.payload);
-        break;
-      case OutboxItem::kDeliver:
-        deliver_operation(item.topic, item.payload);
-        break;
-      case OutboxItem::kObjectChanged:
-        object_changed(item.topic, item.payload, item.qos == 1);
-        break;
-      case OutboxItem::kCaChanged: {
-        std::vector<std::string> ids;
-        for (auto& [conn, sp] : sessions_)
-          if (sp->ca_fingerprint == item.payload &&
-              !trusted_cas_->still_valid(sp->ca_fingerprint, sp->cert_serial))
-            ids.push_back(sp->client_id);
-        for (auto& id : ids) port_.kick(id);
-        break;
-      }
-      case OutboxItem::kKickUsers: {
-        // Collected first: a kick reports the DISCONNECT at once, which changes sessions_.
-        std::vector<std::string> ids;
-        for (auto& [conn, sp] : sessions_)
-          if (sp->tenant == item.topic && (item.payload.empty() || sp->user == item.payload))
-            ids.push_back(sp->client_id);
-        for (auto& id : ids) port_.kick(id);
-        break;
-      }
-    }
-  }
+  for (auto& item : outbox_.take()) std::visit([this](auto& i) { drain(i); }, item);
   // D9: PENDING operations go to a device once it has subscribed to s/ds (after its SUBACK).
   if (!pending_deliveries_.empty()) {
     auto pending = std::move(pending_deliveries_);

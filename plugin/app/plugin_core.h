@@ -1,9 +1,10 @@
 // The plugin without Mosquitto: every broker event as a plain method over plain values.
 //
 // plugin/broker translates Mosquitto callbacks into these calls and the results back into
-// Mosquitto return codes. All methods run on the broker thread, except that the REST server
-// (owned here) runs its own threads and talks to the broker thread only through the Outbox.
-// No method throws: the adapter still catches everything as a last line of defence.
+// Mosquitto return codes. All methods run on the broker thread; other threads (the REST server)
+// talk to it only through the Outbox, drained on TICK.
+// No method throws: the adapter still catches everything as a last line of defence. The REST
+// server is not part of the core: broker/plugin.cc starts it on services() and stops it first.
 #pragma once
 
 #include <chrono>
@@ -24,6 +25,7 @@
 #include "plugin/identity/client_id_directory.h"
 #include "plugin/identity/directory.h"
 #include "plugin/identity/registrations.h"
+#include "plugin/identity/token_key.h"
 #include "plugin/identity/trusted_cas.h"
 #include "plugin/policy/topic_policy.h"
 #include "plugin/policy/topic_route.h"
@@ -31,10 +33,6 @@
 #include "plugin/smartrest/custom_templates.h"
 #include "plugin/smartrest/static_templates.h"
 #include "storage/store.h"
-
-namespace c8y::rest {
-class RestServer;
-}
 
 namespace c8y::app {
 
@@ -78,10 +76,21 @@ class PluginCore {
   // How other threads wake the broker's event loop after handing it work (see Outbox).
   void set_waker(std::function<void()> waker) { outbox_.set_waker(std::move(waker)); }
 
-  // For tests and the REST layer.
-  storage::Store& store() { return *store_; }
-  identity::Directory& directory() { return *directory_; }
-  const Options& options() const { return options_; }
+  // What the core shares with the REST server, which broker/plugin.cc starts next to the core
+  // (and stops before it): the REST layer and this one do not know each other.
+  struct Services {
+    storage::Store& store;
+    identity::Directory& directory;
+    identity::Authenticator& authenticator;
+    domain::TenantSpaces& spaces;
+    identity::Registrations& registrations;
+    identity::TrustedCas& trusted_cas;
+    const std::string& token_secret;
+    common::Outbox& outbox;
+  };
+  Services services();
+  // Logs the "ready" line (once everything, the REST server included, is up).
+  void log_ready();
 
  private:
   struct Session {
@@ -110,7 +119,6 @@ class PluginCore {
 
   PluginCore(const Options& options, BrokerPort& port);
   bool start(std::string* error);
-  bool load_token_secret(std::string* error);
   void log(LogLevel level, const std::string& message);
   int64_t now_ms() const;
   // Records a granted subscription of `s` (bookkeeping of streams and operation delivery).
@@ -120,6 +128,14 @@ class PluginCore {
 
   MessageDecision process_upstream(Session& s, std::string_view topic, std::string_view payload,
                                    size_t packet_size);
+  // One item of the outbox, on the broker thread (on_tick).
+  void drain(common::outbox::Publish& p);
+  void drain(common::outbox::Kick& k);
+  void drain(common::outbox::Log& l);
+  void drain(common::outbox::DeliverOperation& d);
+  void drain(common::outbox::ObjectChanged& o);
+  void drain(common::outbox::CaChanged& c);
+  void drain(common::outbox::KickUsers& k);
   void on_will(Session& s, std::string_view topic, std::string_view payload);
   // Availability (spec §11): data from `device` (lastMessage, clears an unavailability alarm).
   void note_data(Session& s, uint64_t device, int64_t now_ms);
@@ -238,8 +254,7 @@ class PluginCore {
   std::unique_ptr<identity::Authenticator> authenticator_;
   std::unique_ptr<identity::ClientIdDirectory> client_ids_;
   std::unique_ptr<domain::TenantSpaces> spaces_;
-  std::unique_ptr<rest::RestServer> rest_;
-  Outbox outbox_;
+  common::Outbox outbox_;
 
   std::unordered_map<ConnId, std::unique_ptr<Session>> sessions_;
   std::unordered_map<std::string, std::string> live_serials_;  // tenant '\0' serial -> client id

@@ -15,13 +15,13 @@
 #include <nlohmann/json.hpp>
 
 #include "plugin/app/plugin_core.h"
+#include "plugin/common/values.h"
 #include "plugin/domain/alarms.h"
 #include "plugin/domain/events.h"
 #include "plugin/domain/inventory.h"
 #include "plugin/domain/json_input.h"
 #include "plugin/domain/operations.h"
 #include "plugin/smartrest/csv.h"
-#include "plugin/smartrest/values.h"
 
 namespace c8y::app {
 
@@ -267,8 +267,8 @@ std::optional<json> PluginCore::run_request(Session& s, const policy::TopicRoute
         const std::string& xid_type =
             a.external_id_type.empty() ? std::string(domain::kSerialType) : a.external_id_type;
         auto taken = [&] {
-          return fail(45, "External id " + sr::echo_value(a.external_id) + " of type " +
-                              sr::echo_value(xid_type) + " belongs to another object");
+          return fail(45, "External id " + common::echo_value(a.external_id) + " of type " +
+                              common::echo_value(xid_type) + " belongs to another object");
         };
         // Checked first so that a refused POST creates nothing.
         if (!a.external_id.empty() && inv.find_external(xid_type, a.external_id)) return taken();
@@ -410,7 +410,7 @@ bool PluginCore::fast_measurement(const FastMeasurement& plan, const sr::Request
   if (time_sent) {
     const std::string& tv = f[next++];
     if (!tv.empty()) {
-      auto ms = sr::parse_iso8601_ms(tv);
+      auto ms = common::parse_iso8601_ms(tv);
       if (!ms) return false;
       time = *ms;
     }
@@ -420,7 +420,7 @@ bool PluginCore::fast_measurement(const FastMeasurement& plan, const sr::Request
   measurement_.time_ms = time;
   for (const auto& p : plan.series) {
     const std::string& v = f[next++];
-    auto number = v.empty() ? std::nullopt : sr::parse_number(v);
+    auto number = v.empty() ? std::nullopt : common::parse_number(v);
     if (!number) return false;
     auto& ser = measurement_.add();
     ser.fragment = p.fragment;

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "plugin/app/plugin_core.h"
+#include "plugin/rest/rest_server.h"
 
 #define C8Y_EXPORT extern "C" __attribute__((visibility("default")))
 
@@ -42,22 +43,22 @@ class MosquittoPort : public app::BrokerPort {
   void kick(const std::string& client_id) override {
     mosquitto_kick_client_by_clientid(client_id.c_str(), false);
   }
-  void log(app::LogLevel level, const std::string& message) override {
+  void log(common::LogLevel level, const std::string& message) override {
     int l = MOSQ_LOG_INFO;
     switch (level) {
-      case app::LogLevel::kDebug:
+      case common::LogLevel::kDebug:
         l = MOSQ_LOG_DEBUG;
         break;
-      case app::LogLevel::kInfo:
+      case common::LogLevel::kInfo:
         l = MOSQ_LOG_INFO;
         break;
-      case app::LogLevel::kNotice:
+      case common::LogLevel::kNotice:
         l = MOSQ_LOG_NOTICE;
         break;
-      case app::LogLevel::kWarning:
+      case common::LogLevel::kWarning:
         l = MOSQ_LOG_WARNING;
         break;
-      case app::LogLevel::kError:
+      case common::LogLevel::kError:
         l = MOSQ_LOG_ERR;
         break;
     }
@@ -69,7 +70,30 @@ struct Instance {
   mosquitto_plugin_id_t* id = nullptr;
   MosquittoPort port;
   std::unique_ptr<app::PluginCore> core;
+  std::unique_ptr<rest::RestServer> rest;  // started after the core, stopped before it
 };
+
+// The REST server on the core's services, when plugin_opt_rest_port is set.
+bool start_rest(Instance& inst, const app::Options& o, std::string* error) {
+  if (o.rest_port == 0) return true;
+  auto s = inst.core->services();
+  inst.rest =
+      std::make_unique<rest::RestServer>(s.store, s.directory, s.authenticator, s.spaces,
+                                         s.registrations, s.trusted_cas, s.token_secret, s.outbox);
+  const bool tls = !o.rest_tls_cert_file.empty();
+  const std::string bind = !o.rest_bind.empty() ? o.rest_bind : (tls ? "0.0.0.0" : "127.0.0.1");
+  rest::HttpLimits limits;
+  limits.max_connections_per_address = o.rest_max_connections_per_address;
+  limits.request_timeout_s = o.rest_request_timeout_s;
+  return inst.rest->start(bind, o.rest_port, o.rest_tls_cert_file, o.rest_tls_key_file, limits,
+                          error);
+}
+
+void stop_all(Instance& inst) {
+  if (inst.rest) inst.rest->stop();  // joins the REST threads: nothing pushes to the outbox now
+  inst.rest.reset();
+  if (inst.core) inst.core->stop();
+}
 
 // One instance per process: with per_listener_settings true Mosquitto would initialise the plugin
 // once per listener and never deliver TICK (decision D17), so a second init is refused.
@@ -287,6 +311,13 @@ C8Y_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** u
       broker::g_initialised = false;
       return MOSQ_ERR_UNKNOWN;
     }
+    if (!broker::start_rest(*inst, options, &error)) {
+      broker::stop_all(*inst);
+      mosquitto_log_printf(MOSQ_LOG_ERR, "c8y: cannot start: %s", error.c_str());
+      broker::g_initialised = false;
+      return MOSQ_ERR_UNKNOWN;
+    }
+    inst->core->log_ready();
     broker::install_waker(*inst->core);
     for (auto& r : broker::kCallbacks) {
       if (mosquitto_callback_register(identifier, r.event, r.cb, nullptr, inst.get()) !=
@@ -313,7 +344,7 @@ C8Y_EXPORT int mosquitto_plugin_cleanup(void* user_data, struct mosquitto_opt*, 
   try {
     for (auto& r : broker::kCallbacks)
       mosquitto_callback_unregister(inst->id, r.event, r.cb, nullptr);
-    inst->core->stop();  // joins the REST thread: nobody sends the wake-up signal any more
+    broker::stop_all(*inst);  // joins the REST threads: nobody sends the wake-up signal any more
   } catch (...) {
     mosquitto_log_printf(MOSQ_LOG_ERR, "c8y: cleanup failed");
   }

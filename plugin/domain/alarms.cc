@@ -1,7 +1,7 @@
 #include "plugin/domain/alarms.h"
 
+#include "plugin/common/values.h"
 #include "plugin/domain/inventory.h"
-#include "plugin/smartrest/values.h"
 #include "storage/keys.h"
 
 namespace c8y::domain {
@@ -44,7 +44,7 @@ nlohmann::json Alarms::make(uint64_t id, uint64_t source, int64_t time_ms, const
   a["severity"] = severity;
   a["status"] = "ACTIVE";
   a["count"] = 1;
-  a["time"] = smartrest::format_iso8601_ms(time_ms);
+  a["time"] = common::format_iso8601_ms(time_ms);
   a["firstOccurrenceTime"] = a["time"];
   const std::string now = now_iso8601();
   a["creationTime"] = now;
@@ -112,7 +112,7 @@ AlarmChange Alarms::raise(uint64_t source, int64_t time_ms, const std::string& t
     // The open alarm of this type, changed in the cache in place: one JSON dump, no reads.
     auto& c = it->second;
     c.doc["count"] = c.doc.value("count", 1) + 1;
-    c.doc["time"] = smartrest::format_iso8601_ms(time_ms);
+    c.doc["time"] = common::format_iso8601_ms(time_ms);
     c.doc["lastUpdated"] = now_iso8601();
     const DocRef old{c.id, c.group, c.time_ms}, moved{c.id, source, time_ms};
     if (old.time_ms != time_ms) b.del(space_.family, docs_.key(old));  // the key holds the time

@@ -3,7 +3,7 @@
 #include <chrono>
 
 #include "plugin/domain/inventory.h"
-#include "plugin/smartrest/values.h"
+#include "plugin/common/values.h"
 
 namespace c8y::domain {
 
@@ -22,7 +22,7 @@ bool AuditLog::add(storage::Batch& batch, const AuditEntry& e, nlohmann::json* o
   const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
-  const std::string at = smartrest::format_iso8601_ms(now);
+  const std::string at = common::format_iso8601_ms(now);
   nlohmann::json r = {{"id", format_id(id)}, {"type", e.type},     {"activity", e.activity},
                       {"text", e.text},      {"user", e.user},     {"severity", e.severity},
                       {"time", at},          {"creationTime", at}, {"changes", e.changes}};

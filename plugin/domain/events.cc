@@ -1,7 +1,7 @@
 #include "plugin/domain/events.h"
 
+#include "plugin/common/values.h"
 #include "plugin/domain/inventory.h"
-#include "plugin/smartrest/values.h"
 
 namespace c8y::domain {
 
@@ -55,7 +55,7 @@ nlohmann::json Events::make(uint64_t id, uint64_t source, int64_t time_ms, const
   e["source"] = {{"id", format_id(source)}};
   e["type"] = type;
   e["text"] = text;
-  e["time"] = smartrest::format_iso8601_ms(time_ms);
+  e["time"] = common::format_iso8601_ms(time_ms);
   const std::string now = now_iso8601();
   e["creationTime"] = now;
   e["lastUpdated"] = now;
@@ -88,7 +88,7 @@ storage::StoreStatus Events::create(uint64_t source, int64_t time_ms, const std:
     doc += "\"},\"text\":";
     append_json_string(doc, text);
     doc += ",\"time\":\"";
-    doc += smartrest::format_iso8601_ms(time_ms);
+    doc += common::format_iso8601_ms(time_ms);
     doc += "\",\"type\":";
     append_json_string(doc, type);
     doc += '}';

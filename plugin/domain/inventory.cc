@@ -6,7 +6,7 @@
 #include <map>
 #include <mutex>
 
-#include "plugin/smartrest/values.h"
+#include "plugin/common/values.h"
 #include "storage/keys.h"
 
 namespace c8y::domain {
@@ -17,7 +17,7 @@ std::string now_iso8601() {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                 std::chrono::system_clock::now().time_since_epoch())
                 .count();
-  return smartrest::format_iso8601_ms(ms);
+  return common::format_iso8601_ms(ms);
 }
 
 std::string format_id(uint64_t id) {
@@ -155,21 +155,22 @@ storage::StoreStatus Inventory::list(const std::string& type, const std::string&
     return !query || query->matches(j);
   };
   if (!query || query->order().empty()) {
-    return store_.scan(space_.family, "M", "", false, [&](std::string_view, std::string_view v) {
-      auto j = json::parse(v, nullptr, false);
-      if (!wanted(j)) return true;
-      ++out->total;
-      if (skip > 0) {
-        --skip;
-        return true;
-      }
-      if (out->objects.size() == page_size) {
-        out->more = true;
-        return out->count_total;
-      }
-      out->objects.push_back(std::move(j));
-      return true;
-    });
+    return store_.scan(space_.family, storage::key::managed_object_prefix(), "", false,
+                       [&](std::string_view, std::string_view v) {
+                         auto j = json::parse(v, nullptr, false);
+                         if (!wanted(j)) return true;
+                         ++out->total;
+                         if (skip > 0) {
+                           --skip;
+                           return true;
+                         }
+                         if (out->objects.size() == page_size) {
+                           out->more = true;
+                           return out->count_total;
+                         }
+                         out->objects.push_back(std::move(j));
+                         return true;
+                       });
   }
   // $orderby: every match is visited; the first page * page_size + 1 in order are kept in a
   // max-heap (the last of them on top), ties broken by scan (id) order.
@@ -186,20 +187,21 @@ storage::StoreStatus Inventory::list(const std::string& type, const std::string&
   const size_t keep = skip + page_size + 1;
   std::vector<Hit> heap;
   size_t seq = 0;
-  auto st = store_.scan(space_.family, "M", "", false, [&](std::string_view, std::string_view v) {
-    auto j = json::parse(v, nullptr, false);
-    if (!wanted(j)) return true;
-    ++out->total;
-    Hit h{query->sort_key(j), seq++, std::move(j)};
-    if (heap.size() == keep) {
-      if (!before(h, heap.front())) return true;
-      std::pop_heap(heap.begin(), heap.end(), before);
-      heap.pop_back();
-    }
-    heap.push_back(std::move(h));
-    std::push_heap(heap.begin(), heap.end(), before);
-    return true;
-  });
+  auto st = store_.scan(space_.family, storage::key::managed_object_prefix(), "", false,
+                        [&](std::string_view, std::string_view v) {
+                          auto j = json::parse(v, nullptr, false);
+                          if (!wanted(j)) return true;
+                          ++out->total;
+                          Hit h{query->sort_key(j), seq++, std::move(j)};
+                          if (heap.size() == keep) {
+                            if (!before(h, heap.front())) return true;
+                            std::pop_heap(heap.begin(), heap.end(), before);
+                            heap.pop_back();
+                          }
+                          heap.push_back(std::move(h));
+                          std::push_heap(heap.begin(), heap.end(), before);
+                          return true;
+                        });
   if (!st.ok()) return st;
   std::sort_heap(heap.begin(), heap.end(), before);
   out->more = heap.size() > skip + page_size;
@@ -385,6 +387,36 @@ storage::StoreStatus Inventory::add_external_id(uint64_t id, std::string_view ty
   b.put(space_.family, storage::key::external_id(type, value), id_bytes);
   b.put(space_.family, reverse_external(id, type, value), "");
   return store_.write(b);
+}
+
+storage::StoreStatus Inventory::set_connection(uint64_t id, bool connected) {
+  nlohmann::json f = {{"c8y_Connection", {{"status", connected ? "CONNECTED" : "DISCONNECTED"}}}};
+  if (auto st = merge(id, f); !st.ok()) return st;
+  if (connected)
+    return store_.put(space_.family, storage::key::presence(id), "", storage::Store::When::kNow);
+  storage::Batch b;
+  b.del(space_.family, storage::key::presence(id));
+  return store_.write(b);
+}
+
+storage::StoreStatus Inventory::connected_devices(std::vector<uint64_t>* out) const {
+  return store_.scan(space_.family, storage::key::presence_prefix(), "", false,
+                     [&](std::string_view k, std::string_view) {
+                       if (k.size() == 9) out->push_back(storage::read_u64(k, 1));
+                       return true;
+                     });
+}
+
+storage::StoreStatus Inventory::for_each_containing(
+    std::string_view text,
+    const std::function<bool(uint64_t id, const nlohmann::json& mo)>& fn) const {
+  return store_.scan(space_.family, storage::key::managed_object_prefix(), "", false,
+                     [&](std::string_view k, std::string_view v) {
+                       if (k.size() != 9 || v.find(text) == std::string_view::npos) return true;
+                       auto mo = nlohmann::json::parse(v, nullptr, false);
+                       if (!mo.is_object()) return true;
+                       return fn(storage::read_u64(k, 1), mo);
+                     });
 }
 
 }  // namespace c8y::domain

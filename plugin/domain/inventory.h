@@ -111,6 +111,17 @@ class Inventory {
                             const std::string& owner, size_t page_size, size_t page, Page* out,
                             const InventoryQuery* query = nullptr) const;
 
+  // Presence: c8y_Connection.status of a device (CONNECTED / DISCONNECTED) and a marker key for
+  // every device shown CONNECTED, so a restart can find them (connected_devices) and show them
+  // disconnected (Mosquitto reports no disconnects at shutdown).
+  storage::StoreStatus set_connection(uint64_t id, bool connected);
+  storage::StoreStatus connected_devices(std::vector<uint64_t>* out) const;
+  // Every object whose stored JSON contains `text` (a cheap pre-filter before parsing), parsed;
+  // `fn` returns false to stop.
+  storage::StoreStatus for_each_containing(
+      std::string_view text,
+      const std::function<bool(uint64_t id, const nlohmann::json& mo)>& fn) const;
+
  private:
   storage::Store& store_;
   TenantSpace& space_;

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 
-#include "plugin/smartrest/values.h"
+#include "plugin/common/values.h"
 
 namespace c8y::domain {
 
@@ -470,7 +470,7 @@ class QueryParser {
       l.text = tok_.text;
       l.segments = std::move(tok_.segments);
       l.wildcard = tok_.wildcard;
-      l.time_ms = smartrest::parse_iso8601_ms(l.text);
+      l.time_ms = common::parse_iso8601_ms(l.text);
     } else if (tok_.kind == Token::kNumber) {
       l.type = Literal::kNumber;
       l.number = tok_.number;
@@ -643,7 +643,7 @@ std::optional<int> order(const Literal& l, const json& v, bool id_path) {
   if (l.type == Literal::kString && v.is_string()) {
     const auto& s = v.get_ref<const std::string&>();
     if (l.time_ms) {
-      if (auto t = smartrest::parse_iso8601_ms(s)) return cmp(*t, *l.time_ms);
+      if (auto t = common::parse_iso8601_ms(s)) return cmp(*t, *l.time_ms);
     }
     return cmp(std::string_view(s), std::string_view(l.text));
   }

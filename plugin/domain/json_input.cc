@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "plugin/smartrest/values.h"
+#include "plugin/common/values.h"
 
 namespace c8y::domain {
 
@@ -89,7 +89,7 @@ bool json_string(const json& body, const char* key, bool mandatory, std::string*
 bool json_time(const json& body, int64_t* out_ms, std::string* error) {
   std::string t;
   if (!json_string(body, "time", true, &t, error, 64)) return false;
-  auto ms = smartrest::parse_iso8601_ms(t);
+  auto ms = common::parse_iso8601_ms(t);
   if (!ms) {
     *error = "time is not an ISO 8601 date: " + t;
     return false;
@@ -159,8 +159,8 @@ bool measurement_input(const json& body, Measurement* m, std::string* error, con
       if (frag.size() > kMaxSeriesNameBytes || name.size() > kMaxSeriesNameBytes ||
           (unit != v.end() && unit->get_ref<const std::string&>().size() > kMaxSeriesNameBytes)) {
         *error = "fragment, series and unit of a series are at most " +
-                 std::to_string(kMaxSeriesNameBytes) + " bytes: " + smartrest::echo_value(frag) +
-                 "." + smartrest::echo_value(name);
+                 std::to_string(kMaxSeriesNameBytes) + " bytes: " + common::echo_value(frag) + "." +
+                 common::echo_value(name);
         return false;
       }
       auto& s = m->add();

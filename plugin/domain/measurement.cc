@@ -7,7 +7,7 @@
 #include <functional>
 #include <mutex>
 
-#include "plugin/smartrest/values.h"
+#include "plugin/common/values.h"
 #include "storage/keys.h"
 
 namespace c8y::domain {
@@ -144,7 +144,7 @@ bool decode_measurement(std::string_view in, Measurement& m) {
 
 nlohmann::json measurement_json(const Measurement& m) {
   nlohmann::json j = {{"id", std::to_string(m.id)},
-                      {"time", smartrest::format_iso8601_ms(m.time_ms)},
+                      {"time", common::format_iso8601_ms(m.time_ms)},
                       {"type", m.type},
                       {"source", {{"id", std::to_string(m.source)}}}};
   for (size_t i = 0; i < m.count; ++i) {
@@ -654,7 +654,7 @@ nlohmann::json series_json(const SeriesResult& r) {
       else
         slots.push_back(nullptr);
     }
-    values[smartrest::format_iso8601_ms(row.time_ms)] = std::move(slots);
+    values[common::format_iso8601_ms(row.time_ms)] = std::move(slots);
   }
   return {{"series", std::move(series)}, {"values", std::move(values)}, {"truncated", r.truncated}};
 }

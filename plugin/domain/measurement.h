@@ -17,42 +17,16 @@
 #include <utility>
 #include <vector>
 
+#include "plugin/common/measurement.h"
 #include "plugin/domain/tenant_space.h"
 #include "storage/store.h"
 
 namespace c8y::domain {
 
-struct Series {
-  std::string fragment;
-  std::string series;
-  double value = 0;
-  std::string unit;
-};
-
-// Reused between messages: clear() keeps the capacity of its strings and vector.
-struct Measurement {
-  uint64_t id = 0;
-  uint64_t source = 0;
-  int64_t time_ms = 0;
-  std::string type;
-  std::vector<Series> series;
-  size_t count = 0;  // used entries of `series`
-  // The custom fragments (everything that is not a series), as the text of a JSON object that
-  // measurement_json merges into the series; empty when there are none.
-  std::string custom;
-
-  void clear() {
-    count = 0;
-    custom.clear();
-  }
-  Series& add() {
-    if (count == series.size()) series.emplace_back();
-    return series[count++];
-  }
-};
-
-// The stored form's limit on a series' fragment, name and unit, and on the type.
-inline constexpr size_t kMaxSeriesNameBytes = 127;
+// The measurement record itself is a plain value shared with the codecs (common/measurement.h).
+using common::kMaxSeriesNameBytes;
+using common::Measurement;
+using common::Series;
 
 // false if a name is longer than kMaxSeriesNameBytes.
 bool encode_measurement(const Measurement& m, std::string& out);

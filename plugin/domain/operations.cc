@@ -1,7 +1,7 @@
 #include "plugin/domain/operations.h"
 
+#include "plugin/common/values.h"
 #include "plugin/domain/inventory.h"
-#include "plugin/smartrest/values.h"
 
 namespace c8y::domain {
 namespace {
@@ -47,7 +47,7 @@ storage::StoreStatus Operations::create(uint64_t device, const nlohmann::json& b
   op["id"] = format_id(id);
   op["deviceId"] = format_id(device);
   op["status"] = "PENDING";
-  op["creationTime"] = smartrest::format_iso8601_ms(now_ms);
+  op["creationTime"] = common::format_iso8601_ms(now_ms);
   op["lastUpdated"] = op["creationTime"];
   storage::Batch b;
   docs_.put(b, {id, device, now_ms}, op);

@@ -81,11 +81,7 @@ domain::AuditEntry user_audit(const Caller& c, const std::string& tenant, const 
 }  // namespace
 
 void RestServer::kick_users(const std::string& tenant, const std::string& user) {
-  app::OutboxItem item;
-  item.kind = app::OutboxItem::kKickUsers;
-  item.topic = tenant;
-  item.payload = user;
-  outbox_.push(std::move(item));
+  outbox_.push(common::outbox::KickUsers{tenant, user});
 }
 
 void RestServer::routes_admin() {
@@ -164,7 +160,7 @@ void RestServer::routes_admin() {
     if (admin)
       if (auto st = directory_.put_user(*admin); !st.ok())
         return send_error(res, {500, "general/internalError", st.message});
-    outbox_.log(app::LogLevel::kNotice, "c8y: tenant " + tid + " created by " + c->user);
+    outbox_.log(common::LogLevel::kNotice, "c8y: tenant " + tid + " created by " + c->user);
     audit(c->tenant, tenant_audit(*c, "Tenant created", tid));
     send_json(res, 201, tenant_out(*c, t));
   });
@@ -183,7 +179,7 @@ void RestServer::routes_admin() {
     registrations_.forget_tenant(tid);
     trusted_cas_.forget_tenant(tid);
     kick_users(tid, "");
-    outbox_.log(app::LogLevel::kNotice, "c8y: tenant " + tid + " deleted by " + c->user);
+    outbox_.log(common::LogLevel::kNotice, "c8y: tenant " + tid + " deleted by " + c->user);
     audit(c->tenant, tenant_audit(*c, "Tenant deleted", tid));
     res.status = 204;
   });

@@ -20,8 +20,8 @@ void RestServer::audit(const std::string& tenant, const domain::AuditEntry& e) {
   if (!space) return;  // the tenant is gone (deleted meanwhile): nothing left to audit
   domain::AuditLog log(store_, *space);
   if (auto st = log.record(e); !st.ok())
-    outbox_.log(app::LogLevel::kWarning, "c8y: audit record '" + e.activity + "' of tenant " +
-                                             tenant + " lost: " + st.message);
+    outbox_.log(common::LogLevel::kWarning, "c8y: audit record '" + e.activity + "' of tenant " +
+                                                tenant + " lost: " + st.message);
 }
 
 void RestServer::routes_audit() {

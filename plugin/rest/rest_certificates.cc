@@ -50,7 +50,7 @@ json certificate_out(const Caller& c, const std::string& tenant,
       {"self", c.base + "/tenant/tenants/" + tenant + "/trusted-certificates/" + i.fingerprint}};
   if (r.crl)
     out["crl"] = {{"issuer", r.crl->issuer},
-                  {"thisUpdate", smartrest::format_iso8601_ms(r.crl->this_update_s * 1000)},
+                  {"thisUpdate", common::format_iso8601_ms(r.crl->this_update_s * 1000)},
                   {"revokedCertificates", r.crl->revoked_serials.size()}};
   return out;
 }
@@ -119,10 +119,7 @@ void RestServer::routes_certificates() {
     return c;
   };
   auto ca_changed = [this](const std::string& fingerprint) {
-    app::OutboxItem item;
-    item.kind = app::OutboxItem::kCaChanged;
-    item.payload = fingerprint;
-    outbox_.push(std::move(item));
+    outbox_.push(common::outbox::CaChanged{fingerprint});
   };
 
   srv.Get(kList, [this, caller](const Request& req, Response& res) {
@@ -177,17 +174,17 @@ void RestServer::routes_certificates() {
       if (upload_log_limit_.allow()) {  // garbage uploads in a loop must not fill the log
         auto suppressed = upload_log_limit_.take_suppressed();
         outbox_.log(
-            app::LogLevel::kNotice,
+            common::LogLevel::kNotice,
             "c8y: trusted certificate refused for tenant " + tenant + " (" + c->user + " from " +
                 req.remote_addr + "): " + ch.message +
                 (suppressed ? " (" + std::to_string(suppressed) + " similar suppressed)" : ""));
       }
       return send_error(res, change_error(ch));
     }
-    if (!ch.message.empty()) outbox_.log(app::LogLevel::kWarning, "c8y: " + ch.message);
-    outbox_.log(app::LogLevel::kNotice, "c8y: trusted CA " + ch.value->info.fingerprint + " (" +
-                                            ch.value->info.subject + ") added to tenant " + tenant +
-                                            " by " + c->user);
+    if (!ch.message.empty()) outbox_.log(common::LogLevel::kWarning, "c8y: " + ch.message);
+    outbox_.log(common::LogLevel::kNotice, "c8y: trusted CA " + ch.value->info.fingerprint + " (" +
+                                               ch.value->info.subject + ") added to tenant " +
+                                               tenant + " by " + c->user);
     audit(tenant, certificate_audit(*c, tenant, "Trusted certificate added", *ch.value));
     send_json(res, 201, certificate_out(*c, tenant, *ch.value));
   });
@@ -233,7 +230,7 @@ void RestServer::routes_certificates() {
                                                  ch.value->auto_registration));
       audit(tenant, e);
     }
-    if (!ch.message.empty()) outbox_.log(app::LogLevel::kWarning, "c8y: " + ch.message);
+    if (!ch.message.empty()) outbox_.log(common::LogLevel::kWarning, "c8y: " + ch.message);
     if (!ch.value->enabled) ca_changed(ch.value->info.fingerprint);
     send_json(res, 200, certificate_out(*c, tenant, *ch.value));
   });

@@ -2,11 +2,11 @@
 #include <algorithm>
 #include <chrono>
 
-#include "plugin/app/streams.h"
 #include "plugin/domain/alarms.h"
 #include "plugin/domain/events.h"
 #include "plugin/domain/json_input.h"
 #include "plugin/domain/operations.h"
+#include "plugin/policy/streams.h"
 #include "plugin/rest/rest_server.h"
 #include "plugin/rest/rest_util.h"
 
@@ -66,13 +66,10 @@ uint64_t source_of(const json& doc) {
 
 void RestServer::notify(const Caller& c, std::string_view api, uint64_t device,
                         std::string_view action, const nlohmann::json& data) {
-  const std::string payload = app::stream_payload(action, data);
+  const std::string payload = policy::stream_payload(action, data);
   for (bool processing : {false, true}) {
-    app::OutboxItem item;
-    item.kind = app::OutboxItem::kPublish;
-    item.topic = app::stream_topic(c.tenant, processing, api, device);
-    item.payload = payload;
-    outbox_.push(std::move(item));
+    outbox_.push(common::outbox::Publish{
+        "", policy::stream_topic(c.tenant, processing, api, device), payload, 0});
   }
 }
 
@@ -321,11 +318,7 @@ void RestServer::routes_data() {
 
   // ---- operations --------------------------------------------------------------------------
   auto deliver = [this](const Caller& c, const json& op) {
-    app::OutboxItem item;
-    item.kind = app::OutboxItem::kDeliver;
-    item.topic = c.tenant;
-    item.payload = op.value("id", "");
-    outbox_.push(std::move(item));
+    outbox_.push(common::outbox::DeliverOperation{c.tenant, op.value("id", "")});
   };
 
   srv.Post("/devicecontrol/operations", [this, deliver](const Request& req, Response& res) {

@@ -1,9 +1,9 @@
 // REST routes that change the inventory, identity and measurements (Cumulocity's
 // /inventory, /identity and /measurement APIs, writing side).
-#include "plugin/app/streams.h"
 #include "plugin/domain/inventory.h"
 #include "plugin/domain/json_input.h"
 #include "plugin/domain/measurement.h"
+#include "plugin/policy/streams.h"
 #include "plugin/rest/rest_server.h"
 #include "plugin/rest/rest_util.h"
 #include "plugin/smartrest/custom_templates.h"
@@ -50,12 +50,7 @@ domain::Inventory::Relation relation_of(const std::string& list) {
 }  // namespace
 
 void RestServer::object_changed(const Caller& c, uint64_t id, bool deleted) {
-  app::OutboxItem item;
-  item.kind = app::OutboxItem::kObjectChanged;
-  item.topic = c.tenant;
-  item.payload = domain::format_id(id);
-  item.qos = deleted ? 1 : 0;
-  outbox_.push(std::move(item));
+  outbox_.push(common::outbox::ObjectChanged{c.tenant, domain::format_id(id), deleted});
 }
 
 void RestServer::routes_inventory() {
@@ -262,8 +257,8 @@ void RestServer::routes_inventory() {
         value.get<std::string>().empty() || type.get<std::string>().size() > 127 ||
         value.get<std::string>().size() > 255 ||
         type.get<std::string>().find('\0') != std::string::npos ||
-        !smartrest::is_valid_utf8(type.get<std::string>()) ||
-        !smartrest::is_valid_utf8(value.get<std::string>()))
+        !common::is_valid_utf8(type.get<std::string>()) ||
+        !common::is_valid_utf8(value.get<std::string>()))
       return send_error(
           res, {422, "validationError", "type and externalId are mandatory non-empty strings"});
     domain::Inventory inv(store_, *c->space);

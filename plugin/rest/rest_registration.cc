@@ -20,8 +20,8 @@ json request_out(const Caller& c, const identity::Registration& r) {
           {"status", identity::to_string(r.status)},
           {"owner", r.owner},
           {"tenantId", r.tenant},
-          {"creationTime", smartrest::format_iso8601_ms(r.created_ms)},
-          {"lastUpdated", smartrest::format_iso8601_ms(r.updated_ms)},
+          {"creationTime", common::format_iso8601_ms(r.created_ms)},
+          {"lastUpdated", common::format_iso8601_ms(r.updated_ms)},
           {"self", c.base + "/devicecontrol/newDeviceRequests/" + r.serial}};
 }
 
@@ -107,8 +107,8 @@ void RestServer::routes_registration() {
     auto ch = registrations_.set_status(c->tenant, std::string(req.matches[1]), *to, wall_ms());
     if (!ch.value) return send_error(res, change_error(ch));
     if (*to == identity::RegistrationStatus::kAccepted)
-      outbox_.log(app::LogLevel::kNotice, "c8y: device " + ch.value->serial + " of tenant " +
-                                              c->tenant + " accepted by " + c->user);
+      outbox_.log(common::LogLevel::kNotice, "c8y: device " + ch.value->serial + " of tenant " +
+                                                 c->tenant + " accepted by " + c->user);
     send_json(res, 200, request_out(*c, *ch.value));
   });
 

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "plugin/common/values.h"
 #include "plugin/domain/inventory.h"
 #include "plugin/domain/inventory_query.h"
 #include "plugin/domain/measurement.h"
@@ -13,7 +14,6 @@
 #include "plugin/identity/device_token.h"
 #include "plugin/rest/http_server.h"
 #include "plugin/rest/rest_util.h"
-#include "plugin/smartrest/values.h"
 
 namespace c8y::rest {
 
@@ -59,7 +59,7 @@ std::optional<domain::InventoryQuery> inventory_query(const Request& req, bool* 
 RestServer::RestServer(storage::Store& store, identity::Directory& directory,
                        identity::Authenticator& authenticator, domain::TenantSpaces& spaces,
                        identity::Registrations& registrations, identity::TrustedCas& trusted_cas,
-                       const std::string& token_secret, app::Outbox& outbox)
+                       const std::string& token_secret, common::Outbox& outbox)
     : store_(store),
       directory_(directory),
       authenticator_(authenticator),
@@ -108,9 +108,10 @@ bool RestServer::start(const std::string& bind, unsigned port, const std::string
       [this](const std::string& line) {
         if (!server_log_limit_.allow()) return;
         auto suppressed = server_log_limit_.take_suppressed();
-        outbox_.log(app::LogLevel::kNotice, line + (suppressed ? " (" + std::to_string(suppressed) +
-                                                                     " similar lines suppressed)"
-                                                               : ""));
+        outbox_.log(
+            common::LogLevel::kNotice,
+            line + (suppressed ? " (" + std::to_string(suppressed) + " similar lines suppressed)"
+                               : ""));
       },
       limits);
   std::string why;
@@ -125,7 +126,7 @@ bool RestServer::start(const std::string& bind, unsigned port, const std::string
       *error = "plugin_opt_rest_port: " + why;
     return false;
   }
-  outbox_.log(app::LogLevel::kNotice,
+  outbox_.log(common::LogLevel::kNotice,
               "c8y: REST API listening on " + scheme_ + "://" + bind + ":" + std::to_string(port));
   return true;
 }
@@ -200,7 +201,7 @@ std::optional<Caller> RestServer::authenticate_token(const Request& req, Respons
     if (token_log_limit_.allow()) {
       auto suppressed = token_log_limit_.take_suppressed();
       outbox_.log(
-          app::LogLevel::kNotice,
+          common::LogLevel::kNotice,
           "c8y: REST refused a device token from " + req.remote_addr + ": " + why +
               (suppressed ? " (" + std::to_string(suppressed) + " similar lines suppressed)" : ""));
     }

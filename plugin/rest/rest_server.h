@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-#include "plugin/app/broker_port.h"
+#include "plugin/common/outbox.h"
 #include "plugin/domain/audit.h"
 #include "plugin/domain/tenant_space.h"
 #include "plugin/identity/authenticator.h"
@@ -36,7 +36,7 @@ class RestServer {
   RestServer(storage::Store& store, identity::Directory& directory,
              identity::Authenticator& authenticator, domain::TenantSpaces& spaces,
              identity::Registrations& registrations, identity::TrustedCas& trusted_cas,
-             const std::string& token_secret, app::Outbox& outbox);
+             const std::string& token_secret, common::Outbox& outbox);
   ~RestServer();
   // Binds and starts serving (HTTPS when a certificate and key file are given) within `limits`
   // (connections per address, request deadline; see http_server.h). False with an error naming
@@ -86,7 +86,7 @@ class RestServer {
   identity::LogRateLimiter token_log_limit_{identity::steady_now, 1, 10};
   identity::LogRateLimiter upload_log_limit_{identity::steady_now, 1, 10};
   identity::LogRateLimiter server_log_limit_{identity::steady_now, 1, 10};
-  app::Outbox& outbox_;
+  common::Outbox& outbox_;
   Router router_;
   std::unique_ptr<HttpServer> server_;
   std::string scheme_ = "http";

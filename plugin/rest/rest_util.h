@@ -8,11 +8,11 @@
 #include <string>
 #include <string_view>
 
+#include "plugin/common/values.h"
 #include "plugin/domain/inventory.h"
 #include "plugin/domain/measurement.h"
 #include "plugin/domain/tenant_space.h"
 #include "plugin/rest/http.h"
-#include "plugin/smartrest/values.h"
 
 namespace c8y::rest {
 
@@ -181,7 +181,7 @@ inline bool param_id(const Request& req, const char* name, uint64_t* out, HttpEr
 
 inline bool param_time(const Request& req, const char* name, int64_t* out, HttpError* err) {
   if (!req.has_param(name)) return true;
-  auto t = smartrest::parse_iso8601_ms(req.get_param_value(name));
+  auto t = common::parse_iso8601_ms(req.get_param_value(name));
   if (!t) {
     *err = {400, "general/badRequest",
             std::string("Invalid value of query parameter ") + name + ": '" +

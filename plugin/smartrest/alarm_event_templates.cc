@@ -4,7 +4,7 @@
 #include <array>
 #include <span>
 
-#include "plugin/smartrest/values.h"
+#include "plugin/common/values.h"
 
 namespace c8y::smartrest {
 namespace {
@@ -48,8 +48,8 @@ std::optional<TemplateError> time_field(const CsvRecord& rec, size_t i, int64_t 
     out = now_ms;
     return std::nullopt;
   }
-  auto t = parse_iso8601_ms(v);
-  if (!t) return args("value is not a date: " + echo_value(v));
+  auto t = common::parse_iso8601_ms(v);
+  if (!t) return args("value is not a date: " + common::echo_value(v));
   out = *t;
   return std::nullopt;
 }
@@ -58,7 +58,7 @@ std::optional<TemplateError> time_field(const CsvRecord& rec, size_t i, int64_t 
 std::optional<TemplateError> type_field(std::string_view v, std::string_view what) {
   if (v.empty()) return args("missing " + std::string(what));
   if (v.size() > kAeTypeBytes) return args(std::string(what) + " longer than 127 bytes");
-  if (!is_valid_utf8(v)) return args(std::string(what) + " is not valid UTF-8");
+  if (!common::is_valid_utf8(v)) return args(std::string(what) + " is not valid UTF-8");
   for (unsigned char c : v)
     if (c < 0x20 || c == 0x7f)
       return args(std::string(what) + " must not contain control characters");
@@ -69,14 +69,14 @@ std::optional<TemplateError> type_field(std::string_view v, std::string_view wha
 std::optional<TemplateError> name_field(std::string_view v, std::string_view what) {
   if (v.empty()) return args("missing " + std::string(what));
   if (v.size() > kAeNameBytes) return args(std::string(what) + " longer than 127 bytes");
-  if (!is_valid_utf8(v)) return args(std::string(what) + " is not valid UTF-8");
+  if (!common::is_valid_utf8(v)) return args(std::string(what) + " is not valid UTF-8");
   if (v.find_first_of(".$") != std::string_view::npos)
-    return args(std::string(what) + " must not contain '.' or '$': " + echo_value(v));
+    return args(std::string(what) + " must not contain '.' or '$': " + common::echo_value(v));
   return std::nullopt;
 }
 
 std::optional<TemplateError> text_field(std::string_view v, std::string_view what) {
-  if (!is_valid_utf8(v)) return args(std::string(what) + " is not valid UTF-8");
+  if (!common::is_valid_utf8(v)) return args(std::string(what) + " is not valid UTF-8");
   return std::nullopt;
 }
 
@@ -106,7 +106,8 @@ std::optional<TemplateError> fragment_list(const CsvRecord& rec, size_t first,
   for (size_t i = first; i < n; ++i) {
     auto v = field(rec, i);
     if (auto e = name_field(v, "fragment name")) return e;
-    if (contains(standard, v)) return args("cannot remove the standard property " + echo_value(v));
+    if (contains(standard, v))
+      return args("cannot remove the standard property " + common::echo_value(v));
     if (std::find(out.begin(), out.end(), v) == out.end()) out.emplace_back(v);
   }
   return std::nullopt;
@@ -127,8 +128,8 @@ std::optional<std::string> normalise_severity(std::string_view v) {
 // An optional number: sets position[key] unless `v` is empty.
 std::optional<TemplateError> opt_number(std::string_view v, const char* key, json& position) {
   if (v.empty()) return std::nullopt;
-  auto n = parse_number(v);
-  if (!n) return args(std::string(key) + " is not a number: " + echo_value(v));
+  auto n = common::parse_number(v);
+  if (!n) return args(std::string(key) + " is not a number: " + common::echo_value(v));
   position[key] = *n;
   return std::nullopt;
 }
@@ -142,8 +143,8 @@ std::optional<TemplateError> decode_location(const CsvRecord& rec, int64_t now_m
   if (auto e = opt_number(field(rec, 2), "lng", position)) return e;
   if (auto e = opt_number(field(rec, 3), "alt", position)) return e;
   if (auto v = field(rec, 4); !v.empty()) {
-    auto a = parse_integer(v);
-    if (!a) return args("accuracy is not an integer: " + echo_value(v));
+    auto a = common::parse_integer(v);
+    if (!a) return args("accuracy is not an integer: " + common::echo_value(v));
     position["accuracy"] = *a;
   }
   if (auto e = time_field(rec, 5, now_ms, out.time_ms)) return e;
@@ -178,15 +179,15 @@ std::optional<TemplateError> split_path(std::string_view path, std::vector<std::
   while (true) {
     size_t dot = path.find('.', start);
     auto seg = path.substr(start, dot == std::string_view::npos ? path.npos : dot - start);
-    if (seg.empty()) return args("empty segment in parameter path: " + echo_value(path));
+    if (seg.empty()) return args("empty segment in parameter path: " + common::echo_value(path));
     if (seg.size() > kAeNameBytes)
-      return args("parameter path segment longer than 127 bytes: " + echo_value(path));
-    if (!is_valid_utf8(seg)) return args("parameter path is not valid UTF-8");
+      return args("parameter path segment longer than 127 bytes: " + common::echo_value(path));
+    if (!common::is_valid_utf8(seg)) return args("parameter path is not valid UTF-8");
     if (seg.find('$') != std::string_view::npos)
-      return args("parameter path must not contain '$': " + echo_value(path));
+      return args("parameter path must not contain '$': " + common::echo_value(path));
     out.emplace_back(seg);
     if (out.size() > kAePathSegments)
-      return args("parameter path deeper than 32 levels: " + echo_value(path));
+      return args("parameter path deeper than 32 levels: " + common::echo_value(path));
     if (dot == std::string_view::npos) break;
     start = dot + 1;
   }
@@ -206,18 +207,18 @@ std::optional<TemplateError> parameter_value(std::string_view v, ParameterValueT
       out = std::string(v);
       return std::nullopt;
     case ParameterValueType::kNumber: {
-      if (auto i = parse_integer(v)) {
+      if (auto i = common::parse_integer(v)) {
         out = *i;
         return std::nullopt;
       }
-      auto n = parse_number(v);
-      if (!n) return args("value is not a number: " + echo_value(v));
+      auto n = common::parse_number(v);
+      if (!n) return args("value is not a number: " + common::echo_value(v));
       out = *n;
       return std::nullopt;
     }
     case ParameterValueType::kBoolean: {
-      auto b = parse_bool(v);
-      if (!b) return args("value is not a boolean: " + echo_value(v));
+      auto b = common::parse_bool(v);
+      if (!b) return args("value is not a boolean: " + common::echo_value(v));
       out = *b;
       return std::nullopt;
     }
@@ -237,13 +238,13 @@ std::optional<TemplateError> place_new(json& tree, const ParameterValue& p) {
     } else if (it->is_object()) {
       node = &*it;
     } else {
-      return args("parameter paths conflict: " + echo_value(p.path));
+      return args("parameter paths conflict: " + common::echo_value(p.path));
     }
   }
   const std::string& last = p.segments.back();
   if (auto it = node->find(last); it != node->end()) {
-    return args(it->is_object() ? "parameter paths conflict: " + echo_value(p.path)
-                                : "parameter path given twice: " + echo_value(p.path));
+    return args(it->is_object() ? "parameter paths conflict: " + common::echo_value(p.path)
+                                : "parameter path given twice: " + common::echo_value(p.path));
   }
   (*node)[last] = p.value;
   return std::nullopt;
@@ -272,8 +273,8 @@ std::optional<TemplateError> decode_parameter_update(const CsvRecord& rec, int64
   if (auto e = text_field(field(rec, 1), "text")) return e;
   if (auto e = time_field(rec, 2, now_ms, out.time_ms)) return e;
   if (auto v = field(rec, 3); !v.empty()) {
-    auto b = parse_bool(v);
-    if (!b) return args("changeDetect is not a boolean: " + echo_value(v));
+    auto b = common::parse_bool(v);
+    if (!b) return args("changeDetect is not a boolean: " + common::echo_value(v));
     out.change_detect = *b;
   }
   if (n <= 4) return args("at least one parameter (path, type, value) is required");
@@ -283,9 +284,9 @@ std::optional<TemplateError> decode_parameter_update(const CsvRecord& rec, int64
     p.path.assign(field(rec, i));
     if (auto e = split_path(p.path, p.segments)) return e;
     auto tv = field(rec, i + 1);
-    if (tv.empty()) return args("missing parameter type for " + echo_value(p.path));
+    if (tv.empty()) return args("missing parameter type for " + common::echo_value(p.path));
     auto t = parameter_type(tv);
-    if (!t) return args("unknown parameter type: " + echo_value(tv));
+    if (!t) return args("unknown parameter type: " + common::echo_value(tv));
     p.type = *t;
     if (auto e = parameter_value(field(rec, i + 2), p.type, p.value)) return e;
     if (auto e = place_new(tree, p)) return e;
@@ -381,7 +382,7 @@ std::optional<TemplateError> decode_alarm(const CsvRecord& rec, int64_t now_ms, 
       auto v = field(rec, 2);
       if (v.empty()) return args("missing severity");
       auto s = normalise_severity(v);
-      if (!s) return args("unknown severity: " + echo_value(v));
+      if (!s) return args("unknown severity: " + common::echo_value(v));
       out.op = AlarmCommand::Op::kSetSeverity;
       out.severity = std::move(*s);
       return std::nullopt;

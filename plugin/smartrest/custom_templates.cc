@@ -7,7 +7,7 @@
 #include <span>
 #include <utility>
 
-#include "plugin/smartrest/values.h"
+#include "plugin/common/values.h"
 
 namespace c8y::smartrest {
 namespace {
@@ -164,7 +164,7 @@ std::string format_double(double d) {
 std::optional<std::string> check_role_text(Role role, std::string_view v) {
   const std::string_view what = role_name(role);
   if (v.empty()) return "missing " + std::string(what);
-  if (!is_valid_utf8(v)) return std::string(what) + " is not valid UTF-8";
+  if (!common::is_valid_utf8(v)) return std::string(what) + " is not valid UTF-8";
   switch (role) {
     case Role::kType:
       if (v.size() > kTypeBytes) return "type longer than 127 bytes";
@@ -173,7 +173,7 @@ std::optional<std::string> check_role_text(Role role, std::string_view v) {
     case Role::kFragment:
       if (v.size() > kTypeBytes) return "fragment longer than 127 bytes";
       if (has_control(v) || v.find_first_of(".$") != std::string_view::npos)
-        return "fragment must not contain '.', '$' or control characters: " + echo_value(v);
+        return "fragment must not contain '.', '$' or control characters: " + common::echo_value(v);
       break;
     default:
       break;
@@ -185,7 +185,7 @@ std::optional<std::string> check_role_text(Role role, std::string_view v) {
 std::optional<std::string> check_id(std::string_view v, std::string_view what) {
   if (v.empty()) return "missing " + std::string(what);
   if (v.size() > kIdBytes) return std::string(what) + " longer than 128 bytes";
-  if (!is_valid_utf8(v)) return std::string(what) + " is not valid UTF-8";
+  if (!common::is_valid_utf8(v)) return std::string(what) + " is not valid UTF-8";
   if (has_control(v)) return std::string(what) + " must not contain control characters";
   return std::nullopt;
 }
@@ -205,7 +205,7 @@ std::optional<std::string> convert(const TemplateValue& tv, std::string_view v, 
     return std::nullopt;
   }
   if (tv.type == ValueType::kString) {
-    if (!is_valid_utf8(v)) return "value is not valid UTF-8";
+    if (!common::is_valid_utf8(v)) return "value is not valid UTF-8";
     out = std::string(v);
     return std::nullopt;
   }
@@ -213,37 +213,37 @@ std::optional<std::string> convert(const TemplateValue& tv, std::string_view v, 
     if (v.empty()) {
       ms = now_ms;
     } else {
-      auto t = parse_iso8601_ms(v);
-      if (!t) return "value is not a DATE: " + echo_value(v);
+      auto t = common::parse_iso8601_ms(v);
+      if (!t) return "value is not a DATE: " + common::echo_value(v);
       ms = *t;
     }
-    out = format_iso8601_ms(ms);
+    out = common::format_iso8601_ms(ms);
     return std::nullopt;
   }
   if (v.empty()) return "missing " + std::string(type_name) + " value for " + tv.path;
   // The SmartREST 1.0 text "value is not a <type>: <value>" (spec §9.2), article and all.
   const auto not_a = [&] {
-    return "value is not a " + std::string(type_name) + ": " + echo_value(v);
+    return "value is not a " + std::string(type_name) + ": " + common::echo_value(v);
   };
   switch (tv.type) {
     case ValueType::kNumber: {
-      if (auto i = parse_integer(v)) {
+      if (auto i = common::parse_integer(v)) {
         out = *i;
         return std::nullopt;
       }
-      auto d = parse_number(v);
+      auto d = common::parse_number(v);
       if (!d) return not_a();
       out = *d;
       return std::nullopt;
     }
     case ValueType::kInteger: {
-      auto i = parse_integer(v);
+      auto i = common::parse_integer(v);
       if (!i) return not_a();
       out = *i;
       return std::nullopt;
     }
     case ValueType::kUnsigned: {
-      auto i = parse_integer(v);
+      auto i = common::parse_integer(v);
       if (!i || *i < 0) return not_a();
       out = *i;
       return std::nullopt;
@@ -282,24 +282,25 @@ constexpr std::string_view kReservedKeys[] = {"id", "self", "source", "creationT
 std::optional<std::string> compile_request_path(std::string_view text, JsonPath& out) {
   std::string err;
   auto p = JsonPath::compile(text, &err);
-  if (!p) return "invalid JsonPath " + echo_value(text) + ": " + err;
+  if (!p) return "invalid JsonPath " + common::echo_value(text) + ": " + err;
   if (p->has_wildcard())
-    return "list JsonPath not allowed in a request template: " + echo_value(text);
-  if (p->is_root()) return "a request template cannot set the root: " + echo_value(text);
+    return "list JsonPath not allowed in a request template: " + common::echo_value(text);
+  if (p->is_root()) return "a request template cannot set the root: " + common::echo_value(text);
   const auto& segs = p->segments();
   if (segs.front().kind != JsonPath::Segment::Kind::kKey)
-    return "a request path must start with a key: " + echo_value(text);
+    return "a request path must start with a key: " + common::echo_value(text);
   if (std::find(std::begin(kReservedKeys), std::end(kReservedKeys), segs.front().key) !=
       std::end(kReservedKeys))
     return "a request template cannot set " + segs.front().key;
   for (const auto& s : segs) {
     if (s.kind == JsonPath::Segment::Kind::kIndex) {
-      if (s.index > kMaxJsonPathSetIndex) return "index above 1000 in " + echo_value(text);
+      if (s.index > kMaxJsonPathSetIndex) return "index above 1000 in " + common::echo_value(text);
       continue;
     }
-    if (s.key.size() > kTypeBytes) return "key longer than 127 bytes in " + echo_value(text);
+    if (s.key.size() > kTypeBytes)
+      return "key longer than 127 bytes in " + common::echo_value(text);
     if (s.key.find_first_of(".$") != std::string::npos)
-      return "keys must not contain '.' or '$': " + echo_value(text);
+      return "keys must not contain '.' or '$': " + common::echo_value(text);
   }
   out = std::move(*p);
   return std::nullopt;
@@ -331,7 +332,7 @@ std::optional<std::string> prepare_value(TemplateValue& tv) {
   tv.fixed = nullptr;
   tv.fixed_ms = 0;
   if (tv.type == ValueType::kFlag) {
-    if (!tv.value.empty()) return "FLAG takes no value: " + echo_value(tv.path);
+    if (!tv.value.empty()) return "FLAG takes no value: " + common::echo_value(tv.path);
     tv.fixed = json::object();
     return std::nullopt;
   }
@@ -357,8 +358,8 @@ std::optional<std::string> parse_request(std::span<const std::string> f, Request
   auto api = parse_api(as);
   if (!method && !api && parse_api(ms) && parse_method(as))
     return "method and api are swapped: use 10,<msgId>,<method>,<api>";
-  if (!method) return ms.empty() ? "missing method" : "unknown method: " + echo_value(ms);
-  if (!api) return as.empty() ? "missing api" : "unknown api: " + echo_value(as);
+  if (!method) return ms.empty() ? "missing method" : "unknown method: " + common::echo_value(ms);
+  if (!api) return as.empty() ? "missing api" : "unknown api: " + common::echo_value(as);
   if (!supported(*method, *api))
     return "unsupported request template: " + std::string(method_name(*method)) + " " +
            std::string(api_name(*api));
@@ -368,8 +369,8 @@ std::optional<std::string> parse_request(std::span<const std::string> f, Request
   if (rs.empty()) {
     t.response = t.method == Method::kGet;
   } else {
-    auto b = parse_bool(rs);
-    if (!b) return "response is not true or false: " + echo_value(rs);
+    auto b = common::parse_bool(rs);
+    if (!b) return "response is not true or false: " + common::echo_value(rs);
     t.response = *b;
   }
 
@@ -377,7 +378,7 @@ std::optional<std::string> parse_request(std::span<const std::string> f, Request
   if (t.api == Api::kInventory && t.method != Method::kPost) {
     const std::string_view by_id = field(f, 5);
     const std::string_view type = field(f, 6);
-    auto b = parse_bool(by_id);
+    auto b = common::parse_bool(by_id);
     if (b) {
       t.reference = *b ? Reference::kInternalId : Reference::kExternalId;
       if (*b && !type.empty()) return "externalIdType is only allowed with byId false";
@@ -387,7 +388,7 @@ std::optional<std::string> parse_request(std::span<const std::string> f, Request
       if (!type.empty()) return "externalIdType is only allowed with byId false";
       col = 7;
     } else if (t.method == Method::kGet) {
-      return "byId is not true or false: " + echo_value(by_id);
+      return "byId is not true or false: " + common::echo_value(by_id);
     } else {
       // PUT without reference columns (the network example): the own device, customs from 5.
       t.reference = Reference::kOwnDevice;
@@ -427,7 +428,7 @@ std::optional<std::string> parse_request(std::span<const std::string> f, Request
       tv.path.assign(field(f, i));
       const std::string_view ts = field(f, i + 1);
       auto type = parse_value_type(ts);
-      if (!type) return "bad value type: " + echo_value(ts);
+      if (!type) return "bad value type: " + common::echo_value(ts);
       tv.type = *type;
       tv.value.assign(field(f, i + 2));
       if (auto e = prepare_value(tv)) return e;
@@ -442,7 +443,8 @@ std::optional<std::string> parse_request(std::span<const std::string> f, Request
   for (const auto& tv : t.custom) {
     for (const TemplateValue* other : placed)
       if (conflicts(tv.compiled, other->compiled))
-        return "custom path " + echo_value(tv.path) + " conflicts with " + echo_value(other->path);
+        return "custom path " + common::echo_value(tv.path) + " conflicts with " +
+               common::echo_value(other->path);
     placed.push_back(&tv);
   }
 
@@ -490,7 +492,7 @@ std::optional<std::string> parse_request(std::span<const std::string> f, Request
   }
   for (const auto& tv : t.custom)
     if (tv.is_fixed() && !tv.compiled.set(t.base_body, tv.fixed, &err))
-      return "custom path " + echo_value(tv.path) + ": " + err;
+      return "custom path " + common::echo_value(tv.path) + ": " + err;
   return std::nullopt;
 }
 
@@ -507,19 +509,19 @@ std::optional<std::string> parse_response(std::span<const std::string> f, Respon
   JsonPath base;
   if (!r.base.empty()) {
     auto p = JsonPath::compile(r.base, &err);
-    if (!p) return "invalid JsonPath in base " + echo_value(r.base) + ": " + err;
+    if (!p) return "invalid JsonPath in base " + common::echo_value(r.base) + ": " + err;
     base = std::move(*p);
   }
   if (!r.condition.empty()) {
     r.condition_path = JsonPath::compile(r.condition, &err);
     if (!r.condition_path)
-      return "invalid JsonPath in condition " + echo_value(r.condition) + ": " + err;
+      return "invalid JsonPath in condition " + common::echo_value(r.condition) + ": " + err;
   }
   for (size_t i = 4; i < n; ++i) {
     const std::string& text = f[i];
     if (text.empty()) return "pattern " + std::to_string(i - 3) + " is empty";
     auto p = JsonPath::compile(text, &err);
-    if (!p) return "invalid JsonPath in pattern " + echo_value(text) + ": " + err;
+    if (!p) return "invalid JsonPath in pattern " + common::echo_value(text) + ": " + err;
     r.patterns.push_back(text);
     r.paths.push_back(JsonPath::join(base, *p));
   }
@@ -529,7 +531,7 @@ std::optional<std::string> parse_response(std::span<const std::string> f, Respon
 std::optional<std::string> check_xid(std::string_view xid) {
   if (xid.empty()) return "empty X-ID";
   if (xid.size() > kMaxXidBytes) return "X-ID longer than 128 bytes";
-  if (!is_valid_utf8(xid)) return "X-ID is not valid UTF-8";
+  if (!common::is_valid_utf8(xid)) return "X-ID is not valid UTF-8";
   if (has_control(xid) || xid.find_first_of("/+#") != std::string_view::npos)
     return "X-ID must not contain '/', '+', '#' or control characters";
   return std::nullopt;
@@ -538,7 +540,7 @@ std::optional<std::string> check_xid(std::string_view xid) {
 std::optional<std::string> check_msg_id(std::string_view id) {
   if (id.empty()) return "empty message ID";
   if (id.size() > kMaxMsgIdBytes) return "message ID longer than 64 bytes";
-  if (!is_valid_utf8(id)) return "message ID is not valid UTF-8";
+  if (!common::is_valid_utf8(id)) return "message ID is not valid UTF-8";
   if (has_control(id)) return "message ID must not contain control characters";
   return std::nullopt;
 }
@@ -579,7 +581,7 @@ class Builder {
     if (kind != "10" && kind != "11") {
       errors_.add(41, c_.xid,
                   std::string(where) + "invalid message ID for template creation: " +
-                      echo_value(kind) + " (only 10 and 11 lines)");
+                      common::echo_value(kind) + " (only 10 and 11 lines)");
       return;
     }
     const std::string_view msg_id = field(f, 1);
@@ -694,9 +696,9 @@ std::optional<std::string> value_fields(const json& v, std::vector<std::string>&
   std::string path, type, value;
   if (!optional_string(v, "path", path) || path.empty()) return "a value has no path";
   if (!optional_string(v, "type", type))
-    return "the type of " + echo_value(path) + " is not a string";
+    return "the type of " + common::echo_value(path) + " is not a string";
   if (!optional_string(v, "value", value))
-    return "the value of " + echo_value(path) + " is not a string";
+    return "the value of " + common::echo_value(path) + " is not a string";
   if (path_out != nullptr) *path_out = path;
   if (type_out != nullptr) *type_out = type;
   f.push_back(std::move(path));
@@ -829,7 +831,7 @@ std::optional<Collection> parse_collection(std::string_view xid, std::string_vie
                                            size_t* error_count) {
   Errors errs(max_errors, errors);
   if (auto e = check_xid(xid)) {
-    errs.add(41, echo_value(xid), *e);
+    errs.add(41, common::echo_value(xid), *e);
   } else {
     Builder b(xid, errs);
     CsvReader reader(payload);
@@ -943,7 +945,7 @@ std::optional<CustomTemplateError> apply_request(const Collection& c, const CsvR
   const std::string_view id = rec.fields.empty() ? std::string_view() : rec.fields[0];
   const auto it = c.requests.find(id);
   if (it == c.requests.end())
-    return CustomTemplateError{40, echo_value(id), "No template for this message id"};
+    return CustomTemplateError{40, common::echo_value(id), "No template for this message id"};
   return apply_request(it->second, rec, now_ms, out);
 }
 
@@ -1044,7 +1046,7 @@ std::optional<Collection> from_managed_object(const json& mo, std::string_view x
     return std::nullopt;
   };
   if (auto e = check_xid(xid)) {
-    errs.add(41, echo_value(xid), *e);
+    errs.add(41, common::echo_value(xid), *e);
     return done();
   }
   const json* type = member(mo, "type");

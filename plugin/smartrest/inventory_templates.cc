@@ -3,7 +3,7 @@
 #include <limits>
 #include <utility>
 
-#include "plugin/smartrest/values.h"
+#include "plugin/common/values.h"
 
 namespace c8y::smartrest {
 namespace {
@@ -41,7 +41,7 @@ Error too_many(const CsvRecord& rec, size_t max) {
 Error text_field(std::string_view v, std::string_view what, size_t max = SIZE_MAX) {
   if (v.size() > max)
     return args(std::string(what) + " longer than " + std::to_string(max) + " bytes");
-  if (!is_valid_utf8(v)) return args(std::string(what) + " is not valid UTF-8");
+  if (!common::is_valid_utf8(v)) return args(std::string(what) + " is not valid UTF-8");
   return std::nullopt;
 }
 
@@ -56,7 +56,7 @@ Error key_field(std::string_view v, std::string_view what) {
   if (v.empty()) return args("missing " + std::string(what));
   if (auto e = text_field(v, what, kMaxKeyBytes)) return e;
   if (v.find_first_of(".$") != std::string_view::npos)
-    return args(std::string(what) + " must not contain '.' or '$': " + echo_value(v));
+    return args(std::string(what) + " must not contain '.' or '$': " + common::echo_value(v));
   return std::nullopt;
 }
 
@@ -66,7 +66,8 @@ Error external_id_field(std::string_view v, std::string_view what) {
   if (auto e = required_text(v, what, kMaxIdBytes)) return e;
   for (unsigned char c : v) {
     if (c == '/' || c == '+' || c == '#')
-      return args(std::string(what) + " must not contain '/', '+' or '#': " + echo_value(v));
+      return args(std::string(what) +
+                  " must not contain '/', '+' or '#': " + common::echo_value(v));
     if (c < 0x20 || c == 0x7f)
       return args(std::string(what) + " must not contain control characters");
   }
@@ -157,14 +158,14 @@ Error decode_position(const CsvRecord& rec, json& pos) {
   for (size_t i = 0; i < 3; ++i) {
     std::string_view v = field(rec, i + 1);
     if (v.empty()) continue;
-    auto n = parse_number(v);
-    if (!n) return args(std::string(kWhat[i]) + " is not a number: " + echo_value(v));
+    auto n = common::parse_number(v);
+    if (!n) return args(std::string(kWhat[i]) + " is not a number: " + common::echo_value(v));
     pos[kKeys[i]] = *n;
   }
   std::string_view acc = field(rec, 4);
   if (!acc.empty()) {
-    auto n = parse_integer(acc);
-    if (!n) return args("accuracy is not an integer: " + echo_value(acc));
+    auto n = common::parse_integer(acc);
+    if (!n) return args("accuracy is not an integer: " + common::echo_value(acc));
     pos["accuracy"] = *n;
   }
   return std::nullopt;
@@ -194,10 +195,10 @@ Error decode_availability(const CsvRecord& rec, json& fragments) {
   if (auto e = too_many(rec, 1)) return e;
   std::string_view v = field(rec, 1);
   if (v.empty()) return std::nullopt;  // nothing to set
-  auto n = parse_integer(v);
-  if (!n) return args("required interval is not an integer: " + echo_value(v));
+  auto n = common::parse_integer(v);
+  if (!n) return args("required interval is not an integer: " + common::echo_value(v));
   if (*n < std::numeric_limits<int32_t>::min() || *n > std::numeric_limits<int32_t>::max())
-    return args("required interval out of range: " + echo_value(v));
+    return args("required interval out of range: " + common::echo_value(v));
   fragments = {{"c8y_RequiredAvailability", {{"responseInterval", *n}}}};
   return std::nullopt;
 }
@@ -214,13 +215,13 @@ Error decode_configuration_file(const CsvRecord& rec, int64_t now_ms, json& frag
   if (auto e = text_field(file, "file name")) return e;
   int64_t t = now_ms;
   if (!time.empty()) {
-    auto parsed = parse_iso8601_ms(time);
-    if (!parsed) return args("time is not a date: " + echo_value(time));
+    auto parsed = common::parse_iso8601_ms(time);
+    if (!parsed) return args("time is not a date: " + common::echo_value(time));
     t = *parsed;
   }
   fragments = {{key,
                 {{"name", file.empty() ? std::string(type) : std::string(file)},
-                 {"time", format_iso8601_ms(t)},
+                 {"time", common::format_iso8601_ms(t)},
                  {"type", std::string(type)},
                  {"url", std::string(url)}}}};
   return std::nullopt;
@@ -231,8 +232,8 @@ Error decode_profile(const CsvRecord& rec, InventoryCommand& out) {
   if (auto e = too_many(rec, 2)) return e;
   std::string_view executed = field(rec, 1), id = field(rec, 2);
   if (executed.empty()) return args("missing profile executed (true or false)");
-  auto b = parse_bool(executed);
-  if (!b) return args("profile executed is not true or false: " + echo_value(executed));
+  auto b = common::parse_bool(executed);
+  if (!b) return args("profile executed is not true or false: " + common::echo_value(executed));
   if (auto e = text_field(id, "profile id")) return e;
   out.op = Op::kSetProfile;
   json profile = {{"profileExecuted", *b}};
@@ -290,7 +291,7 @@ Error decode_remove_fragments(const CsvRecord& rec, std::vector<std::string>& na
     std::string_view v = rec.fields[i];
     if (v.empty()) continue;
     if (auto e = key_field(v, "fragment name")) return e;
-    if (is_structural(v)) return args("fragment " + echo_value(v) + " cannot be removed");
+    if (is_structural(v)) return args("fragment " + common::echo_value(v) + " cannot be removed");
     names.emplace_back(v);
   }
   if (names.empty()) return args("missing fragment name");

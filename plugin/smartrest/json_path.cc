@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "plugin/smartrest/values.h"
+#include "plugin/common/values.h"
 
 namespace c8y::smartrest {
 namespace {
@@ -51,7 +51,7 @@ class Compiler {
     if (in_.empty()) return fail("empty JSONPath");
     if (in_.size() > kMaxJsonPathBytes)
       return fail("JSONPath longer than " + std::to_string(kMaxJsonPathBytes) + " bytes");
-    if (!is_valid_utf8(in_)) return fail("JSONPath is not valid UTF-8");
+    if (!common::is_valid_utf8(in_)) return fail("JSONPath is not valid UTF-8");
     if (in_[0] == '$') {
       ++pos_;
       if (pos_ < in_.size() && in_[pos_] != '.' && in_[pos_] != '[')

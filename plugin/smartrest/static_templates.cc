@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "plugin/smartrest/values.h"
+#include "plugin/common/values.h"
 
 namespace c8y::smartrest {
 namespace {
@@ -24,16 +24,16 @@ std::optional<TemplateError> time_field(const CsvRecord& rec, size_t i, int64_t 
     out = now_ms;
     return std::nullopt;
   }
-  auto t = parse_iso8601_ms(v);
-  if (!t) return args("value is not a date: " + echo_value(v));
+  auto t = common::parse_iso8601_ms(v);
+  if (!t) return args("value is not a date: " + common::echo_value(v));
   out = *t;
   return std::nullopt;
 }
 
 std::optional<TemplateError> number_field(std::string_view v, std::string_view what, double& out) {
   if (v.empty()) return args("missing " + std::string(what));
-  auto n = parse_number(v);
-  if (!n) return args("value is not a number: " + echo_value(v));
+  auto n = common::parse_number(v);
+  if (!n) return args("value is not a number: " + common::echo_value(v));
   out = *n;
   return std::nullopt;
 }
@@ -43,9 +43,9 @@ std::optional<TemplateError> number_field(std::string_view v, std::string_view w
 std::optional<TemplateError> name_field(std::string_view v, std::string_view what) {
   if (v.empty()) return args("missing " + std::string(what));
   if (v.size() > 127) return args(std::string(what) + " longer than 127 bytes");
-  if (!is_valid_utf8(v)) return args(std::string(what) + " is not valid UTF-8");
+  if (!common::is_valid_utf8(v)) return args(std::string(what) + " is not valid UTF-8");
   if (v.find_first_of(".$") != std::string_view::npos)
-    return args(std::string(what) + " must not contain '.' or '$': " + echo_value(v));
+    return args(std::string(what) + " must not contain '.' or '$': " + common::echo_value(v));
   return std::nullopt;
 }
 
@@ -53,7 +53,7 @@ std::optional<TemplateError> name_field(std::string_view v, std::string_view wha
 std::optional<TemplateError> text_field(std::string_view v, std::string_view what,
                                         size_t max = SIZE_MAX) {
   if (v.size() > max) return args(std::string(what) + " too long");
-  if (!is_valid_utf8(v)) return args(std::string(what) + " is not valid UTF-8");
+  if (!common::is_valid_utf8(v)) return args(std::string(what) + " is not valid UTF-8");
   return std::nullopt;
 }
 
@@ -86,7 +86,7 @@ std::string supported_static_templates() {
 }
 
 TemplateKind template_kind(std::string_view msg_id) {
-  auto id = parse_integer(msg_id);
+  auto id = common::parse_integer(msg_id);
   if (!id || msg_id.size() > 3 || msg_id[0] == '+' || msg_id[0] == '-')
     return TemplateKind::kUnknown;
   if (inventory_static(static_cast<int>(*id))) return TemplateKind::kInventory;
@@ -140,7 +140,7 @@ std::optional<TemplateError> decode_create_device(const CsvRecord& rec, CreateDe
 }
 
 std::optional<TemplateError> decode_measurement(const CsvRecord& rec, int64_t now_ms,
-                                                domain::Measurement& m) {
+                                                common::Measurement& m) {
   m.clear();
   const std::string_view id = field(rec, 0);
   auto one = [&](const char* type, const char* series, const char* unit,

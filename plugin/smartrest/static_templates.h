@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "plugin/domain/measurement.h"
+#include "plugin/common/measurement.h"
 #include "plugin/smartrest/csv.h"
 
 namespace c8y::smartrest {
@@ -44,6 +44,6 @@ struct CreateDevice {
 std::optional<TemplateError> decode_create_device(const CsvRecord& rec, CreateDevice& out);
 // 200, 201, 210, 211, 212: fills type, time and series of `m` (source and id are the caller's).
 std::optional<TemplateError> decode_measurement(const CsvRecord& rec, int64_t now_ms,
-                                                domain::Measurement& m);
+                                                common::Measurement& m);
 
 }  // namespace c8y::smartrest

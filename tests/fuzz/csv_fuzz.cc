@@ -15,8 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "plugin/common/values.h"
 #include "plugin/smartrest/csv.h"
-#include "plugin/smartrest/values.h"
 
 namespace {
 
@@ -31,36 +31,36 @@ using c8y::smartrest::CsvRecord;
 
 void check_values(std::string_view f) {
   namespace sr = c8y::smartrest;
-  if (const auto d = sr::parse_number(f)) {
+  if (const auto d = common::parse_number(f)) {
     if (!std::isfinite(*d)) fail("parse_number returned a non-finite value", f);
   }
-  if (const auto i = sr::parse_integer(f)) {
-    if (!sr::parse_number(f)) fail("integer that is not a number", f);
-    const std::string s = sr::format_iso8601_ms(*i);
-    const auto back = sr::parse_iso8601_ms(s);
+  if (const auto i = common::parse_integer(f)) {
+    if (!common::parse_number(f)) fail("integer that is not a number", f);
+    const std::string s = common::format_iso8601_ms(*i);
+    const auto back = common::parse_iso8601_ms(s);
     const bool in_range = s.size() == 24;  // years 0000..9999 have no sign
     if (in_range && back != *i) fail("format/parse of an integer instant differs", s);
     if (!in_range && back) fail("out-of-range year parsed", s);
   }
-  (void)sr::parse_bool(f);
-  if (const auto t = sr::parse_iso8601_ms(f)) {
+  (void)common::parse_bool(f);
+  if (const auto t = common::parse_iso8601_ms(f)) {
     // An offset can move 0000-01-01 / 9999-12-31 local times outside the years format writes
     // parseably; everything else must come back as the same instant.
-    const std::string s = sr::format_iso8601_ms(*t);
-    if (s.size() == 24 && sr::parse_iso8601_ms(s) != *t) fail("date does not round-trip", f);
+    const std::string s = common::format_iso8601_ms(*t);
+    if (s.size() == 24 && common::parse_iso8601_ms(s) != *t) fail("date does not round-trip", f);
     constexpr int64_t kSlack = 18 * 3'600'000 + 1'000;  // max offset + leap second
     if (*t > 253402300799999 + kSlack || *t < -62167219200000 - kSlack) {
       fail("parsed date far outside 0000..9999", f);
     }
   }
-  (void)sr::is_valid_utf8(f);
+  (void)common::is_valid_utf8(f);
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
-  (void)c8y::smartrest::is_valid_utf8(input);
+  (void)c8y::common::is_valid_utf8(input);
 
   std::vector<std::vector<std::string>> good;
   CsvReader reader(input);

@@ -58,7 +58,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (c8y::domain::alarm_input(j, &al, &error) && al.severity != "CRITICAL" &&
       al.severity != "MAJOR" && al.severity != "MINOR" && al.severity != "WARNING")
     fail("an alarm with an unknown severity was accepted");
-  c8y::domain::Measurement m;
+  c8y::common::Measurement m;
   if (c8y::domain::measurement_input(j, &m, &error) && m.count == 0)
     fail("a measurement without series was accepted");
   return 0;

@@ -13,9 +13,9 @@
 #include <thread>
 #include <vector>
 
+#include "plugin/common/values.h"
 #include "plugin/domain/inventory.h"
 #include "plugin/domain/tenant_space.h"
-#include "plugin/smartrest/values.h"
 #include "tests/unit/temp_dir.h"
 
 namespace c8y::domain {
@@ -35,7 +35,7 @@ int64_t now_ms() {
 }
 
 int64_t parse_time(const json& doc, const char* key) {
-  auto t = smartrest::parse_iso8601_ms(doc.value(key, ""));
+  auto t = common::parse_iso8601_ms(doc.value(key, ""));
   EXPECT_TRUE(t.has_value()) << key << " in " << doc.dump();
   return t.value_or(INT64_MIN);
 }

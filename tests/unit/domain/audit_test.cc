@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "plugin/common/values.h"
 #include "plugin/domain/alarms.h"
 #include "plugin/domain/inventory.h"
 #include "plugin/domain/operations.h"
 #include "plugin/domain/tenant_space.h"
-#include "plugin/smartrest/values.h"
 #include "tests/unit/temp_dir.h"
 
 namespace c8y::domain {
@@ -119,7 +119,7 @@ TEST_F(Audit, FiltersBySourceTypeUserAndDate) {
   EXPECT_EQ(list(t1(), q).size(), 1u);
 
   // Dates: everything is from "now"; a range in the past finds nothing, one around now all.
-  auto first = smartrest::parse_iso8601_ms(list(t1())[0].value("time", ""));
+  auto first = common::parse_iso8601_ms(list(t1())[0].value("time", ""));
   ASSERT_TRUE(first);
   q = {};
   q.date_to = *first;  // exclusive

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "plugin/common/values.h"
 #include "plugin/domain/inventory.h"
 #include "plugin/domain/tenant_space.h"
-#include "plugin/smartrest/values.h"
 #include "storage/keys.h"
 #include "tests/unit/temp_dir.h"
 
@@ -51,7 +51,7 @@ class DocumentsTest : public ::testing::Test {
 
   static json make_doc(const DocRef& ref, const json& extra = json::object()) {
     json d = {{"id", format_id(ref.id)},
-              {"time", smartrest::format_iso8601_ms(ref.time_ms)},
+              {"time", common::format_iso8601_ms(ref.time_ms)},
               {"source", {{"id", format_id(ref.group)}}}};
     for (auto& [k, v] : extra.items()) d[k] = v;
     return d;
@@ -111,7 +111,7 @@ class DocumentsTest : public ::testing::Test {
   static std::vector<int64_t> times(const DocPage& p) {
     std::vector<int64_t> out;
     for (auto& d : p.docs) {
-      auto t = smartrest::parse_iso8601_ms(d.value("time", ""));
+      auto t = common::parse_iso8601_ms(d.value("time", ""));
       EXPECT_TRUE(t.has_value()) << d.dump();
       out.push_back(t.value_or(INT64_MIN));
     }

@@ -13,8 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include "plugin/common/values.h"
 #include "plugin/domain/tenant_space.h"
-#include "plugin/smartrest/values.h"
 #include "tests/unit/temp_dir.h"
 
 namespace c8y::domain {
@@ -107,7 +107,7 @@ TEST_F(InventoryTest, DefaultObjectShape) {
   EXPECT_EQ((*mo)["childDevices"]["references"], json::array());
   EXPECT_EQ((*mo)["deviceParents"]["references"], json::array());
   ASSERT_TRUE((*mo)["creationTime"].is_string());
-  EXPECT_TRUE(smartrest::parse_iso8601_ms((*mo)["creationTime"].get<std::string>()));
+  EXPECT_TRUE(common::parse_iso8601_ms((*mo)["creationTime"].get<std::string>()));
   EXPECT_EQ((*mo)["creationTime"], (*mo)["lastUpdated"]);
   EXPECT_FALSE(mo->contains("self"));
 }
@@ -282,8 +282,8 @@ TEST_F(InventoryTest, MergeUpdatesLastUpdated) {
   auto before = *inv_->get(id);
   ASSERT_TRUE(inv_->merge(id, json::parse(R"({"lastUpdated":"2000-01-01T00:00:00.000Z"})")).ok());
   auto mo = *inv_->get(id);
-  auto t0 = smartrest::parse_iso8601_ms(before["lastUpdated"].get<std::string>());
-  auto t1 = smartrest::parse_iso8601_ms(mo["lastUpdated"].get<std::string>());
+  auto t0 = common::parse_iso8601_ms(before["lastUpdated"].get<std::string>());
+  auto t1 = common::parse_iso8601_ms(mo["lastUpdated"].get<std::string>());
   ASSERT_TRUE(t0 && t1);
   EXPECT_GE(*t1, *t0);  // set by the merge, not taken from the fragments
 }

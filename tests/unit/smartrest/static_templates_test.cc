@@ -124,7 +124,7 @@ TEST(CreateDevice, LimitsAndUtf8) {
 // ---------------------------------------------------------------------------------------------
 // Measurements
 
-void expect_series(const domain::Measurement& m, size_t i, std::string_view fragment,
+void expect_series(const common::Measurement& m, size_t i, std::string_view fragment,
                    std::string_view series, double value, std::string_view unit) {
   ASSERT_LT(i, m.count);
   EXPECT_EQ(m.series[i].fragment, fragment) << i;
@@ -135,7 +135,7 @@ void expect_series(const domain::Measurement& m, size_t i, std::string_view frag
 
 // Decodes and expects error 45.
 void expect_45(std::string_view line) {
-  domain::Measurement m;
+  common::Measurement m;
   auto e = decode_measurement(record(line), kNow, m);
   ASSERT_TRUE(e) << "accepted: " << line;
   EXPECT_EQ(e->code, 45) << line << ": " << e->text;
@@ -143,7 +143,7 @@ void expect_45(std::string_view line) {
 }
 
 TEST(Measurement211, Temperature) {
-  domain::Measurement m;
+  common::Measurement m;
   auto e = decode_measurement(record("211,25.5"), kNow, m);
   ASSERT_FALSE(e) << e->text;
   EXPECT_EQ(m.type, "c8y_TemperatureMeasurement");
@@ -153,7 +153,7 @@ TEST(Measurement211, Temperature) {
 }
 
 TEST(Measurement211, ExplicitTime) {
-  domain::Measurement m;
+  common::Measurement m;
   ASSERT_FALSE(decode_measurement(record("211,-3,2016-06-22T17:03:14.000+02:00"), kNow, m));
   EXPECT_EQ(m.time_ms, kT20160622);
   expect_series(m, 0, "c8y_TemperatureMeasurement", "T", -3, "C");
@@ -184,7 +184,7 @@ TEST(Measurement211, BadArguments) {
 }
 
 TEST(Measurement212, Battery) {
-  domain::Measurement m;
+  common::Measurement m;
   ASSERT_FALSE(decode_measurement(record("212,80"), kNow, m));
   EXPECT_EQ(m.type, "c8y_Battery");
   EXPECT_EQ(m.time_ms, kNow);
@@ -199,7 +199,7 @@ TEST(Measurement212, Battery) {
 }
 
 TEST(Measurement210, RssiAndBer) {
-  domain::Measurement m;
+  common::Measurement m;
   ASSERT_FALSE(decode_measurement(record("210,-90,23,2016-06-22T15:03:14Z"), kNow, m));
   EXPECT_EQ(m.type, "c8y_SignalStrength");
   EXPECT_EQ(m.time_ms, kT20160622);
@@ -209,7 +209,7 @@ TEST(Measurement210, RssiAndBer) {
 }
 
 TEST(Measurement210, OnlyOne) {
-  domain::Measurement m;
+  common::Measurement m;
   ASSERT_FALSE(decode_measurement(record("210,-90"), kNow, m));
   EXPECT_EQ(m.time_ms, kNow);
   ASSERT_EQ(m.count, 1u);
@@ -237,7 +237,7 @@ TEST(Measurement210, BadArguments) {
 }
 
 TEST(Measurement200, Full) {
-  domain::Measurement m;
+  common::Measurement m;
   auto e = decode_measurement(record("200,c8y_Temperature,T,25.3,C,2016-06-22T17:03:14.000+02:00"),
                               kNow, m);
   ASSERT_FALSE(e) << e->text;
@@ -248,7 +248,7 @@ TEST(Measurement200, Full) {
 }
 
 TEST(Measurement200, OptionalUnitAndTime) {
-  domain::Measurement m;
+  common::Measurement m;
   ASSERT_FALSE(decode_measurement(record("200,f,s,1"), kNow, m));
   EXPECT_EQ(m.time_ms, kNow);
   expect_series(m, 0, "f", "s", 1, "");
@@ -288,7 +288,7 @@ TEST(Measurement200, BadArguments) {
 }
 
 TEST(Measurement200, NameLimitsAccepted) {
-  domain::Measurement m;
+  common::Measurement m;
   const std::string f(127, 'f'), s(127, 's'), u(127, 'u');
   ASSERT_FALSE(decode_measurement(record("200," + f + "," + s + ",1," + u), kNow, m));
   expect_series(m, 0, f, s, 1, u);
@@ -301,7 +301,7 @@ TEST(Measurement200, NameLimitsAccepted) {
 }
 
 TEST(Measurement201, SeveralGroups) {
-  domain::Measurement m;
+  common::Measurement m;
   auto e = decode_measurement(
       record("201,c8y_Weather,2016-06-22T15:03:14Z,c8y_Temperature,T,20,C,c8y_Humidity,h,55,%"),
       kNow, m);
@@ -314,7 +314,7 @@ TEST(Measurement201, SeveralGroups) {
 }
 
 TEST(Measurement201, LastUnitOmitted) {
-  domain::Measurement m;
+  common::Measurement m;
   ASSERT_FALSE(decode_measurement(record("201,t,,f,s,1"), kNow, m));
   EXPECT_EQ(m.time_ms, kNow);
   ASSERT_EQ(m.count, 1u);
@@ -363,7 +363,7 @@ std::string groups(size_t n) {
 }
 
 TEST(Measurement201, AtMost255Series) {
-  domain::Measurement m;
+  common::Measurement m;
   auto e = decode_measurement(record(groups(255)), kNow, m);
   ASSERT_FALSE(e) << e->text;
   ASSERT_EQ(m.count, 255u);
@@ -376,7 +376,7 @@ TEST(Measurement201, AtMost255Series) {
 }
 
 TEST(Measurement, ReusedMeasurementIsCleared) {
-  domain::Measurement m;
+  common::Measurement m;
   ASSERT_FALSE(decode_measurement(record("201,t,,a,s,1,u,b,s,2,u,c,s,3,u"), kNow, m));
   ASSERT_EQ(m.count, 3u);
   ASSERT_FALSE(decode_measurement(record("211,7"), kNow + 1, m));
@@ -387,7 +387,7 @@ TEST(Measurement, ReusedMeasurementIsCleared) {
 }
 
 TEST(Measurement, NotAMeasurementTemplate) {
-  domain::Measurement m;
+  common::Measurement m;
   for (const char* line : {"100,a", "999,1", "213,1"}) {
     auto e = decode_measurement(record(line), kNow, m);
     ASSERT_TRUE(e) << line;
@@ -396,7 +396,7 @@ TEST(Measurement, NotAMeasurementTemplate) {
 }
 
 TEST(Measurement, ValuesKeepTheirSignAndPrecision) {
-  domain::Measurement m;
+  common::Measurement m;
   ASSERT_FALSE(decode_measurement(record("200,f,s,-0.0"), kNow, m));
   EXPECT_TRUE(std::signbit(m.series[0].value));
   ASSERT_FALSE(decode_measurement(record("200,f,s,1.7976931348623157e308"), kNow, m));
@@ -407,7 +407,7 @@ TEST(Measurement, ValuesKeepTheirSignAndPrecision) {
 
 // Device input in an error text is cut to 64 bytes of printable, valid UTF-8 (echo_value).
 TEST(ErrorTexts, DeviceInputIsEchoedBounded) {
-  domain::Measurement m;
+  common::Measurement m;
   const std::string junk = "x\x01\x7fy" + std::string(5000, 'z');
   for (const std::string& line : {"211," + junk, "211,1," + junk, "200,f.x" + junk + ",s,1"}) {
     auto e = decode_measurement(record(line), kNow, m);

@@ -1,4 +1,4 @@
-#include "plugin/smartrest/values.h"
+#include "plugin/common/values.h"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace c8y::smartrest {
+namespace c8y::common {
 namespace {
 
 using namespace std::string_literals;
@@ -590,4 +590,4 @@ TEST(Utf8, RandomStringsMatchReference) {
 }
 
 }  // namespace
-}  // namespace c8y::smartrest
+}  // namespace c8y::common

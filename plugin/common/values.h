@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace c8y::smartrest {
+namespace c8y::common {
 
 // Decimal number: [+|-] digits [. digits] [(e|E) [+|-] digits], with at least one mantissa digit
 // ("1." and ".5" are accepted, as Java's Double.parseDouble does). Rejects "", whitespace anywhere,
@@ -45,4 +45,4 @@ bool is_valid_utf8(std::string_view s);
 // short, printable and valid UTF-8 whatever the device sent.
 std::string echo_value(std::string_view v);
 
-}  // namespace c8y::smartrest
+}  // namespace c8y::common

@@ -1,11 +1,11 @@
-#include "plugin/smartrest/values.h"
+#include "plugin/common/values.h"
 
 #include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <system_error>
 
-namespace c8y::smartrest {
+namespace c8y::common {
 namespace {
 
 constexpr bool is_digit(char c) {
@@ -349,4 +349,4 @@ std::string echo_value(std::string_view v) {
   return out;
 }
 
-}  // namespace c8y::smartrest
+}  // namespace c8y::common

@@ -16,7 +16,7 @@
 
 #include "plugin/policy/topic_route.h"
 
-namespace c8y::app {
+namespace c8y::policy {
 
 inline std::string stream_topic(std::string_view tenant, bool processing, std::string_view api,
                                 uint64_t device) {
@@ -53,4 +53,4 @@ inline StreamTargets stream_targets(policy::Mode mode) {
   return {true, true};
 }
 
-}  // namespace c8y::app
+}  // namespace c8y::policy
