@@ -1,5 +1,7 @@
 #include "plugin/identity/certificates.h"
 
+#include "plugin/common/base64.h"
+
 #include <fcntl.h>
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
@@ -251,43 +253,17 @@ size_t count_of(std::string_view haystack, std::string_view needle) {
   return n;
 }
 
-int base64_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
 // Standard alphabet. Whitespace anywhere is skipped (PEM wraps lines; pasted bodies carry CRs and
 // indentation). Padding may be omitted but, when present, only ends the input. Strictness about
 // the rest is left to the DER parser, which rejects anything that is not one exact structure.
 std::optional<Bytes> decode_base64(std::string_view s) {
-  Bytes out;
-  out.reserve(s.size() / 4 * 3);
-  uint32_t acc = 0;
-  int bits = 0;
-  size_t chars = 0;
-  size_t pad = 0;
-  for (char c : s) {
-    if (is_space(c)) continue;
-    if (c == '=') {
-      if (++pad > 2) return std::nullopt;
-      continue;
-    }
-    int v = base64_value(c);
-    if (v < 0 || pad > 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    ++chars;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<unsigned char>(acc >> bits));
-    }
-  }
-  if (chars % 4 == 1 || (pad > 0 && (chars + pad) % 4 != 0)) return std::nullopt;
-  return out;
+  common::Base64Rules rules;
+  rules.padding = common::Base64Rules::Padding::kOptional;
+  rules.skip_whitespace = true;
+  rules.canonical = false;
+  auto d = common::base64_decode(s, rules);
+  if (!d) return std::nullopt;
+  return Bytes(d->begin(), d->end());
 }
 
 struct Kind {

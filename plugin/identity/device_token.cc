@@ -1,5 +1,7 @@
 #include "plugin/identity/device_token.h"
 
+#include "plugin/common/base64.h"
+
 #include <jwt.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -41,37 +43,19 @@ struct Scrubbed {
   ~Scrubbed() { OPENSSL_cleanse(bytes.data(), bytes.size()); }
 };
 
-int url_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '-') return 62;
-  if (c == '_') return 63;
-  return -1;
-}
-
 // Unpadded base64url as JWS requires (RFC 7515 section 2), decoded strictly: no padding, no
 // other characters, unused trailing bits zero. Canonical encoding matters for the signature part:
 // with a lenient decoder several strings decode to the same MAC, so a token would not be unique.
+bool is_url_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_';
+}
+
 std::optional<std::string> base64url_decode(std::string_view in) {
-  if (in.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  out.reserve(in.size() / 4 * 3 + 2);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    const int v = url_value(c);
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
-    }
-    acc &= (1u << bits) - 1;
-  }
-  if (acc != 0) return std::nullopt;
-  return out;
+  common::Base64Rules rules;
+  rules.alphabet = common::Base64Alphabet::kUrl;
+  rules.padding = common::Base64Rules::Padding::kForbidden;
+  return common::base64_decode(in, rules);
 }
 
 // A JSON object with no duplicate member names at any depth. Parsers disagree on duplicates
@@ -169,7 +153,7 @@ std::optional<DeviceTokenClaims> verify_own(std::string_view token, std::string_
     if (token[i] == '.') {
       if (ndots == 2) return fail(error, "malformed token");
       dots[ndots++] = i;
-    } else if (url_value(token[i]) < 0) {
+    } else if (!is_url_char(token[i])) {
       return fail(error, "malformed token");
     }
   }

@@ -1,5 +1,7 @@
 #include "plugin/identity/password_hash.h"
 
+#include "plugin/common/base64.h"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -15,71 +17,22 @@
 namespace c8y::identity {
 namespace {
 
-constexpr char kStdAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-constexpr char kUrlAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 constexpr size_t kSaltBytes = 12;
 constexpr size_t kHashBytes = 64;
 
 using Bytes = std::vector<unsigned char>;
 
-std::string base64_encode(const unsigned char* data, size_t len, const char* alphabet, bool pad) {
-  std::string out;
-  out.reserve((len + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 3 <= len; i += 3) {
-    uint32_t v = (uint32_t{data[i]} << 16) | (uint32_t{data[i + 1]} << 8) | data[i + 2];
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
-    out += alphabet[(v >> 6) & 63];
-    out += alphabet[v & 63];
-  }
-  if (size_t rest = len - i; rest > 0) {
-    uint32_t v = uint32_t{data[i]} << 16;
-    if (rest == 2) v |= uint32_t{data[i + 1]} << 8;
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
-    if (rest == 2) out += alphabet[(v >> 6) & 63];
-    if (pad) out.append(rest == 1 ? "==" : "=");
-  }
-  return out;
-}
-
-int std_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
-// Strict standard base64 with mandatory padding: length a multiple of 4, `=` only at the end,
-// unused trailing bits zero. Returns nullopt on any deviation.
+// Strict standard base64 with mandatory padding: whole groups, `=` only at the end, unused
+// trailing bits zero, not empty. Returns nullopt on any deviation.
 std::optional<Bytes> base64_decode_strict(std::string_view in) {
-  if (in.empty() || in.size() % 4 != 0) return std::nullopt;
-  size_t pad = 0;
-  if (in.back() == '=') pad = (in[in.size() - 2] == '=') ? 2 : 1;
-  Bytes out;
-  out.reserve(in.size() / 4 * 3);
-  for (size_t i = 0; i < in.size(); i += 4) {
-    const bool last = i + 4 == in.size();
-    const size_t chars = last ? 4 - pad : 4;
-    uint32_t v = 0;
-    for (size_t j = 0; j < 4; ++j) {
-      int d = 0;
-      if (j < chars) {
-        d = std_value(in[i + j]);
-        if (d < 0) return std::nullopt;
-      }
-      v = (v << 6) | static_cast<uint32_t>(d);
-    }
-    if (chars == 2 && (v & 0xFFFF) != 0) return std::nullopt;
-    if (chars == 3 && (v & 0xFF) != 0) return std::nullopt;
-    out.push_back(static_cast<unsigned char>(v >> 16));
-    if (chars >= 3) out.push_back(static_cast<unsigned char>(v >> 8));
-    if (chars == 4) out.push_back(static_cast<unsigned char>(v));
-  }
-  return out;
+  if (in.empty()) return std::nullopt;
+  auto d = common::base64_decode(in, {});
+  if (!d) return std::nullopt;
+  return Bytes(d->begin(), d->end());
+}
+
+std::string encode(const unsigned char* data, size_t len, common::Base64Alphabet a, bool pad) {
+  return common::base64_encode({reinterpret_cast<const char*>(data), len}, a, pad);
 }
 
 // Decimal 1..kMaxIterations, digits only, no sign, no leading zero.
@@ -174,9 +127,9 @@ std::string make_pbkdf2_record(std::string_view password, int iterations) {
     throw std::runtime_error("PBKDF2 failed");
   }
   std::string out = "$7$" + std::to_string(iterations) + "$";
-  out += base64_encode(salt.data(), salt.size(), kStdAlphabet, true);
+  out += encode(salt.data(), salt.size(), common::Base64Alphabet::kStandard, true);
   out += '$';
-  out += base64_encode(hash.data(), hash.size(), kStdAlphabet, true);
+  out += encode(hash.data(), hash.size(), common::Base64Alphabet::kStandard, true);
   OPENSSL_cleanse(hash.data(), hash.size());
   return out;
 }
@@ -207,7 +160,7 @@ std::string random_secret(size_t bytes) {
   bytes = std::max(bytes, kMinSecretBytes);
   Bytes raw(bytes);
   random_bytes(raw.data(), raw.size());
-  std::string out = base64_encode(raw.data(), raw.size(), kUrlAlphabet, false);
+  std::string out = encode(raw.data(), raw.size(), common::Base64Alphabet::kUrl, false);
   OPENSSL_cleanse(raw.data(), raw.size());
   return out;
 }

@@ -1,5 +1,7 @@
 #include "plugin/rest/rest_server.h"
 
+#include "plugin/common/base64.h"
+
 #include <charconv>
 #include <fstream>
 #include <iterator>
@@ -165,7 +167,11 @@ std::optional<Caller> RestServer::identify(const Request& req, Response& res) {
     send_error(res, {401, "security/Unauthorized", "Authentication required"});
     return std::nullopt;
   }
-  std::string cred = base64_decode(std::string_view(h).substr(6));
+  common::Base64Rules basic;
+  basic.padding = common::Base64Rules::Padding::kOptional;
+  basic.canonical = false;
+  std::string cred =
+      common::base64_decode(std::string_view(h).substr(6), basic).value_or(std::string());
   auto colon = cred.find(':');
   if (colon == std::string::npos) {
     send_error(res, {401, "security/Unauthorized", "Malformed Basic credentials"});

@@ -36,26 +36,6 @@ inline void send_error(Response& res, const HttpError& e) {
   send_json(res, e.status, {{"error", e.error}, {"message", e.message}});
 }
 
-inline std::string base64_decode(std::string_view in) {
-  static const std::string_view kChars =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  unsigned val = 0;
-  int bits = -8;
-  for (char c : in) {
-    if (c == '=') break;
-    auto p = kChars.find(c);
-    if (p == std::string_view::npos) return {};
-    val = (val << 6) | static_cast<unsigned>(p);
-    bits += 6;
-    if (bits >= 0) {
-      out.push_back(static_cast<char>((val >> bits) & 0xff));
-      bits -= 8;
-    }
-  }
-  return out;
-}
-
 struct Caller {
   std::string tenant;
   std::string user;
