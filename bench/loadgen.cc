@@ -45,12 +45,12 @@ constexpr int kExitUsage = 2;
 constexpr int kExitRuntime = 1;
 constexpr int kExitRefused = 3;
 
-[[noreturn]] void Die(int code, const std::string& msg) {
+[[noreturn]] void die(int code, const std::string& msg) {
   std::fprintf(stderr, "c8y_loadgen: error: %s\n", msg.c_str());
   std::exit(code);
 }
 
-std::string Errno(const char* what) {
+std::string errno_text(const char* what) {
   return std::string(what) + ": " + std::strerror(errno);
 }
 
@@ -59,7 +59,7 @@ std::string Errno(const char* what) {
 struct Format {
   std::vector<std::string> parts;  // literal text between placeholders; size = placeholders + 1
 
-  static Format Parse(const std::string& name, const std::string& text, int max_placeholders) {
+  static Format parse(const std::string& name, const std::string& text, int max_placeholders) {
     Format f;
     f.parts.emplace_back();
     for (size_t i = 0; i < text.size(); ++i) {
@@ -74,17 +74,17 @@ struct Format {
         f.parts.emplace_back();
         ++i;
       } else {
-        Die(kExitUsage, "--" + name + ": only %d and %% are supported in '" + text + "'");
+        die(kExitUsage, "--" + name + ": only %d and %% are supported in '" + text + "'");
       }
     }
     if (static_cast<int>(f.parts.size()) - 1 > max_placeholders) {
-      Die(kExitUsage, "--" + name + ": at most " + std::to_string(max_placeholders) +
+      die(kExitUsage, "--" + name + ": at most " + std::to_string(max_placeholders) +
                           " %d allowed in '" + text + "'");
     }
     return f;
   }
 
-  std::string Expand(uint64_t value) const {
+  std::string expand(uint64_t value) const {
     std::string out = parts[0];
     for (size_t i = 1; i < parts.size(); ++i) out += std::to_string(value) + parts[i];
     return out;
@@ -113,9 +113,9 @@ struct Options {
   bool reconnect = false;  // reconnect when the broker closes a ready connection
 };
 
-sockaddr_storage LoopbackAddress(const Options& o, socklen_t* len);
+sockaddr_storage loopback_address(const Options& o, socklen_t* len);
 
-void Usage(FILE* out) {
+void usage(FILE* out) {
   std::fprintf(
       out,
       "usage: c8y_loadgen [options]\n"
@@ -148,54 +148,54 @@ void Usage(FILE* out) {
       "  --free-port          print a free 127.0.0.1 TCP port and exit\n");
 }
 
-long ParseInt(const std::string& name, const std::string& v, long lo, long hi) {
+long parse_int(const std::string& name, const std::string& v, long lo, long hi) {
   long out = 0;
   auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
   if (ec != std::errc() || p != v.data() + v.size() || out < lo || out > hi) {
-    Die(kExitUsage, "--" + name + ": expected an integer in [" + std::to_string(lo) + ", " +
+    die(kExitUsage, "--" + name + ": expected an integer in [" + std::to_string(lo) + ", " +
                         std::to_string(hi) + "], got '" + v + "'");
   }
   return out;
 }
 
-double ParseSeconds(const std::string& name, const std::string& v, double lo, double hi) {
+double parse_seconds(const std::string& name, const std::string& v, double lo, double hi) {
   char* end = nullptr;
   errno = 0;
   double out = std::strtod(v.c_str(), &end);
   if (v.empty() || errno != 0 || *end != '\0' || !(out >= lo && out <= hi)) {
-    Die(kExitUsage, "--" + name + ": expected a number of seconds in [" + std::to_string(lo) +
+    die(kExitUsage, "--" + name + ": expected a number of seconds in [" + std::to_string(lo) +
                         ", " + std::to_string(hi) + "], got '" + v + "'");
   }
   return out;
 }
 
-int PrintFreePort() {
+int print_free_port() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) Die(kExitRuntime, Errno("socket"));
+  if (fd < 0) die(kExitRuntime, errno_text("socket"));
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   a.sin_port = 0;
   socklen_t len = sizeof(a);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) Die(kExitRuntime, Errno("bind"));
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) die(kExitRuntime, errno_text("bind"));
   if (getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    Die(kExitRuntime, Errno("getsockname"));
+    die(kExitRuntime, errno_text("getsockname"));
   }
   std::printf("%d\n", ntohs(a.sin_port));
   close(fd);
   return 0;
 }
 
-Options ParseArgs(int argc, char** argv) {
+Options parse_args(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "-h" || arg == "--help") {
-      Usage(stdout);
+      usage(stdout);
       std::exit(0);
     }
-    if (arg == "--free-port") std::exit(PrintFreePort());
-    if (arg.rfind("--", 0) != 0) Die(kExitUsage, "unexpected argument '" + arg + "'");
+    if (arg == "--free-port") std::exit(print_free_port());
+    if (arg.rfind("--", 0) != 0) die(kExitUsage, "unexpected argument '" + arg + "'");
     std::string name = arg.substr(2);
     std::string value;
     if (auto eq = name.find('='); eq != std::string::npos) {
@@ -204,28 +204,28 @@ Options ParseArgs(int argc, char** argv) {
     } else if (i + 1 < argc) {
       value = argv[++i];
     } else {
-      Die(kExitUsage, "--" + name + " needs a value");
+      die(kExitUsage, "--" + name + " needs a value");
     }
     if (name == "host") {
       o.host = value;
     } else if (name == "port") {
-      o.port = static_cast<int>(ParseInt(name, value, 1, 65535));
+      o.port = static_cast<int>(parse_int(name, value, 1, 65535));
     } else if (name == "devices") {
-      o.devices = static_cast<int>(ParseInt(name, value, 1, 10000));
+      o.devices = static_cast<int>(parse_int(name, value, 1, 10000));
     } else if (name == "seconds") {
-      o.seconds = ParseSeconds(name, value, 0.1, 3600);
+      o.seconds = parse_seconds(name, value, 0.1, 3600);
     } else if (name == "warmup") {
-      o.warmup = ParseSeconds(name, value, 0, 3600);
+      o.warmup = parse_seconds(name, value, 0, 3600);
     } else if (name == "connect-timeout") {
-      o.connect_timeout = ParseSeconds(name, value, 0.1, 3600);
+      o.connect_timeout = parse_seconds(name, value, 0.1, 3600);
     } else if (name == "window") {
-      o.window = static_cast<int>(ParseInt(name, value, 1, 65535));
+      o.window = static_cast<int>(parse_int(name, value, 1, 65535));
     } else if (name == "refill") {
-      o.refill = static_cast<int>(ParseInt(name, value, 1, 65535));
+      o.refill = static_cast<int>(parse_int(name, value, 1, 65535));
     } else if (name == "qos") {
-      o.qos = static_cast<int>(ParseInt(name, value, 0, 1));
+      o.qos = static_cast<int>(parse_int(name, value, 0, 1));
     } else if (name == "keepalive") {
-      o.keepalive = static_cast<int>(ParseInt(name, value, 0, 65535));
+      o.keepalive = static_cast<int>(parse_int(name, value, 0, 65535));
     } else if (name == "user-format") {
       o.user_format = value;
     } else if (name == "password") {
@@ -237,30 +237,30 @@ Options ParseArgs(int argc, char** argv) {
     } else if (name == "payload-format") {
       o.payload_format = value;
     } else if (name == "rate") {
-      o.rate = static_cast<double>(ParseInt(name, value, 0, 10000000));
+      o.rate = static_cast<double>(parse_int(name, value, 0, 10000000));
       if (o.rate > 0) o.latency = true;
     } else if (name == "reconnect") {
       o.reconnect = value == "1" || value == "true" || value == "on";
     } else if (name == "latency") {
       o.latency = value == "1" || value == "true" || value == "on";
     } else if (name == "broker-pid") {
-      o.broker_pid = ParseInt(name, value, 1, 1L << 30);
+      o.broker_pid = parse_int(name, value, 1, 1L << 30);
     } else {
-      Usage(stderr);
-      Die(kExitUsage, "unknown option --" + name);
+      usage(stderr);
+      die(kExitUsage, "unknown option --" + name);
     }
   }
-  if (o.latency && o.qos != 1) Die(kExitUsage, "--latency and --rate need --qos 1");
+  if (o.latency && o.qos != 1) die(kExitUsage, "--latency and --rate need --qos 1");
   if (o.refill == 0) o.refill = std::max(1, o.window / 4);
-  if (o.refill > o.window) Die(kExitUsage, "--refill must not exceed --window");
-  if (o.topic.empty() || o.topic.size() > 65535) Die(kExitUsage, "--topic must be 1..65535 bytes");
+  if (o.refill > o.window) die(kExitUsage, "--refill must not exceed --window");
+  if (o.topic.empty() || o.topic.size() > 65535) die(kExitUsage, "--topic must be 1..65535 bytes");
   socklen_t len = 0;
-  (void)LoopbackAddress(o, &len);  // refuses non-loopback hosts before anything else happens
+  (void)loopback_address(o, &len);  // refuses non-loopback hosts before anything else happens
   return o;
 }
 
 // Resolves the host without DNS: only loopback literals (and "localhost") are allowed.
-sockaddr_storage LoopbackAddress(const Options& o, socklen_t* len) {
+sockaddr_storage loopback_address(const Options& o, socklen_t* len) {
   sockaddr_storage ss{};
   if (o.host == "127.0.0.1" || o.host == "localhost") {
     auto* a = reinterpret_cast<sockaddr_in*>(&ss);
@@ -275,7 +275,7 @@ sockaddr_storage LoopbackAddress(const Options& o, socklen_t* len) {
     a->sin6_addr = in6addr_loopback;
     *len = sizeof(sockaddr_in6);
   } else {
-    Die(kExitUsage,
+    die(kExitUsage,
         "refusing to connect to '" + o.host + "': only 127.0.0.1, localhost and ::1 are allowed");
   }
   return ss;
@@ -283,17 +283,17 @@ sockaddr_storage LoopbackAddress(const Options& o, socklen_t* len) {
 
 // ---- MQTT 3.1.1 encoding -------------------------------------------------------------------
 
-void PutU16(std::string& b, size_t v) {
+void put_u16(std::string& b, size_t v) {
   b += static_cast<char>((v >> 8) & 0xff);
   b += static_cast<char>(v & 0xff);
 }
 
-void PutStr(std::string& b, std::string_view s) {
-  PutU16(b, s.size());
+void put_str(std::string& b, std::string_view s) {
+  put_u16(b, s.size());
   b.append(s);
 }
 
-void PutRemainingLength(std::string& b, size_t len) {
+void put_remaining_length(std::string& b, size_t len) {
   do {
     uint8_t byte = len % 128;
     len /= 128;
@@ -302,25 +302,25 @@ void PutRemainingLength(std::string& b, size_t len) {
   } while (len > 0);
 }
 
-std::string EncodeConnect(const std::string& client_id, const std::optional<std::string>& user,
+std::string encode_connect(const std::string& client_id, const std::optional<std::string>& user,
                           const std::optional<std::string>& password, int keepalive) {
   std::string body;
-  PutStr(body, "MQTT");
+  put_str(body, "MQTT");
   body += static_cast<char>(4);  // protocol level 3.1.1
   uint8_t flags = 0x02;          // clean session
   if (user) flags |= 0x80;
   if (user && password) flags |= 0x40;  // 3.1.1: password requires a username
   body += static_cast<char>(flags);
-  PutU16(body, static_cast<size_t>(keepalive));
-  PutStr(body, client_id);
-  if (user) PutStr(body, *user);
-  if (user && password) PutStr(body, *password);
+  put_u16(body, static_cast<size_t>(keepalive));
+  put_str(body, client_id);
+  if (user) put_str(body, *user);
+  if (user && password) put_str(body, *password);
   std::string pkt(1, static_cast<char>(0x10));
-  PutRemainingLength(pkt, body.size());
+  put_remaining_length(pkt, body.size());
   return pkt + body;
 }
 
-const char* ConnackReason(int rc) {
+const char* connack_reason(int rc) {
   switch (rc) {
     case 1:
       return "unacceptable protocol version";
@@ -340,7 +340,7 @@ const char* ConnackReason(int rc) {
 // ---- CPU accounting ------------------------------------------------------------------------
 
 // utime+stime in clock ticks from /proc/<pid>/stat or /proc/<pid>/task/<tid>/stat.
-std::optional<uint64_t> ReadCpuTicks(const std::string& path) {
+std::optional<uint64_t> read_cpu_ticks(const std::string& path) {
   std::ifstream f(path);
   std::string line;
   if (!f || !std::getline(f, line)) return std::nullopt;
@@ -360,7 +360,7 @@ std::optional<uint64_t> ReadCpuTicks(const std::string& path) {
   return std::nullopt;
 }
 
-double SelfCpuSeconds() {
+double self_cpu_seconds() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
@@ -373,7 +373,7 @@ struct SystemTicks {
   uint64_t task = 0, softirq = 0, steal = 0, idle = 0, total = 0;
 };
 
-std::optional<SystemTicks> ReadSystemTicks(const std::string& label) {
+std::optional<SystemTicks> read_system_ticks(const std::string& label) {
   std::ifstream f("/proc/stat");
   std::string line;
   while (std::getline(f, line)) {
@@ -388,7 +388,7 @@ std::optional<SystemTicks> ReadSystemTicks(const std::string& label) {
 }
 
 // The single core a process is pinned to (taskset -c N), if it is pinned to exactly one.
-std::optional<int> PinnedCore(long pid) {
+std::optional<int> pinned_core(long pid) {
   std::ifstream f("/proc/" + std::to_string(pid) + "/status");
   std::string line;
   while (std::getline(f, line)) {
@@ -412,17 +412,17 @@ struct CpuSnapshot {
   double self_cpu = 0;
 };
 
-CpuSnapshot TakeCpuSnapshot(long broker_pid, std::optional<int> broker_core) {
+CpuSnapshot take_cpu_snapshot(long broker_pid, std::optional<int> broker_core) {
   CpuSnapshot s;
   s.when = Clock::now();
   if (broker_pid > 0) {
     std::string pid = std::to_string(broker_pid);
-    s.broker_ticks = ReadCpuTicks("/proc/" + pid + "/stat");
-    s.broker_main_ticks = ReadCpuTicks("/proc/" + pid + "/task/" + pid + "/stat");
+    s.broker_ticks = read_cpu_ticks("/proc/" + pid + "/stat");
+    s.broker_main_ticks = read_cpu_ticks("/proc/" + pid + "/task/" + pid + "/stat");
   }
-  s.self_cpu = SelfCpuSeconds();
-  s.system = ReadSystemTicks("cpu");
-  if (broker_core) s.broker_core = ReadSystemTicks("cpu" + std::to_string(*broker_core));
+  s.self_cpu = self_cpu_seconds();
+  s.system = read_system_ticks("cpu");
+  if (broker_core) s.broker_core = read_system_ticks("cpu" + std::to_string(*broker_core));
   return s;
 }
 
@@ -452,34 +452,34 @@ class LoadGen {
  public:
   explicit LoadGen(Options o)
       : o_(std::move(o)),
-        payloads_(ParseAlternatives(o_.payload_format)),
-        user_(Format::Parse("user-format", o_.user_format, 8)),
-        client_(Format::Parse("client-format", o_.client_format, 8)) {}
+        payloads_(parse_alternatives(o_.payload_format)),
+        user_(Format::parse("user-format", o_.user_format, 8)),
+        client_(Format::parse("client-format", o_.client_format, 8)) {}
 
-  int Run();
+  int run();
 
  private:
-  void Connect();
-  void Open(Conn& c);
-  void Reopen(Conn& c);
+  void connect_all();
+  void open(Conn& c);
+  void reopen(Conn& c);
   uint64_t reconnects_ = 0;
-  void HandleEvent(Conn& c, uint32_t events);
-  void OnWritable(Conn& c);
-  void ReadAll(Conn& c);
-  void Parse(Conn& c, const char* data, size_t n);
-  void OnPacket(Conn& c, uint8_t type, const uint8_t* body, size_t len);
-  void Fill(Conn& c);
-  void Flush(Conn& c);
-  void AppendPublish(Conn& c);
-  [[noreturn]] void ConnFail(const Conn& c, const std::string& why, int code = kExitRuntime);
+  void handle_event(Conn& c, uint32_t events);
+  void on_writable(Conn& c);
+  void read_all(Conn& c);
+  void parse_stream(Conn& c, const char* data, size_t n);
+  void on_packet(Conn& c, uint8_t type, const uint8_t* body, size_t len);
+  void fill(Conn& c);
+  void flush(Conn& c);
+  void append_publish(Conn& c);
+  [[noreturn]] void conn_fail(const Conn& c, const std::string& why, int code = kExitRuntime);
 
   Options o_;
-  static std::vector<Format> ParseAlternatives(const std::string& text) {
+  static std::vector<Format> parse_alternatives(const std::string& text) {
     std::vector<Format> out;
     size_t at = 0;
     for (;;) {
       size_t bar = text.find('|', at);
-      out.push_back(Format::Parse("payload-format", text.substr(at, bar - at), 1));
+      out.push_back(Format::parse("payload-format", text.substr(at, bar - at), 1));
       if (bar == std::string::npos) return out;
       at = bar + 1;
     }
@@ -497,27 +497,27 @@ class LoadGen {
   bool measuring_ = false;
   std::vector<uint32_t> latencies_us_;  // PUBACKs parsed inside the measured window
   uint64_t out_of_order_acks_ = 0;
-  void NoteSent(Conn& c, uint16_t id);
-  void NoteAcked(Conn& c, const uint8_t* body, size_t len);
-  void Pace(Clock::time_point now);
+  void note_sent(Conn& c, uint16_t id);
+  void note_acked(Conn& c, const uint8_t* body, size_t len);
+  void pace(Clock::time_point now);
   size_t rr_ = 0;  // --rate: next connection in the round robin
   Clock::time_point pace_start_{};
   uint64_t behind_ = 0;  // --rate: most PUBLISHes ever overdue because every window was full
 };
 
-int64_t NowNs() {
+int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
       .count();
 }
 
-void LoadGen::NoteSent(Conn& c, uint16_t id) {
+void LoadGen::note_sent(Conn& c, uint16_t id) {
   if (c.pending.empty()) c.pending.resize(static_cast<size_t>(o_.window));
   size_t slot = (c.pending_head + c.pending_count) % c.pending.size();
-  c.pending[slot] = {id, NowNs()};
+  c.pending[slot] = {id, now_ns()};
   ++c.pending_count;
 }
 
-void LoadGen::NoteAcked(Conn& c, const uint8_t* body, size_t len) {
+void LoadGen::note_acked(Conn& c, const uint8_t* body, size_t len) {
   if (c.pending_count == 0 || len < 2) return;
   const uint16_t id = static_cast<uint16_t>((body[0] << 8) | body[1]);
   int64_t sent_ns = c.pending[c.pending_head].second;
@@ -535,48 +535,48 @@ void LoadGen::NoteAcked(Conn& c, const uint8_t* body, size_t len) {
   c.pending_head = (c.pending_head + 1) % c.pending.size();
   --c.pending_count;
   if (measuring_) {
-    const int64_t us = (NowNs() - sent_ns) / 1000;
+    const int64_t us = (now_ns() - sent_ns) / 1000;
     latencies_us_.push_back(static_cast<uint32_t>(std::clamp<int64_t>(us, 0, UINT32_MAX)));
   }
 }
 
-void LoadGen::ConnFail(const Conn& c, const std::string& why, int code) {
-  Die(code, "device " + std::to_string(c.index) + " (client id '" + client_.Expand(c.index) +
+void LoadGen::conn_fail(const Conn& c, const std::string& why, int code) {
+  die(code, "device " + std::to_string(c.index) + " (client id '" + client_.expand(c.index) +
                 "', " +
                 (o_.host.find(':') != std::string::npos && o_.host[0] != '[' ? "[" + o_.host + "]"
                                                                              : o_.host) +
                 ":" + std::to_string(o_.port) + "): " + why);
 }
 
-void LoadGen::Connect() {
+void LoadGen::connect_all() {
   ep_ = epoll_create1(EPOLL_CLOEXEC);
-  if (ep_ < 0) Die(kExitRuntime, Errno("epoll_create1"));
+  if (ep_ < 0) die(kExitRuntime, errno_text("epoll_create1"));
   conns_.resize(o_.devices);
   for (int i = 0; i < o_.devices; ++i) {
     conns_[i].index = i;
     conns_[i].out.reserve(4096);
-    Open(conns_[i]);
+    open(conns_[i]);
   }
 }
 
-void LoadGen::Open(Conn& c) {
+void LoadGen::open(Conn& c) {
   socklen_t alen = 0;
-  sockaddr_storage addr = LoopbackAddress(o_, &alen);
+  sockaddr_storage addr = loopback_address(o_, &alen);
   c.fd = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (c.fd < 0) Die(kExitRuntime, Errno("socket"));
+  if (c.fd < 0) die(kExitRuntime, errno_text("socket"));
   int one = 1;
   setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   if (connect(c.fd, reinterpret_cast<sockaddr*>(&addr), alen) != 0 && errno != EINPROGRESS) {
-    ConnFail(c, Errno("connect"));
+    conn_fail(c, errno_text("connect"));
   }
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
   ev.data.u32 = static_cast<uint32_t>(c.index);
-  if (epoll_ctl(ep_, EPOLL_CTL_ADD, c.fd, &ev) != 0) Die(kExitRuntime, Errno("epoll_ctl"));
+  if (epoll_ctl(ep_, EPOLL_CTL_ADD, c.fd, &ev) != 0) die(kExitRuntime, errno_text("epoll_ctl"));
 }
 
 // --reconnect: the broker closed a ready connection (a flood it throttles); start over.
-void LoadGen::Reopen(Conn& c) {
+void LoadGen::reopen(Conn& c) {
   epoll_ctl(ep_, EPOLL_CTL_DEL, c.fd, nullptr);
   close(c.fd);
   if (c.state == State::kReady) --connected_;
@@ -588,26 +588,26 @@ void LoadGen::Reopen(Conn& c) {
   c.pending_count = 0;
   c.writable = false;
   ++reconnects_;
-  Open(c);
+  open(c);
 }
 
-void LoadGen::OnWritable(Conn& c) {
+void LoadGen::on_writable(Conn& c) {
   if (c.state == State::kConnecting) {
     int err = 0;
     socklen_t len = sizeof(err);
     getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
-    if (err != 0) ConnFail(c, std::string("connect: ") + std::strerror(err));
+    if (err != 0) conn_fail(c, std::string("connect: ") + std::strerror(err));
     std::optional<std::string> user, pass;
-    if (!o_.user_format.empty()) user = user_.Expand(c.index);
+    if (!o_.user_format.empty()) user = user_.expand(c.index);
     if (!o_.password.empty()) pass = o_.password;
-    c.out += EncodeConnect(client_.Expand(c.index), user, pass, o_.keepalive);
+    c.out += encode_connect(client_.expand(c.index), user, pass, o_.keepalive);
     c.state = State::kAwaitConnack;
   }
   c.writable = true;
-  Flush(c);
+  flush(c);
 }
 
-void LoadGen::Flush(Conn& c) {
+void LoadGen::flush(Conn& c) {
   while (c.out_off < c.out.size()) {
     ssize_t n = write(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off);
     if (n > 0) {
@@ -620,8 +620,8 @@ void LoadGen::Flush(Conn& c) {
       break;
     } else {
       if (stopping_) return;
-      if (o_.reconnect && c.state == State::kReady) return Reopen(c);
-      ConnFail(c, Errno("write"));
+      if (o_.reconnect && c.state == State::kReady) return reopen(c);
+      conn_fail(c, errno_text("write"));
     }
   }
   if (c.out_off == c.out.size()) {
@@ -630,7 +630,7 @@ void LoadGen::Flush(Conn& c) {
   }
 }
 
-void LoadGen::AppendPublish(Conn& c) {
+void LoadGen::append_publish(Conn& c) {
   const Format& payload_ = payloads_[c.value % payloads_.size()];
   char num[24];
   auto res = std::to_chars(num, num + sizeof(num), c.value++);
@@ -639,11 +639,11 @@ void LoadGen::AppendPublish(Conn& c) {
   if (payload_.parts.size() > 1) payload_len += num_len + payload_.parts[1].size();
   size_t rem = 2 + o_.topic.size() + (o_.qos > 0 ? 2 : 0) + payload_len;
   c.out += static_cast<char>(o_.qos > 0 ? 0x32 : 0x30);
-  PutRemainingLength(c.out, rem);
-  PutStr(c.out, o_.topic);
+  put_remaining_length(c.out, rem);
+  put_str(c.out, o_.topic);
   if (o_.qos > 0) {
-    PutU16(c.out, c.next_id);
-    if (o_.latency) NoteSent(c, c.next_id);
+    put_u16(c.out, c.next_id);
+    if (o_.latency) note_sent(c, c.next_id);
     if (++c.next_id == 0) c.next_id = 1;  // packet id 0 is not allowed
     ++c.inflight;
   }
@@ -656,18 +656,18 @@ void LoadGen::AppendPublish(Conn& c) {
 }
 
 // Queues as many PUBLISH packets as the window allows and writes them with one write().
-void LoadGen::Fill(Conn& c) {
+void LoadGen::fill(Conn& c) {
   if (!publishing_ || stopping_ || c.state != State::kReady) return;
-  if (o_.rate > 0) return;  // paced: only Pace() publishes
+  if (o_.rate > 0) return;  // paced: only pace() publishes
   if (o_.qos > 0) {
     if (c.inflight + static_cast<uint32_t>(o_.refill) > static_cast<uint32_t>(o_.window)) return;
-    while (c.inflight < static_cast<uint32_t>(o_.window)) AppendPublish(c);
-    if (c.writable) Flush(c);
+    while (c.inflight < static_cast<uint32_t>(o_.window)) append_publish(c);
+    if (c.writable) flush(c);
   } else {
     // QoS 0: no acks, so keep the socket buffer full; a batch of --window per turn.
     if (!c.writable || c.out_off < c.out.size()) return;
-    for (int i = 0; i < o_.window; ++i) AppendPublish(c);
-    Flush(c);
+    for (int i = 0; i < o_.window; ++i) append_publish(c);
+    flush(c);
     if (c.writable && !c.queued) {
       c.queued = true;
       ready_.push_back(c.index);
@@ -677,7 +677,7 @@ void LoadGen::Fill(Conn& c) {
 
 // --rate: publishes what the schedule allows by now, one PUBLISH per connection in turn, skipping
 // connections whose window is full; each connection's share goes out with one write().
-void LoadGen::Pace(Clock::time_point now) {
+void LoadGen::pace(Clock::time_point now) {
   if (!publishing_ || stopping_) return;
   const double elapsed = std::chrono::duration<double>(now - pace_start_).count();
   const auto due = static_cast<uint64_t>(elapsed * o_.rate);
@@ -693,24 +693,24 @@ void LoadGen::Pace(Clock::time_point now) {
     }
     idle_turns = 0;
     if (c.out.empty()) touched.push_back(c.index);
-    AppendPublish(c);
+    append_publish(c);
     --budget;
   }
   behind_ = std::max(behind_, budget);  // left over because every window was full
   for (int idx : touched) {
-    if (conns_[idx].writable) Flush(conns_[idx]);
+    if (conns_[idx].writable) flush(conns_[idx]);
   }
 }
 
-void LoadGen::OnPacket(Conn& c, uint8_t type, const uint8_t* body, size_t len) {
+void LoadGen::on_packet(Conn& c, uint8_t type, const uint8_t* body, size_t len) {
   switch (type >> 4) {
     case 2:  // CONNACK
-      if (c.state != State::kAwaitConnack) ConnFail(c, "unexpected CONNACK");
-      if (len < 2) ConnFail(c, "malformed CONNACK");
+      if (c.state != State::kAwaitConnack) conn_fail(c, "unexpected CONNACK");
+      if (len < 2) conn_fail(c, "malformed CONNACK");
       if (body[1] != 0) {
-        ConnFail(
+        conn_fail(
             c,
-            "CONNACK return code " + std::to_string(body[1]) + " (" + ConnackReason(body[1]) + ")",
+            "CONNACK return code " + std::to_string(body[1]) + " (" + connack_reason(body[1]) + ")",
             kExitRefused);
       }
       c.state = State::kReady;
@@ -722,7 +722,7 @@ void LoadGen::OnPacket(Conn& c, uint8_t type, const uint8_t* body, size_t len) {
       } else {
         --c.inflight;
         ++acked_;
-        if (o_.latency) NoteAcked(c, body, len);
+        if (o_.latency) note_acked(c, body, len);
       }
       break;
     default:  // PINGRESP or anything else: ignored
@@ -730,7 +730,7 @@ void LoadGen::OnPacket(Conn& c, uint8_t type, const uint8_t* body, size_t len) {
   }
 }
 
-void LoadGen::Parse(Conn& c, const char* data, size_t n) {
+void LoadGen::parse_stream(Conn& c, const char* data, size_t n) {
   // Fast path: no partial packet pending, parse straight from the read buffer.
   std::string_view buf(data, n);
   if (!c.in.empty()) {
@@ -753,23 +753,23 @@ void LoadGen::Parse(Conn& c, const char* data, size_t n) {
       }
     }
     if (!complete) {
-      if (hdr > 4) ConnFail(c, "malformed remaining length from broker");
+      if (hdr > 4) conn_fail(c, "malformed remaining length from broker");
       break;
     }
     if (avail < hdr + rem) break;
-    OnPacket(c, p[0], p + hdr, rem);
+    on_packet(c, p[0], p + hdr, rem);
     pos += hdr + rem;
   }
   std::string rest(buf.substr(pos));
   c.in = std::move(rest);
 }
 
-void LoadGen::ReadAll(Conn& c) {
+void LoadGen::read_all(Conn& c) {
   char buf[65536];
   for (;;) {
     ssize_t n = read(c.fd, buf, sizeof(buf));
     if (n > 0) {
-      Parse(c, buf, static_cast<size_t>(n));
+      parse_stream(c, buf, static_cast<size_t>(n));
       if (static_cast<size_t>(n) < sizeof(buf)) {
         // Probably drained; one more read would just return EAGAIN. With EPOLLET we must be
         // sure, so keep going only if the buffer was full.
@@ -777,8 +777,8 @@ void LoadGen::ReadAll(Conn& c) {
       }
     } else if (n == 0) {
       if (stopping_) return;
-      if (o_.reconnect && c.state == State::kReady) return Reopen(c);
-      ConnFail(c, c.state == State::kReady ? "connection closed by broker"
+      if (o_.reconnect && c.state == State::kReady) return reopen(c);
+      conn_fail(c, c.state == State::kReady ? "connection closed by broker"
                                            : "connection closed by broker before CONNACK");
     } else if (errno == EINTR) {
       continue;
@@ -786,28 +786,28 @@ void LoadGen::ReadAll(Conn& c) {
       return;
     } else {
       if (stopping_) return;
-      if (o_.reconnect && c.state == State::kReady) return Reopen(c);
-      ConnFail(c, Errno("read"));
+      if (o_.reconnect && c.state == State::kReady) return reopen(c);
+      conn_fail(c, errno_text("read"));
     }
   }
 }
 
-void LoadGen::HandleEvent(Conn& c, uint32_t events) {
-  if (events & EPOLLOUT) OnWritable(c);
+void LoadGen::handle_event(Conn& c, uint32_t events) {
+  if (events & EPOLLOUT) on_writable(c);
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-    if (c.state == State::kConnecting) OnWritable(c);  // reports a connect error via SO_ERROR
-    ReadAll(c);
+    if (c.state == State::kConnecting) on_writable(c);  // reports a connect error via SO_ERROR
+    read_all(c);
   }
-  Fill(c);
+  fill(c);
 }
 
-int LoadGen::Run() {
-  Connect();
+int LoadGen::run() {
+  connect_all();
   const auto t0 = Clock::now();
   const auto connect_deadline = t0 + std::chrono::duration_cast<Clock::duration>(
                                          std::chrono::duration<double>(o_.connect_timeout));
   const std::optional<int> broker_core =
-      o_.broker_pid > 0 ? PinnedCore(o_.broker_pid) : std::nullopt;
+      o_.broker_pid > 0 ? pinned_core(o_.broker_pid) : std::nullopt;
   std::vector<epoll_event> events(256);
   Clock::time_point pub_start{}, measure_start{}, measure_end{};
   CpuSnapshot cpu0, cpu1;
@@ -825,11 +825,11 @@ int LoadGen::Run() {
                                         std::chrono::duration<double>(o_.warmup));
         measure_end = measure_start + std::chrono::duration_cast<Clock::duration>(
                                           std::chrono::duration<double>(o_.seconds));
-        for (Conn& c : conns_) Fill(c);
+        for (Conn& c : conns_) fill(c);
         continue;
       }
       if (now >= connect_deadline) {
-        Die(kExitRuntime, "only " + std::to_string(connected_) + " of " +
+        die(kExitRuntime, "only " + std::to_string(connected_) + " of " +
                               std::to_string(o_.devices) + " devices got a CONNACK within " +
                               std::to_string(o_.connect_timeout) + " s");
       }
@@ -837,13 +837,13 @@ int LoadGen::Run() {
       if (!measuring && now >= measure_start) {
         measuring = true;
         measuring_ = true;
-        cpu0 = TakeCpuSnapshot(o_.broker_pid, broker_core);
+        cpu0 = take_cpu_snapshot(o_.broker_pid, broker_core);
         sent0 = sent_;
         acked0 = acked_;
         writes0 = writes_;
       }
       if (measuring && now >= measure_end) {
-        cpu1 = TakeCpuSnapshot(o_.broker_pid, broker_core);
+        cpu1 = take_cpu_snapshot(o_.broker_pid, broker_core);
         break;
       }
     }
@@ -852,16 +852,16 @@ int LoadGen::Run() {
     int n = epoll_wait(ep_, events.data(), static_cast<int>(events.size()), timeout_ms);
     if (n < 0) {
       if (errno == EINTR) continue;
-      Die(kExitRuntime, Errno("epoll_wait"));
+      die(kExitRuntime, errno_text("epoll_wait"));
     }
-    for (int i = 0; i < n; ++i) HandleEvent(conns_[events[i].data.u32], events[i].events);
-    if (o_.rate > 0) Pace(Clock::now());
+    for (int i = 0; i < n; ++i) handle_event(conns_[events[i].data.u32], events[i].events);
+    if (o_.rate > 0) pace(Clock::now());
     if (!ready_.empty()) {
       std::vector<int> ready;
       ready.swap(ready_);
       for (int idx : ready) {
         conns_[idx].queued = false;
-        Fill(conns_[idx]);
+        fill(conns_[idx]);
       }
     }
   }
@@ -981,7 +981,7 @@ int LoadGen::Run() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  Options o = ParseArgs(argc, argv);
+  Options o = parse_args(argc, argv);
   LoadGen gen(std::move(o));
-  return gen.Run();
+  return gen.run();
 }
