@@ -315,18 +315,19 @@ StoreStatus Store::append(const Family* f, std::string_view key, std::string_vie
   return {};
 }
 
-StoreStatus Store::put2(const Family* f, std::string_view k1, std::string_view v1,
-                        std::string_view k2, std::string_view v2) {
-  if (!log_ || !log_->fits(k1.size(), v1.size()) || !log_->fits(k2.size(), v2.size())) {
+StoreStatus Store::put_together(const Family* f, std::initializer_list<KeyValue> puts) {
+  bool fit = log_ != nullptr;
+  for (auto& [k, v] : puts) fit = fit && log_->fits(k.size(), v.size());
+  if (!fit) {
     Batch b;
-    b.put(f, k1, v1);
-    b.put(f, k2, v2);
+    for (auto& [k, v] : puts) b.put(f, k, v);
     return write(b);
   }
   {
     std::unique_lock lock(append_mutex_);
-    if (!append_locked(lock, f->id, k1, v1, 0) || !append_locked(lock, f->id, k2, v2, 0))
-      return StoreStatus::Error("the storage writer is behind: the ingest log is full");
+    for (auto& [k, v] : puts)
+      if (!append_locked(lock, f->id, k, v, 0))
+        return StoreStatus::Error("the storage writer is behind: the ingest log is full");
   }
   appended();
   return {};
@@ -511,16 +512,6 @@ rocksdb::ColumnFamilyHandle* Store::handle_by_id_locked(uint32_t id) const {
   if (system_ && system_->id == id) return system_->handle;
   auto it = by_id_.find(id);
   return it == by_id_.end() ? nullptr : it->second;
-}
-
-std::string Store::stats() const {
-  std::string out;
-  uint64_t v = 0;
-  if (db_->GetAggregatedIntProperty("rocksdb.cur-size-all-mem-tables", &v))
-    out += "memtables=" + std::to_string(v);
-  out += " block_cache=" + std::to_string(cache_->GetUsage());
-  out += " families=" + std::to_string(tenant_ids().size());
-  return out;
 }
 
 }  // namespace c8y::storage

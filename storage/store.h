@@ -26,6 +26,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -34,6 +35,7 @@
 #include <thread>
 #include <tuple>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace rocksdb {
@@ -68,7 +70,6 @@ struct StoreStatus {
   bool ok() const { return code == kOk; }
   bool not_found() const { return code == kNotFound; }
   bool conflict() const { return code == kConflict; }
-  static StoreStatus Ok() { return {}; }
   static StoreStatus Error(std::string m) { return {kError, std::move(m)}; }
 };
 
@@ -118,10 +119,11 @@ class Store {
   StoreStatus get(const Family* f, std::string_view key, std::string* value) const;
   StoreStatus put(const Family* f, std::string_view key, std::string_view value,
                   When when = When::kDurabilitySetting);
-  // Two puts of one logical change through the ingest path under one lock (written at once
-  // when there is no ingest log).
-  StoreStatus put2(const Family* f, std::string_view k1, std::string_view v1, std::string_view k2,
-                   std::string_view v2);
+  // The puts of one logical change (a document and its index, a measurement and the voiding of
+  // its rollup) through the ingest path under one lock, so no reader that settles sees one
+  // without the others; written at once, as one RocksDB write, when there is no ingest log.
+  using KeyValue = std::pair<std::string_view, std::string_view>;
+  StoreStatus put_together(const Family* f, std::initializer_list<KeyValue> puts);
   // kNow (the default): written at once, as one atomic RocksDB write. kDurabilitySetting: every
   // op goes through the ingest log (like put), readable after settle().
   StoreStatus write(Batch& batch, When when = When::kNow);
@@ -138,9 +140,6 @@ class Store {
   using Visitor = std::function<bool(std::string_view key, std::string_view value)>;
   StoreStatus scan(const Family* f, std::string_view prefix, std::string_view from, bool reverse,
                    const Visitor& visit) const;
-
-  // Memory and size figures for metrics and benchmarks.
-  std::string stats() const;
 
  private:
   explicit Store(const StoreOptions& options);

@@ -42,7 +42,7 @@ storage::StoreStatus Documents::append_dumped(const DocRef& ref, std::string_vie
   storage::append_u64(where, ref.group);
   storage::append_u64(where, storage::time_key(ref.time_ms));
   // The index first: a reader that finds the document can always locate it by id too.
-  return store_.put2(space_.family, index_key(ref.id), where, key(ref), dumped);
+  return store_.put_together(space_.family, {{index_key(ref.id), where}, {key(ref), dumped}});
 }
 
 void Documents::remove(storage::Batch& batch, const DocRef& ref) const {

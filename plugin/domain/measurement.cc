@@ -267,7 +267,7 @@ storage::StoreStatus Measurements::store(Measurement& m) {
   rollup_key(rkey, m.source, bucket_start(m.time_ms, kHourMs));
   std::lock_guard lock(space_.rollup_mutex);
   ++space_.rollup_generation;
-  return store_.put2(space_.family, key, value, rkey, "");
+  return store_.put_together(space_.family, {{key, value}, {rkey, ""}});
 }
 
 storage::StoreStatus Measurements::supported_series(
