@@ -5,9 +5,16 @@
 #include <span>
 
 #include "plugin/common/values.h"
+#include "plugin/smartrest/fields.h"
 
 namespace c8y::smartrest {
 namespace {
+
+using fields::args;
+using fields::field;
+using fields::time_field;
+using fields::too_many;
+using fields::used_fields;
 
 using nlohmann::json;
 
@@ -17,42 +24,6 @@ constexpr size_t kAeNameBytes = 127;
 // nesting of what it builds. Texts, values and the number of parameters have no limit below the
 // message cap.
 constexpr size_t kAePathSegments = 32;
-
-// Field i of the record, or "" when absent (trailing optional parameters may be omitted).
-std::string_view field(const CsvRecord& rec, size_t i) {
-  return i < rec.fields.size() ? std::string_view(rec.fields[i]) : std::string_view();
-}
-
-TemplateError args(std::string text) {
-  return {45, std::move(text)};
-}
-
-// Number of fields once trailing empty ones are dropped ("306,t,," equals "306,t"); at least 1.
-size_t used_fields(const CsvRecord& rec) {
-  size_t n = rec.fields.size();
-  while (n > 1 && rec.fields[n - 1].empty()) --n;
-  return std::max<size_t>(n, 1);
-}
-
-std::optional<TemplateError> too_many(const CsvRecord& rec, size_t max) {
-  size_t n = used_fields(rec);
-  if (n > max + 1) return args("too many arguments: " + std::to_string(n - 1));
-  return std::nullopt;
-}
-
-// An optional time field: empty means now.
-std::optional<TemplateError> time_field(const CsvRecord& rec, size_t i, int64_t now_ms,
-                                        int64_t& out) {
-  auto v = field(rec, i);
-  if (v.empty()) {
-    out = now_ms;
-    return std::nullopt;
-  }
-  auto t = common::parse_iso8601_ms(v);
-  if (!t) return args("value is not a date: " + common::echo_value(v));
-  out = *t;
-  return std::nullopt;
-}
 
 // Alarm and event types: JSON values and storage keys.
 std::optional<TemplateError> type_field(std::string_view v, std::string_view what) {
@@ -346,11 +317,11 @@ void place_merge(json& frag, const ParameterValue& p) {
 }  // namespace
 
 bool is_alarm_template(std::string_view id) {
-  return id.size() == 3 && id[0] == '3' && id[1] == '0' && id[2] >= '1' && id[2] <= '7';
+  return template_kind(id) == TemplateKind::kAlarm;
 }
 
 bool is_event_template(std::string_view id) {
-  return id == "400" || id == "401" || id == "402" || id == "407" || id == "408";
+  return template_kind(id) == TemplateKind::kEvent;
 }
 
 std::optional<TemplateError> decode_alarm(const CsvRecord& rec, int64_t now_ms, AlarmCommand& out) {

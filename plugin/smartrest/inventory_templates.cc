@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "plugin/common/values.h"
+#include "plugin/smartrest/fields.h"
 
 namespace c8y::smartrest {
 namespace {
@@ -11,22 +12,9 @@ namespace {
 using nlohmann::json;
 using Op = InventoryCommand::Op;
 using Error = std::optional<TemplateError>;
-
-// Field i of the record, or "" when absent (trailing optional parameters may be omitted).
-std::string_view field(const CsvRecord& rec, size_t i) {
-  return i < rec.fields.size() ? std::string_view(rec.fields[i]) : std::string_view();
-}
-
-TemplateError args(std::string text) {
-  return {45, std::move(text)};
-}
-
-// Number of fields without trailing empty ones ("107,a,," has 2).
-size_t used_fields(const CsvRecord& rec) {
-  size_t n = rec.fields.size();
-  while (n > 1 && rec.fields[n - 1].empty()) --n;
-  return n;
-}
+using fields::args;
+using fields::field;
+using fields::used_fields;
 
 Error too_many(const CsvRecord& rec, size_t max) {
   size_t n = used_fields(rec);
@@ -322,12 +310,7 @@ bool same_item(const json& entry, const SoftwareItem& item) {
 }  // namespace
 
 bool is_inventory_template(std::string_view msg_id) {
-  static const char* kIds[] = {"101", "102", "104", "105", "107", "110", "111", "112", "113",
-                               "114", "115", "116", "117", "118", "119", "120", "121", "122",
-                               "123", "125", "140", "141", "142", "143", "150"};
-  for (const char* id : kIds)
-    if (msg_id == id) return true;
-  return false;
+  return template_kind(msg_id) == TemplateKind::kInventory;
 }
 
 std::optional<TemplateError> decode_inventory(const CsvRecord& rec, int64_t now_ms,

@@ -1,34 +1,19 @@
 #include "plugin/smartrest/static_templates.h"
 
+#include <algorithm>
 #include <cmath>
+#include <iterator>
 
 #include "plugin/common/values.h"
+#include "plugin/smartrest/fields.h"
 
 namespace c8y::smartrest {
 namespace {
 
-// Field i of the record, or "" when absent (trailing optional parameters may be omitted).
-std::string_view field(const CsvRecord& rec, size_t i) {
-  return i < rec.fields.size() ? std::string_view(rec.fields[i]) : std::string_view();
-}
-
-TemplateError args(std::string text) {
-  return {45, std::move(text)};
-}
-
-// An optional time field: empty means now.
-std::optional<TemplateError> time_field(const CsvRecord& rec, size_t i, int64_t now_ms,
-                                        int64_t& out) {
-  auto v = field(rec, i);
-  if (v.empty()) {
-    out = now_ms;
-    return std::nullopt;
-  }
-  auto t = common::parse_iso8601_ms(v);
-  if (!t) return args("value is not a date: " + common::echo_value(v));
-  out = *t;
-  return std::nullopt;
-}
+using fields::args;
+using fields::field;
+using fields::time_field;
+using fields::too_many;
 
 std::optional<TemplateError> number_field(std::string_view v, std::string_view what, double& out) {
   if (v.empty()) return args("missing " + std::string(what));
@@ -57,77 +42,60 @@ std::optional<TemplateError> text_field(std::string_view v, std::string_view wha
   return std::nullopt;
 }
 
-std::optional<TemplateError> too_many(const CsvRecord& rec, size_t max) {
-  size_t n = rec.fields.size();
-  while (n > 1 && rec.fields[n - 1].empty()) --n;  // "100,," equals "100"
-  if (n > max + 1) return args("too many arguments: " + std::to_string(n - 1));
-  return std::nullopt;
-}
+}  // namespace
 
-bool inventory_static(int id) {
-  static const int kIds[] = {101, 102, 104, 105, 107, 110, 111, 112, 113, 114, 115, 116, 117,
-                             118, 119, 120, 121, 122, 123, 125, 140, 141, 142, 143, 150};
-  for (int k : kIds)
-    if (k == id) return true;
-  return false;
-}
+namespace {
+
+using K = TemplateKind;
+// The registry of static upstream templates, in id order. Everything that asks "which templates"
+// reads it: the 603 list, template_kind and the is_*_template checks of the decoders. Adding a
+// template is a row here, its case in the decoder of its kind and, for a new kind, its handler
+// (app: PluginCore::handle_static).
+constexpr StaticTemplate kTemplates[] = {
+    {100, K::kCreateDevice}, {101, K::kInventory},   {102, K::kInventory},   {104, K::kInventory},
+    {105, K::kInventory},    {107, K::kInventory},   {110, K::kInventory},   {111, K::kInventory},
+    {112, K::kInventory},    {113, K::kInventory},   {114, K::kInventory},   {115, K::kInventory},
+    {116, K::kInventory},    {117, K::kInventory},   {118, K::kInventory},   {119, K::kInventory},
+    {120, K::kInventory},    {121, K::kInventory},   {122, K::kInventory},   {123, K::kInventory},
+    {125, K::kInventory},    {140, K::kInventory},   {141, K::kInventory},   {142, K::kInventory},
+    {143, K::kInventory},    {150, K::kInventory},   {200, K::kMeasurement}, {201, K::kMeasurement},
+    {210, K::kMeasurement},  {211, K::kMeasurement}, {212, K::kMeasurement}, {301, K::kAlarm},
+    {302, K::kAlarm},        {303, K::kAlarm},       {304, K::kAlarm},       {305, K::kAlarm},
+    {306, K::kAlarm},        {307, K::kAlarm},       {400, K::kEvent},       {401, K::kEvent},
+    {402, K::kEvent},        {407, K::kEvent},       {408, K::kEvent},       {500, K::kOperation},
+    {501, K::kOperation},    {502, K::kOperation},   {503, K::kOperation},   {504, K::kOperation},
+    {505, K::kOperation},    {506, K::kOperation},   {507, K::kOperation},   {600, K::kCapability},
+    {602, K::kCapability},
+};
+static_assert(std::is_sorted(std::begin(kTemplates), std::end(kTemplates),
+                             [](auto& a, auto& b) { return a.id < b.id; }));
 
 }  // namespace
 
+std::span<const StaticTemplate> static_templates() {
+  return kTemplates;
+}
+
 std::string supported_static_templates() {
-  std::string out = "100";
-  for (int id = 101; id <= 150; ++id)
-    if (inventory_static(id)) out += "," + std::to_string(id);
-  out +=
-      ",200,201,210,211,212,301,302,303,304,305,306,307,400,401,402,407,408,500,501,502,503,504,"
-      "505,"
-      "506,507,600,602";
+  std::string out;
+  for (auto& t : kTemplates) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(t.id);
+  }
   return out;
 }
 
 TemplateKind template_kind(std::string_view msg_id) {
-  auto id = common::parse_integer(msg_id);
-  if (!id || msg_id.size() > 3 || msg_id[0] == '+' || msg_id[0] == '-')
-    return TemplateKind::kUnknown;
-  if (inventory_static(static_cast<int>(*id))) return TemplateKind::kInventory;
-  switch (*id) {
-    case 100:
-      return TemplateKind::kCreateDevice;
-    case 301:
-    case 302:
-    case 303:
-    case 304:
-    case 305:
-    case 306:
-    case 307:
-      return TemplateKind::kAlarm;
-    case 400:
-    case 401:
-    case 402:
-    case 407:
-    case 408:
-      return TemplateKind::kEvent;
-    case 600:
-    case 602:
-      return TemplateKind::kCapability;
-    case 500:
-    case 501:
-    case 502:
-    case 503:
-    case 504:
-    case 505:
-    case 506:
-    case 507:
-      return TemplateKind::kOperation;
-    case 200:
-    case 201:
-    case 210:
-    case 211:
-    case 212:
-      return TemplateKind::kMeasurement;
-    default:
-      return TemplateKind::kUnknown;
+  // Exactly three digits, no sign, no leading zero: the spelling of every template id.
+  if (msg_id.size() != 3 || msg_id[0] < '1' || msg_id[0] > '9') return TemplateKind::kUnknown;
+  int id = 0;
+  for (char c : msg_id) {
+    if (c < '0' || c > '9') return TemplateKind::kUnknown;
+    id = id * 10 + (c - '0');
   }
+  auto it = std::lower_bound(std::begin(kTemplates), std::end(kTemplates), id,
+                             [](const StaticTemplate& t, int v) { return t.id < v; });
+  return it != std::end(kTemplates) && it->id == id ? it->kind : TemplateKind::kUnknown;
 }
 
 std::optional<TemplateError> decode_create_device(const CsvRecord& rec, CreateDevice& out) {

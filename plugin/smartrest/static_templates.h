@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "plugin/common/measurement.h"
@@ -29,10 +30,19 @@ enum class TemplateKind {
   kOperation,     // 500-507
 };
 
+// One row of the registry of static upstream templates (static_templates.cc).
+struct StaticTemplate {
+  int id;
+  TemplateKind kind;
+};
+// Every static upstream template this build handles, in id order.
+std::span<const StaticTemplate> static_templates();
+
 // The static upstream template ids this build handles, comma-separated (the 603 reply).
 std::string supported_static_templates();
 
-// The kind of the template whose id is `msg_id` (the record's first field).
+// The kind of the template whose id is `msg_id` (the record's first field): kUnknown unless it
+// is spelled exactly as a registered id (three digits, no sign, no leading zero).
 TemplateKind template_kind(std::string_view msg_id);
 
 struct CreateDevice {
