@@ -513,11 +513,6 @@ MessageDecision PluginCore::process_upstream(Session& s, std::string_view topic,
     case policy::Channel::kDefault:
       if (s.role == policy::Role::kDevice) handle_template_usage(s, *route, payload, &decision);
       break;
-    default:
-      error_line(
-          s, 40, "",
-          std::string("Topic type not supported yet: ") + policy::channel_name(route->channel));
-      break;
   }
   return decision;
 }
