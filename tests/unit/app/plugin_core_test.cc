@@ -1,0 +1,163 @@
+// The plugin core against a fake broker port and a real store in a temporary directory: what a
+// device's CONNECT, SUBSCRIBE and PUBLISH turn into, and what other threads hand over through
+// the outbox. The integration suite covers the same through the real Mosquitto; these run in
+// milliseconds and pin the core's contract for the split into components.
+#include "plugin/app/plugin_core.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "plugin/domain/inventory.h"
+#include "plugin/domain/measurement.h"
+#include "plugin/domain/operations.h"
+#include "tests/unit/app/fake_broker_port.h"
+#include "tests/unit/temp_dir.h"
+
+namespace c8y::app {
+namespace {
+
+using testing::FakeBrokerPort;
+
+class PluginCoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string prov = dir_.path() + "/provisioning.json";
+    std::ofstream(prov) << R"({"tenants": [
+      {"id": "t1", "users": [
+        {"name": "dev", "password": "t1-dev-pass", "roles": ["device"]},
+        {"name": "admin", "password": "t1-admin-pass", "roles": ["admin"]}]},
+      {"id": "t2", "users": [
+        {"name": "dev", "password": "t2-dev-pass", "roles": ["device"]}]}]})";
+    Options o;
+    o.data_dir = dir_.path() + "/data";
+    o.provisioning_file = prov;
+    o.rest_port = 0;
+    std::string error;
+    core_ = PluginCore::create(o, port_, &error);
+    ASSERT_TRUE(core_) << error;
+    port_.clear();
+  }
+  void TearDown() override {
+    if (core_) core_->stop();
+  }
+
+  // A CONNECT of client `client_id` as `user`; the connection handle is the address of `conn`.
+  bool connect(const int& conn, std::string_view client_id, std::string_view user,
+               std::string_view password) {
+    ConnectInfo info;
+    info.conn = &conn;
+    info.client_id = client_id;
+    info.username = user;
+    info.password = password;
+    info.address = "127.0.0.1";
+    return core_->on_connect(info);
+  }
+  bool subscribe(const int& conn, std::string_view filter) {
+    return core_->on_acl(&conn, policy::Access::kSubscribe, filter, 1);
+  }
+  MessageDecision publish(const int& conn, std::string_view topic, std::string_view payload) {
+    bool retain = true;
+    auto d = core_->on_message(&conn, topic, payload, payload.size() + topic.size() + 4, &retain);
+    EXPECT_FALSE(retain);  // upstream publishes are never retained
+    return d;
+  }
+  domain::TenantSpace& space(std::string_view tenant) {
+    return *core_->services().spaces.get(tenant);
+  }
+  std::optional<uint64_t> device_id(std::string_view tenant, std::string_view serial) {
+    domain::Inventory inv(core_->services().store, space(tenant));
+    return inv.find_external(domain::kSerialType, serial);
+  }
+
+  testing::TempDir dir_;
+  FakeBrokerPort port_;
+  std::unique_ptr<PluginCore> core_;
+  const int conn1_ = 1, conn2_ = 2;
+};
+
+TEST_F(PluginCoreTest, ConnectChecksTenantUserAndPassword) {
+  EXPECT_TRUE(connect(conn1_, "d:1234", "t1/dev", "t1-dev-pass"));
+  EXPECT_FALSE(connect(conn2_, "d:5678", "t1/dev", "t2-dev-pass"));  // another tenant's password
+  EXPECT_FALSE(connect(conn2_, "d:5678", "t3/dev", "t1-dev-pass"));  // no such tenant
+  EXPECT_FALSE(connect(conn2_, "d:5678", "dev", "t1-dev-pass"));     // no tenant at all
+  EXPECT_TRUE(port_.kicked.empty());
+}
+
+TEST_F(PluginCoreTest, StaticLinesAreStoredAndBadLinesAnsweredOnSE) {
+  ASSERT_TRUE(connect(conn1_, "d:1234", "t1/dev", "t1-dev-pass"));
+  ASSERT_TRUE(subscribe(conn1_, "s/e"));
+  EXPECT_EQ(publish(conn1_, "s/us", "211,25\n999,x\n211,26"), MessageDecision::kAccept);
+
+  auto errors = port_.sent("d:1234", "s/e");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].rfind("40,999,", 0), 0u) << errors[0];
+
+  auto id = device_id("t1", "1234");
+  ASSERT_TRUE(id);  // created implicitly by the first line
+  ASSERT_TRUE(core_->services().store.settle().ok());
+  domain::Measurements ms(core_->services().store, space("t1"));
+  domain::MeasurementQuery q;
+  q.source = *id;
+  q.page_size = 10;
+  std::vector<domain::Measurement> found;
+  bool more = false;
+  ASSERT_TRUE(ms.query(q, &found, &more).ok());
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[0].series[0].value, 25);
+  EXPECT_EQ(found[1].series[0].value, 26);
+  EXPECT_FALSE(device_id("t2", "1234"));  // nothing crossed into the other tenant
+}
+
+TEST_F(PluginCoreTest, ErrorsGoOnlyToADeviceSubscribedToSE) {
+  ASSERT_TRUE(connect(conn1_, "d:1234", "t1/dev", "t1-dev-pass"));
+  EXPECT_EQ(publish(conn1_, "s/us", "999"), MessageDecision::kAccept);
+  EXPECT_TRUE(port_.sent("d:1234", "s/e").empty());
+}
+
+TEST_F(PluginCoreTest, MessageOverTheCapIsDroppedWithAnError) {
+  ASSERT_TRUE(connect(conn1_, "d:1234", "t1/dev", "t1-dev-pass"));
+  ASSERT_TRUE(subscribe(conn1_, "s/e"));
+  bool retain = false;
+  EXPECT_EQ(core_->on_message(&conn1_, "s/us", "211,1", 16185, &retain), MessageDecision::kDrop);
+  auto errors = port_.sent("d:1234", "s/e");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].find("16185 bytes exceeds the limit of 16184"), std::string::npos);
+  EXPECT_FALSE(device_id("t1", "1234"));  // nothing of it was processed
+}
+
+TEST_F(PluginCoreTest, OperationFromAnotherThreadReachesTheSubscribedDevice) {
+  ASSERT_TRUE(connect(conn1_, "d:1234", "t1/dev", "t1-dev-pass"));
+  ASSERT_TRUE(subscribe(conn1_, "s/ds"));
+  EXPECT_EQ(publish(conn1_, "s/us", "100"), MessageDecision::kAccept);
+  core_->on_tick();  // the subscription's delivery of PENDING operations (none yet)
+  port_.clear();
+
+  auto id = device_id("t1", "1234");
+  ASSERT_TRUE(id);
+  domain::Operations ops(core_->services().store, space("t1"));
+  nlohmann::json op;
+  ASSERT_TRUE(ops.create(*id, {{"c8y_Restart", nlohmann::json::object()}}, 0, &op).ok());
+  core_->services().outbox.push(common::outbox::DeliverOperation{"t1", op.value("id", "")});
+  EXPECT_TRUE(port_.sent("d:1234", "s/ds").empty());  // nothing before the broker's tick
+  core_->on_tick();
+  auto lines = port_.sent("d:1234", "s/ds");
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0], "510,1234");
+}
+
+TEST_F(PluginCoreTest, OutboxKicksUsersOfOneTenantAndLogs) {
+  ASSERT_TRUE(connect(conn1_, "d:1234", "t1/dev", "t1-dev-pass"));
+  ASSERT_TRUE(connect(conn2_, "d:9999", "t2/dev", "t2-dev-pass"));
+  core_->services().outbox.push(common::outbox::KickUsers{"t1", "dev"});
+  core_->services().outbox.log(common::LogLevel::kNotice, "hello from another thread");
+  core_->on_tick();
+  ASSERT_EQ(port_.kicked.size(), 1u);
+  EXPECT_EQ(port_.kicked[0], "d:1234");
+  EXPECT_TRUE(port_.logged("hello from another thread"));
+}
+
+}  // namespace
+}  // namespace c8y::app
