@@ -59,7 +59,7 @@ void PluginCore::note_data(Session& s, uint64_t device, int64_t now) {
     alarms.actor = kAvailabilityActor;
     auto c = alarms.clear(device, kUnavailabilityAlarm);
     if (c.status.ok())
-      publish_stream(s.tenant, policy::Mode::kPersistent, "alarms", device, "UPDATE", c.alarm);
+      streams_.publish(s.tenant, policy::Mode::kPersistent, "alarms", device, "UPDATE", c.alarm);
   }
   if (r.write_last_message || r.was_unavailable) {
     if (inv.merge(device,
@@ -142,16 +142,16 @@ void PluginCore::check_availability() {
     domain::Inventory inv(*store_, *space);
     inv.merge(key.device, {{"c8y_Availability", {{"status", "UNAVAILABLE"}}}});
     if (r.status.ok())
-      publish_stream(space->id, policy::Mode::kPersistent, "alarms", key.device,
-                     r.created ? "CREATE" : "UPDATE", r.alarm);
+      streams_.publish(space->id, policy::Mode::kPersistent, "alarms", key.device,
+                       r.created ? "CREATE" : "UPDATE", r.alarm);
   }
 }
 
 void PluginCore::inventory_changed(Session& s, uint64_t id) {
-  if (!streams_wanted(s.tenant)) return;
+  if (!streams_.wanted(s.tenant)) return;
   domain::Inventory inv(*store_, *s.space);
   if (auto mo = inv.get(id))
-    publish_stream(s.tenant, policy::Mode::kPersistent, "inventory", id, "UPDATE", *mo);
+    streams_.publish(s.tenant, policy::Mode::kPersistent, "inventory", id, "UPDATE", *mo);
 }
 
 PluginCore::LineOutcome PluginCore::handle_inventory(Session& s, uint64_t target, int64_t now) {
@@ -229,9 +229,9 @@ PluginCore::LineOutcome PluginCore::handle_inventory(Session& s, uint64_t target
       out.status = r.status;
       if (!r.status.ok()) return out;
       if (cmd.op == Op::kCreateService) out.status = inv.merge(r.id, cmd.fragments);
-      if (out.status.ok() && streams_wanted(s.tenant))
+      if (out.status.ok() && streams_.wanted(s.tenant))
         if (auto mo = inv.get(r.id))
-          publish_stream(s.tenant, policy::Mode::kPersistent, "inventory", r.id, "CREATE", *mo);
+          streams_.publish(s.tenant, policy::Mode::kPersistent, "inventory", r.id, "CREATE", *mo);
       break;
     }
     case Op::kListChildren: {
@@ -286,15 +286,15 @@ PluginCore::LineOutcome PluginCore::handle_alarm(Session& s, const policy::Topic
   // D14: t/ raises an alarm that is only notified; q/ and c/ act as persistent for alarms; and
   // 305-307 act only on stored alarms.
   if (route.mode == policy::Mode::kTransient && cmd.op == Op::kRaise) {
-    if (streams_wanted(s.tenant))
-      publish_stream(s.tenant, route.mode, "alarms", target, "CREATE",
-                     domain::Alarms::make(0, target, cmd.time_ms, cmd.type, cmd.severity, cmd.text,
-                                          json::object()));
+    if (streams_.wanted(s.tenant))
+      streams_.publish(s.tenant, route.mode, "alarms", target, "CREATE",
+                       domain::Alarms::make(0, target, cmd.time_ms, cmd.type, cmd.severity,
+                                            cmd.text, json::object()));
     return out;
   }
   domain::Alarms alarms(*store_, *s.space);
   alarms.actor = s.user;
-  alarms.return_docs = streams_wanted(s.tenant);
+  alarms.return_docs = streams_.wanted(s.tenant);
   domain::AlarmChange r;
   switch (cmd.op) {
     case Op::kRaise:
@@ -320,7 +320,7 @@ PluginCore::LineOutcome PluginCore::handle_alarm(Session& s, const policy::Topic
   }
   const policy::Mode mode =
       route.mode == policy::Mode::kTransient ? policy::Mode::kTransient : policy::Mode::kPersistent;
-  publish_stream(s.tenant, mode, "alarms", target, r.created ? "CREATE" : "UPDATE", r.alarm);
+  streams_.publish(s.tenant, mode, "alarms", target, r.created ? "CREATE" : "UPDATE", r.alarm);
   return out;
 }
 
@@ -342,7 +342,8 @@ PluginCore::LineOutcome PluginCore::handle_event(Session& s, const policy::Topic
       return out;
     }
     out.status = st;
-    if (st.ok()) publish_stream(s.tenant, policy::Mode::kPersistent, "events", target, "UPDATE", e);
+    if (st.ok())
+      streams_.publish(s.tenant, policy::Mode::kPersistent, "events", target, "UPDATE", e);
     return out;
   }
   json device_fragments = cmd.device_fragments;
@@ -365,12 +366,12 @@ PluginCore::LineOutcome PluginCore::handle_event(Session& s, const policy::Topic
   json e;
   if (store) {
     out.status = events.create(target, cmd.time_ms, cmd.type, cmd.text, cmd.fragments,
-                               streams_wanted(s.tenant) ? &e : nullptr);
+                               streams_.wanted(s.tenant) ? &e : nullptr);
     if (!out.status.ok()) return out;
-  } else if (streams_wanted(s.tenant)) {
+  } else if (streams_.wanted(s.tenant)) {
     e = domain::Events::make(0, target, cmd.time_ms, cmd.type, cmd.text, cmd.fragments);
   }
-  publish_stream(s.tenant, route.mode, "events", target, "CREATE", e);
+  streams_.publish(s.tenant, route.mode, "events", target, "CREATE", e);
   return out;
 }
 

@@ -200,12 +200,12 @@ void PluginCore::handle_json(Session& s, const policy::TopicRoute& route, std::s
         json e;
         if (store_data) {
           st = events.create(target, in.time_ms, in.type, in.text, fragments,
-                             streams_wanted(s.tenant) ? &e : nullptr);
+                             streams_.wanted(s.tenant) ? &e : nullptr);
           if (refuse_on_storage()) return;
-        } else if (streams_wanted(s.tenant)) {
+        } else if (streams_.wanted(s.tenant)) {
           e = domain::Events::make(0, target, in.time_ms, in.type, in.text, fragments);
         }
-        publish_stream(s.tenant, mode, "events", target, "CREATE", e);
+        streams_.publish(s.tenant, mode, "events", target, "CREATE", e);
       } else if (endpoint == "alarm/alarms") {
         domain::AlarmInput in;
         if (!domain::alarm_input(fragments, &in, &why)) {
@@ -213,20 +213,20 @@ void PluginCore::handle_json(Session& s, const policy::TopicRoute& route, std::s
           continue;
         }
         if (mode == policy::Mode::kTransient) {
-          if (streams_wanted(s.tenant))
-            publish_stream(s.tenant, mode, "alarms", target, "CREATE",
-                           domain::Alarms::make(0, target, in.time_ms, in.type, in.severity,
-                                                in.text, fragments));
+          if (streams_.wanted(s.tenant))
+            streams_.publish(s.tenant, mode, "alarms", target, "CREATE",
+                             domain::Alarms::make(0, target, in.time_ms, in.type, in.severity,
+                                                  in.text, fragments));
           continue;
         }
         domain::Alarms alarms(*store_, *s.space);
         alarms.actor = s.user;
-        alarms.return_docs = streams_wanted(s.tenant);
+        alarms.return_docs = streams_.wanted(s.tenant);
         auto r = alarms.raise(target, in.time_ms, in.type, in.severity, in.text, fragments);
         st = r.status;
         if (refuse_on_storage()) return;
-        publish_stream(s.tenant, policy::Mode::kPersistent, "alarms", target,
-                       r.created ? "CREATE" : "UPDATE", r.alarm);
+        streams_.publish(s.tenant, policy::Mode::kPersistent, "alarms", target,
+                         r.created ? "CREATE" : "UPDATE", r.alarm);
       } else {
         if (!domain::measurement_input(fragments, &measurement_, &why)) {
           item_error("measurement/validationError", why + where);
@@ -263,8 +263,8 @@ void PluginCore::handle_json(Session& s, const policy::TopicRoute& route, std::s
     for (uint64_t dev : devices) {
       st = ms.remove(dev, *id, &budget);
       if (st.ok()) {
-        publish_stream(s.tenant, policy::Mode::kPersistent, "measurements", dev, "DELETE",
-                       json{{"id", id_text}});
+        streams_.publish(s.tenant, policy::Mode::kPersistent, "measurements", dev, "DELETE",
+                         json{{"id", id_text}});
         return;
       }
       if (!st.not_found()) {
@@ -298,8 +298,8 @@ void PluginCore::handle_json(Session& s, const policy::TopicRoute& route, std::s
       if (action == "delete") {
         st = events.remove(*id);
         if (refuse_on_storage()) return;
-        publish_stream(s.tenant, policy::Mode::kPersistent, "events", *source, "DELETE",
-                       json{{"id", id_text}});
+        streams_.publish(s.tenant, policy::Mode::kPersistent, "events", *source, "DELETE",
+                         json{{"id", id_text}});
         return;
       }
       if (body->contains("text") && !(*body)["text"].is_string())
@@ -307,7 +307,7 @@ void PluginCore::handle_json(Session& s, const policy::TopicRoute& route, std::s
       json e;
       st = events.update(*id, *body, &e);
       if (refuse_on_storage()) return;
-      publish_stream(s.tenant, policy::Mode::kPersistent, "events", *source, "UPDATE", e);
+      streams_.publish(s.tenant, policy::Mode::kPersistent, "events", *source, "UPDATE", e);
       return;
     }
     domain::Alarms alarms(*store_, *s.space);
@@ -317,7 +317,7 @@ void PluginCore::handle_json(Session& s, const policy::TopicRoute& route, std::s
       return json_error(s, "alarm/notFound", "alarm " + id_text + " not found");
     if (!r.status.ok())  // as on the REST API: a refused change (e.g. reopening a cleared alarm)
       return json_error(s, "alarm/validationError", r.status.message);
-    publish_stream(s.tenant, policy::Mode::kPersistent, "alarms", *source, "UPDATE", r.alarm);
+    streams_.publish(s.tenant, policy::Mode::kPersistent, "alarms", *source, "UPDATE", r.alarm);
     return;
   }
 

@@ -238,8 +238,8 @@ PluginCore::LineOutcome PluginCore::handle_operation(Session& s, uint64_t target
       out.status = r.status;
       return out;
     }
-    publish_stream(s.tenant, policy::Mode::kPersistent, "operations", target, "UPDATE",
-                   r.operation);
+    streams_.publish(s.tenant, policy::Mode::kPersistent, "operations", target, "UPDATE",
+                     r.operation);
     if (r.operation.value("status", "") == "SUCCESSFUL") {
       out.status = device_results(s, target, r.operation);
       if (!out.status.ok()) return out;

@@ -60,6 +60,8 @@ bool PluginCore::start(std::string* error) {
   so.durability = options_.durability;
   store_ = storage::Store::open(so, error);
   if (!store_) return false;
+  presence_ = std::make_unique<PresenceTracker>(
+      *store_, [this](LogLevel level, const std::string& m) { log(level, m); });
   if (store_->recovered_records() > 0)
     log(LogLevel::kNotice,
         "c8y: replayed " + std::to_string(store_->recovered_records()) +
@@ -136,7 +138,8 @@ bool PluginCore::start(std::string* error) {
     return false;
   }
   spaces_ = std::make_unique<domain::TenantSpaces>(*store_, options_.node_id);
-  mark_all_disconnected();
+  if (size_t n = presence_->mark_all_disconnected(*spaces_))
+    log(LogLevel::kInfo, "c8y: marked " + std::to_string(n) + " devices disconnected");
   if (size_t n = watch_monitored_devices())
     log(LogLevel::kInfo, "c8y: watching the availability of " + std::to_string(n) + " devices");
   return true;
@@ -159,7 +162,7 @@ void PluginCore::stop() {
   if (stopped_) return;
   stopped_ = true;
   if (store_) {
-    flush_presence();
+    if (presence_) presence_->flush();
     if (auto st = store_->settle(); !st.ok()) log(LogLevel::kError, "c8y: at stop: " + st.message);
   }
   for (auto& item : outbox_.take())
@@ -170,6 +173,7 @@ void PluginCore::stop() {
   registrations_.reset();
   trusted_cas_.reset();
   directory_.reset();
+  presence_.reset();
   store_.reset();  // closes RocksDB
 }
 
@@ -279,7 +283,7 @@ bool PluginCore::on_connect(const ConnectInfo& info) {
     domain::Inventory inv(*store_, *s->space);
     if (auto id = inv.find_external(domain::kSerialType, s->serial)) {
       s->device_id = *id;
-      set_presence(s->space, *id, true);
+      presence_->set(s->space, *id, true);
     } else if (!s->ca_fingerprint.empty()) {
       // Spec §4.2: a certificate device's first connection creates the device.
       storage::StoreStatus st;
@@ -330,8 +334,8 @@ void PluginCore::on_disconnect(ConnId conn) {
     auto live = live_serials_.find(s.tenant + '\0' + s.serial);
     if (live != live_serials_.end() && live->second == s.client_id) live_serials_.erase(live);
   }
-  if (s.device_id) set_presence(s.space, s.device_id, false);
-  if (s.role == policy::Role::kAdmin) drop_stream_subscriptions(s.tenant, s.subscriptions.size());
+  if (s.device_id) presence_->set(s.space, s.device_id, false);
+  if (s.role == policy::Role::kAdmin) streams_.unsubscribed(s.tenant, s.subscriptions.size());
   if (auto r = resuming_.find(s.client_id); r != resuming_.end()) {
     // A persistent connection took this one's session over: it gets the subscriptions.
     if (r->second == conn) {
@@ -356,35 +360,9 @@ void PluginCore::on_will(Session& s, std::string_view topic, std::string_view pa
   // The D6 cap counts the whole PUBLISH; a will has no packet of its own: topic, payload and
   // the fixed header approximate it.
   process_upstream(s, topic, payload, topic.size() + payload.size() + 4);
-  if (!had_device && s.device_id) set_presence(s.space, s.device_id, false);
+  if (!had_device && s.device_id) presence_->set(s.space, s.device_id, false);
   log(LogLevel::kInfo,
       "c8y: last will of " + s.client_id + " on " + std::string(topic) + " processed");
-}
-
-void PluginCore::drop_stream_subscriptions(const std::string& tenant, size_t n) {
-  auto it = stream_subscriptions_.find(tenant);
-  if (it == stream_subscriptions_.end()) return;
-  if (it->second <= n)
-    stream_subscriptions_.erase(it);
-  else
-    it->second -= n;
-}
-
-bool PluginCore::streams_wanted(std::string_view tenant) const {
-  return !stream_subscriptions_.empty() &&
-         stream_subscriptions_.find(std::string(tenant)) != stream_subscriptions_.end();
-}
-
-void PluginCore::publish_stream(const std::string& tenant, policy::Mode mode, std::string_view api,
-                                uint64_t device, std::string_view action,
-                                const nlohmann::json& data) {
-  if (!streams_wanted(tenant)) return;  // nobody listens: render nothing
-  const auto targets = policy::stream_targets(mode);
-  const std::string payload = policy::stream_payload(action, data);
-  if (targets.notification)
-    port_.publish("", policy::stream_topic(tenant, false, api, device), payload, 0);
-  if (targets.processing)
-    port_.publish("", policy::stream_topic(tenant, true, api, device), payload, 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -418,7 +396,7 @@ bool PluginCore::on_acl(ConnId conn, policy::Access access, std::string_view top
     add_subscription(s, topic, qos);
   } else if (access == policy::Access::kUnsubscribe) {
     const size_t n = std::erase_if(s.subscriptions, [&](auto& p) { return p.first == topic; });
-    if (n && s.role == policy::Role::kAdmin) drop_stream_subscriptions(s.tenant, n);
+    if (n && s.role == policy::Role::kAdmin) streams_.unsubscribed(s.tenant, n);
   }
   return true;
 }
@@ -430,7 +408,7 @@ void PluginCore::add_subscription(Session& s, std::string_view topic, int qos) {
       return;
     }
   s.subscriptions.emplace_back(std::string(topic), qos);
-  if (s.role == policy::Role::kAdmin) ++stream_subscriptions_[s.tenant];
+  if (s.role == policy::Role::kAdmin) streams_.subscribed(s.tenant);
   if (s.role == policy::Role::kDevice) {
     if (topic == "s/ds") pending_deliveries_.emplace_back(s.conn, kOpsSmartRest);
     if (topic == "devicecontrol/notifications" || topic == "notification/operations")
@@ -654,10 +632,10 @@ void PluginCore::handle_bootstrap_poll(Session& s) {
 // D15: a device created implicitly (100, first data, first-level child) is a CREATE on the
 // tenant's inventory streams like one created over REST or by 101.
 void PluginCore::device_created(Session& s, uint64_t id) {
-  if (!streams_wanted(s.tenant)) return;
+  if (!streams_.wanted(s.tenant)) return;
   domain::Inventory inv(*store_, *s.space);
   if (auto mo = inv.get(id))
-    publish_stream(s.tenant, policy::Mode::kPersistent, "inventory", id, "CREATE", *mo);
+    streams_.publish(s.tenant, policy::Mode::kPersistent, "inventory", id, "CREATE", *mo);
 }
 
 uint64_t PluginCore::own_device(Session& s, const std::string& name, const std::string& type,
@@ -673,7 +651,7 @@ uint64_t PluginCore::own_device(Session& s, const std::string& name, const std::
   *st = r.status;
   if (!r.status.ok()) return 0;
   s.device_id = r.id;
-  set_presence(s.space, r.id, true);
+  presence_->set(s.space, r.id, true);
   if (r.created) device_created(s, r.id);
   return r.id;
 }
@@ -749,7 +727,7 @@ void PluginCore::handle_static(Session& s, const policy::TopicRoute& route,
       domain::Inventory inv(*store_, *s.space);
       if (auto existing = inv.find_external(domain::kSerialType, s.serial)) {
         s.device_id = *existing;
-        set_presence(s.space, *existing, true);
+        presence_->set(s.space, *existing, true);
         fail(41, id, "Device already existing");
         continue;
       }
@@ -843,10 +821,10 @@ storage::StoreStatus PluginCore::store_measurement(Session& s, policy::Mode mode
     domain::Measurements ms(*store_, *s.space);
     if (auto st = ms.store(measurement_); !st.ok()) return st;
   }
-  if (!out && !streams_wanted(s.tenant)) return {};
+  if (!out && !streams_.wanted(s.tenant)) return {};
   auto j = domain::measurement_json(measurement_);
   if (!measurement_.id) j.erase("id");  // not stored (t/, c/): no id (D14)
-  publish_stream(s.tenant, mode, "measurements", target, "CREATE", j);
+  streams_.publish(s.tenant, mode, "measurements", target, "CREATE", j);
   if (out) *out = std::move(j);
   return {};
 }
@@ -854,50 +832,11 @@ storage::StoreStatus PluginCore::store_measurement(Session& s, policy::Mode mode
 // ---------------------------------------------------------------------------------------------
 // Presence and tick
 
-void PluginCore::set_presence(domain::TenantSpace* space, uint64_t device, bool connected) {
-  PresenceKey k{space, device};
-  const int n = (online_[k] += connected ? 1 : -1);
-  if (n <= 0) online_.erase(k);
-  // Only the first connection and the last disconnection of a device change what is shown.
-  if ((connected && n == 1) || (!connected && n <= 0)) dirty_[k] = connected;
-}
-
-void PluginCore::flush_presence() {
-  for (auto& [k, connected] : dirty_) {
-    domain::Inventory inv(*store_, *k.space);
-    // A failure leaves the status as it was; the next change of the device writes it again.
-    if (auto st = inv.set_connection(k.device, connected); !st.ok() && !st.not_found())
-      log(LogLevel::kWarning, "c8y: connection status of device " + domain::format_id(k.device) +
-                                  " not written: " + st.message);
-  }
-  dirty_.clear();
-}
-
-void PluginCore::mark_all_disconnected() {
-  // Mosquitto reports no disconnects at shutdown: devices marked connected are not any more.
-  size_t n = 0;
-  for (auto& tenant : store_->tenant_ids()) {
-    auto* space = spaces_->get(tenant);
-    if (!space) continue;
-    std::vector<uint64_t> ids;
-    if (auto st = domain::Inventory(*store_, *space).connected_devices(&ids); !st.ok())
-      log(LogLevel::kWarning,
-          "c8y: connected devices of tenant " + tenant + " not read: " + st.message);
-    for (auto id : ids) dirty_[{space, id}] = false;
-    n += ids.size();
-  }
-  flush_presence();
-  if (n) log(LogLevel::kInfo, "c8y: marked " + std::to_string(n) + " devices disconnected");
-}
-
 void PluginCore::drain(common::outbox::Publish& p) {
-  if (p.client_id.empty()) {
-    // A stream message from the REST API: only if the tenant's streams have listeners.
-    std::string_view t(p.topic);
-    if (t.starts_with("tenants/")) t.remove_prefix(8);
-    if (!streams_wanted(t.substr(0, t.find('/')))) return;
-  }
-  port_.publish(p.client_id, p.topic, p.payload, p.qos);
+  if (p.client_id.empty())
+    streams_.forward(p.topic, p.payload);  // a stream message from the REST API
+  else
+    port_.publish(p.client_id, p.topic, p.payload, p.qos);
 }
 void PluginCore::drain(common::outbox::Kick& k) {
   port_.kick(k.client_id);
@@ -955,10 +894,7 @@ void PluginCore::on_tick() {
     last_availability_check_ = now;
     check_availability();
   }
-  if (!dirty_.empty() && now - last_presence_flush_ > std::chrono::seconds(1)) {
-    last_presence_flush_ = now;
-    flush_presence();
-  }
+  presence_->flush_if_due(now);
 }
 
 }  // namespace c8y::app

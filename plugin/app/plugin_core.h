@@ -19,6 +19,8 @@
 #include "plugin/app/availability.h"
 #include "plugin/app/broker_port.h"
 #include "plugin/app/options.h"
+#include "plugin/app/presence.h"
+#include "plugin/app/stream_publisher.h"
 #include "plugin/domain/measurement.h"
 #include "plugin/domain/tenant_space.h"
 #include "plugin/identity/authenticator.h"
@@ -235,14 +237,6 @@ class PluginCore {
                       storage::StoreStatus* st);
   uint64_t child_device(Session& s, std::string_view child, storage::StoreStatus* st,
                         std::string* error);
-  // Real-time streams (D15): published only while an admin of the tenant subscribes to them.
-  bool streams_wanted(std::string_view tenant) const;
-  void publish_stream(const std::string& tenant, policy::Mode mode, std::string_view api,
-                      uint64_t device, std::string_view action, const nlohmann::json& data);
-  void drop_stream_subscriptions(const std::string& tenant, size_t n);
-  void set_presence(domain::TenantSpace* space, uint64_t device, bool connected);
-  void flush_presence();
-  void mark_all_disconnected();
 
   Options options_;
   BrokerPort& port_;
@@ -261,7 +255,6 @@ class PluginCore {
   // Live connections per client id: more than one only during a takeover, when Mosquitto
   // authenticates the new connection before it reports the old one gone.
   std::unordered_map<std::string, int> connections_by_client_id_;
-  std::unordered_map<std::string, size_t> stream_subscriptions_;  // tenant -> admin filters
   // Subscribed to an operation channel since the last tick, and to which (kOps* bits).
   std::vector<std::pair<ConnId, unsigned>> pending_deliveries_;
   // Subscriptions of persistent sessions. Mosquitto resumes a session (clean session off) with
@@ -289,20 +282,9 @@ class PluginCore {
   };
   std::unordered_map<ConnId, Closing> closing_;
   AvailabilityMonitor availability_;
+  StreamPublisher streams_{port_};
+  std::unique_ptr<PresenceTracker> presence_;  // made when the store opens
   std::chrono::steady_clock::time_point last_availability_check_{};
-  struct PresenceKey {
-    domain::TenantSpace* space;
-    uint64_t device;
-    bool operator==(const PresenceKey&) const = default;
-  };
-  struct PresenceHash {
-    size_t operator()(const PresenceKey& k) const {
-      return std::hash<const void*>()(k.space) ^ std::hash<uint64_t>()(k.device);
-    }
-  };
-  std::unordered_map<PresenceKey, int, PresenceHash> online_;  // live connections per device
-  std::unordered_map<PresenceKey, bool, PresenceHash> dirty_;  // presence to write
-  std::chrono::steady_clock::time_point last_presence_flush_{};
   identity::LogRateLimiter auth_log_limit_;
   identity::LogRateLimiter poll_log_limit_{identity::steady_now, 1, 10};
 

@@ -211,7 +211,7 @@ std::optional<json> PluginCore::run_request(Session& s, const policy::TopicRoute
       } else {
         e = domain::Events::make(0, target, in.time_ms, in.type, in.text, a.body);
       }
-      publish_stream(s.tenant, mode, "events", target, "CREATE", e);
+      streams_.publish(s.tenant, mode, "events", target, "CREATE", e);
       return e;
     }
     case sr::Api::kAlarm: {
@@ -224,7 +224,7 @@ std::optional<json> PluginCore::run_request(Session& s, const policy::TopicRoute
         if (mode == policy::Mode::kTransient) {
           json doc =
               domain::Alarms::make(0, target, in.time_ms, in.type, in.severity, in.text, a.body);
-          publish_stream(s.tenant, mode, "alarms", target, "CREATE", doc);
+          streams_.publish(s.tenant, mode, "alarms", target, "CREATE", doc);
           return doc;
         }
         r = alarms.raise(target, in.time_ms, in.type, in.severity, in.text, a.body);
@@ -236,8 +236,8 @@ std::optional<json> PluginCore::run_request(Session& s, const policy::TopicRoute
       }
       *st = r.status;
       if (!st->ok()) return std::nullopt;
-      publish_stream(s.tenant, policy::Mode::kPersistent, "alarms", target,
-                     r.created ? "CREATE" : "UPDATE", r.alarm);
+      streams_.publish(s.tenant, policy::Mode::kPersistent, "alarms", target,
+                       r.created ? "CREATE" : "UPDATE", r.alarm);
       return r.alarm;
     }
     case sr::Api::kOperation: {  // PUT: the EXECUTING, else PENDING, operation with the fragment
@@ -258,8 +258,8 @@ std::optional<json> PluginCore::run_request(Session& s, const policy::TopicRoute
       if (!r.error.empty()) return fail(45, r.error);
       *st = r.status;
       if (!st->ok()) return std::nullopt;
-      publish_stream(s.tenant, policy::Mode::kPersistent, "operations", target, "UPDATE",
-                     r.operation);
+      streams_.publish(s.tenant, policy::Mode::kPersistent, "operations", target, "UPDATE",
+                       r.operation);
       return r.operation;
     }
     case sr::Api::kInventory: {
