@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Bootstrap poll flood (spec §4.1): do devices notice when pollers hammer s/ucr?
+# Bootstrap poll flood (empty publishes on s/ucr by management/devicebootstrap): do devices
+# notice when pollers hammer s/ucr?
 #
 # One broker with the plugin. Devices publish a paced QoS 1 '211' load and the loadgen measures
 # their PUBACK latency: first alone, then while FLOOD bootstrap connections (registered serials,

@@ -3,9 +3,9 @@
 // System family ("system"):
 //   "T" <tenant id>                      -> tenant record (JSON)
 //   "U" <tenant id> "/" <user name>      -> user record (JSON: hash, roles, enabled, generation)
-//   "C" <mqtt client id>                 -> client-id directory entry (JSON, decision D5)
-//   "R" <device serial>                  -> new-device (bootstrap) request (JSON, spec §4.1)
-//   "K" <CA fingerprint (hex)>           -> trusted CA certificate of a tenant (JSON, spec §4.2)
+//   "C" <mqtt client id>                 -> client-id directory entry (JSON)
+//   "R" <device serial>                  -> new-device (bootstrap) request (JSON)
+//   "K" <CA fingerprint (hex)>           -> trusted CA certificate of a tenant (JSON)
 //   "S" <name>                           -> plugin secrets (e.g. "Sjwt": the device-token key)
 //
 // Tenant family ("t_<tenant id>"):

@@ -1,4 +1,4 @@
-// Device availability (spec §11): the last time each device sent data, and which devices went
+// Device availability: the last time each device sent data, and which devices went
 // quiet for longer than their required interval (117 / c8y_RequiredAvailability).
 //
 // A deadline queue: a min-heap of (deadline, device). Data from a device only moves the

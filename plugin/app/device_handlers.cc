@@ -1,7 +1,7 @@
 // Static templates other than 100 and measurements: inventory (101-150), alarms (301-307),
 // events (400-408) and platform capabilities (600, 602). Each handler applies one decoded line
 // for the target device of the topic and reports either a storage failure (the message is
-// refused, D12) or an s/e line for the device.
+// refused, so the device resends it) or an s/e line for the device.
 #include <nlohmann/json.hpp>
 
 #include "plugin/app/plugin_core.h"
@@ -283,7 +283,7 @@ PluginCore::LineOutcome PluginCore::handle_alarm(Session& s, const policy::Topic
     return out;
   }
   using Op = smartrest::AlarmCommand::Op;
-  // D14: t/ raises an alarm that is only notified; q/ and c/ act as persistent for alarms; and
+  // t/ raises an alarm that is only notified; q/ and c/ act as persistent for alarms; and
   // 305-307 act only on stored alarms.
   if (route.mode == policy::Mode::kTransient && cmd.op == Op::kRaise) {
     if (streams_.wanted(s.tenant))
@@ -314,7 +314,7 @@ PluginCore::LineOutcome PluginCore::handle_alarm(Session& s, const policy::Topic
     out.error = smartrest::TemplateError{45, "No active alarm of type " + cmd.type};
     return out;
   }
-  if (!r.status.ok()) {  // a storage failure: the message is refused (D12)
+  if (!r.status.ok()) {  // a storage failure: the message is refused (no PUBACK)
     out.status = r.status;
     return out;
   }

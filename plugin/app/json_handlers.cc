@@ -1,11 +1,11 @@
-// JSON via MQTT (spec §8): `[t/|q/|c/]<api>/<resource>/<action>[/<id>]` with the REST API's
+// JSON via MQTT: `[t/|q/|c/]<api>/<resource>/<action>[/<id>]` with the REST API's
 // JSON. The source is always the connected device, or the child named in `externalSource`
 // ({"externalId", "type": "c8y_Serial"}); a rejected message is answered on `error` with
 // {"error", "message", "messageId"}, where messageId is the number of the message among the
 // connection's publishes on JSON topics (1 for the first; Mosquitto 2.0 does not show plugins
 // the MQTT packet id).
 //
-// Endpoints (spec §8.2):
+// Endpoints:
 //   event/events                 create, createBulk, update/<id>, delete/<id>
 //   alarm/alarms                 create, createBulk, update/<id>
 //   measurement/measurements     create, createBulk, delete/<id> (a measurement of the device or
@@ -14,7 +14,7 @@
 //                                update (own device), update/<id> (an id or a c8y_Serial below
 //                                the device)
 //   inventory/managedObjects/<id>/childDevices/create   {"managedObject": {"id"}}
-// Processing modes as for SmartREST (D14): t/ notifies events, alarms and measurements without
+// Processing modes as for SmartREST: t/ notifies events, alarms and measurements without
 // storing them; q/ and c/ act on events and measurements; everything else is persistent.
 #include <nlohmann/json.hpp>
 

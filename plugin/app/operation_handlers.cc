@@ -1,5 +1,6 @@
-// Operations on the broker thread: delivery on s/ds (spec §6, D9) and the status templates
-// 500-507 (spec §5.4, the state table of domain/operation_state.h).
+// Operations on the broker thread: delivery to the agent's subscribed operation topics (s/ds,
+// JSON, response templates) and the status templates 500-507 (the state table of
+// domain/operation_state.h).
 #include <nlohmann/json.hpp>
 
 #include "plugin/app/plugin_core.h"
@@ -31,7 +32,7 @@ std::optional<uint64_t> parent_of(const json& mo) {
 }
 
 // The agent that receives the operations of `device`: itself if it is an agent, else the
-// nearest agent above it (spec §6.2).
+// nearest agent above it.
 std::optional<uint64_t> agent_of(domain::Inventory& inv, uint64_t device) {
   uint64_t cur = device;
   for (int depth = 0; depth < kMaxHierarchyDepth; ++depth) {
@@ -60,12 +61,12 @@ void PluginCore::send_operation(Session& s, const json& op, unsigned channels) {
   const std::string serial = *device == s.device_id ? s.serial : serial_of(inv, *device);
   if (channels & kOpsSmartRest) {
     for (auto& line : smartrest::render_operation(op, serial)) {
-      if (line.size() > options_.message_size_limit) continue;  // D6: never above the cap
+      if (line.size() > options_.message_size_limit) continue;  // never above the cap
       reply(s, "s/ds", line);
     }
   }
   if (channels & kOpsTemplates) send_operation_templates(s, op, serial);
-  // Spec §8.4: the operation as JSON, naming its target device by external id.
+  // The operation as JSON, naming its target device by external id (externalSource).
   if (channels & kOpsJson) {
     for (const char* topic : {"devicecontrol/notifications", "notification/operations"}) {
       if (!subscribed(s, topic)) continue;
@@ -121,8 +122,9 @@ void PluginCore::send_pending(Session& s, unsigned channels) {
       send_operation(s, op, channels);
 }
 
-// Spec §6.3: what a successful operation changes on the device object. The parameters of
-// 503/506 follow the fragment or the id (field 2 on).
+// What a successful operation changes on the device object: c8y_RelayArray (the 503/506
+// parameters, field 2 on), c8y_CommunicationMode (the operation's mode) and, for
+// c8y_DownloadConfigFile, c8y_ConfigurationDump (its id; the time from field 2, else now).
 storage::StoreStatus PluginCore::device_results(Session& s, uint64_t device, const json& op) {
   json fragments = json::object();
   if (op.contains("c8y_RelayArray")) {
@@ -202,8 +204,8 @@ PluginCore::LineOutcome PluginCore::handle_operation(Session& s, uint64_t target
       break;
     case domain::StatusTemplate::k503:
     case domain::StatusTemplate::k506: {
-      // Spec §6.3: a result parameter of c8y_Command and c8y_LogfileRequest is kept in the
-      // operation. (The other §6.3 device updates are not made yet.)
+      // A result parameter of c8y_Command (.result) and c8y_LogfileRequest (.file) is kept in
+      // the operation; the device updates of a successful operation are device_results'.
       std::string frag = fragment;
       if (by_id) {
         domain::Operations ops(*store_, *s.space);

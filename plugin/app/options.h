@@ -25,18 +25,18 @@ struct Options {
   // Seconds a REST request may take to arrive whole (head and body), counted from the connection
   // opening or the previous answer on it; a slower one is disconnected. 1..3600.
   unsigned rest_request_timeout_s = 30;
-  size_t message_size_limit = 16184;  // whole PUBLISH packet, bytes (decision D6)
+  size_t message_size_limit = 16184;  // whole PUBLISH packet, bytes (upstream, wills, downstream)
   std::string bootstrap_secret_file;  // empty: bootstrap user disabled
   // Bootstrap polls (s/ucr) of one connection closer together than this are ignored, and a
-  // connection that keeps polling that fast is disconnected (spec §4.1 gives no interval).
+  // connection that keeps polling that fast is disconnected (the platform documents no interval).
   unsigned bootstrap_poll_interval_ms = 1000;
   storage::Durability durability = storage::Durability::kWal;
-  unsigned session_expiry_s = 86400;  // like persistent_client_expiration: frees client ids (D5)
+  unsigned session_expiry_s = 86400;  // like persistent_client_expiration: frees client ids
   bool credential_cache = true;       // off only for measuring its effect
   // The capath of the client-certificate listener (8884), kept current from the tenants'
   // trusted CAs; empty: no directory is written (CAs are still checked at CONNECT).
   std::string trust_dir;
-  unsigned device_token_lifetime_s = 3600;  // s/uat tokens; 300..2592000 (spec §4.3)
+  unsigned device_token_lifetime_s = 3600;  // s/uat tokens; 300..2592000
 };
 
 // Applies one option. Returns an error text naming the option when the key is unknown or the

@@ -214,7 +214,8 @@ bool PluginCore::on_connect(const ConnectInfo& info) {
   identity::AuthResult auth;
   std::string ca_fingerprint, cert_serial;
   if (info.certificate) {
-    // The certificate listener: the certificate decides (spec §4.2); a password is not checked.
+    // The certificate listener: the certificate decides (CA -> tenant, CN -> serial); a password
+    // is not checked.
     if (auto why = certificate_login(info, cid->serial, &auth, &ca_fingerprint, &cert_serial))
       return refuse(*why);
   } else {
@@ -225,7 +226,7 @@ bool PluginCore::on_connect(const ConnectInfo& info) {
 
   const bool bootstrap = auth.role == policy::Role::kBootstrap;
   if (bootstrap) {
-    // Spec §4.1: the bootstrap user polls for one registered device; a serial no tenant
+    // The bootstrap user polls for one registered device; a serial no tenant
     // registered gets nothing, and nothing is created for it.
     if (!cid->default_xid.empty() || info.client_id != cid->serial)
       return refuse("a bootstrap connection's client id must be the bare device serial");
@@ -267,13 +268,14 @@ bool PluginCore::on_connect(const ConnectInfo& info) {
     if (auto st = client_ids_->claim(info.client_id, auth.tenant, auth.user, s->persistent);
         !st.ok())
       log(LogLevel::kWarning, "c8y: cannot persist client id " + s->client_id + ": " + st.message);
-  // The first login with credentials from bootstrap finishes the registration (spec §4.1).
+  // The first login with credentials from bootstrap finishes the registration.
   if (!auth.device_serial.empty() && registrations_->complete(auth.tenant, auth.device_serial))
     log(LogLevel::kNotice, "c8y: device " + auth.device_serial + " of tenant " + auth.tenant +
                                " logged in with its bootstrap credentials; registration complete");
 
   if (s->role == policy::Role::kDevice) {
-    // D5: the same device under another client-id spelling replaces the old connection.
+    // The same device under another client-id spelling (1234, d:1234) replaces the old
+    // connection: Mosquitto sees two ids, so the plugin kicks the old one itself.
     std::string key = s->tenant + '\0' + s->serial;
     auto it = live_serials_.find(key);
     if (it != live_serials_.end() && it->second != s->client_id) {
@@ -285,7 +287,7 @@ bool PluginCore::on_connect(const ConnectInfo& info) {
       s->device_id = *id;
       presence_->set(s->space, *id, true);
     } else if (!s->ca_fingerprint.empty()) {
-      // Spec §4.2: a certificate device's first connection creates the device.
+      // A certificate device's first connection creates the device.
       storage::StoreStatus st;
       own_device(*s, "", "", &st);
       if (!st.ok())
@@ -306,7 +308,7 @@ void PluginCore::resume_subscriptions(Session& s) {
     return;
   }
   if (saved != saved_subscriptions_.end()) {
-    // The client id directory lets only the same identity resume (D5); an expired entry belongs
+    // The client id directory lets only the same identity resume; an expired entry belongs
     // to a session Mosquitto has dropped too (persistent_client_expiration).
     const SavedSubscriptions& sub = saved->second;
     if (sub.tenant == s.tenant && sub.user == s.user &&
@@ -357,8 +359,8 @@ void PluginCore::on_will(Session& s, std::string_view topic, std::string_view pa
   if (s.role != policy::Role::kDevice) return;
   if (!policy::allowed(policy::Caller{s.role, s.tenant}, policy::Access::kWrite, topic)) return;
   const bool had_device = s.device_id != 0;
-  // The D6 cap counts the whole PUBLISH; a will has no packet of its own: topic, payload and
-  // the fixed header approximate it.
+  // The message cap counts the whole PUBLISH packet; a will has no packet of its own: topic,
+  // payload and the fixed header approximate it.
   process_upstream(s, topic, payload, topic.size() + payload.size() + 4);
   if (!had_device && s.device_id) presence_->set(s.space, s.device_id, false);
   log(LogLevel::kInfo,
@@ -372,7 +374,7 @@ bool PluginCore::on_acl(ConnId conn, policy::Access access, std::string_view top
                         std::string_view payload) {
   auto it = sessions_.find(conn);
   if (it == sessions_.end()) {
-    // D19: a will comes as a WRITE check of a connection that is already closed. It is handled
+    // A last will comes as a WRITE check of a connection that is already closed. It is handled
     // as an upstream publish of that device and never delivered.
     if (access == policy::Access::kWrite)
       if (auto c = closing_.find(conn); c != closing_.end())
@@ -381,7 +383,7 @@ bool PluginCore::on_acl(ConnId conn, policy::Access access, std::string_view top
   }
   Session& s = *it->second;
   if (access == policy::Access::kWrite && s.role == policy::Role::kDevice) {
-    // D19: while a new connection with this client id takes this one over (it authenticated,
+    // While a new connection with this client id takes this one over (it authenticated,
     // this one is not yet reported gone), this connection cannot publish: a WRITE check now is
     // its will, which Mosquitto sends before it reports the DISCONNECT.
     if (auto r = connections_by_client_id_.find(s.client_id);
@@ -441,7 +443,7 @@ void PluginCore::error_line(const Session& s, int code, std::string_view msg_id,
 
 MessageDecision PluginCore::on_message(ConnId conn, std::string_view topic,
                                        std::string_view payload, size_t packet_size, bool* retain) {
-  *retain = false;  // D8: upstream retained publishes are accepted and never retained
+  *retain = false;  // upstream retained publishes are accepted and never retained
   auto it = sessions_.find(conn);
   if (it == sessions_.end()) return MessageDecision::kDrop;
   return process_upstream(*it->second, topic, payload, packet_size);
@@ -495,7 +497,7 @@ MessageDecision PluginCore::process_upstream(Session& s, std::string_view topic,
   return decision;
 }
 
-// Spec §4.2: a client certificate on the certificate listener. Its issuing CA names the tenant;
+// A client certificate on the certificate listener. Its issuing CA names the tenant;
 // the device user is device_<CN>, created on first use when the CA allows auto-registration and
 // otherwise registered beforehand (a user of that name, for example over /user/{t}/users).
 std::optional<std::string> PluginCore::certificate_login(const ConnectInfo& info,
@@ -542,7 +544,7 @@ std::optional<std::string> PluginCore::certificate_login(const ConnectInfo& info
   return std::nullopt;
 }
 
-// Spec §4.3: a certificate device asks for a token with an empty publish on s/uat and gets
+// A certificate device asks for a token with an empty publish on s/uat and gets
 // `71,<JWT>` on s/dat. At most one token per half lifetime per connection (the platform hands
 // out a new token once half of the current one's lifetime has passed).
 void PluginCore::handle_token_request(Session& s) {
@@ -572,7 +574,7 @@ void PluginCore::handle_token_request(Session& s) {
   reply(s, "s/dat", "71," + token);
 }
 
-// Spec §4.1: an (empty) publish on s/ucr by the bootstrap user. Nothing before acceptance; after
+// An (empty) publish on s/ucr by the bootstrap user. Nothing before acceptance; after
 // it, fresh credentials on s/dcr for every poll until the device logs in with them. Polls faster
 // than the configured interval are ignored, and a connection that keeps it up is disconnected:
 // the broker thread never sleeps for a poller.
@@ -629,7 +631,7 @@ void PluginCore::handle_bootstrap_poll(Session& s) {
   reply(s, "s/dcr", line);
 }
 
-// D15: a device created implicitly (100, first data, first-level child) is a CREATE on the
+// A device created implicitly (100, first data, first-level child) is a CREATE on the
 // tenant's inventory streams like one created over REST or by 101.
 void PluginCore::device_created(Session& s, uint64_t id) {
   if (!streams_.wanted(s.tenant)) return;
@@ -743,7 +745,7 @@ void PluginCore::handle_static(Session& s, const policy::TopicRoute& route,
       fail(45, id, target_error);
       continue;
     }
-    if (target != noted) {  // spec §11: any data counts; once per device and publish
+    if (target != noted) {  // availability: any data counts; once per device and publish
       note_data(s, target, now);
       noted = target;
     }
@@ -796,7 +798,7 @@ void PluginCore::handle_static(Session& s, const policy::TopicRoute& route,
   finish_lines(s, st, errors, decision);
 }
 
-// The end of a publish of SmartREST lines (D12): a storage failure refuses the whole message (no
+// The end of a publish of SmartREST lines: a storage failure refuses the whole message (no
 // PUBACK, the device resends); more than kMaxErrorsPerPublish rejected lines get one summary.
 void PluginCore::finish_lines(Session& s, const storage::StoreStatus& st, size_t errors,
                               MessageDecision* decision) {
@@ -811,7 +813,7 @@ void PluginCore::finish_lines(Session& s, const storage::StoreStatus& st, size_t
         std::to_string(errors - kMaxErrorsPerPublish) + " more lines of this message rejected");
 }
 
-// measurement_ for `target`: stored in the modes that store (D14) and published on the streams
+// measurement_ for `target`: stored in the modes that store (s/, q/) and published on the streams
 // that want it; `out` (optional) receives its JSON, as the streams see it.
 storage::StoreStatus PluginCore::store_measurement(Session& s, policy::Mode mode, uint64_t target,
                                                    nlohmann::json* out) {
@@ -823,7 +825,7 @@ storage::StoreStatus PluginCore::store_measurement(Session& s, policy::Mode mode
   }
   if (!out && !streams_.wanted(s.tenant)) return {};
   auto j = domain::measurement_json(measurement_);
-  if (!measurement_.id) j.erase("id");  // not stored (t/, c/): no id (D14)
+  if (!measurement_.id) j.erase("id");  // not stored (t/, c/): no id on the streams
   streams_.publish(s.tenant, mode, "measurements", target, "CREATE", j);
   if (out) *out = std::move(j);
   return {};
@@ -870,7 +872,8 @@ void PluginCore::drain(common::outbox::KickUsers& k) {
 void PluginCore::on_tick() {
   if (auto e = store_->take_writer_error(); !e.empty()) log(LogLevel::kError, "c8y: " + e);
   for (auto& item : outbox_.take()) std::visit([this](auto& i) { drain(i); }, item);
-  // D9: PENDING operations go to a device once it has subscribed to s/ds (after its SUBACK).
+  // PENDING operations go to a device once it has subscribed to an operation topic (after its
+  // SUBACK); operations live in storage, not in Mosquitto's queues.
   if (!pending_deliveries_.empty()) {
     auto pending = std::move(pending_deliveries_);
     pending_deliveries_.clear();

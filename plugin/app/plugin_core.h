@@ -65,7 +65,7 @@ class PluginCore {
   ~PluginCore();
 
   bool on_connect(const ConnectInfo& info);
-  // `payload`: the message of a WRITE check (a will's, when the connection is closing: D19).
+  // `payload`: the message of a WRITE check (a will's, when the connection is closing).
   bool on_acl(ConnId conn, policy::Access access, std::string_view topic, int qos,
               std::string_view payload = {});
   MessageDecision on_message(ConnId conn, std::string_view topic, std::string_view payload,
@@ -139,7 +139,7 @@ class PluginCore {
   void drain(common::outbox::CaChanged& c);
   void drain(common::outbox::KickUsers& k);
   void on_will(Session& s, std::string_view topic, std::string_view payload);
-  // Availability (spec §11): data from `device` (lastMessage, clears an unavailability alarm).
+  // Availability: data from `device` (lastMessage, clears an unavailability alarm).
   void note_data(Session& s, uint64_t device, int64_t now_ms);
   void check_availability();
   // A REST change of a managed object: refresh the availability interval, or forget a deleted
@@ -161,7 +161,8 @@ class PluginCore {
   LineOutcome handle_capability(Session& s, std::string_view id);
   LineOutcome handle_operation(Session& s, uint64_t target);
   void handle_bootstrap_poll(Session& s);
-  // D12: at most this many error lines per publish, then one summary (finish_lines).
+  // At most this many s/e error lines per publish, then one summary line (the other lines are
+  // still processed; finish_lines).
   static constexpr size_t kMaxErrorsPerPublish = 10;
   void finish_lines(Session& s, const storage::StoreStatus& st, size_t errors,
                     MessageDecision* decision);
@@ -169,19 +170,19 @@ class PluginCore {
   storage::StoreStatus store_measurement(Session& s, policy::Mode mode, uint64_t target,
                                          nlohmann::json* out = nullptr);
   void handle_token_request(Session& s);
-  // Certificate login (spec §4.2): the tenant and device user of a client certificate, or a
+  // Certificate login: the tenant and device user of a client certificate, or a
   // reason to refuse.
   std::optional<std::string> certificate_login(const ConnectInfo& info, std::string_view serial,
                                                identity::AuthResult* auth,
                                                std::string* ca_fingerprint,
                                                std::string* cert_serial);
   storage::StoreStatus device_results(Session& s, uint64_t device, const nlohmann::json& op);
-  // Operations (operations.cc in app): delivery of one new operation, and of every PENDING one
+  // Operations (operation_handlers.cc): delivery of one new operation, and of every PENDING one
   // of a device and its children (on subscribing to s/ds and on 500).
   void deliver_operation(const std::string& tenant, const std::string& op_id);
-  // Operation channels of a device (D9): SmartREST lines on s/ds, JSON on
-  // devicecontrol/notifications (or notification/operations).
-  // and through response templates on s/dc/<X-ID> and s/dd.
+  // Operation channels of a device: SmartREST lines on s/ds, JSON on
+  // devicecontrol/notifications (or notification/operations), and response templates on
+  // s/dc/<X-ID> and s/dd.
   static constexpr unsigned kOpsSmartRest = 1, kOpsJson = 2, kOpsTemplates = 4;
   static constexpr unsigned kOpsAll = kOpsSmartRest | kOpsJson | kOpsTemplates;
   void send_pending(Session& s, unsigned channels = kOpsAll);
@@ -218,7 +219,7 @@ class PluginCore {
                                             smartrest::CustomTemplateError* err);
   void send_operation_templates(Session& s, const nlohmann::json& op, const std::string& serial);
   bool subscribed(const Session& s, std::string_view topic) const;
-  // JSON via MQTT (spec §8, json_handlers.cc).
+  // JSON via MQTT (json_handlers.cc).
   void handle_json(Session& s, const policy::TopicRoute& route, std::string_view payload,
                    MessageDecision* decision);
   void json_error(Session& s, const std::string& error, const std::string& message);
@@ -229,10 +230,10 @@ class PluginCore {
   void watch_availability(domain::TenantSpace* space, uint64_t id, const nlohmann::json& mo,
                           int64_t now);
   size_t watch_monitored_devices();
-  // Sends `payload` on `topic` to the session's client if it subscribed to it (D12, D9).
+  // Sends `payload` on `topic` to the session's client if it subscribed to it (nothing otherwise).
   void reply(const Session& s, std::string_view topic, const std::string& payload);
   void error_line(const Session& s, int code, std::string_view msg_id, std::string_view text);
-  // The device the session publishes for; created on demand (implicit creation, spec §5.3).
+  // The device the session publishes for; created on demand with the defaults of 100.
   uint64_t own_device(Session& s, const std::string& name, const std::string& type,
                       storage::StoreStatus* st);
   uint64_t child_device(Session& s, std::string_view child, storage::StoreStatus* st,
@@ -275,7 +276,7 @@ class PluginCore {
   std::unordered_map<std::string, std::pair<std::shared_ptr<const CachedCollection>, uint64_t>>
       collections_;
   // Sessions of connections that just closed, kept briefly because Mosquitto sends a will
-  // through an ACL WRITE check after it reported the DISCONNECT (D19).
+  // through an ACL WRITE check after it reported the DISCONNECT.
   struct Closing {
     std::unique_ptr<Session> session;
     std::chrono::steady_clock::time_point since;

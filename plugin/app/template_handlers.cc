@@ -1,4 +1,4 @@
-// SmartREST 2.0 custom templates on the broker (spec §7, decision D11). The pure work (parsing,
+// SmartREST 2.0 custom templates on the broker. The pure work (parsing,
 // JSONPath, applying, rendering) is plugin/smartrest/custom_templates.h; here:
 //  * s/ut/<X-ID>: an empty publish answers 20,<X-ID>,<id> or 41,<X-ID> on s/dt; the template
 //    lines of one publish create the collection (stored as a managed object of type
@@ -30,7 +30,7 @@ namespace sr = smartrest;
 
 namespace {
 
-// Room left for the topic and header of a response publish inside the D6 cap.
+// Room left for the topic and header of a response publish inside the message cap.
 constexpr size_t kResponseHeaderRoom = 256;
 
 std::string cache_key(const std::string& tenant, std::string_view xid) {
@@ -125,7 +125,7 @@ void PluginCore::handle_template_definition(Session& s, std::string_view xid,
                                             std::string_view payload) {
   uint64_t id = 0;
   auto existing = collection(s, xid, &id);
-  if (payload.empty()) {  // D11: the existence check
+  if (payload.empty()) {  // the existence check
     reply(s, "s/dt",
           existing ? "20," + std::string(xid) + "," + domain::format_id(id)
                    : "41," + std::string(xid));
@@ -431,7 +431,7 @@ bool PluginCore::fast_measurement(const FastMeasurement& plan, const sr::Request
   return true;
 }
 
-// Operations through response templates (spec §7.4): for every collection the device listens to.
+// Operations through response templates: for every collection the device listens to.
 void PluginCore::send_operation_templates(Session& s, const json& op, const std::string& serial) {
   const size_t max_bytes = options_.message_size_limit > kResponseHeaderRoom
                                ? options_.message_size_limit - kResponseHeaderRoom

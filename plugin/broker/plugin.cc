@@ -4,7 +4,8 @@
 // that the core uses to publish, kick and log. Every trampoline catches every exception: nothing
 // ever propagates into Mosquitto. Every callback runs on the broker thread.
 //
-// mosquitto_broker.h must come before mosquitto_plugin.h on 2.0.11 (notes §0).
+// mosquitto_broker.h must come before mosquitto_plugin.h on 2.0.11: mosquitto_plugin.h uses its
+// types without including it (fixed in 2.0.13).
 // clang-format off
 #include <mosquitto_broker.h>
 #include <mosquitto_plugin.h>
@@ -96,7 +97,8 @@ void stop_all(Instance& inst) {
 }
 
 // One instance per process: with per_listener_settings true Mosquitto would initialise the plugin
-// once per listener and never deliver TICK (decision D17), so a second init is refused.
+// once per listener and never deliver TICK (2.0.11), so it must be false and a second init is
+// refused.
 std::atomic<bool> g_initialised{false};
 
 size_t varint_size(size_t n) {
@@ -108,7 +110,8 @@ size_t varint_size(size_t n) {
   return s;
 }
 
-// Size of the PUBLISH packet as the client sent it (decision D6). Mosquitto does not expose the
+// Size of the PUBLISH packet as the client sent it: the message cap counts the whole packet (fixed
+// header, topic, packet id, properties, payload). Mosquitto does not expose the
 // v5 property length; forwardable properties are counted approximately (their keys and values).
 size_t publish_packet_size(const mosquitto_evt_message* ed) {
   size_t remaining = 2 + std::strlen(ed->topic) + (ed->qos > 0 ? 2 : 0) + ed->payloadlen;

@@ -1,5 +1,5 @@
-// Strict parsers for SmartREST field values (spec §3.3, decision D12: a value of the wrong type is
-// error 45). Pure functions: no locale, no allocation except format_iso8601_ms's result.
+// Strict parsers for SmartREST field values (a value of the wrong type is s/e error 45). Pure
+// functions: no locale, no allocation except format_iso8601_ms's result.
 #pragma once
 
 #include <cstdint>

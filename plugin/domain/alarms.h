@@ -1,6 +1,6 @@
 // Alarms of one tenant: Cumulocity-shaped JSON documents grouped by source device, with
 // de-duplication: at most one alarm per (source, type) is not CLEARED. Raising a type that has
-// one raises its count and moves its time instead of creating another (spec §5.2, §10).
+// one raises its count and moves its time instead of creating another.
 //
 // Keys (storage/keys.h): "a" <source> <time> <id> -> alarm JSON; "A" <id> -> where it lives;
 // "k" <source> <type> -> id of the open (ACTIVE or ACKNOWLEDGED) alarm of that type.
@@ -83,7 +83,7 @@ class Alarms {
   // (kError with a message); an unknown status or severity is an error too.
   AlarmChange update(uint64_t id, const nlohmann::json& changes);
   // As update(), on the open (ACTIVE, else ACKNOWLEDGED) alarm of this type of `source`
-  // (custom template PUT ALARM, spec §7.3). kNotFound if none is open.
+  // (custom template PUT ALARM). kNotFound if none is open.
   AlarmChange update_open(uint64_t source, const std::string& type, const nlohmann::json& changes);
   std::optional<nlohmann::json> get(uint64_t id) const { return docs_.get(id); }
   storage::StoreStatus query(const AlarmQuery& q, DocPage* out) const;

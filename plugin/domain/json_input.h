@@ -1,4 +1,4 @@
-// Validation of Cumulocity-shaped JSON input shared by the REST API and JSON via MQTT (spec §8):
+// Validation of Cumulocity-shaped JSON input shared by the REST API and JSON via MQTT:
 // what a new event, alarm or measurement must carry, with the same error texts on both paths.
 // Pure: no storage. Whether the source exists is the caller's business (REST: source.id, which
 // the body must carry; MQTT: the device).

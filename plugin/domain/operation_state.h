@@ -1,7 +1,7 @@
-// The operation lifecycle (spec §5.4, §6.2) as a pure table: which status a device's status
+// The operation lifecycle as a pure table: which status a device's status
 // template (501-507) or an application's REST update leads to. No I/O, no storage: the caller
-// finds the operation(s), calls apply(), writes the new status (plus failureReason or the §6.3
-// extra parameters) and sends the error line on s/e when apply() refuses.
+// finds the operation(s), calls apply(), writes the new status (plus failureReason or the
+// extra parameters of 503/506) and sends the error line on s/e when apply() refuses.
 //
 // Lifecycle: created PENDING -> EXECUTING -> SUCCESSFUL or FAILED. SUCCESSFUL and FAILED are
 // final.
@@ -27,9 +27,9 @@
 // Decisions:
 //  * Final states are final: every template refuses an operation that is SUCCESSFUL or FAILED,
 //    including the "same" status (505 on FAILED, 506 on SUCCESSFUL), so a device can never
-//    rewrite the failureReason or the §6.3 results (c8y_Command.result, ...) of a finished
-//    operation. A duplicate delivery (QoS 1 resend, D18) therefore costs one diagnostic s/e line,
-//    which is what s/e is for (spec §9.3: diagnostic, not a response channel).
+//    rewrite the failureReason or the 503/506 results (c8y_Command.result, ...) of a finished
+//    operation. A duplicate delivery (a QoS 1 or 2 resend is processed again) therefore costs one
+//    diagnostic s/e line, which is what s/e is for (diagnostics, not a response channel).
 //  * The id-addressed templates 504-506 move any non-final operation to their status, as a REST
 //    PUT of the status does on the platform (they are its SmartREST form: "set the operation with
 //    the given ID to ..."; the docs require only that it exists and belongs to the device):
@@ -40,7 +40,7 @@
 //        name it). 503 cannot do this: it selects EXECUTING operations only.
 //      - 504 on EXECUTING is an idempotent no-op success (to == EXECUTING): 504 carries no data,
 //        so a repeated 504 (resend, agent restart) loses nothing and deserves no error.
-//  * Errors go to s/e as `<kTransitionErrorCode>,<template id>,<error>` (D12 line shape). The
+//  * Errors go to s/e as `<kTransitionErrorCode>,<template id>,<error>` like every s/e line. The
 //    code is 45, "invalid arguments": the operation the arguments name is in a status the
 //    template cannot act on, the same class as a value out of range. Error texts hold no comma.
 //
@@ -57,7 +57,7 @@
 //  * The platform's REST API accepts any of the four statuses on an update and applications use
 //    that freely: cancelling a PENDING operation is `PUT {"status":"FAILED","failureReason":...}`
 //    (e.g. PSc8y's Update-Operation example), and EXECUTING -> PENDING re-queues an operation,
-//    which this plugin then re-delivers on subscribe and on 500 (D9). So every change out of a
+//    which this plugin then re-delivers on subscribe and on 500. So every change out of a
 //    non-final status is allowed.
 //  * Deliberately stricter than the platform (which, per the project's issue, lets any status
 //    be set; not verified here): a finished operation keeps its outcome; leaving
@@ -88,7 +88,7 @@ int template_id(StatusTemplate t);
 // "501" ... "507" (the record's first field); nullopt for anything else.
 std::optional<StatusTemplate> parse_status_template(std::string_view msg_id);
 
-// The s/e error code for a refused transition (D12).
+// The s/e error code for a refused transition (45, invalid arguments).
 inline constexpr int kTransitionErrorCode = 45;
 
 // What a status template does to an operation in `from`: exactly one of `to` (the new status,

@@ -17,8 +17,9 @@ OpStatus status_of(const nlohmann::json& op) {
 
 }  // namespace
 
-// "Operation created: status='PENDING', description='Restart device', device id='42'", as the
-// platform words it (with the device id where it names the device).
+// The audit record of a creation or (with `from`, the old status) a status change, worded as the
+// platform does but with the device id where it names the device: "Operation created:
+// status='PENDING', description='Restart device', device id='42'" (description if there is one).
 void Operations::audit(storage::Batch& b, const nlohmann::json& op, const char* activity,
                        const std::string& from) {
   AuditEntry e;

@@ -1,4 +1,4 @@
-// The client-id directory of decision D5: which identity holds an MQTT client id.
+// The client-id directory: which identity (tenant, user or device) holds an MQTT client id.
 //
 // Mosquitto's client-id space is global and it resumes an offline persistent session by client
 // id alone, so a client id held by a live or offline persistent session of one identity must

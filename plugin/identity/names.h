@@ -1,4 +1,5 @@
-// Parsing of the names a client presents at CONNECT (decisions D3 and D4). Pure functions.
+// Parsing of the names a client presents at CONNECT: the user name "<tenant>/<user>" and the
+// client id "[d:]<serial>[:<default X-ID>]". Pure functions.
 #pragma once
 
 #include <optional>

@@ -1,4 +1,4 @@
-// Bootstrap registration of non-personalized devices (spec §4.1): the new-device requests a
+// Bootstrap registration of non-personalized devices: the new-device requests a
 // tenant admin makes over REST and the state the polling device moves them through.
 //
 //   REST POST              device's first s/ucr poll      REST PUT status=ACCEPTED

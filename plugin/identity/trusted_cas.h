@@ -1,4 +1,4 @@
-// The tenants' trusted CA certificates (spec §4.2, REST /tenant/tenants/{t}/trusted-certificates)
+// The tenants' trusted CA certificates (REST /tenant/tenants/{t}/trusted-certificates)
 // and the certificate check of a CONNECT on the client-certificate listener.
 //
 // A CA belongs to one tenant; its subject too (no other tenant may upload a CA with the same
@@ -9,7 +9,7 @@
 // enabled CA is installed as <subject hash>.N when it is added or enabled, and at start the
 // directory is rebuilt from the enabled CAs. OpenSSL keeps a CA it once loaded, so disabling or
 // deleting a CA is enforced here, at CONNECT and by disconnecting its live sessions, not by the
-// directory (mosquitto notes, "Trust directory").
+// directory.
 //
 // Contract: thread-safe (REST threads write, the broker thread checks at CONNECT).
 #pragma once

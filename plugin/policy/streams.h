@@ -1,4 +1,4 @@
-// The real-time streams for applications (decision D15).
+// The real-time streams for applications: ordinary MQTT topics in a tenant-private namespace.
 //
 // Topics: tenants/<tenant>/notifications/<api>/<device id>  (stored and transient data)
 //         tenants/<tenant>/processing/<api>/<device id>     (every processing mode)
@@ -6,7 +6,7 @@
 // the data belongs to (the source device; for inventory the object itself).
 // Payload: {"realtimeAction": "CREATE" | "UPDATE" | "DELETE", "data": <Cumulocity JSON>}.
 // Only the tenant's admin users may subscribe (policy/topic_policy.h); messages go out with QoS 0
-// and retain 0 (D8).
+// and retain 0.
 #pragma once
 
 #include <cstdint>
@@ -34,7 +34,7 @@ inline std::string stream_payload(std::string_view action, const nlohmann::json&
   return j.dump();
 }
 
-// Which streams a change made in `mode` reaches (spec §2.3, D14, D15): persistent and transient
+// Which streams a change made in `mode` reaches: persistent and transient
 // data are notified; every mode reaches the processing stream.
 struct StreamTargets {
   bool notification = false;

@@ -40,7 +40,8 @@ class LevelCursor {
   bool done_ = false;
 };
 
-// Filters a device may subscribe to: its downstream topics, all with the s prefix (§2.1).
+// Filters a device may subscribe to: its downstream topics, all with the s prefix (there are no
+// t/, q/ or c/ downstream topics).
 bool is_device_filter(std::string_view filter) noexcept {
   if (filter == "s/ds" || filter == "s/dd" || filter == "s/dt" || filter == "s/e" ||
       filter == "s/dat" || filter == "error" || filter == "devicecontrol/notifications" ||
@@ -66,7 +67,7 @@ bool is_stream_api(std::string_view level) noexcept {
          level == "alarms" || level == "operations";
 }
 
-// tenants/<tenant>/<stream>/<api>/<device id> (D15). With `wildcards`, any level after the
+// tenants/<tenant>/<stream>/<api>/<device id>. With `wildcards`, any level after the
 // tenant may be '+' and the last level may be '#', also as a sixth level.
 bool is_stream_topic(std::string_view tenant, std::string_view topic, bool wildcards) noexcept {
   LevelCursor cursor(topic);

@@ -10,7 +10,7 @@
 //   admin of T never                            stream filters of T (below)        stream topics
 //                                                                                  of T (below)
 //
-// Stream topics (D15): tenants/T/<stream>/<api>/<device id>, stream in {notifications,
+// Stream topics: tenants/T/<stream>/<api>/<device id>, stream in {notifications,
 // processing}, api in {inventory, measurements, events, alarms, operations}, device id one
 // non-empty level. An admin may subscribe to a filter of that shape in which any level after T
 // may be '+' and the last level may be '#' (also as a sixth level: ".../<device id>/#" matches
@@ -25,12 +25,12 @@
 // publishes to a device topic or a subscription matches more than intended. Consequence: QoS 1/2
 // messages still queued for an offline persistent session are READ-checked on reconnect and
 // dropped; operations survive that because they live in storage and are re-sent on subscribe
-// (D9).
+// (and on 500).
 //
 // For every role and access: an empty topic, a topic starting with '$' ($share/, $SYS/,
 // $CONTROL/, ...), a topic containing NUL or longer than kMaxTopicLength, and a caller whose
 // tenant is not [a-z0-9]{1,32} are denied. The admin of tenant "management" is an admin of that
-// tenant like any other (its extra power is REST-only, D21).
+// tenant like any other (its extra power, creating and deleting tenants, is REST-only).
 //
 // Filters reach here already validated by Mosquitto (wildcards only as whole levels, '#' last),
 // but allowed() does not rely on that: a malformed wildcard is denied.
@@ -41,7 +41,9 @@
 
 namespace c8y::policy {
 
-enum class Role : uint8_t { kDevice, kAdmin, kBootstrap };  // D21
+// device: its own topics; admin: its tenant's REST API and streams (the management admin also
+// creates and deletes tenants); bootstrap: the bootstrap user (s/ucr polls, s/dcr).
+enum class Role : uint8_t { kDevice, kAdmin, kBootstrap };
 enum class Access : uint8_t { kRead, kWrite, kSubscribe, kUnsubscribe };
 
 struct Caller {

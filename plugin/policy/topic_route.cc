@@ -82,7 +82,7 @@ std::optional<TopicRoute> route_smartrest(Mode mode, const Levels& levels) noexc
     route.xid = levels.at[2];
     return route;
   }
-  // Template, credential and token topics exist only with the s prefix (§2.1).
+  // Template, credential and token topics exist only with the s prefix.
   if (mode != Mode::kPersistent) return std::nullopt;
   if (type == "ut") {
     if (n != 3 || !is_id_level(levels.at[2])) return std::nullopt;
@@ -146,12 +146,12 @@ std::optional<TopicRoute> route_upstream(std::string_view topic) noexcept {
   if (const auto prefix = mode_of(levels.at[0]); prefix && levels.count >= 2) {
     const std::string_view type = levels.at[1];
     if (type.size() >= 2 && type[0] == 'u') return route_smartrest(*prefix, levels);
-    // "s/" is the SmartREST persistent prefix only; persistent JSON has no prefix (§8.1).
+    // "s/" is the SmartREST persistent prefix only; persistent JSON has no prefix.
     if (*prefix == Mode::kPersistent) return std::nullopt;
     mode = *prefix;
     first = 1;
   }
-  // D13: one optional leading '/' (an empty level) before the JSON api.
+  // One optional leading '/' (an empty level) before the JSON api.
   if (levels.at[first].empty()) ++first;
   if (first >= levels.count) return std::nullopt;
   return route_json(mode, levels, first);

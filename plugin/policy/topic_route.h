@@ -1,23 +1,23 @@
-// Upstream topic grammar: which channel a device PUBLISH (or last will, D19) belongs to.
+// Upstream topic grammar: which channel a device PUBLISH (or last will) belongs to.
 //
 // Pure and allocation-free: every string_view in a TopicRoute points into the topic passed to
 // route_upstream(), so the route is valid only as long as that topic is.
 //
-// Accepted topics (m = s|t|q|c, spec §2.1-2.2; X = X-ID; C = child external id):
+// Accepted topics (m = s|t|q|c; X = X-ID; C = child external id):
 //
 //   m/us            m/us/C            static templates (own device / child)
 //   m/uc/X          m/uc/X/C          custom templates of collection X
 //   m/ud            m/ud/C            custom templates of the default X-ID (from the client id)
 //   m/ul/X                            SmartREST 1.0: routed only so the caller can answer with an
-//                                     s/e error (D20)
+//                                     s/e error (SmartREST 1.0 is not supported)
 //   s/ut/X                            template collection creation/query (s only)
 //   s/ucr                             bootstrap poll (s only)
 //   s/uat                             JWT request (s only)
-//   [t/|q/|c/][/]A/R/Act[/Id]         JSON via MQTT (§8), A in {event, alarm, measurement,
+//   [t/|q/|c/][/]A/R/Act[/Id]         JSON via MQTT, A in {event, alarm, measurement,
 //                                     inventory}; no prefix = persistent ("s/" is never JSON);
-//                                     an optional empty level before A is the leading '/' (D13)
+//                                     an optional empty level before A is a leading '/'
 //   [t/|q/|c/][/]inventory/managedObjects/P/childDevices/Act
-//                                     JSON child-device reference (§8.2): json_resource is
+//                                     JSON child-device reference: json_resource is
 //                                     "childDevices", json_parent_id is P, json_id is empty
 //
 // R, Act, Id and P are any non-empty level: the domain layer answers unsupported combinations
@@ -29,7 +29,7 @@
 // Anything else is rejected: downstream topics, empty levels, extra levels, wildcards anywhere,
 // NUL bytes, topics starting with '$', and topics longer than an MQTT topic can be (65535 bytes).
 //
-// The mode is the prefix as written. Which modes apply to which data (D14: t for measurements,
+// The mode is the prefix as written. Which modes apply to which data (t for measurements,
 // events and alarms; q and c for measurements and events; everything else persistent) is decided
 // by the domain layer, which knows what the payload creates.
 #pragma once
@@ -53,8 +53,8 @@ enum class Channel : uint8_t {
   kTemplates,   // s/ut/<xid>
   kBootstrap,   // s/ucr
   kToken,       // s/uat
-  kSmartRest1,  // {m}/ul/<xid>  (not supported, D20: the caller answers with an error)
-  kJson,        // [t/|q/|c/][/]<api>/<resource>/<action>[/<id>]  (D13: optional leading '/')
+  kSmartRest1,  // {m}/ul/<xid>  (not supported: the caller answers with an s/e error)
+  kJson,        // [t/|q/|c/][/]<api>/<resource>/<action>[/<id>]  (optional leading '/')
 };
 
 struct TopicRoute {

@@ -1,6 +1,6 @@
 // REST routes for tenants and users (Cumulocity's /tenant and /user APIs).
 //
-// Tenants: only the admin of the `management` tenant (D21) lists, creates and deletes them.
+// Tenants: only the admin of the `management` tenant lists, creates and deletes them.
 // Deleting a tenant drops its column family (all its data) and disconnects its clients.
 // Users: a tenant's admin manages its own tenant's users (the management admin any tenant's).
 // Disabling a user, changing its password or deleting it disconnects its sessions.

@@ -1,5 +1,5 @@
 // /tenant/tenants/{tenant}/trusted-certificates: the CA certificates whose device certificates
-// log in on the certificate listener (spec §4.2), plus a CRL per CA.
+// log in on the certificate listener (issuing CA -> tenant, CN -> serial), plus a CRL per CA.
 #include "plugin/domain/json_input.h"
 #include "plugin/identity/trusted_cas.h"
 #include "plugin/rest/rest_server.h"

@@ -24,7 +24,7 @@ json operation_out(const Caller& c, json o) {
   return o;
 }
 
-constexpr size_t kMaxOperationBytes = 16184;  // D6: an operation must fit a downstream message
+constexpr size_t kMaxOperationBytes = 16184;  // default message cap: larger ones can't be sent
 
 json alarm_out(const Caller& c, json a) {
   a["self"] = c.base + "/alarm/alarms/" + a.value("id", "");

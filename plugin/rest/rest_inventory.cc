@@ -65,7 +65,7 @@ void RestServer::routes_inventory() {
     for (const char* k : {"name", "type"})
       if (body->contains(k) && !(*body)[k].is_string())
         return send_error(res, {422, "validationError", std::string(k) + " must be a string"});
-    // A SmartREST 2.0 template collection (spec §7) is checked as an s/ut definition is.
+    // A SmartREST 2.0 custom template collection is checked as an s/ut definition is.
     if (auto e = template_collection_error(*body))
       return send_error(res, {422, "validationError", *e});
     domain::Inventory inv(store_, *c->space);

@@ -1,5 +1,5 @@
-// /devicecontrol/newDeviceRequests: bootstrap registration of non-personalized devices
-// (spec §4.1). A tenant admin creates a request for a serial, the device's first poll moves it to
+// /devicecontrol/newDeviceRequests: bootstrap registration of non-personalized devices.
+// A tenant admin creates a request for a serial, the device's first poll moves it to
 // PENDING_ACCEPTANCE, the admin accepts it, and the device's next poll gets its credentials.
 #include "plugin/identity/registrations.h"
 #include "plugin/rest/rest_server.h"

@@ -73,7 +73,7 @@ class RestServer {
   bool admit(Request& req, Response& res);
   // What a device token may do: read and write its own device's data. nullopt: allowed.
   std::optional<HttpError> device_scope(const Caller& c, const Request& req);
-  // Publishes a change on the tenant's real-time streams (through the outbox, decision D15).
+  // Publishes a change on the tenant's notification and processing streams (through the outbox).
   void notify(const Caller& c, std::string_view api, uint64_t device, std::string_view action,
               const nlohmann::json& data);
   storage::Store& store_;

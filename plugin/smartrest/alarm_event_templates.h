@@ -1,8 +1,8 @@
-// SmartREST 2.0 static upstream templates for alarms (301-307) and events (400-408), spec §5.2.
+// SmartREST 2.0 static upstream templates for alarms (301-307) and events (400-408).
 // Pure functions: no I/O, no clock (the caller passes "now"), no storage access. A decoder either
 // fills its command and returns std::nullopt, or returns a TemplateError (code 45 for bad
-// arguments, decision D12; 40 if the record's id is not one of its templates). On error the
-// command is left in an unspecified state and must not be applied.
+// arguments: wrong count or a value of the wrong type; 40 if the record's id is not one of its
+// templates). On error the command is left in an unspecified state and must not be applied.
 //
 // Argument rules shared by all templates here:
 //  * Omitted trailing parameters and empty fields mean "not given"; trailing empty fields do not
@@ -40,9 +40,9 @@ inline constexpr std::string_view kSeverityMajor = "MAJOR";
 inline constexpr std::string_view kSeverityMinor = "MINOR";
 inline constexpr std::string_view kSeverityWarning = "WARNING";
 
-// One decoded alarm template. Alarms are addressed by (source device, type) (spec §10): at most
-// one ACTIVE alarm per type and source. Per D14, kSetSeverity / kClear / kRemoveFragments act only
-// on stored alarms.
+// One decoded alarm template. Alarms are addressed by (source device, type), not by id: at most
+// one ACTIVE alarm per type and source. kSetSeverity / kClear / kRemoveFragments act only on
+// stored alarms (not on t/ ones, which are only notified).
 struct AlarmCommand {
   enum class Op {
     // 301 CRITICAL, 302 MAJOR, 303 MINOR, 304 WARNING: raise an alarm of `type` with `severity`,

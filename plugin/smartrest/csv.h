@@ -1,4 +1,4 @@
-// SmartREST 2.0 CSV codec (spec §3, decision D7). Pure, byte-oriented, no I/O.
+// SmartREST 2.0 CSV codec. Pure, byte-oriented, no I/O.
 //
 // Input (CsvReader):
 //  * Records end with "\n" or "\r\n"; a "\r" that is the last byte of the payload also ends a

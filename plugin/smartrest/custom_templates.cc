@@ -221,7 +221,7 @@ std::optional<std::string> convert(const TemplateValue& tv, std::string_view v, 
     return std::nullopt;
   }
   if (v.empty()) return "missing " + std::string(type_name) + " value for " + tv.path;
-  // The SmartREST 1.0 text "value is not a <type>: <value>" (spec §9.2), article and all.
+  // The SmartREST 1.0 text "value is not a <type>: <value>", article and all.
   const auto not_a = [&] {
     return "value is not a " + std::string(type_name) + ": " + common::echo_value(v);
   };

@@ -1,4 +1,4 @@
-// SmartREST 2.0 custom template collections (spec §7, decisions D7, D11, D12): parsing the
+// SmartREST 2.0 custom template collections: parsing the
 // `10`/`11` lines of one s/ut/<X-ID> publish into a Collection, applying a request template to a
 // usage line of s/uc/<X-ID>, rendering the response templates for a JSON object, and converting
 // a collection to and from its inventory representation.
@@ -10,14 +10,14 @@
 // Errors are CustomTemplateError{code, id, text}, one s/e line "<code>,<id>,<text>" each
 // (error_line()):
 //   41  definition errors (id: the template's msgId, or the X-ID for collection-wide problems);
-//   42  a definition line with broken CSV quoting (id: the X-ID), decision D12;
+//   42  a definition line with broken CSV quoting (id: the X-ID);
 //   40  a usage line whose msgId is not in the collection (id: that msgId);
 //   45  usage errors: wrong argument count, a value not of its type (id: the msgId); and a
 //       rendered response above the caller's byte limit (id: the X-ID).
 // Texts quote device input at most 64 bytes long, with control bytes and invalid UTF-8 as '?'.
 //
 // ---------------------------------------------------------------------------------------------
-// Definition lines (spec §7.3, §7.4), all in one publish:
+// Definition lines, all in one publish:
 //   10,<msgId>,<method>,<api>,<response>,<api-specific columns...>,<custom triples...>
 //   11,<msgId>,<base>,<condition>,<pattern>[,<pattern>...]
 //
@@ -41,8 +41,8 @@
 //
 // Decisions (ambiguous or undocumented cases):
 //  * Method, api, TYPE names, true/false and the SEVERITY / ALARMSTATUS / OPERATIONSTATUS values
-//    are accepted in any ASCII case and stored upper case. The order is method,api (spec §7.3);
-//    "10,1,MEASUREMENT,POST" is refused with a message saying the two are swapped.
+//    are accepted in any ASCII case and stored upper case. The order is method,api (as in all doc
+//    examples); "10,1,MEASUREMENT,POST" is refused with a message saying the two are swapped.
 //  * Trailing empty columns of a definition line do not count: "10,101,POST,EVENT,,t,x,," equals
 //    "10,101,POST,EVENT,,t,x". Missing api-specific columns are empty ones. A trailing triple may
 //    be cut short: "...,status,ALARMSTATUS" has an empty value (doc example of PUT ALARM); a
@@ -53,7 +53,7 @@
 //    own device, and its custom triples start in that column. byId empty (GET or PUT) also means
 //    the topic's own device; externalIdType must then be empty, as it must with byId=true.
 //  * GET INVENTORY takes no custom triples (41).
-//  * An empty mandatory column is supplied by the device, like a custom value (spec §7.3, "this
+//  * An empty mandatory column is supplied by the device, like a custom value (the docs: "this
 //    also applies to mandatory fields"), including PUT ALARM's type and PUT OPERATION's fragment.
 //  * msgIds are unique across request and response templates of the collection; 1..64 bytes,
 //    valid UTF-8, no control characters. The X-ID: 1..128 bytes, valid UTF-8, no control
@@ -71,8 +71,8 @@
 //    evaluated from the object's root, not from the base (doc examples 111/444).
 //  * Limits: kMaxTemplates (request + response) per collection, kMaxCustomValues triples per
 //    request template, kMaxPatterns patterns per response template. A payload with no template
-//    line at all is refused (41) - an empty publish is the existence check (D11), the caller's.
-//  * A malformed CSV line is error 42 (D12) and refuses the collection like a 41.
+//    line at all is refused (41) - an empty publish is the existence check, the caller's.
+//  * A malformed CSV line (broken quoting) is error 42 and refuses the collection like a 41.
 //  * Each definition line yields at most one error (the first problem found); the other lines
 //    are still checked, so one publish reports all its bad lines. Past kMaxTemplates lines one
 //    error is reported and the rest of the payload is not read.
@@ -89,7 +89,7 @@
 //    externalIdType after it) may be left out only at the end ("100" creates no external id).
 //    Every other value is required, so "100" for the doc's measurement template with an empty
 //    NUMBER custom value is 45 "wrong number of arguments: expected 1 to 2, got 0" (the doc
-//    contradicts itself there, spec §7.3).
+//    contradicts itself there).
 //  * Count errors: 45 "wrong number of arguments: expected N, got M" ("expected N to K" when
 //    some values may be left out).
 //  * Values by type: STRING any valid UTF-8 (an empty custom STRING is ""; an empty type, text,
@@ -105,7 +105,7 @@
 //    and externalId types 1..128 bytes, no control characters. (The same rules as the static
 //    templates.)
 //
-// Responses (render_responses, spec §7.4):
+// Responses (render_responses):
 //  * Every response template of the collection, in definition order, whose condition selects at
 //    least one node (a null member counts as present) or that has no condition, yields one line
 //    "<msgId>[,<device id>],<values...>". The device id is written when the caller passes one
@@ -121,7 +121,7 @@
 //  * Values: strings as is; true/false; integers in decimal; a double that is integral and within
 //    +-2^53 without ".0" (as the static downstream templates), others in shortest round-trip
 //    form; null empty; objects and arrays as compact JSON (invalid UTF-8 replaced by U+FFFD).
-//    Fields are written with append_csv_field (decision D7).
+//    Fields are written with append_csv_field (quoted when needed, quotes as \").
 //
 // Inventory representation (to_managed_object / from_managed_object), the shape the Cumulocity
 // UI and its exports use:
@@ -171,7 +171,7 @@ inline constexpr std::string_view kTemplateCollectionIdType = "c8y_SmartRest2Dev
 inline constexpr std::string_view kTemplateCollectionFragment =
     "com_cumulocity_model_smartrest_csv_CsvSmartRestTemplate";
 
-// One error line for s/e: "<code>,<id>,<text>" (decision D12).
+// One error line for s/e: "<code>,<id>,<text>".
 struct CustomTemplateError {
   int code = 41;
   std::string id;  // the msgId, or the X-ID

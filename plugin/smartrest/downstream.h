@@ -1,6 +1,6 @@
-// SmartREST 2.0 static downstream templates 510-532 (spec §6.1): rendering an operation as the
+// SmartREST 2.0 static downstream templates 510-532: rendering an operation as the
 // lines a device subscribed to s/ds receives. Pure: no I/O, no clock, no allocation beyond the
-// result. Fields are written with append_csv_field (decision D7).
+// result. Fields are written with append_csv_field (quoted when needed, quotes as \").
 //
 // Every line is `<template id>,<target>,<parameters...>` where <target> is the external id of the
 // device or child that must handle the operation. Lines have no line end; render_lines joins them.
@@ -39,7 +39,7 @@
 // | 532 | c8y_ParameterUpdate (object)            | (path, type code, value)...              |
 //
 // Values:
-//  * A JSON string is written as is (quoted by D7 when needed); true/false as "true"/"false";
+//  * A JSON string is written as is (quoted when needed); true/false as "true"/"false";
 //    an integer in decimal; a floating-point number that is integral and within +-2^53 without
 //    ".0" ("22.0" -> "22", "-0.0" -> "0"), any other one in nlohmann::json's shortest round-trip
 //    form ("1.5", "1e+300").
@@ -83,7 +83,7 @@
 //  * Order of keys: nlohmann::json keeps object keys sorted, so 532 triples and marker sets
 //    come in byte order of their keys; devices must not depend on the order.
 //  * The operation's id, status and other fragments are ignored: which operations to render
-//    (PENDING ones, per D9) and the D6 size cap are the caller's business.
+//    (the PENDING ones) and the message size cap are the caller's business.
 #pragma once
 
 #include <cstddef>

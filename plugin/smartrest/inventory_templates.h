@@ -1,9 +1,9 @@
-// SmartREST 2.0 static inventory templates (spec §5.1: 101-150): decoding a CSV record into an
+// SmartREST 2.0 static inventory templates (101-150): decoding a CSV record into an
 // inventory command that the caller applies to the managed object of the topic's device (the
 // "target": the connecting device on s/us, the child on s/us/<childId>).
 //
 // Pure functions: no I/O, no clock (the caller passes "now"), no access to the inventory. Every
-// argument check of decision D12 happens here: a wrong argument count, a value of the wrong type
+// argument check happens here: a wrong argument count, a value of the wrong type
 // or an over-long / non-UTF-8 text yields TemplateError{45, <text naming the problem>}; a record
 // whose id is not an inventory template yields TemplateError{40, ...}.
 //
@@ -74,8 +74,9 @@ struct InventoryCommand {
     // 101. Create a child device of the target unless an object with external id
     // {c8y_Serial, external_id} exists already (then nothing happens; the existing object is not
     // changed): managed object {name, type, c8y_IsDevice: {} only if is_device}, external id
-    // c8y_Serial = external_id exactly as given (decision D10), added to the target's
-    // childDevices. `name` and `type` are filled with the defaults when the device sent none.
+    // c8y_Serial = external_id exactly as given (s/us/<external_id> is its topic), added to the
+    // target's childDevices. `name` and `type` are filled with the defaults when the device sent
+    // none.
     kCreateChild,
     // 102. Create a service (a child addition of the target) unless an object with external id
     // {c8y_Serial, external_id} exists; if it exists, merge {name, serviceType, status} into it.

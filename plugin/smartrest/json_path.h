@@ -1,4 +1,4 @@
-// A compiled subset of JSONPath for SmartREST 2.0 custom templates (spec §7.3, §7.4): request
+// A compiled subset of JSONPath for SmartREST 2.0 custom templates: request
 // templates place values at paths, response templates select values by paths. Pure: no I/O, and
 // no exception ever leaves this API (nlohmann::json is only accessed after its type is checked).
 //

@@ -1,4 +1,4 @@
-// SmartREST 2.0 static upstream templates (spec §5): decoding a CSV record into a domain command.
+// SmartREST 2.0 static upstream templates: decoding a CSV record into a domain command.
 // Pure functions: no I/O, no clock (the caller passes "now").
 #pragma once
 
@@ -13,7 +13,7 @@
 
 namespace c8y::smartrest {
 
-// An error line for s/e (decision D12): "<code>,<message id>,<text>".
+// An error line for s/e: "<code>,<message id>,<text>".
 struct TemplateError {
   int code;  // 40 unknown template, 41 device exists, 42 malformed, 45 bad arguments, 50 internal
   std::string text;

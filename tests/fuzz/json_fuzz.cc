@@ -1,4 +1,4 @@
-// libFuzzer target for JSON via MQTT input handling (spec §8): the topic router and the JSON
+// libFuzzer target for JSON via MQTT input handling: the topic router and the JSON
 // validation shared with the REST API. Input: <topic> NUL <payload>.
 // Properties checked (abort on violation):
 //  * route_upstream never crashes; a JSON route has a known api, resource and action fields that

@@ -1,4 +1,4 @@
-"""Tenants and users through the REST API (D21): the management admin creates and deletes
+"""Tenants and users through the REST API: only the management admin creates and deletes
 tenants; a tenant admin manages its users; deleting or disabling disconnects sessions."""
 import pytest
 

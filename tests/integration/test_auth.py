@@ -1,4 +1,5 @@
-"""Authentication at CONNECT: credentials, client ids, tenants (D3, D4, D16)."""
+"""Authentication at CONNECT: credentials (<tenant>/<user>), client ids ([d:]<serial>[:<X-ID>]),
+tenants; the plugin refuses with "not authorised" (5, v5 0x87), wrong credentials too."""
 import socket
 
 import pytest

@@ -1,4 +1,5 @@
-"""Availability (spec §11), last wills (D19) and the REST write side of the inventory."""
+"""Availability, last wills (handled as an upstream publish of the device) and the REST write
+side of the inventory."""
 import socket
 import struct
 import time

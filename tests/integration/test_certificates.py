@@ -1,4 +1,4 @@
-"""Device certificates (spec §4.2) and device tokens (spec §4.3) on a listener with
+"""Device certificates and device tokens on a listener with
 require_certificate: trusted CAs uploaded over REST into an initially empty trust directory,
 auto-registration, refusals, disabling and revocation, and the s/uat token."""
 import base64

@@ -1,4 +1,4 @@
-"""SmartREST 2.0 custom templates end to end (spec §7, D11): collections over MQTT and REST,
+"""SmartREST 2.0 custom templates end to end: collections over MQTT and REST,
 usage on s/uc and s/ud, responses on s/dc / s/dd, operations through response templates, and
 tenant isolation of X-IDs."""
 import json
@@ -33,7 +33,7 @@ def test_collection_created_checked_and_used(broker, clients):
     assert topic == "s/dt", (topic, payload)
     code, xid, cid = payload.decode().split(",")
     assert (code, xid) == ("20", "ct-xid")
-    # D11: an empty publish checks existence; a repeat definition is refused.
+    # An empty publish checks existence; a repeat definition is refused.
     assert create(d, "ct-xid", "") == ("s/dt", f"20,ct-xid,{cid}".encode())
     assert create(d, "nope", "") == ("s/dt", b"41,nope")
     topic, payload = create(d, "ct-xid", COLLECTION)

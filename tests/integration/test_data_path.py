@@ -1,4 +1,4 @@
-"""Static templates 100, 110, 200-212 end to end; errors on s/e (D12); the cap (D6)."""
+"""Static templates 100, 110, 200-212 end to end; error lines on s/e; the message size cap."""
 import time
 
 import pytest

@@ -1,5 +1,5 @@
 """Alarms (301-307) and events (400-407) end to end, their REST API, processing modes and the
-real-time streams (D14, D15)."""
+real-time streams."""
 import json
 import threading
 import time
@@ -302,7 +302,7 @@ def test_processing_modes_against_storage_and_streams(broker, clients):
         assert json.loads(p)["realtimeAction"] == "CREATE"
         assert "id" in json.loads(p)["data"]
     for t, p in results["t"] + results["c"]:
-        assert "id" not in json.loads(p)["data"], (t, p)  # not stored: no id (D14)
+        assert "id" not in json.loads(p)["data"], (t, p)  # not stored: no id
     # Storage: s and q stored, t and c not.
     st, body = broker.rest(f"/measurement/measurements?source={mid}&pageSize=100")
     values = sorted(m["c8y_TemperatureMeasurement"]["T"]["value"] for m in body["measurements"])

@@ -1,4 +1,4 @@
-"""Inventory templates 101-150 and capability templates 600/602 end to end (spec §5.1, §5.5)."""
+"""Inventory templates 101-150 and capability templates 600/602 end to end."""
 import json
 
 from conftest import device, device_id

@@ -1,4 +1,4 @@
-"""Tenants and devices stay apart: topic policy, client ids (D5), streams (D15)."""
+"""Tenants and devices stay apart: topic policy, client ids (one identity per id), streams."""
 import time
 
 import pytest

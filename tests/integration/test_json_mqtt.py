@@ -1,4 +1,4 @@
-"""JSON via MQTT (spec §8): create/createBulk/update/delete checked over REST, externalSource for
+"""JSON via MQTT: create/createBulk/update/delete checked over REST, externalSource for
 children, the error topic with messageId, processing modes, and operations as JSON on
 devicecontrol/notifications."""
 import json

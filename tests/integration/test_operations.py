@@ -1,5 +1,5 @@
-"""Operations: REST create -> s/ds delivery (510-532), pending delivery on subscribe and on 500
-(D9), lifecycle through 501-507 with the state table, child routing, isolation."""
+"""Operations: REST create -> s/ds delivery (510-532), pending delivery on subscribe and on 500,
+lifecycle through 501-507 with the state table, child routing, isolation."""
 import time
 
 from conftest import device, device_id

@@ -1,4 +1,4 @@
-"""Bootstrap registration of non-personalized devices (spec §4.1): newDeviceRequests over REST,
+"""Bootstrap registration of non-personalized devices: newDeviceRequests over REST,
 polls on s/ucr by management/devicebootstrap, credentials on s/dcr."""
 import os
 import shutil

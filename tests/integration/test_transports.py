@@ -1,4 +1,4 @@
-"""The listeners of decision D2 with the plugin: WebSockets, TLS, WebSockets over TLS."""
+"""The listeners with the plugin: WebSockets, TLS, WebSockets over TLS."""
 import os
 import signal
 import ssl

@@ -608,7 +608,7 @@ TEST_F(InventoryTest, TenantsHaveSeparateObjectsAndIds) {
   DeviceSpec spec;
   spec.serial = "same";
   auto r = other.ensure_device(spec);
-  ASSERT_TRUE(r.created);  // a serial is scoped by tenant (D5)
+  ASSERT_TRUE(r.created);  // a serial is scoped by tenant
   EXPECT_EQ(other.find_external(kSerialType, "same"), r.id);
   EXPECT_EQ(inv_->find_external(kSerialType, "same"), a);
   // A change in one tenant is invisible in the other, even where the ids coincide.

@@ -1,4 +1,4 @@
-// The client-id directory of decision D5: the pure rule and the persisted directory.
+// The client-id directory (one identity per client id): the pure rule and the persisted directory.
 #include "plugin/identity/client_id_directory.h"
 
 #include <gtest/gtest.h>

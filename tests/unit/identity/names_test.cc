@@ -123,7 +123,7 @@ TEST(ParseUsername, InvalidUserRefused) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// parse_client_id (decision D3): "[d:]<serial>[:<default X-ID>]"
+// parse_client_id: "[d:]<serial>[:<default X-ID>]"
 
 TEST(ParseClientId, SpellingsOfOneDevice) {
   for (const char* id : {"1234", "d:1234", "d:1234:xid"}) {

@@ -1,4 +1,4 @@
-// New-device requests (spec §4.1): every state change, tenant isolation, persistence.
+// New-device requests: every state change, tenant isolation, persistence.
 #include "plugin/identity/registrations.h"
 
 #include <gtest/gtest.h>

@@ -95,7 +95,7 @@ struct MatrixRow {
 const std::vector<MatrixRow>& matrix() {
   static const std::vector<MatrixRow> rows = {
       // {topic, device of t1, bootstrap user, admin of t1}: the accesses allowed (R W S U).
-      // --- Device upstream (§2.2): write only ---
+      // --- Device upstream: write only ---
       {"s/us", "W", "", ""},
       {"t/us", "W", "", ""},
       {"q/us", "W", "", ""},
@@ -120,7 +120,7 @@ const std::vector<MatrixRow>& matrix() {
       {"c/ud/child1", "W", "", ""},
       {"s/ut/xid1", "W", "", ""},
       {"s/uat", "W", "", ""},
-      {"s/ul/xid1", "W", "", ""},  // routed so the plugin can answer the D20 error
+      {"s/ul/xid1", "W", "", ""},  // routed so the plugin can answer "not supported"
       {"t/ul/xid1", "W", "", ""},
       {"event/events/create", "W", "", ""},
       {"/event/events/create", "W", "", ""},
@@ -188,7 +188,7 @@ const std::vector<MatrixRow>& matrix() {
       {"c/ds", "", "", ""},
       {"t/e", "", "", ""},
       {"t/dcr", "", "", ""},
-      {"s/dl/xid1", "", "", ""},  // SmartREST 1.0 downstream (D20)
+      {"s/dl/xid1", "", "", ""},  // SmartREST 1.0 downstream (not supported)
       {"s/dl/+", "", "", ""},
       {"s/ol/xid1", "", "", ""},
       {"s/ol/#", "", "", ""},
@@ -265,7 +265,7 @@ const std::vector<MatrixRow>& matrix() {
       {"tenants/t1/notifications/measurements/5\0/x"s, "", "", ""},
       {"tenants/t1/notifications/#\0"s, "", "", ""},
       {"tenants/t1\0/notifications/measurements/5"s, "", "", ""},
-      // --- Streams of tenant t1 (D15) ---
+      // --- Streams of tenant t1 ---
       {"tenants/t1/notifications/inventory/5", "", "", "RSU"},
       {"tenants/t1/notifications/measurements/5", "", "", "RSU"},
       {"tenants/t1/notifications/events/5", "", "", "RSU"},
@@ -374,7 +374,7 @@ const std::vector<TenantRow>& tenant_rows() {
       {Role::kAdmin, "t1", "tenants/t10/processing/#", ""},
       {Role::kAdmin, "t2", "tenants/t1/notifications/events/9", ""},
       {Role::kAdmin, "t2", "tenants/t2/notifications/events/9", "RSU"},
-      // The management admin is an admin of its own tenant only (D21).
+      // The management admin is an admin of its own tenant only.
       {Role::kAdmin, "management", "tenants/management/#", "SU"},
       {Role::kAdmin, "management", "tenants/management/processing/alarms/1", "RSU"},
       {Role::kAdmin, "management", "tenants/t1/#", ""},

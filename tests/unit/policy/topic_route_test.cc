@@ -26,7 +26,7 @@ const std::vector<Prefix> kSmartRestPrefixes = {{"s/", Mode::kPersistent},
                                                 {"t/", Mode::kTransient},
                                                 {"q/", Mode::kQuiescent},
                                                 {"c/", Mode::kCep}};
-// JSON: persistent has no prefix (§8.1).
+// JSON: persistent has no prefix.
 const std::vector<Prefix> kJsonPrefixes = {{"", Mode::kPersistent},
                                            {"t/", Mode::kTransient},
                                            {"q/", Mode::kQuiescent},
@@ -69,7 +69,7 @@ void PrintTo(const RouteRow& row, std::ostream* os) {
   }
 }
 
-// The JSON endpoints and actions of spec §8.2 (supported ones and a few unsupported
+// The JSON endpoints and actions (supported ones and a few unsupported
 // combinations: those route too, the domain layer answers them).
 struct JsonTopic {
   std::string path;  // after the prefix, without leading '/'
@@ -107,7 +107,7 @@ const std::vector<JsonTopic> kJsonTopics = {
 
 std::vector<RouteRow> catalogue_rows() {
   std::vector<RouteRow> rows;
-  // §2.2 SmartREST upstream topics, with every mode prefix.
+  // SmartREST upstream topics, with every mode prefix.
   for (const Prefix& p : kSmartRestPrefixes) {
     const Mode m = p.mode;
     const bool s = m == Mode::kPersistent;
@@ -118,14 +118,14 @@ std::vector<RouteRow> catalogue_rows() {
     rows.push_back({p.text + "ud", smartrest(m, Channel::kDefault)});
     rows.push_back({p.text + "ud/child1", smartrest(m, Channel::kDefault, "", "child1")});
     rows.push_back({p.text + "ul/legacy", smartrest(m, Channel::kSmartRest1, "legacy")});
-    // Template, credential and token topics exist only with s (§2.1).
+    // Template, credential and token topics exist only with s.
     rows.push_back({p.text + "ut/myXid",
                     s ? std::optional(smartrest(m, Channel::kTemplates, "myXid")) : std::nullopt});
     rows.push_back(
         {p.text + "ucr", s ? std::optional(smartrest(m, Channel::kBootstrap)) : std::nullopt});
     rows.push_back(
         {p.text + "uat", s ? std::optional(smartrest(m, Channel::kToken)) : std::nullopt});
-    // Downstream and error topics of §2.2 are never upstream, whatever the prefix.
+    // Downstream and error topics are never upstream, whatever the prefix.
     for (const char* down : {"ds", "dc/myXid", "dd", "dt", "e", "dcr", "dat", "dl/legacy",
                              "ol/legacy", "ds/child1", "dd/child1", "dc/myXid/child1"}) {
       rows.push_back({p.text + down, std::nullopt});
@@ -165,7 +165,7 @@ std::vector<RouteRow> catalogue_rows() {
       rows.push_back({p.text + bad, std::nullopt});
     }
   }
-  // §2.2 JSON topics, with every mode prefix and with and without the leading '/' (D13).
+  // JSON topics, with every mode prefix and with and without the leading '/'.
   for (const Prefix& p : kJsonPrefixes) {
     for (const JsonTopic& t : kJsonTopics) {
       const TopicRoute expected = json(p.mode, t.api, t.resource, t.action, t.id, t.parent);

@@ -297,7 +297,7 @@ TEST(CsvReader, BothQuoteEscapesMixed) {
 }
 
 TEST(CsvReader, DocumentationExampleWithLiteralBackslashN) {
-  // Spec §3.2: the two characters \n stay text; \" is a quote.
+  // The docs' example: the two characters \n stay text; \" is a quote.
   EXPECT_EQ(one("511,myDeviceSerial,\"execute this\\nand this\\nand \\\"this\\\"\""),
             (Fields{"511", "myDeviceSerial", "execute this\\nand this\\nand \"this\""}));
   EXPECT_EQ(one("113,\"val1=1\\nval2=2\""), (Fields{"113", "val1=1\\nval2=2"}));

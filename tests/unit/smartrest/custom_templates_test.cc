@@ -87,7 +87,7 @@ Lines read_back(const std::string& line) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The examples of the SmartREST 2.0 docs (spec §7), in their order.
+// The examples of the SmartREST 2.0 docs, in their order.
 
 TEST(CustomTemplates, DocIntroMeasurement) {
   // 10,msgId,method,api,response,type,time,custom1.path,custom1.type,custom1.value
@@ -269,7 +269,7 @@ TEST(CustomTemplates, DocPutInventoryNetworkExampleTargetsOwnDevice) {
   EXPECT_EQ(a.body["c8y_Network"]["c8y_DHCP"]["enabled"], "1");
 
   // "Receive WAN configuration operation: 200,example.apn.com,user,secret,chap". Decision: the
-  // device id is written for operations (spec §7.4, majority of the examples).
+  // device id is written for operations (as in the majority of the examples).
   const std::string op = R"({"id": "7", "deviceId": "5", "status": "PENDING",
       "c8y_Network": {"c8y_WAN": {"apn": "example.apn.com", "username": "user",
                                   "password": "secret", "authType": "chap"}}})";
@@ -334,7 +334,7 @@ TEST(CustomTemplates, DocQueryDeviceObject) {
                                  "c8y_Configuration": "val1=1\nval2=2"})";
   // Request results carry no device id (doc example 888). The value holds a real newline.
   EXPECT_EQ(render(c, device), Lines{"888,myMqttDevice,,\"val1=1\nval2=2\""});
-  // The literal two characters \n need no quotes (D7).
+  // The literal two characters \n need no quotes (only CR, LF, comma, quote, tab, edge spaces do).
   EXPECT_EQ(render(c, R"({"type": "t", "c8y_IsDevice": {}, "c8y_Configuration": "a\\nb"})"),
             Lines{"888,t,,a\\nb"});
   EXPECT_TRUE(render(c, R"({"id": "1", "type": "x"})").empty());  // condition fails

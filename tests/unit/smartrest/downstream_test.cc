@@ -201,7 +201,7 @@ TEST(RenderOperation, T528SoftwareUpdate) {
 }
 
 TEST(RenderOperation, T529AdvancedSoftwareUpdate) {
-  // software.md example; "type A" has inner spaces only, so D7 writes it unquoted (the docs quote
+  // software.md example; "type A" has inner spaces only, so it is written unquoted (the docs quote
   // it, which is optional).
   EXPECT_EQ(render(R"({"c8y_SoftwareUpdate":[
                  {"name":"software_a","version":"4.0.0","url":"http://example.com/software_a",
@@ -405,7 +405,7 @@ TEST(RenderOperation, ParameterUpdateArrayIsMalformed) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// D7 output quoting
+// Output quoting: only a comma, quote, CR, LF, tab or a leading/trailing space quotes a value
 
 TEST(RenderOperation, QuotesCommas) {
   EXPECT_EQ(render(R"({"c8y_Command":{"text":"a,b"}})"), Lines{"511,DeviceSerial,\"a,b\""});

@@ -398,7 +398,7 @@ TEST(Position, BadNumbers) {
 // 113: c8y_Configuration
 
 TEST(Configuration, Text) {
-  // The two characters backslash-n stay as they are (spec §3.2).
+  // The two characters backslash-n stay as they are (a backslash escapes only a quote).
   EXPECT_EQ(merged("113,\"val1=1\\nval2=2\""),
             J(R"({"c8y_Configuration":{"config":"val1=1\\nval2=2"}})"));
   EXPECT_EQ(merged("113,\"a=1,b=2\""), J(R"({"c8y_Configuration":{"config":"a=1,b=2"}})"));
