@@ -91,8 +91,13 @@ void PluginCore::deliver_operation(const std::string& tenant, const std::string&
   if (!agent) return;
   for (auto& [conn, sp] : sessions_) {
     Session& s = *sp;
-    if (s.space == space && s.role == policy::Role::kDevice && s.device_id == *agent)
-      send_operation(s, *op);
+    if (s.space != space || s.role != policy::Role::kDevice || s.device_id != *agent) continue;
+    // A channel the device subscribed to since the last tick gets every PENDING operation, this
+    // one included, later in this tick (send_pending): sending it here too would deliver it twice.
+    unsigned queued = 0;
+    for (auto& [c, channels] : pending_deliveries_)
+      if (c == conn) queued |= channels;
+    if (const unsigned channels = kOpsAll & ~queued) send_operation(s, *op, channels);
   }
 }
 

@@ -148,6 +148,23 @@ TEST_F(PluginCoreTest, OperationFromAnotherThreadReachesTheSubscribedDevice) {
   EXPECT_EQ(lines[0], "510,1234");
 }
 
+TEST_F(PluginCoreTest, AnOperationCreatedAsTheDeviceSubscribesArrivesOnce) {
+  ASSERT_TRUE(connect(conn1_, "d:1234", "t1/dev", "t1-dev-pass"));
+  EXPECT_EQ(publish(conn1_, "s/us", "100"), MessageDecision::kAccept);
+  core_->on_tick();
+  auto id = device_id("t1", "1234");
+  ASSERT_TRUE(id);
+  // The SUBSCRIBE and the REST creation land between the same two ticks: the subscription's
+  // delivery of PENDING operations and the creation's delivery both cover the new operation.
+  ASSERT_TRUE(subscribe(conn1_, "s/ds"));
+  domain::Operations ops(core_->services().store, space("t1"));
+  nlohmann::json op;
+  ASSERT_TRUE(ops.create(*id, {{"c8y_Restart", nlohmann::json::object()}}, 0, &op).ok());
+  core_->services().outbox.push(common::outbox::DeliverOperation{"t1", op.value("id", "")});
+  core_->on_tick();
+  EXPECT_EQ(port_.sent("d:1234", "s/ds"), std::vector<std::string>{"510,1234"});
+}
+
 TEST_F(PluginCoreTest, OutboxKicksUsersOfOneTenantAndLogs) {
   ASSERT_TRUE(connect(conn1_, "d:1234", "t1/dev", "t1-dev-pass"));
   ASSERT_TRUE(connect(conn2_, "d:9999", "t2/dev", "t2-dev-pass"));
