@@ -177,7 +177,8 @@ int print_free_port() {
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   a.sin_port = 0;
   socklen_t len = sizeof(a);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) die(kExitRuntime, errno_text("bind"));
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0)
+    die(kExitRuntime, errno_text("bind"));
   if (getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
     die(kExitRuntime, errno_text("getsockname"));
   }
@@ -303,7 +304,7 @@ void put_remaining_length(std::string& b, size_t len) {
 }
 
 std::string encode_connect(const std::string& client_id, const std::optional<std::string>& user,
-                          const std::optional<std::string>& password, int keepalive) {
+                           const std::optional<std::string>& password, int keepalive) {
   std::string body;
   put_str(body, "MQTT");
   body += static_cast<char>(4);  // protocol level 3.1.1
@@ -779,7 +780,7 @@ void LoadGen::read_all(Conn& c) {
       if (stopping_) return;
       if (o_.reconnect && c.state == State::kReady) return reopen(c);
       conn_fail(c, c.state == State::kReady ? "connection closed by broker"
-                                           : "connection closed by broker before CONNACK");
+                                            : "connection closed by broker before CONNACK");
     } else if (errno == EINTR) {
       continue;
     } else if (errno == EAGAIN || errno == EWOULDBLOCK) {

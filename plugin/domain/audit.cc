@@ -2,8 +2,8 @@
 
 #include <chrono>
 
-#include "plugin/domain/inventory.h"
 #include "plugin/common/values.h"
+#include "plugin/domain/inventory.h"
 
 namespace c8y::domain {
 
