@@ -31,29 +31,30 @@ using c8y::smartrest::CsvRecord;
 
 void check_values(std::string_view f) {
   namespace sr = c8y::smartrest;
-  if (const auto d = common::parse_number(f)) {
+  if (const auto d = c8y::common::parse_number(f)) {
     if (!std::isfinite(*d)) fail("parse_number returned a non-finite value", f);
   }
-  if (const auto i = common::parse_integer(f)) {
-    if (!common::parse_number(f)) fail("integer that is not a number", f);
-    const std::string s = common::format_iso8601_ms(*i);
-    const auto back = common::parse_iso8601_ms(s);
+  if (const auto i = c8y::common::parse_integer(f)) {
+    if (!c8y::common::parse_number(f)) fail("integer that is not a number", f);
+    const std::string s = c8y::common::format_iso8601_ms(*i);
+    const auto back = c8y::common::parse_iso8601_ms(s);
     const bool in_range = s.size() == 24;  // years 0000..9999 have no sign
     if (in_range && back != *i) fail("format/parse of an integer instant differs", s);
     if (!in_range && back) fail("out-of-range year parsed", s);
   }
-  (void)common::parse_bool(f);
-  if (const auto t = common::parse_iso8601_ms(f)) {
+  (void)c8y::common::parse_bool(f);
+  if (const auto t = c8y::common::parse_iso8601_ms(f)) {
     // An offset can move 0000-01-01 / 9999-12-31 local times outside the years format writes
     // parseably; everything else must come back as the same instant.
-    const std::string s = common::format_iso8601_ms(*t);
-    if (s.size() == 24 && common::parse_iso8601_ms(s) != *t) fail("date does not round-trip", f);
+    const std::string s = c8y::common::format_iso8601_ms(*t);
+    if (s.size() == 24 && c8y::common::parse_iso8601_ms(s) != *t)
+      fail("date does not round-trip", f);
     constexpr int64_t kSlack = 18 * 3'600'000 + 1'000;  // max offset + leap second
     if (*t > 253402300799999 + kSlack || *t < -62167219200000 - kSlack) {
       fail("parsed date far outside 0000..9999", f);
     }
   }
-  (void)common::is_valid_utf8(f);
+  (void)c8y::common::is_valid_utf8(f);
 }
 
 }  // namespace
