@@ -50,12 +50,8 @@ void RestServer::routes_audit() {
     domain::DocPage page;
     if (auto st = log.query(q, &page); !st.ok())
       return send_error(res, {500, "general/internalError", st.message});
-    json items = json::array();
-    for (auto& r : page.docs) items.push_back(audit_out(*c, std::move(r)));
-    json out = paged(*c, "/audit/auditRecords", req, "auditRecords", std::move(items), *paging,
-                     page.more, page.total);
-    if (page.truncated) out["statistics"]["truncated"] = true;
-    send_json(res, 200, out);
+    send_json(res, 200,
+              doc_page(*c, "/audit/auditRecords", req, "auditRecords", page, *paging, audit_out));
   });
 
   srv.Get(R"(/audit/auditRecords/([^/]+))", [this](const Request& req, Response& res) {

@@ -98,12 +98,7 @@ void RestServer::routes_data() {
     domain::Events ev(store_, *c->space);
     domain::DocPage page;
     if (auto st = ev.query(q, &page); !st.ok()) return send_error(res, storage_error(st));
-    json items = json::array();
-    for (auto& e : page.docs) items.push_back(event_out(*c, std::move(e)));
-    json out =
-        paged(*c, "/event/events", req, "events", std::move(items), *paging, page.more, page.total);
-    if (page.truncated) out["statistics"]["truncated"] = true;
-    send_json(res, 200, out);
+    send_json(res, 200, doc_page(*c, "/event/events", req, "events", page, *paging, event_out));
   });
 
   srv.Get(R"(/event/events/([^/]+))", [this](const Request& req, Response& res) {
@@ -216,12 +211,7 @@ void RestServer::routes_data() {
     domain::Alarms al(store_, *c->space);
     domain::DocPage page;
     if (auto st = al.query(q, &page); !st.ok()) return send_error(res, storage_error(st));
-    json items = json::array();
-    for (auto& a : page.docs) items.push_back(alarm_out(*c, std::move(a)));
-    json out =
-        paged(*c, "/alarm/alarms", req, "alarms", std::move(items), *paging, page.more, page.total);
-    if (page.truncated) out["statistics"]["truncated"] = true;
-    send_json(res, 200, out);
+    send_json(res, 200, doc_page(*c, "/alarm/alarms", req, "alarms", page, *paging, alarm_out));
   });
 
   srv.Get("/alarm/alarms/count", [this, alarm_query](const Request& req, Response& res) {
@@ -399,12 +389,9 @@ void RestServer::routes_data() {
     domain::Operations ops(store_, *c->space);
     domain::DocPage page;
     if (auto st = ops.query(q, &page); !st.ok()) return send_error(res, storage_error(st));
-    json items = json::array();
-    for (auto& o : page.docs) items.push_back(operation_out(*c, std::move(o)));
-    json out = paged(*c, "/devicecontrol/operations", req, "operations", std::move(items), *paging,
-                     page.more, page.total);
-    if (page.truncated) out["statistics"]["truncated"] = true;
-    send_json(res, 200, out);
+    send_json(
+        res, 200,
+        doc_page(*c, "/devicecontrol/operations", req, "operations", page, *paging, operation_out));
   });
 
   srv.Get(R"(/devicecontrol/operations/([^/]+))", [this](const Request& req, Response& res) {

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "plugin/common/values.h"
+#include "plugin/domain/documents.h"
 #include "plugin/domain/inventory.h"
 #include "plugin/domain/measurement.h"
 #include "plugin/domain/tenant_space.h"
@@ -117,6 +118,19 @@ inline json paged(const Caller& c, const std::string& path, const Request& req,
   if (more) out["next"] = link(paging.page + 1);
   if (paging.page > 1) out["prev"] = link(paging.page - 1);
   return out;
+}
+
+// A page of stored documents (events, alarms, operations, audit records) as a collection: each
+// document through `out` (which adds its links), paged links, and `"truncated": true` in the
+// statistics when the scan stopped at its bound before the page was complete.
+template <class Out>
+json doc_page(const Caller& c, const std::string& path, const Request& req, const char* collection,
+              domain::DocPage& page, const Paging& paging, Out out) {
+  json items = json::array();
+  for (auto& d : page.docs) items.push_back(out(c, std::move(d)));
+  json j = paged(c, path, req, collection, std::move(items), paging, page.more, page.total);
+  if (page.truncated) j["statistics"]["truncated"] = true;
+  return j;
 }
 
 // Adds "self" links to the object and to the references in its six reference lists.
