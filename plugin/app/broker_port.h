@@ -4,6 +4,7 @@
 // fakes. Its methods are called on the broker thread only.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,8 @@
 namespace c8y::app {
 
 using common::LogLevel;
+// Where components write log lines (the broker log, through the port).
+using Log = std::function<void(LogLevel, const std::string&)>;
 
 class BrokerPort {
  public:

@@ -18,7 +18,6 @@ namespace c8y::app {
 
 class PresenceTracker {
  public:
-  using Log = std::function<void(LogLevel, const std::string&)>;
   PresenceTracker(storage::Store& store, Log log) : store_(store), log_(std::move(log)) {}
 
   // A connection of `device` opened (connected) or closed.

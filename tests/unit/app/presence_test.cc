@@ -42,7 +42,7 @@ class PresenceTest : public ::testing::Test {
   domain::TenantSpace* space_ = nullptr;
   uint64_t device_ = 0;
   std::vector<std::string> logs_;
-  PresenceTracker::Log log_ = [this](LogLevel, const std::string& m) { logs_.push_back(m); };
+  Log log_ = [this](LogLevel, const std::string& m) { logs_.push_back(m); };
 };
 
 TEST_F(PresenceTest, FirstConnectionAndLastDisconnectionAreWritten) {

@@ -4,7 +4,7 @@
 // refused, so the device resends it) or an s/e line for the device.
 #include <nlohmann/json.hpp>
 
-#include "plugin/app/plugin_core.h"
+#include "plugin/app/static_template_handler.h"
 #include "plugin/common/values.h"
 #include "plugin/domain/alarms.h"
 #include "plugin/domain/events.h"
@@ -21,153 +21,24 @@ namespace c8y::app {
 using nlohmann::json;
 
 namespace {
-
 constexpr std::string_view kPlatformVersion = "mosquitto-c8y-0.1";
-constexpr const char* kUnavailabilityAlarm = "c8y_UnavailabilityAlarm";
-// The audit records' user for the unavailability alarm: the monitor raises and clears it, not
-// the device (the platform's own availability service does this there).
-constexpr const char* kAvailabilityActor = "device-availability";
-
-// c8y_RequiredAvailability.responseInterval (minutes) in milliseconds; nullopt when absent or
-// not positive (not monitored).
-std::optional<int64_t> required_interval_ms(const json& mo) {
-  auto it = mo.find("c8y_RequiredAvailability");
-  if (it == mo.end() || !it->is_object()) return std::nullopt;
-  auto v = it->find("responseInterval");
-  if (v == it->end() || !v->is_number() || v->get<double>() <= 0) return std::nullopt;
-  return static_cast<int64_t>(v->get<double>() * 60'000);
-}
-
 }  // namespace
 
-void PluginCore::note_data(Session& s, uint64_t device, int64_t now) {
-  // A device that publishes many messages a second is noted once per 100 ms: the deadlines and
-  // lastMessage are far coarser than that, and the hot path skips the lookups.
-  if (device == s.noted_device && now - s.noted_ms < 100 && now >= s.noted_ms) return;
-  s.noted_device = device;
-  s.noted_ms = now;
-  const AvailabilityMonitor::Key key{s.space, device};
-  std::optional<int64_t> interval;
-  domain::Inventory inv(*store_, *s.space);
-  if (!availability_.knows(key)) {
-    auto mo = inv.get(device);
-    interval = mo ? required_interval_ms(*mo) : std::nullopt;
-  }
-  auto r = availability_.on_data(key, now, interval);
-  if (r.was_unavailable) {
-    domain::Alarms alarms(*store_, *s.space);
-    alarms.actor = kAvailabilityActor;
-    auto c = alarms.clear(device, kUnavailabilityAlarm);
-    if (c.status.ok())
-      streams_.publish(s.tenant, policy::Mode::kPersistent, "alarms", device, "UPDATE", c.alarm);
-  }
-  if (r.write_last_message || r.was_unavailable) {
-    if (inv.merge(device,
-                  {{"c8y_Availability",
-                    {{"status", "AVAILABLE"}, {"lastMessage", common::format_iso8601_ms(now)}}}})
-            .ok())
-      inventory_changed(s, device);
-  }
-}
-
-void PluginCore::object_changed(const std::string& tenant, const std::string& id_text,
-                                bool deleted) {
-  auto* space = spaces_->get(tenant);
-  auto id = domain::parse_id(id_text);
-  if (!space || !id) return;
-  forget_collections(tenant);  // the object may be a template collection: reload on demand
-  const AvailabilityMonitor::Key key{space, *id};
-  if (deleted) {
-    availability_.forget(key);
-    for (auto& [conn, sp] : sessions_) {
-      Session& s = *sp;
-      if (s.space != space) continue;
-      if (s.device_id == *id) s.device_id = 0;
-      std::erase_if(s.children, [&](auto& c) { return c.second == *id; });
-    }
-    return;
-  }
-  domain::Inventory inv(*store_, *space);
-  auto mo = inv.get(*id);
-  if (!mo) return;
-  if (availability_.knows(key))
-    availability_.set_interval(key, required_interval_ms(*mo));
-  else
-    watch_availability(space, *id, *mo, now_ms());
-}
-
-// A device with c8y_RequiredAvailability that has not sent data since this process started.
-// Its deadline counts from `now`: the broker's own downtime is not held against the device.
-void PluginCore::watch_availability(domain::TenantSpace* space, uint64_t id, const json& mo,
-                                    int64_t now) {
-  auto interval = required_interval_ms(mo);
-  if (!interval) return;
-  const auto& av = mo.contains("c8y_Availability") ? mo["c8y_Availability"] : json();
-  const bool unavailable = av.is_object() && av.value("status", "") == "UNAVAILABLE";
-  availability_.watch({space, id}, now, *interval, unavailable);
-}
-
-// Startup: every device of every tenant that asks for availability monitoring is watched, so a
-// device that never comes back after a restart still gets its c8y_UnavailabilityAlarm. One
-// pass over the managed objects; only those whose JSON names the fragment are parsed.
-size_t PluginCore::watch_monitored_devices() {
-  size_t n = 0;
-  const int64_t now = now_ms();
-  for (auto& tenant : store_->tenant_ids()) {
-    auto* space = spaces_->get(tenant);
-    if (!space) continue;
-    domain::Inventory inv(*store_, *space);
-    auto st = inv.for_each_containing("c8y_RequiredAvailability", [&](uint64_t id, const json& mo) {
-      if (!required_interval_ms(mo)) return true;
-      watch_availability(space, id, mo, now);
-      ++n;
-      return true;
-    });
-    if (!st.ok())
-      log(LogLevel::kWarning,
-          "c8y: monitored devices of tenant " + tenant + " not all read: " + st.message);
-  }
-  return n;
-}
-
-void PluginCore::check_availability() {
-  const int64_t now = now_ms();
-  for (auto& key : availability_.due(now)) {
-    auto* space = static_cast<domain::TenantSpace*>(const_cast<void*>(key.space));
-    domain::Alarms alarms(*store_, *space);
-    alarms.actor = kAvailabilityActor;
-    auto r = alarms.raise(key.device, now, kUnavailabilityAlarm, "MAJOR",
-                          "No data received from the device within the required interval.",
-                          json::object());
-    domain::Inventory inv(*store_, *space);
-    inv.merge(key.device, {{"c8y_Availability", {{"status", "UNAVAILABLE"}}}});
-    if (r.status.ok())
-      streams_.publish(space->id, policy::Mode::kPersistent, "alarms", key.device,
-                       r.created ? "CREATE" : "UPDATE", r.alarm);
-  }
-}
-
-void PluginCore::inventory_changed(Session& s, uint64_t id) {
-  if (!streams_.wanted(s.tenant)) return;
-  domain::Inventory inv(*store_, *s.space);
-  if (auto mo = inv.get(id))
-    streams_.publish(s.tenant, policy::Mode::kPersistent, "inventory", id, "UPDATE", *mo);
-}
-
-PluginCore::LineOutcome PluginCore::handle_inventory(Session& s, uint64_t target, int64_t now) {
+StaticTemplateHandler::LineOutcome StaticTemplateHandler::inventory(Session& s, uint64_t target,
+                                                                    int64_t now) {
   LineOutcome out;
   smartrest::InventoryCommand cmd;
   if (auto e = smartrest::decode_inventory(record_, now, cmd)) {
     out.error = *e;
     return out;
   }
-  domain::Inventory inv(*store_, *s.space);
+  domain::Inventory inv(store_, *s.space);
   using Op = smartrest::InventoryCommand::Op;
   switch (cmd.op) {
     case Op::kSetProfile:
       if (cmd.profile_from_operation) {
         // 121 without a profile id: the oldest EXECUTING device-profile operation names it.
-        domain::Operations ops(*store_, *s.space);
+        domain::Operations ops(store_, *s.space);
         for (auto& op : ops.with_status(target, domain::OpStatus::kExecuting, 100)) {
           if (!op.contains("c8y_DeviceProfile")) continue;
           auto& p = cmd.fragments["c8y_Profile"];
@@ -196,8 +67,7 @@ PluginCore::LineOutcome PluginCore::handle_inventory(Session& s, uint64_t target
         return changed;
       });
       if (out.status.ok())
-        if (auto mo = inv.get(target))
-          availability_.set_interval({s.space, target}, required_interval_ms(*mo));
+        if (auto mo = inv.get(target)) availability_.interval_changed(s.space, target, *mo);
       break;
     case Op::kRemoveFragments: {
       json removal = json::object();
@@ -221,7 +91,7 @@ PluginCore::LineOutcome PluginCore::handle_inventory(Session& s, uint64_t target
           // A service that exists: its name, type and status are refreshed (thin-edge resends
           // 102 to report health).
           out.status = inv.merge(*existing, cmd.fragments);
-          if (out.status.ok()) inventory_changed(s, *existing);
+          if (out.status.ok()) devices_.inventory_changed(s, *existing);
         }
         return out;
       }
@@ -229,9 +99,7 @@ PluginCore::LineOutcome PluginCore::handle_inventory(Session& s, uint64_t target
       out.status = r.status;
       if (!r.status.ok()) return out;
       if (cmd.op == Op::kCreateService) out.status = inv.merge(r.id, cmd.fragments);
-      if (out.status.ok() && streams_.wanted(s.tenant))
-        if (auto mo = inv.get(r.id))
-          streams_.publish(s.tenant, policy::Mode::kPersistent, "inventory", r.id, "CREATE", *mo);
+      if (out.status.ok()) devices_.device_created(s, r.id);
       break;
     }
     case Op::kListChildren: {
@@ -247,13 +115,14 @@ PluginCore::LineOutcome PluginCore::handle_inventory(Session& s, uint64_t target
             }
         }
       }
-      reply(s, "s/ds", line);
+      replies_.reply(s, "s/ds", line);
       return out;
     }
     case Op::kGetId:
-      reply(s, "s/ds", "124," + domain::format_id(target));
+      replies_.reply(s, "s/ds", "124," + domain::format_id(target));
       return out;
-    case Op::kHeartbeat:  // note_data() already counted it (lastMessage, availability)
+    case Op::kHeartbeat:  // availability_.note_data() already counted it (lastMessage,
+                          // availability)
       return out;
     case Op::kSoftwareReplace:
     case Op::kSoftwareAppend:
@@ -270,12 +139,13 @@ PluginCore::LineOutcome PluginCore::handle_inventory(Session& s, uint64_t target
       if (out.error) return out;
       break;
   }
-  if (out.status.ok()) inventory_changed(s, target);
+  if (out.status.ok()) devices_.inventory_changed(s, target);
   return out;
 }
 
-PluginCore::LineOutcome PluginCore::handle_alarm(Session& s, const policy::TopicRoute& route,
-                                                 uint64_t target, int64_t now) {
+StaticTemplateHandler::LineOutcome StaticTemplateHandler::alarm(Session& s,
+                                                                const policy::TopicRoute& route,
+                                                                uint64_t target, int64_t now) {
   LineOutcome out;
   smartrest::AlarmCommand cmd;
   if (auto e = smartrest::decode_alarm(record_, now, cmd)) {
@@ -292,7 +162,7 @@ PluginCore::LineOutcome PluginCore::handle_alarm(Session& s, const policy::Topic
                                             cmd.text, json::object()));
     return out;
   }
-  domain::Alarms alarms(*store_, *s.space);
+  domain::Alarms alarms(store_, *s.space);
   alarms.actor = s.user;
   alarms.return_docs = streams_.wanted(s.tenant);
   domain::AlarmChange r;
@@ -324,16 +194,17 @@ PluginCore::LineOutcome PluginCore::handle_alarm(Session& s, const policy::Topic
   return out;
 }
 
-PluginCore::LineOutcome PluginCore::handle_event(Session& s, const policy::TopicRoute& route,
-                                                 uint64_t target, int64_t now) {
+StaticTemplateHandler::LineOutcome StaticTemplateHandler::event(Session& s,
+                                                                const policy::TopicRoute& route,
+                                                                uint64_t target, int64_t now) {
   LineOutcome out;
   smartrest::EventCommand cmd;
   if (auto e = smartrest::decode_event(record_, now, cmd)) {
     out.error = *e;
     return out;
   }
-  domain::Events events(*store_, *s.space);
-  domain::Inventory inv(*store_, *s.space);
+  domain::Events events(store_, *s.space);
+  domain::Inventory inv(store_, *s.space);
   if (cmd.op == smartrest::EventCommand::Op::kRemoveFragments) {  // 407: stored events only
     json e;
     auto st = events.remove_fragments_of_latest(target, cmd.type, cmd.remove, &e);
@@ -358,7 +229,7 @@ PluginCore::LineOutcome PluginCore::handle_event(Session& s, const policy::Topic
   if ((cmd.update_device || cmd.mirror_parameters) && !device_fragments.empty()) {
     out.status = inv.merge(target, device_fragments);
     if (!out.status.ok()) return out;
-    inventory_changed(s, target);
+    devices_.inventory_changed(s, target);
   }
   if (!create) return out;
   const bool store =
@@ -375,14 +246,15 @@ PluginCore::LineOutcome PluginCore::handle_event(Session& s, const policy::Topic
   return out;
 }
 
-PluginCore::LineOutcome PluginCore::handle_capability(Session& s, std::string_view id) {
+StaticTemplateHandler::LineOutcome StaticTemplateHandler::capability(Session& s,
+                                                                     std::string_view id) {
   if (id == "600") {
     std::string line = "601,";
     smartrest::append_csv_field(line, kPlatformVersion);
-    reply(s, "s/ds", line);
+    replies_.reply(s, "s/ds", line);
   } else {
     // 603: the static templates this build answers.
-    reply(s, "s/ds", "603," + smartrest::supported_static_templates());
+    replies_.reply(s, "s/ds", "603," + smartrest::supported_static_templates());
   }
   return {};
 }

@@ -16,9 +16,10 @@
 //   inventory/managedObjects/<id>/childDevices/create   {"managedObject": {"id"}}
 // Processing modes as for SmartREST: t/ notifies events, alarms and measurements without
 // storing them; q/ and c/ act on events and measurements; everything else is persistent.
+#include "plugin/app/json_topic_handler.h"
+
 #include <nlohmann/json.hpp>
 
-#include "plugin/app/plugin_core.h"
 #include "plugin/domain/alarms.h"
 #include "plugin/domain/events.h"
 #include "plugin/domain/inventory.h"
@@ -68,30 +69,8 @@ bool protected_key(const std::string& k) {
 
 }  // namespace
 
-void PluginCore::json_error(Session& s, const std::string& error, const std::string& message) {
-  reply(s, "error",
-        json{{"error", error}, {"message", message}, {"messageId", s.json_messages}}.dump());
-}
-
-bool PluginCore::in_hierarchy(Session& s, uint64_t id) {
-  storage::StoreStatus st;
-  const uint64_t root = own_device(s, "", "", &st);
-  if (!root) return false;
-  domain::Inventory inv(*store_, *s.space);
-  uint64_t cur = id;
-  for (int depth = 0; depth < 16; ++depth) {
-    if (cur == root) return true;
-    auto mo = inv.get(cur);
-    if (!mo) return false;
-    auto parent = inv.parent_of(*mo);
-    if (!parent) return false;
-    cur = *parent;
-  }
-  return false;
-}
-
-void PluginCore::handle_json(Session& s, const policy::TopicRoute& route, std::string_view payload,
-                             MessageDecision* decision) {
+void JsonTopicHandler::handle(Session& s, const policy::TopicRoute& route, std::string_view payload,
+                              MessageDecision* decision) {
   ++s.json_messages;
   if (s.role != policy::Role::kDevice) return;
   const std::string api(route.json_api), resource(route.json_resource);
@@ -100,8 +79,9 @@ void PluginCore::handle_json(Session& s, const policy::TopicRoute& route, std::s
   const policy::Mode mode = route.mode;
   const bool store_data = mode == policy::Mode::kPersistent || mode == policy::Mode::kQuiescent;
   auto unsupported = [&] {
-    json_error(s, "general/notSupported",
-               "Not supported: " + endpoint + "/" + action + (id_text.empty() ? "" : "/<id>"));
+    replies_.json_error(
+        s, "general/notSupported",
+        "Not supported: " + endpoint + "/" + action + (id_text.empty() ? "" : "/<id>"));
   };
   const bool needs_id = action == "update" || action == "delete";
   const bool has_id = !id_text.empty();
@@ -109,16 +89,18 @@ void PluginCore::handle_json(Session& s, const policy::TopicRoute& route, std::s
   if (has_id && !needs_id) return unsupported();
   // inventory/managedObjects/update without an id means the device itself (thin-edge.io).
   if (needs_id && !has_id && !(endpoint == "inventory/managedObjects" && action == "update"))
-    return json_error(s, "general/badRequest",
-                      action + " needs the object id: " + endpoint + "/" + action + "/<id>");
+    return replies_.json_error(
+        s, "general/badRequest",
+        action + " needs the object id: " + endpoint + "/" + action + "/<id>");
 
   std::optional<json> body;
   std::string why;
   if (action == "delete") {
-    if (!payload.empty()) return json_error(s, "general/badRequest", "delete takes no payload");
+    if (!payload.empty())
+      return replies_.json_error(s, "general/badRequest", "delete takes no payload");
   } else {
     body = parse_object(payload, &why);
-    if (!body) return json_error(s, "general/badRequest", why);
+    if (!body) return replies_.json_error(s, "general/badRequest", why);
   }
 
   // The target: the device, or its child named in externalSource (implicitly created as a
@@ -126,19 +108,19 @@ void PluginCore::handle_json(Session& s, const policy::TopicRoute& route, std::s
   storage::StoreStatus st;
   auto target_of = [&](const json& item, std::string* error) -> uint64_t {
     auto ext = item.find("externalSource");
-    if (ext == item.end()) return own_device(s, "", "", &st);
+    if (ext == item.end()) return devices_.own_device(s, "", "", &st);
     if (!ext->is_object() || !ext->contains("externalId") || !(*ext)["externalId"].is_string() ||
         (ext->contains("type") && (*ext)["type"] != domain::kSerialType)) {
       *error = "externalSource must be {\"externalId\": \"<serial>\", \"type\": \"c8y_Serial\"}";
       return 0;
     }
     const std::string serial = (*ext)["externalId"].get<std::string>();
-    if (serial == s.serial) return own_device(s, "", "", &st);
-    return child_device(s, serial, &st, error);
+    if (serial == s.serial) return devices_.own_device(s, "", "", &st);
+    return devices_.child_device(s, serial, &st, error);
   };
   auto refuse_on_storage = [&] {
     if (st.ok()) return false;
-    log(LogLevel::kError, "c8y: storage failure for " + s.client_id + ": " + st.message);
+    replies_.log(LogLevel::kError, "c8y: storage failure for " + s.client_id + ": " + st.message);
     *decision = MessageDecision::kRefuse;
     return true;
   };
@@ -157,16 +139,17 @@ void PluginCore::handle_json(Session& s, const policy::TopicRoute& route, std::s
     } else {
       auto list = body->find(collection);
       if (list == body->end() || !list->is_array())
-        return json_error(s, "general/badRequest",
-                          std::string("createBulk needs {\"") + collection + "\": [...]}");
+        return replies_.json_error(s, "general/badRequest",
+                                   std::string("createBulk needs {\"") + collection + "\": [...]}");
       if (list->size() > kMaxBulkItems)
-        return json_error(s, "general/badRequest",
-                          "at most " + std::to_string(kMaxBulkItems) + " items per createBulk");
+        return replies_.json_error(
+            s, "general/badRequest",
+            "at most " + std::to_string(kMaxBulkItems) + " items per createBulk");
       for (auto& it : *list) items.push_back(&it);
     }
     size_t errors = 0;
     auto item_error = [&](const std::string& domain_kind, const std::string& text) {
-      if (++errors <= kMaxErrorsPerMessage) json_error(s, domain_kind, text);
+      if (++errors <= kMaxErrorsPerMessage) replies_.json_error(s, domain_kind, text);
     };
     uint64_t noted = 0;
     for (size_t i = 0; i < items.size(); ++i) {
@@ -184,7 +167,7 @@ void PluginCore::handle_json(Session& s, const policy::TopicRoute& route, std::s
         continue;
       }
       if (target != noted) {
-        note_data(s, target, now_ms());
+        availability_.note_data(s, target, now_ms());
         noted = target;
       }
       json fragments = item;
@@ -196,7 +179,7 @@ void PluginCore::handle_json(Session& s, const policy::TopicRoute& route, std::s
           item_error("event/validationError", why + where);
           continue;
         }
-        domain::Events events(*store_, *s.space);
+        domain::Events events(store_, *s.space);
         json e;
         if (store_data) {
           st = events.create(target, in.time_ms, in.type, in.text, fragments,
@@ -219,7 +202,7 @@ void PluginCore::handle_json(Session& s, const policy::TopicRoute& route, std::s
                                                   in.text, fragments));
           continue;
         }
-        domain::Alarms alarms(*store_, *s.space);
+        domain::Alarms alarms(store_, *s.space);
         alarms.actor = s.user;
         alarms.return_docs = streams_.wanted(s.tenant);
         auto r = alarms.raise(target, in.time_ms, in.type, in.severity, in.text, fragments);
@@ -232,24 +215,25 @@ void PluginCore::handle_json(Session& s, const policy::TopicRoute& route, std::s
           item_error("measurement/validationError", why + where);
           continue;
         }
-        st = store_measurement(s, mode, target);
+        st = writer_.write(s, mode, target, measurement_);
         if (refuse_on_storage()) return;
       }
     }
     if (errors > kMaxErrorsPerMessage)
-      json_error(s, "general/badRequest",
-                 std::to_string(errors - kMaxErrorsPerMessage) + " more items rejected");
+      replies_.json_error(s, "general/badRequest",
+                          std::to_string(errors - kMaxErrorsPerMessage) + " more items rejected");
     return;
   }
 
   // ---- update / delete of one event or alarm ---------------------------------------------------
   if (endpoint == "measurement/measurements" && action == "delete") {
     auto id = domain::parse_id(id_text);
-    const uint64_t root = own_device(s, "", "", &st);
+    const uint64_t root = devices_.own_device(s, "", "", &st);
     if (refuse_on_storage()) return;
     if (!id || !root)
-      return json_error(s, "measurement/notFound", "measurement " + id_text + " not found");
-    domain::Inventory inv(*store_, *s.space);
+      return replies_.json_error(s, "measurement/notFound",
+                                 "measurement " + id_text + " not found");
+    domain::Inventory inv(store_, *s.space);
     std::vector<uint64_t> devices{root};  // the device and the devices below it, breadth first
     for (size_t i = 0; i < devices.size() && devices.size() < kMaxDeleteDevices; ++i)
       if (auto mo = inv.get(devices[i]))
@@ -258,7 +242,7 @@ void PluginCore::handle_json(Session& s, const policy::TopicRoute& route, std::s
             if (r.is_object() && r.contains("managedObject") && r["managedObject"].is_object())
               if (auto c = domain::parse_id(r["managedObject"].value("id", "")))
                 devices.push_back(*c);
-    domain::Measurements ms(*store_, *s.space);
+    domain::Measurements ms(store_, *s.space);
     size_t budget = kMaxDeleteSearch;
     for (uint64_t dev : devices) {
       st = ms.remove(dev, *id, &budget);
@@ -273,11 +257,12 @@ void PluginCore::handle_json(Session& s, const policy::TopicRoute& route, std::s
       st = {};
       if (budget == 0) break;
     }
-    return json_error(s, "measurement/notFound",
-                      "measurement " + id_text + " not found" +
-                          (budget == 0 ? " among the newest " + std::to_string(kMaxDeleteSearch) +
-                                             " measurements of this device"
-                                       : ""));
+    return replies_.json_error(
+        s, "measurement/notFound",
+        "measurement " + id_text + " not found" +
+            (budget == 0 ? " among the newest " + std::to_string(kMaxDeleteSearch) +
+                               " measurements of this device"
+                         : ""));
   }
 
   if (endpoint == "event/events" || endpoint == "alarm/alarms") {
@@ -287,14 +272,14 @@ void PluginCore::handle_json(Session& s, const policy::TopicRoute& route, std::s
     const std::string kind = event ? "event" : "alarm";
     std::optional<json> doc;
     if (id)
-      doc = event ? domain::Events(*store_, *s.space).get(*id)
-                  : domain::Alarms(*store_, *s.space).get(*id);
+      doc = event ? domain::Events(store_, *s.space).get(*id)
+                  : domain::Alarms(store_, *s.space).get(*id);
     // Another device's object looks absent, as on the REST API for another tenant.
     auto source = doc ? domain::parse_id((*doc)["source"].value("id", "")) : std::nullopt;
-    if (!doc || !source || !in_hierarchy(s, *source))
-      return json_error(s, kind + "/notFound", kind + " " + id_text + " not found");
+    if (!doc || !source || !devices_.in_hierarchy(s, *source))
+      return replies_.json_error(s, kind + "/notFound", kind + " " + id_text + " not found");
     if (event) {
-      domain::Events events(*store_, *s.space);
+      domain::Events events(store_, *s.space);
       if (action == "delete") {
         st = events.remove(*id);
         if (refuse_on_storage()) return;
@@ -303,63 +288,64 @@ void PluginCore::handle_json(Session& s, const policy::TopicRoute& route, std::s
         return;
       }
       if (body->contains("text") && !(*body)["text"].is_string())
-        return json_error(s, "event/validationError", "text must be a string");
+        return replies_.json_error(s, "event/validationError", "text must be a string");
       json e;
       st = events.update(*id, *body, &e);
       if (refuse_on_storage()) return;
       streams_.publish(s.tenant, policy::Mode::kPersistent, "events", *source, "UPDATE", e);
       return;
     }
-    domain::Alarms alarms(*store_, *s.space);
+    domain::Alarms alarms(store_, *s.space);
     alarms.actor = s.user;
     auto r = alarms.update(*id, *body);
     if (r.status.not_found())
-      return json_error(s, "alarm/notFound", "alarm " + id_text + " not found");
+      return replies_.json_error(s, "alarm/notFound", "alarm " + id_text + " not found");
     if (!r.status.ok())  // as on the REST API: a refused change (e.g. reopening a cleared alarm)
-      return json_error(s, "alarm/validationError", r.status.message);
+      return replies_.json_error(s, "alarm/validationError", r.status.message);
     streams_.publish(s.tenant, policy::Mode::kPersistent, "alarms", *source, "UPDATE", r.alarm);
     return;
   }
 
   // ---- inventory ------------------------------------------------------------------------------
-  domain::Inventory inv(*store_, *s.space);
+  domain::Inventory inv(store_, *s.space);
   if (endpoint == "inventory/managedObjects" && action == "update") {
     uint64_t target = 0;
     if (!has_id) {
-      target = own_device(s, "", "", &st);
+      target = devices_.own_device(s, "", "", &st);
     } else {
       auto id = domain::parse_id(id_text);
       if (id && inv.get(*id))
         target = *id;
       else if (auto ext = inv.find_external(domain::kSerialType, id_text))
         target = *ext;
-      if (target && !in_hierarchy(s, target)) target = 0;
+      if (target && !devices_.in_hierarchy(s, target)) target = 0;
     }
     if (refuse_on_storage()) return;
     if (!target)
-      return json_error(s, "inventory/notFound", "managed object " + id_text + " not found");
+      return replies_.json_error(s, "inventory/notFound",
+                                 "managed object " + id_text + " not found");
     json changes = json::object();
     for (auto& [k, v] : body->items())
       if (!protected_key(k)) changes[k] = v;
     st = inv.merge(target, changes);
     if (refuse_on_storage()) return;
-    inventory_changed(s, target);
+    devices_.inventory_changed(s, target);
     return;
   }
   if (endpoint == "inventory/managedObjects" && action == "create") {
     if (!body->contains("externalSource"))
-      return json_error(s, "inventory/validationError",
-                        "create needs externalSource naming the new child device");
+      return replies_.json_error(s, "inventory/validationError",
+                                 "create needs externalSource naming the new child device");
     std::string target_error;
     const uint64_t target = target_of(*body, &target_error);
     if (refuse_on_storage()) return;
-    if (!target) return json_error(s, "security/Forbidden", target_error);
+    if (!target) return replies_.json_error(s, "security/Forbidden", target_error);
     json changes = json::object();
     for (auto& [k, v] : body->items())
       if (!protected_key(k)) changes[k] = v;
     st = inv.merge(target, changes);
     if (refuse_on_storage()) return;
-    inventory_changed(s, target);
+    devices_.inventory_changed(s, target);
     return;
   }
   if (endpoint == "inventory/childDevices" && action == "create" && !has_id) {
@@ -368,16 +354,18 @@ void PluginCore::handle_json(Session& s, const policy::TopicRoute& route, std::s
     if (auto m = body->find("managedObject");
         m != body->end() && m->is_object() && m->contains("id") && (*m)["id"].is_string())
       child = domain::parse_id((*m)["id"].get<std::string>());
-    if (!parent || !in_hierarchy(s, *parent))
-      return json_error(s, "inventory/notFound",
-                        "managed object " + std::string(route.json_parent_id) + " not found");
+    if (!parent || !devices_.in_hierarchy(s, *parent))
+      return replies_.json_error(
+          s, "inventory/notFound",
+          "managed object " + std::string(route.json_parent_id) + " not found");
     auto cmo = child ? inv.get(*child) : std::nullopt;
     // Only an object this device's user owns can become its child.
     if (!cmo || cmo->value("owner", "") != s.user)
-      return json_error(s, "inventory/notFound", "managedObject.id names no object of yours");
+      return replies_.json_error(s, "inventory/notFound",
+                                 "managedObject.id names no object of yours");
     st = inv.add_child(*parent, *child);
     if (refuse_on_storage()) return;
-    inventory_changed(s, *parent);
+    devices_.inventory_changed(s, *parent);
     return;
   }
   unsupported();

@@ -12,9 +12,10 @@
 //    listens to (send_operation): s/dc/<X-ID> subscriptions and s/dd with the default X-ID.
 // Collections are parsed and their paths compiled once, then cached per tenant; a REST change of
 // a collection object empties the tenant's cache.
+#include "plugin/app/custom_template_handler.h"
+
 #include <nlohmann/json.hpp>
 
-#include "plugin/app/plugin_core.h"
 #include "plugin/common/values.h"
 #include "plugin/domain/alarms.h"
 #include "plugin/domain/events.h"
@@ -43,7 +44,8 @@ std::string cache_key(const std::string& tenant, std::string_view xid) {
 }  // namespace
 
 // The fast plan of `t`, if it is a plain measurement template (see FastMeasurement).
-std::optional<PluginCore::FastMeasurement> PluginCore::plan_of(const sr::RequestTemplate& t) {
+std::optional<CustomTemplateHandler::FastMeasurement> CustomTemplateHandler::plan_of(
+    const sr::RequestTemplate& t) {
   using Slot = sr::RequestTemplate::Slot;
   using Role = sr::TemplateValue::Role;
   if (t.method != sr::Method::kPost || t.api != sr::Api::kMeasurement || t.response) return {};
@@ -84,15 +86,14 @@ std::optional<PluginCore::FastMeasurement> PluginCore::plan_of(const sr::Request
   return plan;
 }
 
-std::shared_ptr<const PluginCore::CachedCollection> PluginCore::collection(Session& s,
-                                                                           std::string_view xid,
-                                                                           uint64_t* mo_id) {
+std::shared_ptr<const CustomTemplateHandler::CachedCollection> CustomTemplateHandler::collection(
+    Session& s, std::string_view xid, uint64_t* mo_id) {
   const std::string key = cache_key(s.tenant, xid);
   if (auto it = collections_.find(key); it != collections_.end()) {
     if (mo_id) *mo_id = it->second.second;
     return it->second.first;
   }
-  domain::Inventory inv(*store_, *s.space);
+  domain::Inventory inv(store_, *s.space);
   auto id = inv.find_external(sr::kTemplateCollectionIdType, xid);
   if (!id) return nullptr;
   auto mo = inv.get(*id);
@@ -100,9 +101,9 @@ std::shared_ptr<const PluginCore::CachedCollection> PluginCore::collection(Sessi
   std::vector<sr::CustomTemplateError> errors;
   auto c = sr::from_managed_object(*mo, xid, 1, &errors);
   if (!c) {
-    log(LogLevel::kWarning,
-        "c8y: template collection " + std::string(xid) + " of tenant " + s.tenant +
-            " is unusable: " + (errors.empty() ? std::string("?") : errors[0].text));
+    log_(LogLevel::kWarning,
+         "c8y: template collection " + std::string(xid) + " of tenant " + s.tenant +
+             " is unusable: " + (errors.empty() ? std::string("?") : errors[0].text));
     return nullptr;
   }
   auto cached = std::make_shared<CachedCollection>();
@@ -116,64 +117,63 @@ std::shared_ptr<const PluginCore::CachedCollection> PluginCore::collection(Sessi
   return shared;
 }
 
-void PluginCore::forget_collections(const std::string& tenant) {
+void CustomTemplateHandler::forget(const std::string& tenant) {
   const std::string prefix = tenant + '\0';
   std::erase_if(collections_, [&](auto& e) { return e.first.starts_with(prefix); });
 }
 
-void PluginCore::handle_template_definition(Session& s, std::string_view xid,
-                                            std::string_view payload) {
+void CustomTemplateHandler::define(Session& s, std::string_view xid, std::string_view payload) {
   uint64_t id = 0;
   auto existing = collection(s, xid, &id);
   if (payload.empty()) {  // the existence check
-    reply(s, "s/dt",
-          existing ? "20," + std::string(xid) + "," + domain::format_id(id)
-                   : "41," + std::string(xid));
+    replies_.reply(s, "s/dt",
+                   existing ? "20," + std::string(xid) + "," + domain::format_id(id)
+                            : "41," + std::string(xid));
     return;
   }
   if (existing) {
-    error_line(s, 41, xid, "Cannot create templates for existing collection");
+    replies_.error_line(s, 41, xid, "Cannot create templates for existing collection");
     return;
   }
   std::vector<sr::CustomTemplateError> errors;
   size_t count = 0;
-  auto c = sr::parse_collection(xid, payload, kMaxErrorsPerPublish, &errors, &count);
+  auto c = sr::parse_collection(xid, payload, DeviceReplies::kMaxErrorsPerPublish, &errors, &count);
   if (!c) {
-    for (auto& e : errors) error_line(s, e.code, e.id, e.text);
+    for (auto& e : errors) replies_.error_line(s, e.code, e.id, e.text);
     if (count > errors.size())
-      error_line(s, 41, xid,
-                 std::to_string(count - errors.size()) + " more errors in this collection");
+      replies_.error_line(
+          s, 41, xid, std::to_string(count - errors.size()) + " more errors in this collection");
     return;
   }
-  domain::Inventory inv(*store_, *s.space);
+  domain::Inventory inv(store_, *s.space);
   json mo;
   auto st = inv.create(sr::to_managed_object(*c), s.user, &mo);
   auto mid = st.ok() ? domain::parse_id(mo.value("id", "")) : std::nullopt;
   if (mid) st = inv.add_external_id(*mid, sr::kTemplateCollectionIdType, xid);
   if (!st.ok() || !mid) {
-    error_line(s, 50, xid, "Internal error: the collection could not be stored");
-    log(LogLevel::kError,
-        "c8y: cannot store template collection " + std::string(xid) + ": " + st.message);
+    replies_.error_line(s, 50, xid, "Internal error: the collection could not be stored");
+    log_(LogLevel::kError,
+         "c8y: cannot store template collection " + std::string(xid) + ": " + st.message);
     return;
   }
   collections_.erase(cache_key(s.tenant, xid));
   (void)collection(s, xid);  // cached with its fast plans
-  reply(s, "s/dt", "20," + std::string(xid) + "," + domain::format_id(*mid));
+  replies_.reply(s, "s/dt", "20," + std::string(xid) + "," + domain::format_id(*mid));
 }
 
 // Executes one request action for `target`; the result object (for response templates) or an
 // error line. A storage failure is returned in `st`.
-std::optional<json> PluginCore::run_request(Session& s, const policy::TopicRoute& route,
-                                            const sr::RequestAction& a, uint64_t target,
-                                            storage::StoreStatus* st,
-                                            sr::CustomTemplateError* err) {
+std::optional<json> CustomTemplateHandler::run_request(Session& s, const policy::TopicRoute& route,
+                                                       const sr::RequestAction& a, uint64_t target,
+                                                       storage::StoreStatus* st,
+                                                       sr::CustomTemplateError* err) {
   const policy::Mode mode = route.mode;
   const bool store_data = mode == policy::Mode::kPersistent || mode == policy::Mode::kQuiescent;
   auto fail = [&](int code, const std::string& text) -> std::optional<json> {
     *err = {code, a.msg_id, text};
     return std::nullopt;
   };
-  domain::Inventory inv(*store_, *s.space);
+  domain::Inventory inv(store_, *s.space);
   std::string why;
   // GET / PUT INVENTORY: the object the line names, within the device's hierarchy.
   auto referenced = [&]() -> std::optional<uint64_t> {
@@ -188,7 +188,7 @@ std::optional<json> PluginCore::run_request(Session& s, const policy::TopicRoute
         id = inv.find_external(a.external_id_type, a.external_id);
         break;
     }
-    if (!id || !in_hierarchy(s, *id)) return std::nullopt;
+    if (!id || !devices_.in_hierarchy(s, *id)) return std::nullopt;
     return id;
   };
   switch (a.api) {
@@ -196,14 +196,14 @@ std::optional<json> PluginCore::run_request(Session& s, const policy::TopicRoute
       if (!domain::measurement_input(a.body, &measurement_, &why, &a.time_ms)) return fail(45, why);
       // The JSON only when someone reads it (a stream subscriber or a response template).
       json j;
-      *st = store_measurement(s, mode, target, a.response ? &j : nullptr);
+      *st = writer_.write(s, mode, target, measurement_, a.response ? &j : nullptr);
       if (!st->ok()) return std::nullopt;
       return j;
     }
     case sr::Api::kEvent: {
       domain::EventInput in;
       if (!domain::event_input(a.body, &in, &why)) return fail(45, why);
-      domain::Events events(*store_, *s.space);
+      domain::Events events(store_, *s.space);
       json e;
       if (store_data) {
         *st = events.create(target, in.time_ms, in.type, in.text, a.body, &e);
@@ -215,7 +215,7 @@ std::optional<json> PluginCore::run_request(Session& s, const policy::TopicRoute
       return e;
     }
     case sr::Api::kAlarm: {
-      domain::Alarms alarms(*store_, *s.space);
+      domain::Alarms alarms(store_, *s.space);
       alarms.actor = s.user;
       domain::AlarmChange r;
       if (a.method == sr::Method::kPost) {
@@ -241,7 +241,7 @@ std::optional<json> PluginCore::run_request(Session& s, const policy::TopicRoute
       return r.alarm;
     }
     case sr::Api::kOperation: {  // PUT: the EXECUTING, else PENDING, operation with the fragment
-      domain::Operations ops(*store_, *s.space);
+      domain::Operations ops(store_, *s.space);
       ops.actor = s.user;
       std::optional<json> op;
       for (auto status : {domain::OpStatus::kExecuting, domain::OpStatus::kPending}) {
@@ -286,7 +286,7 @@ std::optional<json> PluginCore::run_request(Session& s, const policy::TopicRoute
             return std::nullopt;
           }
         }
-        if (id) device_created(s, *id);
+        if (id) devices_.device_created(s, *id);
         return inv.get(id.value_or(0)).value_or(mo);
       }
       auto id = referenced();
@@ -294,7 +294,7 @@ std::optional<json> PluginCore::run_request(Session& s, const policy::TopicRoute
       if (a.method == sr::Method::kPut) {
         *st = inv.merge(*id, a.body);
         if (!st->ok()) return std::nullopt;
-        inventory_changed(s, *id);
+        devices_.inventory_changed(s, *id);
       }
       auto mo = inv.get(*id);
       if (!mo) return fail(45, "Managed object not found");
@@ -304,28 +304,26 @@ std::optional<json> PluginCore::run_request(Session& s, const policy::TopicRoute
   return std::nullopt;
 }
 
-void PluginCore::handle_template_usage(Session& s, const policy::TopicRoute& route,
-                                       std::string_view payload, MessageDecision* decision) {
+void CustomTemplateHandler::use(Session& s, const policy::TopicRoute& route,
+                                std::string_view payload, MessageDecision* decision) {
   const bool by_default = route.channel == policy::Channel::kDefault;
   const std::string xid = by_default ? s.default_xid : std::string(route.xid);
   if (xid.empty()) {
-    error_line(s, 41, "", "No default template collection: connect as d:<serial>:<X-ID>");
+    replies_.error_line(s, 41, "", "No default template collection: connect as d:<serial>:<X-ID>");
     return;
   }
   auto cached = collection(s, xid);
   if (!cached) {
-    error_line(s, 41, xid, "Template collection not found");
+    replies_.error_line(s, 41, xid, "Template collection not found");
     return;
   }
   const sr::Collection* c = &cached->c;
   const std::string response_topic = by_default ? "s/dd" : "s/dc/" + xid;
-  const size_t max_bytes = options_.message_size_limit > kResponseHeaderRoom
-                               ? options_.message_size_limit - kResponseHeaderRoom
-                               : 0;
+  const size_t max_bytes = max_response_bytes();
   sr::CsvReader reader(payload);
   size_t errors = 0;
   auto fail = [&](int code, std::string_view id, std::string_view text) {
-    if (++errors <= kMaxErrorsPerPublish) error_line(s, code, id, text);
+    if (++errors <= DeviceReplies::kMaxErrorsPerPublish) replies_.error_line(s, code, id, text);
   };
   const int64_t now = now_ms();
   storage::StoreStatus st;
@@ -340,22 +338,21 @@ void PluginCore::handle_template_usage(Session& s, const policy::TopicRoute& rou
       continue;
     }
     std::string target_error;
-    const uint64_t target = route.child.empty() ? own_device(s, "", "", &st)
-                                                : child_device(s, route.child, &st, &target_error);
+    const uint64_t target = devices_.target(s, route.child, &st, &target_error);
     if (!st.ok()) break;
     if (!target) {
       fail(45, id, target_error);
       continue;
     }
     if (target != noted) {
-      note_data(s, target, now);
+      availability_.note_data(s, target, now);
       noted = target;
     }
     // The hot path: a plain measurement template straight into a measurement.
     if (auto f = cached->fast.find(id); f != cached->fast.end()) {
       const auto& t = c->requests.find(id)->second;
       if (fast_measurement(f->second, t, record_, now)) {
-        st = store_measurement(s, route.mode, target);
+        st = writer_.write(s, route.mode, target, measurement_);
         if (!st.ok()) break;
         continue;
       }
@@ -376,25 +373,20 @@ void PluginCore::handle_template_usage(Session& s, const policy::TopicRoute& rou
       fail(e->code, e->id, e->text);
       continue;
     }
-    reply_lines(s, response_topic, lines);
+    replies_.reply_lines(s, response_topic, lines);
   }
-  finish_lines(s, st, errors, decision);
+  replies_.finish_lines(s, st, errors, decision);
 }
 
-// All lines of one render in one publish (no line end after the last).
-void PluginCore::reply_lines(const Session& s, std::string_view topic,
-                             const std::vector<std::string>& lines) {
-  if (lines.empty()) return;
-  std::string out;
-  for (auto& l : lines) {
-    if (!out.empty()) out.push_back('\n');
-    out += l;
-  }
-  reply(s, topic, out);
+size_t CustomTemplateHandler::max_response_bytes() const {
+  return options_.message_size_limit > kResponseHeaderRoom
+             ? options_.message_size_limit - kResponseHeaderRoom
+             : 0;
 }
 
-bool PluginCore::fast_measurement(const FastMeasurement& plan, const sr::RequestTemplate& t,
-                                  const sr::CsvRecord& rec, int64_t now_ms) {
+bool CustomTemplateHandler::fast_measurement(const FastMeasurement& plan,
+                                             const sr::RequestTemplate& t, const sr::CsvRecord& rec,
+                                             int64_t now_ms) {
   // The same reading of the line as apply_request (custom_templates.h): trailing empty fields
   // beyond the open columns do not count, and the time may be left out.
   const auto& f = rec.fields;
@@ -432,17 +424,15 @@ bool PluginCore::fast_measurement(const FastMeasurement& plan, const sr::Request
 }
 
 // Operations through response templates: for every collection the device listens to.
-void PluginCore::send_operation_templates(Session& s, const json& op, const std::string& serial) {
-  const size_t max_bytes = options_.message_size_limit > kResponseHeaderRoom
-                               ? options_.message_size_limit - kResponseHeaderRoom
-                               : 0;
+void CustomTemplateHandler::send_operation(Session& s, const json& op, const std::string& serial) {
+  const size_t max_bytes = max_response_bytes();
   std::vector<std::string> lines;
   auto send = [&](const std::string& xid, const std::string& topic) {
     auto cached = collection(s, xid);
     if (!cached || cached->c.responses.empty()) return;
     if (sr::render_responses(cached->c, op, serial, max_bytes, &lines))
       return;  // too large: not sent
-    reply_lines(s, topic, lines);
+    replies_.reply_lines(s, topic, lines);
   };
   for (auto& [filter, qos] : s.subscriptions) {
     if (!filter.starts_with("s/dc/")) continue;
@@ -450,7 +440,7 @@ void PluginCore::send_operation_templates(Session& s, const json& op, const std:
     if (xid.empty() || xid.find_first_of("+#/") != std::string::npos) continue;
     send(xid, filter);
   }
-  if (!s.default_xid.empty() && subscribed(s, "s/dd")) send(s.default_xid, "s/dd");
+  if (!s.default_xid.empty() && DeviceReplies::subscribed(s, "s/dd")) send(s.default_xid, "s/dd");
 }
 
 }  // namespace c8y::app
