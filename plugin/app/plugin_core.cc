@@ -4,19 +4,8 @@
 #include <sstream>
 #include <variant>
 
-#include "plugin/app/custom_template_handler.h"
-#include "plugin/app/device_availability.h"
-#include "plugin/app/device_credentials.h"
-#include "plugin/app/devices.h"
-#include "plugin/app/json_topic_handler.h"
-#include "plugin/app/measurement_writer.h"
-#include "plugin/app/operation_delivery.h"
-#include "plugin/app/presence.h"
-#include "plugin/app/replies.h"
-#include "plugin/app/sessions.h"
-#include "plugin/app/static_template_handler.h"
-#include "plugin/app/stream_publisher.h"
-#include "plugin/app/upstream.h"
+#include "plugin/app/components.h"
+
 #include "plugin/domain/inventory.h"
 #include "plugin/identity/names.h"
 #include "plugin/identity/password_hash.h"
@@ -40,56 +29,6 @@ bool read_file(const std::string& path, std::string* out) {
 }
 
 }  // namespace
-
-// Every component, in the order they depend on each other (each gets references to the ones
-// above it, and to storage and identity, which PluginCore owns).
-struct PluginCore::Components {
-  Components(PluginCore& core)
-      : presence(*core.store_, [&core](LogLevel l, const std::string& m) { core.log(l, m); }),
-        streams(core.port_),
-        replies(core.port_),
-        devices(*core.store_, presence, streams),
-        writer(*core.store_, streams),
-        availability(*core.store_, devices, streams,
-                     [&core](LogLevel l, const std::string& m) { core.log(l, m); }),
-        sessions(core.options_.session_expiry_s, *core.client_ids_, presence, core.outbox_,
-                 {[this](Session& s, std::string_view filter) { subscribed(s, filter); },
-                  [this](Session& s, size_t n) { unsubscribed(s, n); }}),
-        custom_templates(core.options_, *core.store_, replies, devices, availability, writer,
-                         streams, [&core](LogLevel l, const std::string& m) { core.log(l, m); }),
-        operations(core.options_, *core.store_, *core.spaces_, sessions, replies, custom_templates),
-        static_templates(*core.store_, replies, devices, availability, writer, streams, operations),
-        json(*core.store_, replies, devices, availability, writer, streams),
-        credentials(core.options_, *core.directory_, *core.registrations_, *core.trusted_cas_,
-                    core.token_secret_, replies, core.outbox_,
-                    [&core](LogLevel l, const std::string& m) { core.log(l, m); }),
-        upstream(core.options_, replies, static_templates, custom_templates, json, credentials,
-                 presence) {}
-
-  // A subscription was granted: admins listen to streams; a device's operation topic brings
-  // its PENDING operations.
-  void subscribed(Session& s, std::string_view filter) {
-    if (s.role == policy::Role::kAdmin) streams.subscribed(s.tenant);
-    operations.subscribed(s, filter);
-  }
-  void unsubscribed(Session& s, size_t n) {
-    if (s.role == policy::Role::kAdmin) streams.unsubscribed(s.tenant, n);
-  }
-
-  PresenceTracker presence;
-  StreamPublisher streams;
-  DeviceReplies replies;
-  DeviceResolver devices;
-  MeasurementWriter writer;
-  DeviceAvailability availability;
-  SessionTable sessions;
-  CustomTemplateHandler custom_templates;
-  OperationDelivery operations;
-  StaticTemplateHandler static_templates;
-  JsonTopicHandler json;
-  DeviceCredentials credentials;
-  UpstreamRouter upstream;
-};
 
 PluginCore::PluginCore(const Options& options, BrokerPort& port)
     : options_(options), port_(port), auth_log_limit_(identity::steady_now, 5, 20) {}
@@ -187,7 +126,9 @@ bool PluginCore::start(std::string* error) {
     return false;
   }
   spaces_ = std::make_unique<domain::TenantSpaces>(*store_, options_.node_id);
-  parts_ = std::make_unique<Components>(*this);
+  parts_ = std::make_unique<Components>(
+      Components::Deps{options_, port_, *store_, *spaces_, *directory_, *registrations_,
+                       *trusted_cas_, token_secret_, *client_ids_, outbox_});
   if (size_t n = parts_->presence.mark_all_disconnected(*spaces_))
     log(LogLevel::kInfo, "c8y: marked " + std::to_string(n) + " devices disconnected");
   if (size_t n = parts_->availability.watch_monitored_devices(*spaces_))

@@ -35,6 +35,8 @@
 
 namespace c8y::app {
 
+struct Components;  // components.h
+
 class PluginCore {
  public:
   static std::unique_ptr<PluginCore> create(const Options& options, BrokerPort& port,
@@ -72,8 +74,6 @@ class PluginCore {
   void log_ready();
 
  private:
-  struct Components;  // plugin_core.cc: every component, in the order they depend on each other
-
   PluginCore(const Options& options, BrokerPort& port);
   bool start(std::string* error);
   bool open_identity(std::string* error);
