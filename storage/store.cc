@@ -30,7 +30,7 @@ constexpr const char* kSystemFamily = "system";
 StoreStatus from_rocks(const rocksdb::Status& s) {
   if (s.ok()) return {};
   if (s.IsNotFound()) return {StoreStatus::kNotFound, "not found"};
-  return StoreStatus::Error(s.ToString());
+  return StoreStatus::Io(s.ToString());
 }
 
 rocksdb::Slice slice(std::string_view v) {
@@ -253,7 +253,8 @@ std::vector<std::string> Store::tenant_ids() const {
 }
 
 StoreStatus Store::drop_tenant(std::string_view tenant_id) {
-  settle();  // the writer thread may hold records of this family
+  // The writer thread may hold records of this family: they go first (or the drop waits).
+  if (auto settled = settle(); !settled.ok()) return settled;
   std::unique_lock lock(families_mutex_);
   auto it = families_.find(std::string(tenant_id));
   if (it == families_.end()) return {StoreStatus::kNotFound, "no such tenant"};
@@ -309,7 +310,7 @@ StoreStatus Store::append(const Family* f, std::string_view key, std::string_vie
   {
     std::unique_lock lock(append_mutex_);
     if (!append_locked(lock, f->id, key, value, 0))
-      return StoreStatus::Error("the storage writer is behind: the ingest log is full");
+      return StoreStatus::Unavailable("the storage writer is behind: the ingest log is full");
   }
   appended();
   return {};
@@ -327,7 +328,7 @@ StoreStatus Store::put_together(const Family* f, std::initializer_list<KeyValue>
     std::unique_lock lock(append_mutex_);
     for (auto& [k, v] : puts)
       if (!append_locked(lock, f->id, k, v, 0))
-        return StoreStatus::Error("the storage writer is behind: the ingest log is full");
+        return StoreStatus::Unavailable("the storage writer is behind: the ingest log is full");
   }
   appended();
   return {};
@@ -339,7 +340,7 @@ StoreStatus Store::append_all(
     std::unique_lock lock(append_mutex_);
     for (auto& [family, key, value, flags] : ops)
       if (!append_locked(lock, family, key, value, flags))
-        return StoreStatus::Error("the storage writer is behind: the ingest log is full");
+        return StoreStatus::Unavailable("the storage writer is behind: the ingest log is full");
   }
   appended();
   return {};
@@ -448,10 +449,10 @@ StoreStatus Store::write(Batch& batch, When when) {
     batch.clear();
     size_t bytes = 0;
     for (auto& [f, k, v, fl] : ops.ops) {
-      if (!log_->fits(k.size(), v.size())) return StoreStatus::Error("record too large");
+      if (!log_->fits(k.size(), v.size())) return StoreStatus::Io("record too large");
       bytes += k.size() + v.size() + IngestLog::kRecordHeader + 16;
     }
-    if (bytes > log_->capacity() / 4) return StoreStatus::Error("batch too large");
+    if (bytes > log_->capacity() / 4) return StoreStatus::Io("batch too large");
     return append_all(ops.ops);
   }
   rocksdb::WriteOptions wo;
@@ -473,7 +474,8 @@ StoreStatus Store::settle(std::chrono::milliseconds timeout) {
     done = applied_cv_.wait_for(lock, timeout, [&] { return log_->released_seq() >= target; });
   }
   applied_waiters_.fetch_sub(1);
-  return done ? StoreStatus{} : StoreStatus::Error("the storage writer did not catch up in time");
+  return done ? StoreStatus{}
+              : StoreStatus::Unavailable("the storage writer did not catch up in time");
 }
 
 StoreStatus Store::scan(const Family* f, std::string_view prefix, std::string_view from,

@@ -38,6 +38,8 @@
 #include <utility>
 #include <vector>
 
+#include "plugin/common/status.h"
+
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
@@ -63,15 +65,8 @@ struct StoreOptions {
   size_t ingest_log_bytes = 64u << 20;      // ring between put(kDurabilitySetting) and RocksDB
 };
 
-struct StoreStatus {
-  // kConflict: the change contradicts what is stored (a caller's fault, not an I/O error).
-  enum Code { kOk, kNotFound, kConflict, kError } code = kOk;
-  std::string message;
-  bool ok() const { return code == kOk; }
-  bool not_found() const { return code == kNotFound; }
-  bool conflict() const { return code == kConflict; }
-  static StoreStatus Error(std::string m) { return {kError, std::move(m)}; }
-};
+// The one status type (plugin/common/status.h), under the name storage code has always used.
+using StoreStatus = common::Status;
 
 // Opaque handle of a column family.
 struct Family {

@@ -28,13 +28,17 @@ int main(int argc, char** argv) {
     return 1;
   }
   identity::Directory dir(*store);
-  dir.put_tenant({"bench", {}});
-  for (int i = 0; i < users; ++i) {
+  auto put = dir.put_tenant({"bench", {}});
+  for (int i = 0; i < users && put.ok(); ++i) {
     identity::UserRecord u;
     u.tenant = "bench";
     u.name = "device_" + std::to_string(i);
     u.password_hash = identity::hash_password("secret-" + std::to_string(i));
-    dir.put_user(u);
+    put = dir.put_user(u);
+  }
+  if (!put.ok()) {
+    std::fprintf(stderr, "cannot store the bench users: %s\n", put.message.c_str());
+    return 1;
   }
   for (bool cache : {false, true}) {
     identity::Authenticator auth(dir, cache);

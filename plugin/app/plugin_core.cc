@@ -108,15 +108,21 @@ bool PluginCore::start(std::string* error) {
     if (!directory_->has_tenant(kBootstrapTenant)) {
       identity::TenantRecord t;
       t.id = std::string(kBootstrapTenant);
-      directory_->put_tenant(t);
+      if (auto st = directory_->put_tenant(t); !st.ok()) {
+        *error = "cannot create the bootstrap tenant: " + st.message;
+        return false;
+      }
     }
     identity::UserRecord u;
     u.tenant = std::string(kBootstrapTenant);
     u.name = std::string(kBootstrapUser);
     u.role = policy::Role::kBootstrap;
     u.password_hash = identity::hash_password(secret);
-    u.persisted = false;
-    directory_->put_user(u);
+    u.persisted = false;  // in memory only: nothing is written
+    if (auto st = directory_->put_user(u); !st.ok()) {
+      *error = "cannot add the bootstrap user: " + st.message;
+      return false;
+    }
   }
   authenticator_ =
       std::make_unique<identity::Authenticator>(*directory_, options_.credential_cache);

@@ -99,7 +99,7 @@ AlarmChange Alarms::raise(uint64_t source, int64_t time_ms, const std::string& t
                           const nlohmann::json& fragments) {
   AlarmChange r;
   if (!is_alarm_severity(severity)) {
-    r.status = storage::StoreStatus::Error("severity must be CRITICAL, MAJOR, MINOR or WARNING");
+    r.status = storage::StoreStatus::Invalid("severity must be CRITICAL, MAJOR, MINOR or WARNING");
     return r;
   }
   std::lock_guard lock(space_.objects_mutex);
@@ -128,7 +128,7 @@ AlarmChange Alarms::raise(uint64_t source, int64_t time_ms, const std::string& t
   }
   const uint64_t id = space_.ids.next();
   if (!id) {
-    r.status = storage::StoreStatus::Error("id allocation failed");
+    r.status = storage::StoreStatus::Io("id allocation failed");
     return r;
   }
   r.alarm = make(id, source, time_ms, type, severity, text, fragments);
@@ -149,25 +149,27 @@ AlarmChange Alarms::apply(const DocRef& ref, nlohmann::json doc, const nlohmann:
   std::string status = old_status;
   if (auto it = changes.find("status"); it != changes.end()) {
     if (!it->is_string() || !is_alarm_status(it->get<std::string>())) {
-      r.status = storage::StoreStatus::Error("status must be ACTIVE, ACKNOWLEDGED or CLEARED");
+      r.status = storage::StoreStatus::Invalid("status must be ACTIVE, ACKNOWLEDGED or CLEARED");
       return r;
     }
     status = it->get<std::string>();
     if (old_status == "CLEARED" && status != "CLEARED") {
-      r.status = storage::StoreStatus::Error("a CLEARED alarm cannot be reopened; raise a new one");
+      r.status =
+          storage::StoreStatus::Invalid("a CLEARED alarm cannot be reopened; raise a new one");
       return r;
     }
   }
   if (auto it = changes.find("severity"); it != changes.end()) {
     if (!it->is_string() || !is_alarm_severity(it->get<std::string>())) {
-      r.status = storage::StoreStatus::Error("severity must be CRITICAL, MAJOR, MINOR or WARNING");
+      r.status =
+          storage::StoreStatus::Invalid("severity must be CRITICAL, MAJOR, MINOR or WARNING");
       return r;
     }
     doc["severity"] = *it;
   }
   if (auto it = changes.find("text"); it != changes.end()) {
     if (!it->is_string()) {
-      r.status = storage::StoreStatus::Error("text must be a string");
+      r.status = storage::StoreStatus::Invalid("text must be a string");
       return r;
     }
     doc["text"] = *it;
@@ -247,7 +249,7 @@ AlarmChange Alarms::remove_fragments(uint64_t source, const std::string& type,
 
 AlarmChange Alarms::update(uint64_t id, const nlohmann::json& changes) {
   if (!changes.is_object())
-    return {storage::StoreStatus::Error("changes must be a JSON object"), {}, false};
+    return {storage::StoreStatus::Invalid("changes must be a JSON object"), {}, false};
   std::lock_guard lock(space_.objects_mutex);
   DocRef ref;
   auto doc = docs_.get(id, &ref);
@@ -258,7 +260,7 @@ AlarmChange Alarms::update(uint64_t id, const nlohmann::json& changes) {
 AlarmChange Alarms::update_open(uint64_t source, const std::string& type,
                                 const nlohmann::json& changes) {
   if (!changes.is_object())
-    return {storage::StoreStatus::Error("changes must be a JSON object"), {}, false};
+    return {storage::StoreStatus::Invalid("changes must be a JSON object"), {}, false};
   std::lock_guard lock(space_.objects_mutex);
   auto open = open_alarm(source, type);
   if (!open) return {not_found("no open alarm of type " + type), {}, false};
@@ -302,15 +304,15 @@ storage::StoreStatus Alarms::query(const AlarmQuery& q, DocPage* out) const {
 
 storage::StoreStatus Alarms::update_all(const AlarmQuery& q, const nlohmann::json& changes,
                                         size_t limit, std::vector<nlohmann::json>* changed) {
-  if (!changes.is_object()) return storage::StoreStatus::Error("changes must be a JSON object");
+  if (!changes.is_object()) return storage::StoreStatus::Invalid("changes must be a JSON object");
   if (auto it = changes.find("status");
       it != changes.end() && (!it->is_string() || !is_alarm_status(it->get<std::string>())))
-    return storage::StoreStatus::Error("status must be ACTIVE, ACKNOWLEDGED or CLEARED");
+    return storage::StoreStatus::Invalid("status must be ACTIVE, ACKNOWLEDGED or CLEARED");
   if (auto it = changes.find("severity");
       it != changes.end() && (!it->is_string() || !is_alarm_severity(it->get<std::string>())))
-    return storage::StoreStatus::Error("severity must be CRITICAL, MAJOR, MINOR or WARNING");
+    return storage::StoreStatus::Invalid("severity must be CRITICAL, MAJOR, MINOR or WARNING");
   if (auto it = changes.find("text"); it != changes.end() && !it->is_string())
-    return storage::StoreStatus::Error("text must be a string");
+    return storage::StoreStatus::Invalid("text must be a string");
   if (limit == 0) return {};
   AlarmQuery all = q;
   all.page = 1;

@@ -36,7 +36,7 @@ bool AuditLog::add(storage::Batch& batch, const AuditEntry& e, nlohmann::json* o
 
 storage::StoreStatus AuditLog::record(const AuditEntry& e, nlohmann::json* out) {
   storage::Batch b;
-  if (!add(b, e, out)) return storage::StoreStatus::Error("id allocation failed");
+  if (!add(b, e, out)) return storage::StoreStatus::Io("id allocation failed");
   return store_.write(b);
 }
 

@@ -98,7 +98,7 @@ struct Hit {
 storage::StoreStatus Documents::query(const DocQuery& q, DocPage* out) const {
   *out = DocPage{};
   if (q.page == 0 || q.page_size == 0)
-    return storage::StoreStatus::Error("page and page size start at 1");
+    return storage::StoreStatus::Invalid("page and page size start at 1");
   if (auto st = settle(); !st.ok()) return st;
   if (q.date_from >= q.date_to) {  // an empty range (and no seek before the first time key)
     if (q.count_total) out->total = 0;

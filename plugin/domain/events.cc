@@ -69,7 +69,7 @@ storage::StoreStatus Events::create(uint64_t source, int64_t time_ms, const std:
                                     const std::string& text, const nlohmann::json& fragments,
                                     nlohmann::json* out) {
   const uint64_t id = space_.ids.next();
-  if (!id) return storage::StoreStatus::Error("id allocation failed");
+  if (!id) return storage::StoreStatus::Io("id allocation failed");
   const bool plain = !fragments.is_object() || fragments.empty();
   if (plain && !out) {
     // The common case (400 from a device, nobody listening): the stored JSON is written
@@ -109,9 +109,9 @@ storage::StoreStatus Events::rewrite(const DocRef& ref, nlohmann::json& doc) {
 
 storage::StoreStatus Events::update(uint64_t id, const nlohmann::json& changes,
                                     nlohmann::json* out) {
-  if (!changes.is_object()) return storage::StoreStatus::Error("changes must be a JSON object");
+  if (!changes.is_object()) return storage::StoreStatus::Invalid("changes must be a JSON object");
   if (auto t = changes.find("text"); t != changes.end() && !t->is_string())
-    return storage::StoreStatus::Error("text must be a string");
+    return storage::StoreStatus::Invalid("text must be a string");
   std::lock_guard lock(space_.objects_mutex);
   DocRef ref;
   auto doc = docs_.get(id, &ref);

@@ -57,7 +57,7 @@ EnsureResult Inventory::ensure_device(const DeviceSpec& spec) {
   }
   uint64_t id = space_.ids.next();
   if (id == 0) {
-    r.status = storage::StoreStatus::Error("id allocation failed");
+    r.status = storage::StoreStatus::Io("id allocation failed");
     return r;
   }
   const std::string now = now_iso8601();
@@ -79,7 +79,7 @@ EnsureResult Inventory::ensure_device(const DeviceSpec& spec) {
   if (spec.parent) {
     auto parent = get(spec.parent);
     if (!parent) {
-      r.status = storage::StoreStatus::Error("parent device not found");
+      r.status = storage::StoreStatus::Io("parent device not found");
       return r;
     }
     const Relation rel = spec.addition ? Relation::kAddition : Relation::kDevice;
@@ -129,17 +129,20 @@ storage::StoreStatus Inventory::update(uint64_t id, const std::function<bool(jso
                     storage::Store::When::kNow);
 }
 
-std::vector<std::pair<std::string, std::string>> Inventory::external_ids_of(uint64_t id) const {
+std::vector<std::pair<std::string, std::string>> Inventory::external_ids_of(
+    uint64_t id, storage::StoreStatus* st) const {
   std::vector<std::pair<std::string, std::string>> out;
   std::string prefix = "x";
   storage::append_u64(prefix, id);
-  store_.scan(space_.family, prefix, "", false, [&](std::string_view k, std::string_view) {
-    auto rest = k.substr(prefix.size());
-    auto nul = rest.find('\0');
-    if (nul != std::string_view::npos)
-      out.emplace_back(std::string(rest.substr(0, nul)), std::string(rest.substr(nul + 1)));
-    return true;
-  });
+  auto scanned =
+      store_.scan(space_.family, prefix, "", false, [&](std::string_view k, std::string_view) {
+        auto rest = k.substr(prefix.size());
+        auto nul = rest.find('\0');
+        if (nul != std::string_view::npos)
+          out.emplace_back(std::string(rest.substr(0, nul)), std::string(rest.substr(nul + 1)));
+        return true;
+      });
+  if (st) *st = std::move(scanned);
   return out;
 }
 
@@ -240,7 +243,7 @@ void drop_reference(json& mo, const char* list, uint64_t id) {
 
 storage::StoreStatus Inventory::create(const json& body, const std::string& owner, json* out) {
   const uint64_t id = space_.ids.next();
-  if (!id) return storage::StoreStatus::Error("id allocation failed");
+  if (!id) return storage::StoreStatus::Io("id allocation failed");
   const std::string now = now_iso8601();
   json mo = json::object();
   for (auto& [k, v] : body.items())
@@ -324,7 +327,7 @@ storage::StoreStatus Inventory::add_child(uint64_t parent, uint64_t child, Relat
     if (missing) *missing = p ? child : parent;
     return {storage::StoreStatus::kNotFound, "managed object not found"};
   }
-  if (parent == child) return storage::StoreStatus::Error("an object cannot be its own child");
+  if (parent == child) return storage::StoreStatus::Invalid("an object cannot be its own child");
   const std::string cid = format_id(child), pid = format_id(parent);
   auto& children = (*p)[children_list(relation)]["references"];
   if (!children.is_array()) children = json::array();

@@ -95,7 +95,10 @@ class Inventory {
   // Adds an external id; kError "conflict" if the pair belongs to another object.
   storage::StoreStatus add_external_id(uint64_t id, std::string_view type, std::string_view value);
   // All external ids of an object: [{type, externalId}].
-  std::vector<std::pair<std::string, std::string>> external_ids_of(uint64_t id) const;
+  // The object's external ids (type, value). A read failure gives a shorter list and sets `st`
+  // (when given): callers that only render the ids pass none.
+  std::vector<std::pair<std::string, std::string>> external_ids_of(
+      uint64_t id, storage::StoreStatus* st = nullptr) const;
 
   struct Page {
     std::vector<nlohmann::json> objects;

@@ -240,8 +240,8 @@ void encode_rollup(const std::vector<HourValue>& values, std::string& out) {
 storage::StoreStatus Measurements::store(Measurement& m) {
   thread_local std::string key, value;  // reused: no allocation per message
   m.id = space_.ids.next();
-  if (m.id == 0) return storage::StoreStatus::Error("id allocation failed");
-  if (!encode_measurement(m, value)) return storage::StoreStatus::Error("name too long");
+  if (m.id == 0) return storage::StoreStatus::Io("id allocation failed");
+  if (!encode_measurement(m, value)) return storage::StoreStatus::Invalid("name too long");
   {
     // Hot path: one lock and a hash lookup per series. Only a series new to this process writes
     // its "v" key, through the same ingest path and ahead of the measurement (a reader that

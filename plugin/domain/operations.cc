@@ -41,7 +41,7 @@ void Operations::audit(storage::Batch& b, const nlohmann::json& op, const char* 
 storage::StoreStatus Operations::create(uint64_t device, const nlohmann::json& body, int64_t now_ms,
                                         nlohmann::json* out) {
   const uint64_t id = space_.ids.next();
-  if (!id) return storage::StoreStatus::Error("id allocation failed");
+  if (!id) return storage::StoreStatus::Io("id allocation failed");
   nlohmann::json op = nlohmann::json::object();
   for (auto& [k, v] : body.items())
     if (!is_base_key(k) && !v.is_null()) op[k] = v;
@@ -58,13 +58,14 @@ storage::StoreStatus Operations::create(uint64_t device, const nlohmann::json& b
   return st;
 }
 
-std::vector<nlohmann::json> Operations::with_status(uint64_t device, OpStatus status,
-                                                    size_t limit) const {
+std::vector<nlohmann::json> Operations::with_status(uint64_t device, OpStatus status, size_t limit,
+                                                    storage::StoreStatus* st) const {
   std::vector<nlohmann::json> out;
-  docs_.scan_group(device, false, [&](const DocRef&, const nlohmann::json& j) {
+  auto scanned = docs_.scan_group(device, false, [&](const DocRef&, const nlohmann::json& j) {
     if (status_of(j) == status) out.push_back(j);
     return out.size() < limit;
   });
+  if (st) *st = std::move(scanned);
   return out;
 }
 
@@ -96,12 +97,18 @@ std::vector<OperationChange> Operations::apply(StatusTemplate t, uint64_t device
   std::vector<OperationChange> out;
   std::vector<std::pair<DocRef, nlohmann::json>> targets;
   if (auto sel = selects(t)) {
-    docs_.scan_group(device, false, [&](const DocRef& r, const nlohmann::json& j) {
+    auto scanned = docs_.scan_group(device, false, [&](const DocRef& r, const nlohmann::json& j) {
       if (status_of(j) != *sel) return true;
       if (!fragment.empty() && !j.contains(fragment)) return true;
       targets.emplace_back(r, j);
       return t == StatusTemplate::k507;  // 507 takes all, the others the oldest
     });
+    if (!scanned.ok()) {
+      OperationChange r;
+      r.status = std::move(scanned);
+      out.push_back(std::move(r));
+      return out;
+    }
   } else {
     DocRef ref;
     auto doc = docs_.get(id, &ref);
@@ -117,7 +124,7 @@ std::vector<OperationChange> Operations::apply(StatusTemplate t, uint64_t device
     auto tr = domain::apply(t, status_of(doc));
     if (!tr.to) {
       OperationChange r;
-      r.status = storage::StoreStatus::Error(tr.error);
+      r.status = storage::StoreStatus::Invalid(tr.error);
       r.error = tr.error;
       r.operation = doc;
       out.push_back(std::move(r));
@@ -132,7 +139,7 @@ OperationChange Operations::update(uint64_t id, const nlohmann::json& changes) {
   std::lock_guard lock(space_.objects_mutex);
   OperationChange r;
   if (!changes.is_object()) {
-    r.status = storage::StoreStatus::Error("changes must be a JSON object");
+    r.status = storage::StoreStatus::Invalid("changes must be a JSON object");
     r.error = r.status.message;
     return r;
   }
@@ -147,13 +154,13 @@ OperationChange Operations::update(uint64_t id, const nlohmann::json& changes) {
     auto parsed = it->is_string() ? parse_op_status(it->get<std::string>()) : std::nullopt;
     if (!parsed) {
       r.status =
-          storage::StoreStatus::Error("status must be PENDING, EXECUTING, SUCCESSFUL or FAILED");
+          storage::StoreStatus::Invalid("status must be PENDING, EXECUTING, SUCCESSFUL or FAILED");
       r.error = r.status.message;
       return r;
     }
     if (!rest_transition_allowed(to, *parsed)) {
-      r.status = storage::StoreStatus::Error("an operation in " + std::string(to_string(to)) +
-                                             " cannot become " + std::string(to_string(*parsed)));
+      r.status = storage::StoreStatus::Invalid("an operation in " + std::string(to_string(to)) +
+                                               " cannot become " + std::string(to_string(*parsed)));
       r.error = r.status.message;
       return r;
     }

@@ -31,7 +31,7 @@ struct OperationQuery {
 };
 
 struct OperationChange {
-  storage::StoreStatus status;  // kNotFound: no such operation; kError: see `error`
+  storage::StoreStatus status;  // kNotFound: no such operation; kInvalid: see `error`
   std::string error;            // a refused transition (for s/e or a 422)
   nlohmann::json operation;     // after the change
 };
@@ -51,7 +51,9 @@ class Operations {
                               nlohmann::json* out);
   std::optional<nlohmann::json> get(uint64_t id) const { return docs_.get(id); }
   // The operations of `device` in `status`, oldest first (at most `limit`).
-  std::vector<nlohmann::json> with_status(uint64_t device, OpStatus status, size_t limit) const;
+  // A read failure gives a shorter list and sets `st` (when given).
+  std::vector<nlohmann::json> with_status(uint64_t device, OpStatus status, size_t limit,
+                                          storage::StoreStatus* st = nullptr) const;
   // Status template on the oldest operation of `device` in the template's selecting status that
   // has `fragment` (501-503), or on operation `id` (504-506, which must be `device`'s), or on all
   // EXECUTING ones (507, fragment optional). `extra`: fragments merged into the operation(s)

@@ -88,7 +88,7 @@ TEST(DeviceRepliesTest, FinishLinesRefusesOnAStorageFailureAndSummarisesExcessEr
   EXPECT_EQ(d, MessageDecision::kAccept);
   EXPECT_EQ(port.sent("dev1", "s/e"),
             std::vector<std::string>{"45,,3 more lines of this message rejected"});
-  r.finish_lines(s, storage::StoreStatus::Error("disk full"), 0, &d);
+  r.finish_lines(s, storage::StoreStatus::Io("disk full"), 0, &d);
   EXPECT_EQ(d, MessageDecision::kRefuse);
   EXPECT_TRUE(port.logged("storage failure for dev1: disk full"));
 }

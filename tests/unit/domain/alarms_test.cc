@@ -40,8 +40,9 @@ int64_t parse_time(const json& doc, const char* key) {
   return t.value_or(INT64_MIN);
 }
 
+// A refused change: the caller's input, with a reason (not a storage failure).
 bool is_error(const storage::StoreStatus& st) {
-  return st.code == storage::StoreStatus::kError && !st.message.empty();
+  return st.invalid() && !st.message.empty();
 }
 
 class AlarmsTest : public ::testing::Test {
