@@ -333,40 +333,29 @@ class QueryParser {
 
   bool is_word(std::string_view w) const { return tok_.kind == Token::kWord && tok_.text == w; }
 
+  // `a or b or ...` and `a and b and ...`: one node with a kid per operand (a single operand is
+  // itself); `and` binds tighter than `or`.
   bool or_expr(int* out) {
-    int first = -1;
-    if (!and_expr(&first)) return false;
-    if (!is_word("or")) {
-      *out = first;
-      return true;
-    }
-    InventoryQuery::Node n;
-    n.kind = InventoryQuery::Node::kOr;
-    n.kids.push_back(first);
-    while (is_word("or")) {
-      if (!advance()) return false;
-      int k = -1;
-      if (!and_expr(&k)) return false;
-      n.kids.push_back(k);
-    }
-    *out = add(std::move(n));
-    return true;
+    return chain(out, "or", InventoryQuery::Node::kOr, &QueryParser::and_expr);
   }
-
   bool and_expr(int* out) {
+    return chain(out, "and", InventoryQuery::Node::kAnd, &QueryParser::unary);
+  }
+  bool chain(int* out, std::string_view word, InventoryQuery::Node::Kind kind,
+             bool (QueryParser::*operand)(int*)) {
     int first = -1;
-    if (!unary(&first)) return false;
-    if (!is_word("and")) {
+    if (!(this->*operand)(&first)) return false;
+    if (!is_word(word)) {
       *out = first;
       return true;
     }
     InventoryQuery::Node n;
-    n.kind = InventoryQuery::Node::kAnd;
+    n.kind = kind;
     n.kids.push_back(first);
-    while (is_word("and")) {
+    while (is_word(word)) {
       if (!advance()) return false;
       int k = -1;
-      if (!unary(&k)) return false;
+      if (!(this->*operand)(&k)) return false;
       n.kids.push_back(k);
     }
     *out = add(std::move(n));

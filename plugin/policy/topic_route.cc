@@ -1,5 +1,7 @@
 #include "plugin/policy/topic_route.h"
 
+#include <iterator>
+
 #include <array>
 
 namespace c8y::policy {
@@ -172,25 +174,12 @@ const char* mode_name(Mode mode) noexcept {
 }
 
 const char* channel_name(Channel channel) noexcept {
-  switch (channel) {
-    case Channel::kStatic:
-      return "static";
-    case Channel::kCustom:
-      return "custom";
-    case Channel::kDefault:
-      return "default";
-    case Channel::kTemplates:
-      return "templates";
-    case Channel::kBootstrap:
-      return "bootstrap";
-    case Channel::kToken:
-      return "token";
-    case Channel::kSmartRest1:
-      return "smartrest1";
-    case Channel::kJson:
-      return "json";
-  }
-  return "?";
+  // In the order of the enum (a new channel must be named here: the array size says so).
+  static constexpr const char* kNames[] = {"static",    "custom", "default",    "templates",
+                                           "bootstrap", "token",  "smartrest1", "json"};
+  static_assert(std::size(kNames) == static_cast<size_t>(Channel::kJson) + 1);
+  const auto i = static_cast<size_t>(channel);
+  return i < std::size(kNames) ? kNames[i] : "?";
 }
 
 }  // namespace c8y::policy
