@@ -19,6 +19,9 @@
 #        BENCH_EXTRA_CONF  extra mosquitto.conf lines added to BOTH configs (e.g. set_tcp_nodelay true)
 #        BENCH_NO_BUILD=1  use the existing binaries, build nothing
 #        BENCH_KEEP=1      keep the temp dir (configs, logs, RocksDB data) after the run
+#        BENCH_PERF=FILE   record the broker's event-loop thread with `perf record -g` during the
+#                          measured part of each run into FILE.<durability>.<no-plugin|plugin>
+#                          (`perf report -i FILE.wal.plugin --no-children`): where the time goes
 #
 # All traffic stays on 127.0.0.1; every broker started here is killed on exit.
 set -euo pipefail
@@ -168,6 +171,18 @@ stop_broker() {
   wait "$pid" 2>/dev/null || true
 }
 
+PERF_PID=""
+perf_start() {  # perf_start <name>: BENCH_PERF only; the event-loop thread is the main thread
+  PERF_PID=""
+  [[ -n "${BENCH_PERF:-}" ]] || return 0
+  (sleep "$WARMUP"; exec perf record -q -g -t "$BROKER_PID" -o "$BENCH_PERF.$1" -- sleep "$SECS") \
+    >"$WORK/perf-$1.log" 2>&1 &
+  PERF_PID=$!
+}
+perf_wait() {
+  [[ -z "$PERF_PID" ]] || wait "$PERF_PID" || log "perf record failed: $(cat "$WORK"/perf-*.log)"
+}
+
 json_field() {  # json_field <json> <name> -> value or "-"
   local v
   v="$(sed -n "s/.*\"$2\":\([^,}]*\).*/\1/p" <<<"$1")"
@@ -261,7 +276,9 @@ for setting in $DURABILITY; do
   COMMANDS+=("$setting/no-plugin broker: taskset -c $BROKER_CPU $MOSQUITTO -c $conf   # $(tr '\n' ';' <"$conf")")
   start_broker "$conf" "$blog" "$port"
   log "$setting: broker without plugin, pid $BROKER_PID, port $port"
+  perf_start "$setting.no-plugin"
   run_loadgen "$port" "$setting/no-plugin" "$blog"
+  perf_wait
   JSON[$setting/no]="$LAST_JSON"
   stop_broker "$BROKER_PID"
   fi
@@ -298,7 +315,9 @@ for setting in $DURABILITY; do
       -q 1 -t "s/ut/$xid" -m "$BENCH_TEMPLATES" || die "could not create the template collection"
     log "$setting: template collection $xid created"
   fi
+  perf_start "$setting.plugin"
   run_loadgen "$port" "$setting/plugin" "$blog"
+  perf_wait
   JSON[$setting/plugin]="$LAST_JSON"
   THREADS[$setting]="$(find "/proc/$BROKER_PID/task" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)"
   stop_broker "$BROKER_PID"

@@ -10,8 +10,13 @@ constexpr auto kClosingKept = std::chrono::seconds(2);
 }  // namespace
 
 Session* SessionTable::find(ConnId conn) {
+  // The ACL check of a PUBLISH and the message itself come one after the other.
+  if (conn == last_conn_ && conn) return last_session_;
   auto it = sessions_.find(conn);
-  return it == sessions_.end() ? nullptr : it->second.get();
+  if (it == sessions_.end()) return nullptr;
+  last_conn_ = conn;
+  last_session_ = it->second.get();
+  return last_session_;
 }
 
 Session* SessionTable::closing(ConnId conn) {
@@ -20,6 +25,7 @@ Session* SessionTable::closing(ConnId conn) {
 }
 
 bool SessionTable::taken_over(const Session& s) const {
+  if (takeovers_ == 0) return false;  // the common case, without a lookup
   auto r = connections_by_client_id_.find(s.client_id);
   return r != connections_by_client_id_.end() && r->second > 1;
 }
@@ -35,8 +41,9 @@ Session& SessionTable::open(std::unique_ptr<Session> s) {
     live_serials_[key] = s->client_id;
   }
   resume_subscriptions(*s);
-  ++connections_by_client_id_[s->client_id];
+  if (++connections_by_client_id_[s->client_id] == 2) ++takeovers_;
   Session& ref = *s;
+  if (last_conn_ == s->conn) last_conn_ = nullptr;
   sessions_[s->conn] = std::move(s);
   return ref;
 }
@@ -70,6 +77,7 @@ void SessionTable::close(ConnId conn) {
   // Only the connection that holds the client id releases it (on a takeover Mosquitto reports the
   // old connection gone after it authenticated the new one).
   auto refs = connections_by_client_id_.find(s.client_id);
+  if (refs != connections_by_client_id_.end() && refs->second == 2) --takeovers_;
   const bool holder = refs == connections_by_client_id_.end() || --refs->second <= 0;
   if (holder) {
     if (refs != connections_by_client_id_.end()) connections_by_client_id_.erase(refs);
@@ -94,6 +102,7 @@ void SessionTable::close(ConnId conn) {
   } else if (holder && s.persistent && !s.subscriptions.empty()) {
     saved_subscriptions_[s.client_id] = {s.tenant, s.user, s.subscriptions, wall_seconds()};
   }
+  if (last_conn_ == conn) last_conn_ = nullptr;
   closing_[conn] = Closing{std::move(it->second), std::chrono::steady_clock::now()};
   sessions_.erase(it);
 }

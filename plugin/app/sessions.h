@@ -77,8 +77,13 @@ class SessionTable {
   Hooks hooks_;
   std::unordered_map<ConnId, std::unique_ptr<Session>> sessions_;
   std::unordered_map<std::string, std::string> live_serials_;  // tenant '\0' serial -> client id
-  // Live connections per client id: more than one only during a takeover.
+  // Live connections per client id: more than one only during a takeover; `takeovers_`: how
+  // many client ids have two connections now.
   std::unordered_map<std::string, int> connections_by_client_id_;
+  size_t takeovers_ = 0;
+  // The session found last (find): one lookup for a PUBLISH's ACL check and its message.
+  ConnId last_conn_ = nullptr;
+  Session* last_session_ = nullptr;
   // Subscriptions of persistent sessions, per client id while the session is offline
   // (Mosquitto's persistence is off, so they live as long as Mosquitto's in-memory session).
   // `resuming_`: a persistent connection that took over a live one, waiting for the old one's

@@ -132,5 +132,25 @@ TEST_F(SessionTableTest, ATakeoverHandsTheSubscriptionsOverWhenTheOldConnectionC
   EXPECT_EQ(fresh.subscriptions[0].first, "s/ds");
 }
 
+TEST_F(SessionTableTest, AClosedConnectionIsNotFoundEvenRightAfterALookup) {
+  table_->open(make(c1_, "dev1", "dev1"));
+  ASSERT_NE(table_->find(&c1_), nullptr);
+  table_->close(&c1_);
+  EXPECT_EQ(table_->find(&c1_), nullptr);
+  Session& again = table_->open(make(c1_, "dev2", "dev2"));  // the handle reused
+  EXPECT_EQ(table_->find(&c1_), &again);
+}
+
+TEST_F(SessionTableTest, ThreeConnectionsOfOneClientIdUnwindToNone) {
+  Session& a = table_->open(make(c1_, "dev1", "dev1"));
+  table_->open(make(c2_, "dev1", "dev1"));
+  Session& c = table_->open(make(c3_, "dev1", "dev1"));
+  EXPECT_TRUE(table_->taken_over(a));
+  table_->close(&c1_);
+  EXPECT_TRUE(table_->taken_over(c));
+  table_->close(&c2_);
+  EXPECT_FALSE(table_->taken_over(c));
+}
+
 }  // namespace
 }  // namespace c8y::app
