@@ -84,9 +84,8 @@ bool PluginCore::start(std::string* error) {
       return false;
     }
     identity::ProvisioningReport report;
-    auto err = identity::apply_provisioning(*directory_, text, &report);
-    if (!err.empty()) {
-      *error = "plugin_opt_provisioning_file " + options_.provisioning_file + ": " + err;
+    if (auto st = identity::apply_provisioning(*directory_, text, &report); !st.ok()) {
+      *error = "plugin_opt_provisioning_file " + options_.provisioning_file + ": " + st.message;
       return false;
     }
     log(LogLevel::kInfo, "c8y: provisioning applied: " + std::to_string(report.tenants_created) +

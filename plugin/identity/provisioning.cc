@@ -52,11 +52,11 @@ std::string validate(const json& doc) {
 
 }  // namespace
 
-std::string apply_provisioning(Directory& directory, const std::string& text,
-                               ProvisioningReport* report) {
+common::Status apply_provisioning(Directory& directory, const std::string& text,
+                                  ProvisioningReport* report) {
   json doc = json::parse(text, nullptr, false);
-  if (doc.is_discarded()) return "not valid JSON";
-  if (auto err = validate(doc); !err.empty()) return err;
+  if (doc.is_discarded()) return common::Status::Invalid("not valid JSON");
+  if (auto err = validate(doc); !err.empty()) return common::Status::Invalid(err);
   ProvisioningReport r;
   for (const json& t : doc["tenants"]) {
     TenantRecord tr;
@@ -68,7 +68,7 @@ std::string apply_provisioning(Directory& directory, const std::string& text,
     if (!existing) ++r.tenants_created;
     if (!existing || (t.contains("options") && existing->options != tr.options)) {
       auto st = directory.put_tenant(tr);
-      if (!st.ok()) return "tenant " + tr.id + ": " + st.message;
+      if (!st.ok()) return {st.code, "tenant " + tr.id + ": " + st.message};
     }
     if (!t.contains("users")) continue;
     for (const json& u : t["users"]) {
@@ -97,12 +97,12 @@ std::string apply_provisioning(Directory& directory, const std::string& text,
         continue;
       }
       auto st = directory.put_user(ur);
-      if (!st.ok()) return "user " + ur.key() + ": " + st.message;
+      if (!st.ok()) return {st.code, "user " + ur.key() + ": " + st.message};
       ++r.users_written;
     }
   }
   if (report) *report = r;
-  return "";
+  return {};
 }
 
 }  // namespace c8y::identity

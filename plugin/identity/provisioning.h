@@ -11,6 +11,7 @@
 
 #include <string>
 
+#include "plugin/common/status.h"
 #include "plugin/identity/directory.h"
 
 namespace c8y::identity {
@@ -21,9 +22,9 @@ struct ProvisioningReport {
   int users_unchanged = 0;
 };
 
-// Returns an error text (naming the offending entry) or "" on success. Validation happens before
-// anything is written: an invalid file changes nothing.
-std::string apply_provisioning(Directory& directory, const std::string& json_text,
-                               ProvisioningReport* report);
+// Applies the file. kInvalid names the offending entry; validation happens before anything is
+// written, so an invalid file changes nothing. kIo: storage failed part way.
+common::Status apply_provisioning(Directory& directory, const std::string& json_text,
+                                  ProvisioningReport* report);
 
 }  // namespace c8y::identity

@@ -43,8 +43,12 @@ class Provisioning : public ::testing::Test {
     ASSERT_TRUE(directory_->load().ok());
   }
 
+  // The message of the result ("" on success); a refusal must be kInvalid.
   std::string apply(const std::string& text, ProvisioningReport* report = nullptr) {
-    return apply_provisioning(*directory_, text, report);
+    auto st = apply_provisioning(*directory_, text, report);
+    EXPECT_TRUE(st.ok() || st.invalid()) << st.message;
+    EXPECT_EQ(st.ok(), st.message.empty());
+    return st.message;
   }
 
   std::vector<std::string> sorted_tenants() const {
