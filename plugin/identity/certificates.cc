@@ -686,75 +686,69 @@ std::optional<LeafInfo> inspect_leaf(X509* leaf, std::string* error) {
   return info;
 }
 
-bool verify_leaf(X509* leaf, const TrustedCa& ca, int64_t now_s, std::string* error) {
+common::Status verify_leaf(X509* leaf, const TrustedCa& ca, int64_t now_s) {
   ErrorMark mark;
   if (leaf == nullptr) {
-    set_error(error, "no client certificate");
-    return false;
+    return common::Status::Invalid("no client certificate");
   }
   X509* issuer = ca.certificate();
   if (X509_NAME_cmp(X509_get_issuer_name(leaf), X509_get_subject_name(issuer)) != 0) {
-    set_error(error, "certificate issuer " + printable(name_text(X509_get_issuer_name(leaf))) +
-                         " is not the CA " + printable(ca.info().subject));
-    return false;
+    return common::Status::Invalid("certificate issuer " +
+                                   printable(name_text(X509_get_issuer_name(leaf))) +
+                                   " is not the CA " + printable(ca.info().subject));
   }
   // As OpenSSL's X509_check_akid: compared only when both sides carry a key identifier. A
   // mismatch means the lookup picked a same-named CA with another key.
   const ASN1_OCTET_STRING* aki = X509_get0_authority_key_id(leaf);
   const ASN1_OCTET_STRING* ski = X509_get0_subject_key_id(issuer);
   if (aki != nullptr && ski != nullptr && ASN1_OCTET_STRING_cmp(aki, ski) != 0) {
-    set_error(error, "certificate's authority key identifier " + hex(aki) +
-                         " does not match the CA's subject key identifier " + hex(ski));
-    return false;
+    return common::Status::Invalid("certificate's authority key identifier " + hex(aki) +
+                                   " does not match the CA's subject key identifier " + hex(ski));
   }
   // The decisive check: everything above is a name or an identifier anyone can copy.
   EVP_PKEY* key = X509_get0_pubkey(issuer);
   if (key == nullptr || X509_verify(leaf, key) != 1) {
-    set_error(error, "certificate signature does not verify with the CA's public key");
-    return false;
+    return common::Status::Invalid(
+        "certificate signature does not verify with the CA's public key");
   }
   auto not_before = seconds_of(X509_get0_notBefore(leaf));
   auto not_after = seconds_of(X509_get0_notAfter(leaf));
   if (!not_before || !not_after) {
-    set_error(error, "certificate has invalid validity dates");
-    return false;
+    return common::Status::Invalid("certificate has invalid validity dates");
   }
   if (now_s < *not_before) {
-    set_error(error, "certificate is not yet valid (notBefore " + iso8601(*not_before) + ")");
-    return false;
+    return common::Status::Invalid("certificate is not yet valid (notBefore " +
+                                   iso8601(*not_before) + ")");
   }
   if (now_s > *not_after) {
-    set_error(error, "certificate has expired (notAfter " + iso8601(*not_after) + ")");
-    return false;
+    return common::Status::Invalid("certificate has expired (notAfter " + iso8601(*not_after) +
+                                   ")");
   }
   const CaInfo& info = ca.info();
   if (now_s < info.not_before_s) {
-    set_error(error, "CA certificate is not yet valid (notBefore " + info.not_before + ")");
-    return false;
+    return common::Status::Invalid("CA certificate is not yet valid (notBefore " + info.not_before +
+                                   ")");
   }
   if (now_s > info.not_after_s) {
-    set_error(error, "CA certificate has expired (notAfter " + info.not_after + ")");
-    return false;
+    return common::Status::Invalid("CA certificate has expired (notAfter " + info.not_after + ")");
   }
-  return true;
+  return {};
 }
 
-bool match_device_cn(std::string_view common_name, std::string_view serial, std::string* error) {
+common::Status match_device_cn(std::string_view common_name, std::string_view serial) {
   if (common_name.empty()) {
-    set_error(error, "certificate CN is empty");
-    return false;
+    return common::Status::Invalid("certificate CN is empty");
   }
   if (common_name.find(':') != std::string_view::npos) {
-    set_error(error, "certificate CN \"" + printable(common_name) +
-                         "\" contains ':', which no device serial may contain");
-    return false;
+    return common::Status::Invalid("certificate CN \"" + printable(common_name) +
+                                   "\" contains ':', which no device serial may contain");
   }
   if (common_name != serial) {
-    set_error(error, "certificate CN \"" + printable(common_name) +
-                         "\" does not match the device serial \"" + printable(serial) + "\"");
-    return false;
+    return common::Status::Invalid("certificate CN \"" + printable(common_name) +
+                                   "\" does not match the device serial \"" + printable(serial) +
+                                   "\"");
   }
-  return true;
+  return {};
 }
 
 std::string trust_file_name(unsigned long subject_hash, int n) {

@@ -39,6 +39,8 @@
 #include <utility>
 #include <vector>
 
+#include "plugin/common/status.h"
+
 namespace c8y::identity {
 
 // Upload size limit for one certificate or one CRL (the text as received). A CRL of a large
@@ -130,17 +132,17 @@ struct LeafInfo {
 // is returned so it can be logged); match_device_cn refuses it.
 std::optional<LeafInfo> inspect_leaf(X509* leaf, std::string* error);
 
-// True when `leaf` was issued by `ca`: the leaf's issuer name equals the CA's subject
-// (X509_NAME_cmp, as OpenSSL compares), the leaf's AKI key id equals the CA's subjectKeyIdentifier
-// extension (compared only when both are present, as OpenSSL does), the leaf's signature verifies
-// with the CA's public key, and `now_s` lies within the validity of both the leaf and the CA
-// (bounds inclusive). Revocation is separate: is_revoked().
-bool verify_leaf(X509* leaf, const TrustedCa& ca, int64_t now_s, std::string* error);
+// OK when `leaf` was issued by `ca` (kInvalid with the reason otherwise): the leaf's issuer name
+// equals the CA's subject (X509_NAME_cmp, as OpenSSL compares), the leaf's AKI key id equals the
+// CA's subjectKeyIdentifier extension (compared only when both are present, as OpenSSL does), the
+// leaf's signature verifies with the CA's public key, and `now_s` lies within the validity of both
+// the leaf and the CA (bounds inclusive). Revocation is separate: is_revoked().
+common::Status verify_leaf(X509* leaf, const TrustedCa& ca, int64_t now_s);
 
-// True when the certificate's CN names the device `serial` (the serial of the MQTT client id):
+// OK when the certificate's CN names the device `serial` (the serial of the MQTT client id):
 // byte-equal, and without ':' (the client-id separator, so such a CN could never be a serial
 // and may only appear through a misissued certificate; refused with its own message).
-bool match_device_cn(std::string_view common_name, std::string_view serial, std::string* error);
+common::Status match_device_cn(std::string_view common_name, std::string_view serial);
 
 // "<8 hex digits>.<n>", the name OpenSSL's capath lookup expects: "0a1b2c3d.0".
 std::string trust_file_name(unsigned long subject_hash, int n);

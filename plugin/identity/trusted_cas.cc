@@ -258,7 +258,10 @@ CertificateCheck TrustedCas::check(X509* leaf, std::string_view serial, int64_t 
   if (!info) return out;
   out.common_name = info->common_name;
   out.serial_number = info->serial_number;
-  if (!match_device_cn(info->common_name, serial, &out.error)) return out;
+  if (auto st = match_device_cn(info->common_name, serial); !st.ok()) {
+    out.error = std::move(st.message);
+    return out;
+  }
   std::shared_lock lock(mutex_);
   // A handful of CAs per tenant: a linear pass is cheaper than keeping indexes in step.
   std::string last_error = "certificate issued by an unknown CA (" + info->issuer + ")";
@@ -268,9 +271,8 @@ CertificateCheck TrustedCas::check(X509* leaf, std::string_view serial, int64_t 
                                ? ca.subject_hash == info->issuer_hash
                                : ca.subject_key_id == info->authority_key_id;
     if (!candidate) continue;
-    std::string error;
-    if (!verify_leaf(leaf, *e.ca, now_s, &error)) {
-      last_error = error;
+    if (auto st = verify_leaf(leaf, *e.ca, now_s); !st.ok()) {
+      last_error = std::move(st.message);
       continue;  // another CA with the same name or key id may be the issuer
     }
     if (!e.record.enabled) {

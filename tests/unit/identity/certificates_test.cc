@@ -21,6 +21,21 @@ namespace {
 
 namespace pki = c8y::testing::pki;
 
+// verify_leaf and match_device_cn as the assertions below read them: true when OK, the reason of
+// a refusal (always kInvalid) in `error`.
+bool verify_leaf(X509* leaf, const TrustedCa& ca, int64_t now_s, std::string* error) {
+  auto st = identity::verify_leaf(leaf, ca, now_s);
+  EXPECT_TRUE(st.ok() || st.invalid()) << st.message;
+  if (error && !st.ok()) *error = st.message;
+  return st.ok();
+}
+bool match_device_cn(std::string_view common_name, std::string_view serial, std::string* error) {
+  auto st = identity::match_device_cn(common_name, serial);
+  EXPECT_TRUE(st.ok() || st.invalid()) << st.message;
+  if (error && !st.ok()) *error = st.message;
+  return st.ok();
+}
+
 ::testing::AssertionResult Contains(const std::string& text, std::string_view part) {
   if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << "\"" << text << "\" does not contain \"" << part << "\"";
