@@ -93,9 +93,7 @@ void DeviceAvailability::watch(domain::TenantSpace* space, uint64_t id, const js
 size_t DeviceAvailability::watch_monitored_devices(domain::TenantSpaces& spaces) {
   size_t n = 0;
   const int64_t now = now_ms();
-  for (auto& tenant : store_.tenant_ids()) {
-    auto* space = spaces.get(tenant);
-    if (!space) continue;
+  for (auto* space : spaces.all()) {
     domain::Inventory inv(store_, *space);
     auto st = inv.for_each_containing("c8y_RequiredAvailability", [&](uint64_t id, const json& mo) {
       if (!required_interval_ms(mo)) return true;
@@ -105,7 +103,7 @@ size_t DeviceAvailability::watch_monitored_devices(domain::TenantSpaces& spaces)
     });
     if (!st.ok())
       log_(LogLevel::kWarning,
-           "c8y: monitored devices of tenant " + tenant + " not all read: " + st.message);
+           "c8y: monitored devices of tenant " + space->id + " not all read: " + st.message);
   }
   return n;
 }

@@ -33,13 +33,11 @@ void PresenceTracker::flush_if_due(std::chrono::steady_clock::time_point now) {
 
 size_t PresenceTracker::mark_all_disconnected(domain::TenantSpaces& spaces) {
   size_t n = 0;
-  for (auto& tenant : store_.tenant_ids()) {
-    auto* space = spaces.get(tenant);
-    if (!space) continue;
+  for (auto* space : spaces.all()) {
     std::vector<uint64_t> ids;
     if (auto st = domain::Inventory(store_, *space).connected_devices(&ids); !st.ok())
       log_(LogLevel::kWarning,
-           "c8y: connected devices of tenant " + tenant + " not read: " + st.message);
+           "c8y: connected devices of tenant " + space->id + " not read: " + st.message);
     for (auto id : ids) dirty_[{space, id}] = false;
     n += ids.size();
   }

@@ -38,6 +38,13 @@ TenantSpace* TenantSpaces::get(std::string_view tenant_id) {
   return slot.get();
 }
 
+std::vector<TenantSpace*> TenantSpaces::all() {
+  std::vector<TenantSpace*> out;
+  for (auto& id : store_.tenant_ids())
+    if (auto* space = get(id)) out.push_back(space);
+  return out;
+}
+
 void TenantSpaces::remove(std::string_view tenant_id) {
   std::unique_lock lock(mutex_);
   auto it = spaces_.find(std::string(tenant_id));

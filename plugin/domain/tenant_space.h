@@ -70,6 +70,8 @@ class TenantSpaces {
   TenantSpaces(storage::Store& store, unsigned node_id) : store_(store), node_id_(node_id) {}
   // nullptr when the tenant has no column family.
   TenantSpace* get(std::string_view tenant_id);
+  // The space of every tenant that has a column family.
+  std::vector<TenantSpace*> all();
   // Forgets a deleted tenant's space; the object stays alive (other threads may hold it).
   void remove(std::string_view tenant_id);
 
