@@ -84,9 +84,7 @@ void RestServer::routes_registration() {
       return send_error(res,
                         {422, "validationError", "A new request starts as WAITING_FOR_CONNECTION"});
     auto ch = registrations_.create(c->tenant, id.get<std::string>(), c->user, wall_ms());
-    if (ch.outcome == identity::RegistrationChange::kInvalid &&
-        ch.message.find("exists already") != std::string::npos)
-      return send_error(res, {409, "devicecontrol/Conflict", ch.message});
+    if (ch.serial_taken) return send_error(res, {409, "devicecontrol/Conflict", ch.message});
     if (!ch.value) return send_error(res, change_error(ch));
     send_json(res, 201, request_out(*c, *ch.value));
   });
