@@ -91,6 +91,21 @@ storage::StoreStatus list_objects(RestContext& ctx, const Caller& c, const Reque
                   req.get_param_value("owner"), page_size, page, p, f.query ? &*f.query : nullptr);
 }
 
+// The path's object (the route's first capture) with its self links; nullopt after answering 404.
+std::optional<json> path_object(RestContext& ctx, const Caller& c, const Request& req,
+                                Response& res) {
+  const std::string raw = req.matches[1];
+  auto id = domain::parse_id(raw);
+  domain::Inventory inv(ctx.store, *c.space);
+  auto mo = id ? inv.get(*id) : std::nullopt;
+  if (!mo) {
+    send_error(res, object_not_found(raw));
+    return std::nullopt;
+  }
+  add_self_links(c, *mo);
+  return mo;
+}
+
 domain::Inventory::Relation relation_of(const std::string& list) {
   for (auto r : domain::Inventory::kRelations)
     if (list == domain::Inventory::children_list(r)) return r;
@@ -169,12 +184,8 @@ void count(RestContext& ctx, const Caller& c, const Request& req, Response& res)
 void get(RestContext& ctx, const Caller& c, const Request& req, Response& res) {
   HttpError err;
   if (!param_bools_ignored(req, {"withParents", "withChildren"}, &err)) return send_error(res, err);
-  const std::string raw = req.matches[1];
-  auto id = domain::parse_id(raw);
-  domain::Inventory inv(ctx.store, *c.space);
-  auto mo = id ? inv.get(*id) : std::nullopt;
-  if (!mo) return send_error(res, object_not_found(raw));
-  add_self_links(c, *mo);
+  auto mo = path_object(ctx, c, req, res);
+  if (!mo) return;
   send_json(res, 200, *mo);
 }
 
@@ -242,13 +253,9 @@ void remove(RestContext& ctx, const Caller& c, const Request& req, Response& res
 
 // GET .../{id}/<list>: the references of one list, all on one page.
 void children(RestContext& ctx, const Caller& c, const Request& req, Response& res) {
-  const std::string raw = req.matches[1];
-  auto id = domain::parse_id(raw);
-  domain::Inventory inv(ctx.store, *c.space);
-  auto mo = id ? inv.get(*id) : std::nullopt;
-  if (!mo) return send_error(res, object_not_found(raw));
-  add_self_links(c, *mo);
-  const std::string list = req.matches[2];
+  auto mo = path_object(ctx, c, req, res);
+  if (!mo) return;
+  const std::string raw = req.matches[1], list = req.matches[2];
   json refs = mo->contains(list) && (*mo)[list].is_object()
                   ? (*mo)[list].value("references", json::array())
                   : json::array();
