@@ -86,6 +86,7 @@ RegistrationChange Registrations::create(std::string_view tenant, std::string_vi
   std::lock_guard lock(mutex_);
   if (by_serial_.count(std::string(serial))) {
     out.outcome = RegistrationChange::kInvalid;
+    out.serial_taken = true;
     out.message = "A request for device " + std::string(serial) + " exists already";
     return out;
   }

@@ -47,6 +47,9 @@ struct Registration {
 struct RegistrationChange {
   enum Outcome { kOk, kNotFound, kInvalid, kStorage } outcome = kOk;
   std::string message;
+  // With kInvalid from create(): the serial already has a request (in this tenant or another),
+  // as opposed to a serial that is not valid.
+  bool serial_taken = false;
   std::optional<Registration> value;
 };
 
@@ -57,7 +60,8 @@ class Registrations {
   storage::StoreStatus load();
 
   // REST: a new request in WAITING_FOR_CONNECTION. kInvalid if the serial is not a valid device
-  // serial or already has a request (in this tenant or another: the message does not say which).
+  // serial or already has a request (serial_taken; in this tenant or another: neither the message
+  // nor the outcome says which).
   RegistrationChange create(std::string_view tenant, std::string_view serial,
                             std::string_view owner, int64_t now_ms);
   // The tenant's own requests (another tenant's serial is not found).

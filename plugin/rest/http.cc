@@ -4,6 +4,8 @@
 #include <cctype>
 #include <iterator>
 #include <set>
+#include <stdexcept>
+#include <utility>
 
 namespace c8y::rest {
 namespace {
@@ -169,20 +171,28 @@ bool parse_target(std::string_view target, std::string* path, Params* params) {
 }
 
 Router& Router::Get(const std::string& pattern, Handler handler) {
-  get_.emplace_back(std::regex(pattern), std::move(handler));
-  return *this;
+  return add("GET", pattern, std::move(handler));
 }
 Router& Router::Post(const std::string& pattern, Handler handler) {
-  post_.emplace_back(std::regex(pattern), std::move(handler));
-  return *this;
+  return add("POST", pattern, std::move(handler));
 }
 Router& Router::Put(const std::string& pattern, Handler handler) {
-  put_.emplace_back(std::regex(pattern), std::move(handler));
-  return *this;
+  return add("PUT", pattern, std::move(handler));
 }
 Router& Router::Delete(const std::string& pattern, Handler handler) {
-  delete_.emplace_back(std::regex(pattern), std::move(handler));
+  return add("DELETE", pattern, std::move(handler));
+}
+
+Router& Router::add(const std::string& method, const std::string& pattern, Handler handler,
+                    int id) {
+  Routes* routes = method == "HEAD" ? nullptr : routes_for(method);
+  if (!routes) throw std::invalid_argument("no routes for method " + method);
+  routes->push_back(Route{std::regex(pattern), std::move(handler), id});
   return *this;
+}
+
+Router::Routes* Router::routes_for(const std::string& method) {
+  return const_cast<Routes*>(std::as_const(*this).routes_for(method));
 }
 
 const Router::Routes* Router::routes_for(const std::string& method) const {
@@ -193,21 +203,22 @@ const Router::Routes* Router::routes_for(const std::string& method) const {
   return nullptr;
 }
 
-bool Router::has_route(const Request& req) const {
+const Router::Route* Router::find(const Request& req) const {
   const Routes* routes = routes_for(req.method);
-  if (!routes) return false;
-  return std::any_of(routes->begin(), routes->end(),
-                     [&](const auto& r) { return std::regex_match(req.path, r.first); });
+  if (!routes) return nullptr;
+  for (const auto& r : *routes)
+    if (std::regex_match(req.path, r.pattern)) return &r;
+  return nullptr;
 }
 
 void Router::dispatch(Request& req, Response& res) const {
   bool routed = false;
   try {
     if (const Routes* routes = routes_for(req.method)) {
-      for (const auto& [pattern, handler] : *routes) {
-        if (std::regex_match(req.path, req.matches, pattern)) {
+      for (const auto& route : *routes) {
+        if (std::regex_match(req.path, req.matches, route.pattern)) {
           routed = true;
-          handler(req, res);
+          route.handler(req, res);
           break;
         }
       }

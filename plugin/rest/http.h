@@ -80,15 +80,29 @@ using ExceptionHandler = std::function<void(const Request&, Response&, std::exce
 
 class Router {
  public:
+  // A route: its pattern, its handler and the number its owner gave it (RestServer: the row of
+  // its route table; -1 when none was given).
+  struct Route {
+    std::regex pattern;
+    Handler handler;
+    int id = -1;
+  };
+
   Router& Get(const std::string& pattern, Handler handler);
   Router& Post(const std::string& pattern, Handler handler);
   Router& Put(const std::string& pattern, Handler handler);
   Router& Delete(const std::string& pattern, Handler handler);
+  // A route of `method`: GET, POST, PUT or DELETE (another method is a programming error:
+  // std::invalid_argument).
+  Router& add(const std::string& method, const std::string& pattern, Handler handler, int id = -1);
   void set_exception_handler(ExceptionHandler handler) { exception_handler_ = std::move(handler); }
   void set_error_handler(Handler handler) { error_handler_ = std::move(handler); }
 
+  // The first route of the request's method that matches its path (HEAD: the GET routes), or
+  // null.
+  const Route* find(const Request& req) const;
   // True when some route of the request's method matches its path (HEAD: the GET routes).
-  bool has_route(const Request& req) const;
+  bool has_route(const Request& req) const { return find(req) != nullptr; }
   // Runs the matching route and completes the response (status, error handler). Never throws
   // out of a route: an exception becomes the exception handler's answer (or a bare 500).
   void dispatch(Request& req, Response& res) const;
@@ -97,7 +111,8 @@ class Router {
   void finish(const Request& req, Response& res) const;
 
  private:
-  using Routes = std::vector<std::pair<std::regex, Handler>>;
+  using Routes = std::vector<Route>;
+  Routes* routes_for(const std::string& method);
   const Routes* routes_for(const std::string& method) const;
   Routes get_, post_, put_, delete_;
   ExceptionHandler exception_handler_;

@@ -2,20 +2,10 @@
 // log in on the certificate listener (issuing CA -> tenant, CN -> serial), plus a CRL per CA.
 #include "plugin/domain/json_input.h"
 #include "plugin/identity/trusted_cas.h"
-#include "plugin/rest/rest_server.h"
-#include "plugin/rest/rest_util.h"
+#include "plugin/rest/rest_handlers.h"
 
-namespace c8y::rest {
-
+namespace c8y::rest::certificates {
 namespace {
-
-constexpr const char* kManagementTenant = "management";
-
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Cumulocity shows the certificate as the base64 of its DER, without the armour lines.
 std::string pem_body(const std::string& pem) {
@@ -99,174 +89,141 @@ domain::AuditEntry certificate_audit(const Caller& c, const std::string& tenant,
 
 }  // namespace
 
-void RestServer::routes_certificates() {
-  auto& srv = router_;
-  const char* kList = R"(/tenant/tenants/([^/]+)/trusted-certificates)";
-  const char* kItem = R"(/tenant/tenants/([^/]+)/trusted-certificates/([0-9a-fA-F]+))";
-  const char* kCrl = R"(/tenant/tenants/([^/]+)/trusted-certificates/([0-9a-fA-F]+)/crl)";
-
-  // The tenant's own admin, or the management admin; another tenant looks absent.
-  auto caller = [this](const Request& req, Response& res,
-                       std::string* tenant) -> std::optional<Caller> {
-    auto c = authenticate(req, res);
-    if (!c) return std::nullopt;
-    *tenant = req.matches[1];
-    if ((*tenant != c->tenant && c->tenant != kManagementTenant) ||
-        !directory_.has_tenant(*tenant)) {
-      send_error(res, {404, "tenant/Not Found", "Tenant " + *tenant + " not found"});
-      return std::nullopt;
-    }
-    return c;
-  };
-  auto ca_changed = [this](const std::string& fingerprint) {
-    outbox_.push(common::outbox::CaChanged{fingerprint});
-  };
-
-  srv.Get(kList, [this, caller](const Request& req, Response& res) {
-    std::string tenant;
-    auto c = caller(req, res, &tenant);
-    if (!c) return;
-    HttpError err;
-    auto paging = param_paging(req, &err);
-    if (!paging) return send_error(res, err);
-    auto all = trusted_cas_.list(tenant);
-    json items = json::array();
-    const size_t begin = (paging->page - 1) * paging->page_size;
-    for (size_t i = begin; i < all.size() && i < begin + paging->page_size; ++i)
-      items.push_back(certificate_out(*c, tenant, all[i]));
-    send_json(res, 200,
-              paged(*c, "/tenant/tenants/" + tenant + "/trusted-certificates", req, "certificates",
-                    std::move(items), *paging, all.size() > begin + paging->page_size, all.size()));
-  });
-
-  srv.Get(kItem, [this, caller](const Request& req, Response& res) {
-    std::string tenant;
-    auto c = caller(req, res, &tenant);
-    if (!c) return;
-    auto r = trusted_cas_.get(tenant, std::string(req.matches[2]));
-    if (!r)
-      return send_error(
-          res, {404, "tenant/Not Found", "No trusted certificate " + std::string(req.matches[2])});
-    send_json(res, 200, certificate_out(*c, tenant, *r));
-  });
-
-  // {"certInPemFormat", "name", "status", "autoRegistrationEnabled"}
-  srv.Post(kList, [this, caller](const Request& req, Response& res) {
-    std::string tenant;
-    auto c = caller(req, res, &tenant);
-    if (!c) return;
-    HttpError err;
-    auto body = body_object(req, &err);
-    if (!body) return send_error(res, err);
-    auto pem = body->value("certInPemFormat", json());
-    auto name = body->value("name", json(""));
-    std::optional<bool> autoreg;  // Cumulocity's own example sends the string "true"
-    std::string why;
-    auto status = status_field(*body);
-    if (!pem.is_string() || !name.is_string() ||
-        !domain::json_bool(*body, "autoRegistrationEnabled", &autoreg, &why) || !status.valid)
-      return send_error(res, {422, "validationError",
-                              "certInPemFormat (string) is mandatory; name a string, status "
-                              "ENABLED or DISABLED, autoRegistrationEnabled a boolean"});
-    auto ch = trusted_cas_.add(tenant, pem.get<std::string>(), name.get<std::string>(),
-                               status.enabled.value_or(true), autoreg.value_or(false), wall_ms());
-    if (!ch.value) {
-      if (upload_log_limit_.allow()) {  // garbage uploads in a loop must not fill the log
-        auto suppressed = upload_log_limit_.take_suppressed();
-        outbox_.log(
-            common::LogLevel::kNotice,
-            "c8y: trusted certificate refused for tenant " + tenant + " (" + c->user + " from " +
-                req.remote_addr + "): " + ch.message +
-                (suppressed ? " (" + std::to_string(suppressed) + " similar suppressed)" : ""));
-      }
-      return send_error(res, change_error(ch));
-    }
-    if (!ch.message.empty()) outbox_.log(common::LogLevel::kWarning, "c8y: " + ch.message);
-    outbox_.log(common::LogLevel::kNotice, "c8y: trusted CA " + ch.value->info.fingerprint + " (" +
-                                               ch.value->info.subject + ") added to tenant " +
-                                               tenant + " by " + c->user);
-    audit(tenant, certificate_audit(*c, tenant, "Trusted certificate added", *ch.value));
-    send_json(res, 201, certificate_out(*c, tenant, *ch.value));
-  });
-
-  srv.Put(kItem, [this, caller, ca_changed](const Request& req, Response& res) {
-    std::string tenant;
-    auto c = caller(req, res, &tenant);
-    if (!c) return;
-    HttpError err;
-    auto body = body_object(req, &err);
-    if (!body) return send_error(res, err);
-    auto status = status_field(*body);
-    std::optional<std::string> name;
-    std::optional<bool> autoreg;
-    if (auto n = body->find("name"); n != body->end()) {
-      if (!n->is_string())
-        status.valid = false;
-      else
-        name = n->get<std::string>();
-    }
-    if (std::string why; !domain::json_bool(*body, "autoRegistrationEnabled", &autoreg, &why))
-      status.valid = false;
-    if (!status.valid)
-      return send_error(res, {422, "validationError",
-                              "name must be a string, status ENABLED or DISABLED, "
-                              "autoRegistrationEnabled a boolean"});
-    const std::string fp = req.matches[2];
-    const auto before = trusted_cas_.get(tenant, fp);
-    auto ch = trusted_cas_.update(tenant, fp, name, status.enabled, autoreg);
-    if (!ch.value) return send_error(res, change_error(ch));
-    {
-      auto e = certificate_audit(*c, tenant, "Trusted certificate updated", *ch.value);
-      if (before && before->enabled != ch.value->enabled)
-        e.changes.push_back(domain::audit_change("status", "java.lang.String",
-                                                 before->enabled ? "ENABLED" : "DISABLED",
-                                                 ch.value->enabled ? "ENABLED" : "DISABLED"));
-      if (before && before->name != ch.value->name)
-        e.changes.push_back(
-            domain::audit_change("name", "java.lang.String", before->name, ch.value->name));
-      if (before && before->auto_registration != ch.value->auto_registration)
-        e.changes.push_back(domain::audit_change("autoRegistrationEnabled", "java.lang.Boolean",
-                                                 before->auto_registration,
-                                                 ch.value->auto_registration));
-      audit(tenant, e);
-    }
-    if (!ch.message.empty()) outbox_.log(common::LogLevel::kWarning, "c8y: " + ch.message);
-    if (!ch.value->enabled) ca_changed(ch.value->info.fingerprint);
-    send_json(res, 200, certificate_out(*c, tenant, *ch.value));
-  });
-
-  srv.Delete(kItem, [this, caller, ca_changed](const Request& req, Response& res) {
-    std::string tenant;
-    auto c = caller(req, res, &tenant);
-    if (!c) return;
-    auto ch = trusted_cas_.remove(tenant, std::string(req.matches[2]));
-    if (!ch.value) return send_error(res, change_error(ch));
-    audit(tenant, certificate_audit(*c, tenant, "Trusted certificate removed", *ch.value));
-    ca_changed(ch.value->info.fingerprint);
-    res.status = 204;
-  });
-
-  // {"crl": "<PEM or base64 DER>"}; "" removes the CRL.
-  srv.Put(kCrl, [this, caller, ca_changed](const Request& req, Response& res) {
-    std::string tenant;
-    auto c = caller(req, res, &tenant);
-    if (!c) return;
-    HttpError err;
-    auto body = body_object(req, &err);
-    if (!body) return send_error(res, err);
-    auto crl = body->value("crl", json());
-    if (!crl.is_string())
-      return send_error(res, {422, "validationError", "crl (string) is mandatory"});
-    auto ch = trusted_cas_.set_crl(tenant, std::string(req.matches[2]), crl.get<std::string>());
-    if (!ch.value) return send_error(res, change_error(ch));
-    audit(tenant,
-          certificate_audit(*c, tenant,
-                            crl.get<std::string>().empty() ? "Trusted certificate CRL removed"
-                                                           : "Trusted certificate CRL updated",
-                            *ch.value));
-    ca_changed(ch.value->info.fingerprint);
-    send_json(res, 200, certificate_out(*c, tenant, *ch.value));
-  });
+void list(RestContext& ctx, const Caller& c, const Request& req, Response& res) {
+  auto tenant = ctx.administered_tenant(c, req, res, "tenant/Not Found");
+  if (!tenant) return;
+  HttpError err;
+  auto paging = param_paging(req, &err);
+  if (!paging) return send_error(res, err);
+  auto all = ctx.trusted_cas.list(*tenant);
+  send_json(
+      res, 200,
+      list_page(c, "/tenant/tenants/" + *tenant + "/trusted-certificates", req, "certificates", all,
+                *paging, [&](auto& r) { return certificate_out(c, *tenant, r); }));
 }
 
-}  // namespace c8y::rest
+void get(RestContext& ctx, const Caller& c, const Request& req, Response& res) {
+  auto tenant = ctx.administered_tenant(c, req, res, "tenant/Not Found");
+  if (!tenant) return;
+  auto r = ctx.trusted_cas.get(*tenant, std::string(req.matches[2]));
+  if (!r)
+    return send_error(
+        res, {404, "tenant/Not Found", "No trusted certificate " + std::string(req.matches[2])});
+  send_json(res, 200, certificate_out(c, *tenant, *r));
+}
+
+// {"certInPemFormat", "name", "status", "autoRegistrationEnabled"}
+void create(RestContext& ctx, const Caller& c, const Request& req, Response& res) {
+  auto tenant = ctx.administered_tenant(c, req, res, "tenant/Not Found");
+  if (!tenant) return;
+  HttpError err;
+  auto body = body_object(req, &err);
+  if (!body) return send_error(res, err);
+  auto pem = body->value("certInPemFormat", json());
+  auto name = body->value("name", json(""));
+  std::optional<bool> autoreg;  // Cumulocity's own example sends the string "true"
+  std::string why;
+  auto status = status_field(*body);
+  if (!pem.is_string() || !name.is_string() ||
+      !domain::json_bool(*body, "autoRegistrationEnabled", &autoreg, &why) || !status.valid)
+    return send_error(res, {422, "validationError",
+                            "certInPemFormat (string) is mandatory; name a string, status "
+                            "ENABLED or DISABLED, autoRegistrationEnabled a boolean"});
+  auto ch = ctx.trusted_cas.add(*tenant, pem.get<std::string>(), name.get<std::string>(),
+                                status.enabled.value_or(true), autoreg.value_or(false), wall_ms());
+  if (!ch.value) {
+    if (ctx.upload_log_limit.allow()) {  // garbage uploads in a loop must not fill the log
+      auto suppressed = ctx.upload_log_limit.take_suppressed();
+      ctx.outbox.log(
+          common::LogLevel::kNotice,
+          "c8y: trusted certificate refused for tenant " + *tenant + " (" + c.user + " from " +
+              req.remote_addr + "): " + ch.message +
+              (suppressed ? " (" + std::to_string(suppressed) + " similar suppressed)" : ""));
+    }
+    return send_error(res, change_error(ch));
+  }
+  if (!ch.message.empty()) ctx.outbox.log(common::LogLevel::kWarning, "c8y: " + ch.message);
+  ctx.outbox.log(common::LogLevel::kNotice, "c8y: trusted CA " + ch.value->info.fingerprint + " (" +
+                                                ch.value->info.subject + ") added to tenant " +
+                                                *tenant + " by " + c.user);
+  ctx.audit(*tenant, certificate_audit(c, *tenant, "Trusted certificate added", *ch.value));
+  send_json(res, 201, certificate_out(c, *tenant, *ch.value));
+}
+
+void update(RestContext& ctx, const Caller& c, const Request& req, Response& res) {
+  auto tenant = ctx.administered_tenant(c, req, res, "tenant/Not Found");
+  if (!tenant) return;
+  HttpError err;
+  auto body = body_object(req, &err);
+  if (!body) return send_error(res, err);
+  auto status = status_field(*body);
+  std::optional<std::string> name;
+  std::optional<bool> autoreg;
+  if (auto n = body->find("name"); n != body->end()) {
+    if (!n->is_string())
+      status.valid = false;
+    else
+      name = n->get<std::string>();
+  }
+  if (std::string why; !domain::json_bool(*body, "autoRegistrationEnabled", &autoreg, &why))
+    status.valid = false;
+  if (!status.valid)
+    return send_error(res, {422, "validationError",
+                            "name must be a string, status ENABLED or DISABLED, "
+                            "autoRegistrationEnabled a boolean"});
+  const std::string fp = req.matches[2];
+  const auto before = ctx.trusted_cas.get(*tenant, fp);
+  auto ch = ctx.trusted_cas.update(*tenant, fp, name, status.enabled, autoreg);
+  if (!ch.value) return send_error(res, change_error(ch));
+  {
+    auto e = certificate_audit(c, *tenant, "Trusted certificate updated", *ch.value);
+    if (before && before->enabled != ch.value->enabled)
+      e.changes.push_back(domain::audit_change("status", "java.lang.String",
+                                               before->enabled ? "ENABLED" : "DISABLED",
+                                               ch.value->enabled ? "ENABLED" : "DISABLED"));
+    if (before && before->name != ch.value->name)
+      e.changes.push_back(
+          domain::audit_change("name", "java.lang.String", before->name, ch.value->name));
+    if (before && before->auto_registration != ch.value->auto_registration)
+      e.changes.push_back(domain::audit_change("autoRegistrationEnabled", "java.lang.Boolean",
+                                               before->auto_registration,
+                                               ch.value->auto_registration));
+    ctx.audit(*tenant, e);
+  }
+  if (!ch.message.empty()) ctx.outbox.log(common::LogLevel::kWarning, "c8y: " + ch.message);
+  if (!ch.value->enabled) ctx.ca_changed(ch.value->info.fingerprint);
+  send_json(res, 200, certificate_out(c, *tenant, *ch.value));
+}
+
+void remove(RestContext& ctx, const Caller& c, const Request& req, Response& res) {
+  auto tenant = ctx.administered_tenant(c, req, res, "tenant/Not Found");
+  if (!tenant) return;
+  auto ch = ctx.trusted_cas.remove(*tenant, std::string(req.matches[2]));
+  if (!ch.value) return send_error(res, change_error(ch));
+  ctx.audit(*tenant, certificate_audit(c, *tenant, "Trusted certificate removed", *ch.value));
+  ctx.ca_changed(ch.value->info.fingerprint);
+  res.status = 204;
+}
+
+// {"crl": "<PEM or base64 DER>"}; "" removes the CRL.
+void set_crl(RestContext& ctx, const Caller& c, const Request& req, Response& res) {
+  auto tenant = ctx.administered_tenant(c, req, res, "tenant/Not Found");
+  if (!tenant) return;
+  HttpError err;
+  auto body = body_object(req, &err);
+  if (!body) return send_error(res, err);
+  auto crl = body->value("crl", json());
+  if (!crl.is_string())
+    return send_error(res, {422, "validationError", "crl (string) is mandatory"});
+  auto ch = ctx.trusted_cas.set_crl(*tenant, std::string(req.matches[2]), crl.get<std::string>());
+  if (!ch.value) return send_error(res, change_error(ch));
+  ctx.audit(*tenant,
+            certificate_audit(c, *tenant,
+                              crl.get<std::string>().empty() ? "Trusted certificate CRL removed"
+                                                             : "Trusted certificate CRL updated",
+                              *ch.value));
+  ctx.ca_changed(ch.value->info.fingerprint);
+  send_json(res, 200, certificate_out(c, *tenant, *ch.value));
+}
+
+}  // namespace c8y::rest::certificates

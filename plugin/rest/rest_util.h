@@ -3,10 +3,12 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "plugin/common/values.h"
 #include "plugin/domain/documents.h"
@@ -20,6 +22,16 @@ namespace c8y::rest {
 using nlohmann::json;
 
 inline constexpr size_t kMaxPageSize = 2000;
+
+// The tenant whose admin manages the other tenants (and sees their users and certificates).
+inline constexpr std::string_view kManagementTenant = "management";
+
+// Now on the wall clock, in milliseconds since the epoch.
+inline int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 // An error answered as Cumulocity does: {"error": "<domain>/<kind>", "message": ...}.
 struct HttpError {
@@ -42,8 +54,8 @@ struct Caller {
   std::string user;
   domain::TenantSpace* space = nullptr;
   std::string base;  // "http://host:port"
-  // A device token (Bearer): the request was checked against the device's own data
-  // (RestServer::device_scope); device_id is 0 while the device object does not exist.
+  // A device token (Bearer): the request was checked against the route's device scope
+  // (rest_routes.h); device_id is 0 while the device object does not exist.
   bool device = false;
   std::string serial;
   uint64_t device_id = 0;
@@ -120,6 +132,20 @@ inline json paged(const Caller& c, const std::string& path, const Request& req,
   return out;
 }
 
+// A page of a list held whole in memory (tenants, users, new-device requests, certificates):
+// the items of the page through `out`, leaving out those it makes null (gone meanwhile), with
+// the list's size as the total.
+template <class T, class Out>
+json list_page(const Caller& c, const std::string& path, const Request& req, const char* collection,
+               const std::vector<T>& all, const Paging& paging, Out out) {
+  json items = json::array();
+  const size_t begin = (paging.page - 1) * paging.page_size;
+  for (size_t i = begin; i < all.size() && i < begin + paging.page_size; ++i)
+    if (json item = out(all[i]); !item.is_null()) items.push_back(std::move(item));
+  return paged(c, path, req, collection, std::move(items), paging,
+               all.size() > begin + paging.page_size, all.size());
+}
+
 // A page of stored documents (events, alarms, operations, audit records) as a collection: each
 // document through `out` (which adds its links), paged links, and `"truncated": true` in the
 // statistics when the scan stopped at its bound before the page was complete.
@@ -131,6 +157,12 @@ json doc_page(const Caller& c, const std::string& path, const Request& req, cons
   json j = paged(c, path, req, collection, std::move(items), paging, page.more, page.total);
   if (page.truncated) j["statistics"]["truncated"] = true;
   return j;
+}
+
+// The 404 of a managed object that does not exist (in the caller's tenant).
+inline HttpError object_not_found(const std::string& raw_id) {
+  return {404, "inventory/Not Found",
+          "Finding device data from database failed : No managedObject for id '" + raw_id + "'!"};
 }
 
 // Adds "self" links to the object and to the references in its six reference lists.
@@ -186,6 +218,11 @@ inline bool param_time(const Request& req, const char* name, int64_t* out, HttpE
   return true;
 }
 
+// source, dateFrom and dateTo into the query `q` (its fields of those names) and revert into
+// `revert`: the filters every list of a device's data takes, checked in that order.
+template <class Query>
+bool param_source_window(const Request& req, Query* q, std::optional<bool>* revert, HttpError* err);
+
 // The one parser of boolean query parameters: "true" or "false", anything else 400 (every
 // endpoint answers a bad boolean the same way). Absent: true with *out untouched.
 inline bool param_bool(const Request& req, const char* name, std::optional<bool>* out,
@@ -199,6 +236,14 @@ inline bool param_bool(const Request& req, const char* name, std::optional<bool>
   }
   *out = v == "true";
   return true;
+}
+
+template <class Query>
+bool param_source_window(const Request& req, Query* q, std::optional<bool>* revert,
+                         HttpError* err) {
+  return param_id(req, "source", &q->source, err) &&
+         param_time(req, "dateFrom", &q->date_from, err) &&
+         param_time(req, "dateTo", &q->date_to, err) && param_bool(req, "revert", revert, err);
 }
 
 // Comma-separated list parameter ("status=ACTIVE,ACKNOWLEDGED").

@@ -1,0 +1,59 @@
+// The REST handlers, one namespace per resource and one file each (internal to plugin/rest). Each
+// is a RouteFn: the route table (rest_routes.cc) names it with its method, path, access and device
+// scope; the caller is authenticated before it runs.
+#pragma once
+
+#include "plugin/rest/rest_routes.h"
+
+namespace c8y::rest {
+
+// rest_platform.cc: /health, /tenant/currentTenant, /application/applications
+namespace platform {
+RouteFn health, current_tenant, applications;
+}
+// rest_inventory.cc: /inventory/managedObjects, its reference lists and supported series
+namespace inventory {
+RouteFn list, count, get, create, update, remove, children, add_child, remove_child, supported;
+}
+// rest_identity.cc: /identity/externalIds, /identity/globalIds/{id}/externalIds
+namespace external_ids {
+RouteFn get, list, create;
+}
+// rest_measurements.cc: /measurement/measurements, /measurement/measurements/series
+namespace measurements {
+RouteFn list, series, create;
+}
+// rest_events.cc: /event/events
+namespace events {
+RouteFn list, get, create, update, remove;
+}
+// rest_alarms.cc: /alarm/alarms
+namespace alarms {
+RouteFn list, count, get, create, update, update_all;
+}
+// rest_operations.cc: /devicecontrol/operations
+namespace operations {
+RouteFn list, get, create, update;
+}
+// rest_tenants.cc: /tenant/tenants
+namespace tenants {
+RouteFn list, get, create, remove;
+}
+// rest_users.cc: /user/currentUser, /user/{tenant}/users
+namespace users {
+RouteFn current, list, get, create, update, remove;
+}
+// rest_registrations.cc: /devicecontrol/newDeviceRequests
+namespace registrations {
+RouteFn list, get, create, update, remove;
+}
+// rest_certificates.cc: /tenant/tenants/{tenant}/trusted-certificates
+namespace certificates {
+RouteFn list, get, create, update, remove, set_crl;
+}
+// rest_audit.cc: /audit/auditRecords
+namespace audit_records {
+RouteFn list, get;
+}
+
+}  // namespace c8y::rest
