@@ -232,7 +232,7 @@ std::optional<json> CustomTemplateHandler::run_request(Session& s, const policy:
         r = alarms.update_open(target, a.alarm_type, a.body);
         if (r.status.not_found()) return fail(45, "No active alarm of type " + a.alarm_type);
         // As on the REST API: a refused change (an unknown status, reopening) is the device's.
-        if (!r.status.ok()) return fail(45, r.status.message);
+        if (r.status.invalid()) return fail(45, r.status.message);
       }
       *st = r.status;
       if (!st->ok()) return std::nullopt;
@@ -255,7 +255,7 @@ std::optional<json> CustomTemplateHandler::run_request(Session& s, const policy:
       auto id = op ? domain::parse_id(op->value("id", "")) : std::nullopt;
       if (!id) return fail(45, "No pending or executing operation with " + a.fragment);
       auto r = ops.update(*id, a.body);
-      if (!r.error.empty()) return fail(45, r.error);
+      if (r.status.invalid()) return fail(45, r.status.message);
       *st = r.status;
       if (!st->ok()) return std::nullopt;
       streams_.publish(s.tenant, policy::Mode::kPersistent, "operations", target, "UPDATE",

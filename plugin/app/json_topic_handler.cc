@@ -300,8 +300,10 @@ void JsonTopicHandler::handle(Session& s, const policy::TopicRoute& route, std::
     auto r = alarms.update(*id, *body);
     if (r.status.not_found())
       return replies_.json_error(s, "alarm/notFound", "alarm " + id_text + " not found");
-    if (!r.status.ok())  // as on the REST API: a refused change (e.g. reopening a cleared alarm)
+    if (r.status.invalid())  // as on the REST API: a refused change (reopening a cleared alarm)
       return replies_.json_error(s, "alarm/validationError", r.status.message);
+    st = r.status;
+    if (refuse_on_storage()) return;
     streams_.publish(s.tenant, policy::Mode::kPersistent, "alarms", *source, "UPDATE", r.alarm);
     return;
   }

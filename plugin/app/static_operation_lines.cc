@@ -122,8 +122,8 @@ StaticTemplateHandler::LineOutcome StaticTemplateHandler::operation(Session& s, 
                           (fragment.empty() ? "" : " with " + fragment)};
       continue;
     }
-    if (!r.error.empty()) {
-      out.error = smartrest::TemplateError{domain::kTransitionErrorCode, r.error};
+    if (r.status.invalid()) {
+      out.error = smartrest::TemplateError{domain::kTransitionErrorCode, r.status.message};
       continue;
     }
     if (!r.status.ok()) {

@@ -125,7 +125,6 @@ std::vector<OperationChange> Operations::apply(StatusTemplate t, uint64_t device
     if (!tr.to) {
       OperationChange r;
       r.status = storage::StoreStatus::Invalid(tr.error);
-      r.error = tr.error;
       r.operation = doc;
       out.push_back(std::move(r));
       continue;
@@ -140,7 +139,6 @@ OperationChange Operations::update(uint64_t id, const nlohmann::json& changes) {
   OperationChange r;
   if (!changes.is_object()) {
     r.status = storage::StoreStatus::Invalid("changes must be a JSON object");
-    r.error = r.status.message;
     return r;
   }
   DocRef ref;
@@ -155,13 +153,11 @@ OperationChange Operations::update(uint64_t id, const nlohmann::json& changes) {
     if (!parsed) {
       r.status =
           storage::StoreStatus::Invalid("status must be PENDING, EXECUTING, SUCCESSFUL or FAILED");
-      r.error = r.status.message;
       return r;
     }
     if (!rest_transition_allowed(to, *parsed)) {
       r.status = storage::StoreStatus::Invalid("an operation in " + std::string(to_string(to)) +
                                                " cannot become " + std::string(to_string(*parsed)));
-      r.error = r.status.message;
       return r;
     }
     to = *parsed;

@@ -31,9 +31,10 @@ struct OperationQuery {
 };
 
 struct OperationChange {
-  storage::StoreStatus status;  // kNotFound: no such operation; kInvalid: see `error`
-  std::string error;            // a refused transition (for s/e or a 422)
-  nlohmann::json operation;     // after the change
+  // kNotFound: no such operation; kInvalid: a refused change or transition, the reason in the
+  // message (for an s/e line or a 422).
+  storage::StoreStatus status;
+  nlohmann::json operation;  // after the change
 };
 
 class Operations {

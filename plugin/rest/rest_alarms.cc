@@ -72,19 +72,13 @@ void create(RestContext& ctx, const Caller& c, const Request& req, Response& res
 }
 
 void update(RestContext& ctx, const Caller& c, const Request& req, Response& res) {
-  HttpError err;
-  auto body = body_object(req, &err);
-  if (!body) return send_error(res, err);
-  auto id = path_id(req);
   domain::Alarms al(ctx.store, *c.space);
   al.actor = c.user;
-  domain::AlarmChange r;
-  if (id) r = al.update(*id, *body);
-  if (!id || r.status.not_found())
-    return send_error(res, doc_not_found(kAlarmDocs, req.matches[1]));
-  if (!r.status.ok()) return send_error(res, {422, "validationError", r.status.message});
-  ctx.notify(c, "alarms", source_of(r.alarm), "UPDATE", r.alarm);
-  send_json(res, 200, doc_out(kAlarmDocs, c, std::move(r.alarm)));
+  auto r = update_doc<domain::AlarmChange>(
+      kAlarmDocs, req, res, [&](uint64_t id, const json& body) { return al.update(id, body); });
+  if (!r) return;
+  ctx.notify(c, "alarms", source_of(r->alarm), "UPDATE", r->alarm);
+  send_json(res, 200, doc_out(kAlarmDocs, c, std::move(r->alarm)));
 }
 
 // Bulk update: every alarm the query selects (for example status=ACTIVE&source=...) gets the
@@ -103,7 +97,8 @@ void update_all(RestContext& ctx, const Caller& c, const Request& req, Response&
   al.actor = c.user;
   std::vector<json> changed;
   if (auto st = al.update_all(q, *body, 10000, &changed); !st.ok())
-    return send_error(res, {422, "validationError", st.message});
+    return send_error(
+        res, st.invalid() ? HttpError{422, "validationError", st.message} : storage_error(st));
   for (auto& a : changed) ctx.notify(c, "alarms", source_of(a), "UPDATE", a);
   send_json(res, 200, {{"updated", changed.size()}});
 }

@@ -104,6 +104,33 @@ inline std::optional<uint64_t> body_source(const json& body, domain::Inventory& 
 // (it names every missing field in one answer, source.id among them, before the source is looked
 // up) and whose source.id is an existing managed object, put in *source. nullopt after answering
 // 400 or 422.
+// PUT of the path's document: `change(id, body)` (an AlarmChange, OperationChange, ...); answers
+// 404 naming the id, 422 for a refused change (kInvalid), 500 for storage failures, and returns
+// the change only when it succeeded.
+template <class Change, class Fn>
+std::optional<Change> update_doc(const DocKind& kind, const Request& req, Response& res,
+                                 Fn change) {
+  HttpError err;
+  auto body = body_object(req, &err);
+  if (!body) {
+    send_error(res, err);
+    return std::nullopt;
+  }
+  auto id = path_id(req);
+  Change r;
+  if (id) r = change(*id, *body);
+  if (!id || r.status.not_found()) {
+    send_error(res, doc_not_found(kind, req.matches[1]));
+  } else if (r.status.invalid()) {
+    send_error(res, {422, "validationError", r.status.message});
+  } else if (!r.status.ok()) {
+    send_error(res, storage_error(r.status));
+  } else {
+    return r;
+  }
+  return std::nullopt;
+}
+
 template <class Input>
 std::optional<json> new_data_body(RestContext& ctx, const Caller& c, const Request& req,
                                   Response& res, Input input, uint64_t* source) {

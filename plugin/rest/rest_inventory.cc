@@ -137,7 +137,7 @@ bool change_reference(RestContext& ctx, const Caller& c, Response& res, const Re
     return false;
   }
   if (!st.ok()) {
-    send_error(res, add ? HttpError{422, "validationError", st.message} : internal(st));
+    send_error(res, st.invalid() ? HttpError{422, "validationError", st.message} : internal(st));
     return false;
   }
   ctx.object_changed(c, r.parent, false);

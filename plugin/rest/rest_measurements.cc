@@ -90,7 +90,9 @@ void create(RestContext& ctx, const Caller& c, const Request& req, Response& res
   m.source = source;
   domain::Measurements ms(ctx.store, *c.space);
   auto st = ms.store(m);
-  if (!st.ok()) return send_error(res, {422, "validationError", st.message});
+  if (!st.ok())
+    return send_error(
+        res, st.invalid() ? HttpError{422, "validationError", st.message} : storage_error(st));
   json out = domain::measurement_json(m);
   ctx.notify(c, "measurements", source, "CREATE", out);
   out["self"] = c.base + "/measurement/measurements/" + out["id"].get<std::string>();

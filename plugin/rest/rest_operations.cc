@@ -86,22 +86,16 @@ void get(RestContext& ctx, const Caller& c, const Request& req, Response& res) {
 }
 
 void update(RestContext& ctx, const Caller& c, const Request& req, Response& res) {
-  HttpError err;
-  auto body = body_object(req, &err);
-  if (!body) return send_error(res, err);
-  auto id = path_id(req);
   domain::Operations ops(ctx.store, *c.space);
   ops.actor = c.user;
-  domain::OperationChange r;
-  if (id) r = ops.update(*id, *body);
-  if (!id || r.status.not_found())
-    return send_error(res, doc_not_found(kOperationDocs, req.matches[1]));
-  if (!r.error.empty()) return send_error(res, {422, "validationError", r.error});
-  if (!r.status.ok()) return send_error(res, storage_error(r.status));
-  if (r.operation.value("status", "") == "PENDING") ctx.deliver_operation(c, r.operation);
-  ctx.notify(c, "operations", domain::parse_id(r.operation.value("deviceId", "")).value_or(0),
-             "UPDATE", r.operation);
-  send_json(res, 200, doc_out(kOperationDocs, c, std::move(r.operation)));
+  auto r = update_doc<domain::OperationChange>(
+      kOperationDocs, req, res,
+      [&](uint64_t id, const json& body) { return ops.update(id, body); });
+  if (!r) return;
+  if (r->operation.value("status", "") == "PENDING") ctx.deliver_operation(c, r->operation);
+  ctx.notify(c, "operations", domain::parse_id(r->operation.value("deviceId", "")).value_or(0),
+             "UPDATE", r->operation);
+  send_json(res, 200, doc_out(kOperationDocs, c, std::move(r->operation)));
 }
 
 }  // namespace c8y::rest::operations

@@ -172,7 +172,7 @@ TEST_F(Audit, OperationCreationAndStatusChangesAreRecordedOnce) {
   r = device.apply(StatusTemplate::k503, kDevice, "c8y_Restart", 0, nlohmann::json::object());
   ASSERT_TRUE(r[0].status.ok());
   // Refused (final): no record.
-  EXPECT_FALSE(ops.update(id, {{"status", "PENDING"}}).error.empty());
+  EXPECT_TRUE(ops.update(id, {{"status", "PENDING"}}).status.invalid());
 
   AuditQuery q;
   q.source = id;
