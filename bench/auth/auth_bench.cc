@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
     identity::UserRecord u;
     u.tenant = "bench";
     u.name = "device_" + std::to_string(i);
-    u.password_hash = identity::hash_password("secret-" + std::to_string(i));
+    u.password_hash = identity::hash_password("secret-" + std::to_string(i)).value_or("");
     put = dir.put_user(u);
   }
   if (!put.ok()) {

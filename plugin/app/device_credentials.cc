@@ -129,14 +129,13 @@ void DeviceCredentials::bootstrap_poll(Session& s) {
   u.role = policy::Role::kDevice;
   u.enabled = true;
   u.device_serial = r->serial;
-  std::string password;
-  try {
-    password = identity::random_secret();
-    u.password_hash = identity::hash_secret(password);
-  } catch (const std::exception& e) {
-    log_(LogLevel::kError, std::string("c8y: bootstrap: cannot make a password: ") + e.what());
+  auto password = identity::random_secret();
+  auto hash = password ? identity::hash_secret(*password) : std::nullopt;
+  if (!hash) {
+    log_(LogLevel::kError, "c8y: bootstrap: cannot make a password (the random generator failed)");
     return;
   }
+  u.password_hash = std::move(*hash);
   if (auto put = directory_.put_user(u); !put.ok()) {
     log_(LogLevel::kError, "c8y: bootstrap: cannot store the device user: " + put.message);
     return;
@@ -147,7 +146,7 @@ void DeviceCredentials::bootstrap_poll(Session& s) {
   line.push_back(',');
   smartrest::append_csv_field(line, u.name);
   line.push_back(',');
-  smartrest::append_csv_field(line, password);
+  smartrest::append_csv_field(line, *password);
   replies_.reply(s, "s/dcr", line);
 }
 

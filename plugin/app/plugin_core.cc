@@ -116,7 +116,12 @@ bool PluginCore::start(std::string* error) {
     u.tenant = std::string(kBootstrapTenant);
     u.name = std::string(kBootstrapUser);
     u.role = policy::Role::kBootstrap;
-    u.password_hash = identity::hash_password(secret);
+    auto hash = identity::hash_password(secret);
+    if (!hash) {
+      *error = "plugin_opt_bootstrap_secret_file: the secret could not be hashed";
+      return false;
+    }
+    u.password_hash = std::move(*hash);
     u.persisted = false;  // in memory only: nothing is written
     if (auto st = directory_->put_user(u); !st.ok()) {
       *error = "cannot add the bootstrap user: " + st.message;

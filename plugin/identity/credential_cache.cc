@@ -5,8 +5,6 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include <stdexcept>
-
 namespace c8y::identity {
 
 namespace {
@@ -14,9 +12,10 @@ namespace {
 // A keyed HMAC-SHA256 context used only as a template: each digest duplicates it, so the key
 // schedule is computed once and one-shot HMAC()'s per-call fetch is avoided (about 2x faster).
 // EVP_MAC_CTX_dup takes a const source, which OpenSSL allows from several threads at once.
+// nullptr if libcrypto cannot provide it.
 EVP_MAC_CTX* new_hmac_template(const unsigned char* key, size_t key_len) {
   EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  if (mac == nullptr) throw std::runtime_error("HMAC unavailable");
+  if (mac == nullptr) return nullptr;
   EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(mac);
   EVP_MAC_free(mac);  // the context holds its own reference
   char digest[] = "SHA256";
@@ -24,19 +23,19 @@ EVP_MAC_CTX* new_hmac_template(const unsigned char* key, size_t key_len) {
                                OSSL_PARAM_construct_end()};
   if (ctx == nullptr || EVP_MAC_init(ctx, key, key_len, params) != 1) {
     EVP_MAC_CTX_free(ctx);
-    throw std::runtime_error("HMAC init failed");
+    return nullptr;
   }
   return ctx;
 }
 
 }  // namespace
 
-CredentialCache::CredentialCache(size_t capacity) : capacity_(capacity) {
+CredentialCache::CredentialCache(size_t capacity) noexcept : capacity_(capacity), hmac_(nullptr) {
   std::array<unsigned char, 32> key;
-  if (RAND_bytes(key.data(), static_cast<int>(key.size())) != 1) {
-    throw std::runtime_error("RAND_bytes failed");
-  }
-  hmac_ = new_hmac_template(key.data(), key.size());
+  // Without a random key or an HMAC the cache stays off (enabled() is false): every login takes
+  // the slow path, which is still correct.
+  if (RAND_bytes(key.data(), static_cast<int>(key.size())) == 1)
+    hmac_ = new_hmac_template(key.data(), key.size());
   OPENSSL_cleanse(key.data(), key.size());
 }
 
@@ -67,6 +66,7 @@ CredentialCache::Digest CredentialCache::digest(std::string_view user_key,
 
 bool CredentialCache::matches(std::string_view user_key, uint64_t generation,
                               std::string_view password) const {
+  if (hmac_ == nullptr) return false;
   const Digest d = digest(user_key, password);
   std::lock_guard lock(mu_);
   auto it = entries_.find(user_key);
@@ -76,7 +76,7 @@ bool CredentialCache::matches(std::string_view user_key, uint64_t generation,
 
 void CredentialCache::remember(std::string_view user_key, uint64_t generation,
                                std::string_view password) {
-  if (capacity_ == 0) return;
+  if (capacity_ == 0 || hmac_ == nullptr) return;
   const Digest d = digest(user_key, password);
   std::lock_guard lock(mu_);
   if (auto it = entries_.find(user_key); it != entries_.end()) {

@@ -24,7 +24,9 @@ namespace c8y::identity {
 // entry remembered longest ago is evicted. Thread-safe; the HMAC is computed outside the lock.
 class CredentialCache {
  public:
-  explicit CredentialCache(size_t capacity = 100000);
+  // Never throws: if libcrypto cannot key an HMAC, the cache is off (matches nothing, keeps
+  // nothing).
+  explicit CredentialCache(size_t capacity = 100000) noexcept;
   ~CredentialCache();
   CredentialCache(const CredentialCache&) = delete;
   CredentialCache& operator=(const CredentialCache&) = delete;
@@ -37,6 +39,7 @@ class CredentialCache {
   void clear();
   size_t size() const;
   size_t capacity() const { return capacity_; }
+  bool enabled() const { return hmac_ != nullptr; }
 
  private:
   using Digest = std::array<unsigned char, 32>;

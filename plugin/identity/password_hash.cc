@@ -11,7 +11,6 @@
 #include <climits>
 #include <cstdint>
 #include <optional>
-#include <stdexcept>
 #include <vector>
 
 namespace c8y::identity {
@@ -92,10 +91,8 @@ std::optional<Parsed> parse(std::string_view encoded) {
   return p;
 }
 
-void random_bytes(unsigned char* out, size_t len) {
-  if (len > INT_MAX || RAND_bytes(out, static_cast<int>(len)) != 1) {
-    throw std::runtime_error("RAND_bytes failed");
-  }
+bool random_bytes(unsigned char* out, size_t len) {
+  return len <= INT_MAX && RAND_bytes(out, static_cast<int>(len)) == 1;
 }
 
 bool pbkdf2_sha512(std::string_view password, const Bytes& salt, int iterations, unsigned char* out,
@@ -118,14 +115,12 @@ bool salted_sha512(std::string_view password, const Bytes& salt, unsigned char* 
   return ok;
 }
 
-std::string make_pbkdf2_record(std::string_view password, int iterations) {
+std::optional<std::string> make_pbkdf2_record(std::string_view password, int iterations) {
   iterations = std::clamp(iterations, kMinIterations, kMaxIterations);
   Bytes salt(kSaltBytes);
-  random_bytes(salt.data(), salt.size());
+  if (!random_bytes(salt.data(), salt.size())) return std::nullopt;
   std::array<unsigned char, kHashBytes> hash{};
-  if (!pbkdf2_sha512(password, salt, iterations, hash.data(), hash.size())) {
-    throw std::runtime_error("PBKDF2 failed");
-  }
+  if (!pbkdf2_sha512(password, salt, iterations, hash.data(), hash.size())) return std::nullopt;
   std::string out = "$7$" + std::to_string(iterations) + "$";
   out += encode(salt.data(), salt.size(), common::Base64Alphabet::kStandard, true);
   out += '$';
@@ -152,21 +147,29 @@ bool verify_password(std::string_view encoded, std::string_view password) {
   return ok;
 }
 
-std::string hash_password(std::string_view password, int iterations) {
-  return make_pbkdf2_record(password, iterations);
+std::optional<std::string> hash_password(std::string_view password, int iterations) noexcept {
+  try {
+    return make_pbkdf2_record(password, iterations);
+  } catch (...) {  // memory ran out
+    return std::nullopt;
+  }
 }
 
-std::string random_secret(size_t bytes) {
-  bytes = std::max(bytes, kMinSecretBytes);
-  Bytes raw(bytes);
-  random_bytes(raw.data(), raw.size());
-  std::string out = encode(raw.data(), raw.size(), common::Base64Alphabet::kUrl, false);
-  OPENSSL_cleanse(raw.data(), raw.size());
-  return out;
+std::optional<std::string> random_secret(size_t bytes) noexcept {
+  try {
+    bytes = std::max(bytes, kMinSecretBytes);
+    Bytes raw(bytes);
+    if (!random_bytes(raw.data(), raw.size())) return std::nullopt;
+    std::string out = encode(raw.data(), raw.size(), common::Base64Alphabet::kUrl, false);
+    OPENSSL_cleanse(raw.data(), raw.size());
+    return out;
+  } catch (...) {
+    return std::nullopt;
+  }
 }
 
-std::string hash_secret(std::string_view secret) {
-  return make_pbkdf2_record(secret, 1);
+std::optional<std::string> hash_secret(std::string_view secret) noexcept {
+  return hash_password(secret, 1);
 }
 
 }  // namespace c8y::identity

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -36,17 +37,18 @@ bool verify_password(std::string_view encoded, std::string_view password);
 
 // A new $7$ hash with a random 12-byte salt and a 64-byte hash, readable by Mosquitto.
 // `iterations` is clamped to [kMinIterations, kMaxIterations].
-// Throws std::runtime_error if the system random generator fails.
-std::string hash_password(std::string_view password, int iterations = kDefaultIterations);
+// nullopt if the system random generator fails (or memory runs out); never throws.
+std::optional<std::string> hash_password(std::string_view password,
+                                         int iterations = kDefaultIterations) noexcept;
 
 // A generated secret (e.g. a bootstrap device password): URL-safe base64 without padding of
 // max(bytes, kMinSecretBytes) random bytes. Default 18 bytes = 144 bits = 24 characters.
-// Throws std::runtime_error if the system random generator fails.
-std::string random_secret(size_t bytes = 18);
+// nullopt if the system random generator fails; never throws.
+std::optional<std::string> random_secret(size_t bytes = 18) noexcept;
 
 // The fast salted hash for secrets from random_secret(): a $7$ hash with one iteration (random
 // 12-byte salt). Brute force is hopeless against >= 128 random bits, so slow hashing buys
 // nothing; the result is still a normal $7$ record that Mosquitto and verify_password accept.
-std::string hash_secret(std::string_view secret);
+std::optional<std::string> hash_secret(std::string_view secret) noexcept;
 
 }  // namespace c8y::identity

@@ -88,8 +88,13 @@ common::Status apply_provisioning(Directory& directory, const std::string& text,
         ur.password_hash = u["password_hash"].get<std::string>();
       } else {
         const std::string pw = u["password"].get<std::string>();
-        ur.password_hash =
-            old && verify_password(old->password_hash, pw) ? old->password_hash : hash_password(pw);
+        if (old && verify_password(old->password_hash, pw)) {
+          ur.password_hash = old->password_hash;
+        } else if (auto hash = hash_password(pw)) {
+          ur.password_hash = std::move(*hash);
+        } else {
+          return common::Status::Io("user " + ur.key() + ": the password could not be hashed");
+        }
       }
       if (old && old->password_hash == ur.password_hash && old->role == ur.role &&
           old->enabled == ur.enabled) {

@@ -16,11 +16,9 @@ storage::StoreStatus load_token_secret(storage::Store& store, std::string* secre
     return storage::StoreStatus::Io("cannot read the device-token key: " + st.message);
   std::string fresh = new_token_secret();
   if (fresh.empty())
-    return storage::StoreStatus::Io(
-        "cannot make a device-token key: the random generator failed");
+    return storage::StoreStatus::Io("cannot make a device-token key: the random generator failed");
   st = store.put(store.system(), storage::key::token_secret(), fresh, storage::Store::When::kNow);
-  if (!st.ok())
-    return storage::StoreStatus::Io("cannot store the device-token key: " + st.message);
+  if (!st.ok()) return storage::StoreStatus::Io("cannot store the device-token key: " + st.message);
   *secret = std::move(fresh);
   return {};
 }

@@ -73,7 +73,10 @@ void create(RestContext& ctx, const Caller& c, const Request& req, Response& res
     admin->tenant = tid;
     admin->name = name.get<std::string>();
     admin->role = policy::Role::kAdmin;
-    admin->password_hash = identity::hash_password(pass.get<std::string>());
+    auto hash = identity::hash_password(pass.get<std::string>());
+    if (!hash)
+      return send_error(res, {500, "general/internalError", "the password could not be hashed"});
+    admin->password_hash = std::move(*hash);
   }
   identity::TenantRecord t;
   t.id = tid;

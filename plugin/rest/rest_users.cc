@@ -114,7 +114,10 @@ void create(RestContext& ctx, const Caller& c, const Request& req, Response& res
   if (std::string why; !domain::json_bool(*body, "enabled", &enabled, &why))
     return send_error(res, {422, "validationError", why});
   u.enabled = enabled.value_or(u.enabled);
-  u.password_hash = identity::hash_password(*password);
+  auto hash = identity::hash_password(*password);
+  if (!hash)
+    return send_error(res, {500, "general/internalError", "the password could not be hashed"});
+  u.password_hash = std::move(*hash);
   if (auto st = ctx.directory.put_user(u); !st.ok())
     return send_error(res, {500, "general/internalError", st.message});
   auto e = user_audit(c, *tenant, "User created", u.name);
@@ -153,7 +156,10 @@ void update(RestContext& ctx, const Caller& c, const Request& req, Response& res
     u->enabled = *enabled;
   }
   if (password) {
-    u->password_hash = identity::hash_password(*password);
+    auto hash = identity::hash_password(*password);
+    if (!hash)
+      return send_error(res, {500, "general/internalError", "the password could not be hashed"});
+    u->password_hash = std::move(*hash);
     kick = true;
     // Never the hash, old or new.
     e.changes.push_back(domain::audit_change("password", "java.lang.String", nullptr, nullptr));

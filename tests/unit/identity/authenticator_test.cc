@@ -22,7 +22,7 @@ class AuthenticatorTest : public ::testing::Test {
     UserRecord u;
     u.tenant = "t1";
     u.name = "dev";
-    u.password_hash = hash_password("right-pass", 1000);
+    u.password_hash = hash_password("right-pass", 1000).value();
     ASSERT_TRUE(directory_->put_user(u).ok());
     auth_ = std::make_unique<Authenticator>(*directory_);
   }
@@ -78,7 +78,7 @@ TEST_F(AuthenticatorTest, AddressBackOffRefusesACachedRightPassword) {
     UserRecord other;
     other.tenant = "t1";
     other.name = "u" + std::to_string(i);
-    other.password_hash = hash_password("other-pass", 1000);
+    other.password_hash = hash_password("other-pass", 1000).value();
     ASSERT_TRUE(directory_->put_user(other).ok());
   }
   ASSERT_TRUE(auth_->authenticate("t1/dev", "right-pass", "10.0.0.5").ok());

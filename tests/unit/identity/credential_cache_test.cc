@@ -10,6 +10,11 @@
 namespace c8y::identity {
 namespace {
 
+TEST(CredentialCache, IsOnWithAWorkingLibcrypto) {
+  CredentialCache cache(10);
+  EXPECT_TRUE(cache.enabled());
+}
+
 TEST(CredentialCache, EmptyMatchesNothing) {
   CredentialCache cache;
   EXPECT_EQ(cache.size(), 0u);

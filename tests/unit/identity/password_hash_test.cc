@@ -240,7 +240,7 @@ TEST(PasswordHash, BadBase64) {
 
 TEST(PasswordHash, HashPasswordRoundTrip) {
   for (std::string_view pw : {"secret", "", "p\xC3\xA4ss", "with\0nul"}) {
-    const std::string h = hash_password(pw);
+    const std::string h = hash_password(pw).value();
     SCOPED_TRACE(h);
     EXPECT_TRUE(is_valid_password_hash(h));
     EXPECT_TRUE(verify_password(h, pw));
@@ -248,13 +248,13 @@ TEST(PasswordHash, HashPasswordRoundTrip) {
   }
   // The embedded NUL counts (Mosquitto itself would truncate, but we never pass such a password
   // to Mosquitto's check).
-  const std::string with_nul = hash_password(std::string_view("ab\0cd", 5));
+  const std::string with_nul = hash_password(std::string_view("ab\0cd", 5)).value();
   EXPECT_TRUE(verify_password(with_nul, std::string_view("ab\0cd", 5)));
   EXPECT_FALSE(verify_password(with_nul, "ab"));
 }
 
 TEST(PasswordHash, HashPasswordFormatMatchesMosquittoPasswd) {
-  const std::string h = hash_password("secret");
+  const std::string h = hash_password("secret").value();
   // $7$101$ + 16 chars (12-byte salt) + $ + 88 chars (64-byte hash), like mosquitto_passwd.
   ASSERT_EQ(h.rfind("$7$101$", 0), 0u);
   const size_t salt_end = h.find('$', 7);
@@ -266,21 +266,21 @@ TEST(PasswordHash, HashPasswordFormatMatchesMosquittoPasswd) {
 
 TEST(PasswordHash, HashPasswordUsesFreshSalts) {
   std::set<std::string> seen;
-  for (int i = 0; i < 20; ++i) seen.insert(hash_password("same", 1));
+  for (int i = 0; i < 20; ++i) seen.insert(hash_password("same", 1).value());
   EXPECT_EQ(seen.size(), 20u);
 }
 
 TEST(PasswordHash, HashPasswordIterations) {
-  EXPECT_EQ(hash_password("x", 1000).rfind("$7$1000$", 0), 0u);
-  EXPECT_EQ(hash_password("x", 0).rfind("$7$1$", 0), 0u);  // clamped
-  EXPECT_EQ(hash_password("x", -5).rfind("$7$1$", 0), 0u);
-  EXPECT_TRUE(verify_password(hash_password("x", 1000), "x"));
+  EXPECT_EQ(hash_password("x", 1000).value().rfind("$7$1000$", 0), 0u);
+  EXPECT_EQ(hash_password("x", 0).value().rfind("$7$1$", 0), 0u);  // clamped
+  EXPECT_EQ(hash_password("x", -5).value().rfind("$7$1$", 0), 0u);
+  EXPECT_TRUE(verify_password(hash_password("x", 1000).value(), "x"));
 }
 
 TEST(PasswordHash, RandomSecret) {
   std::set<std::string> seen;
   for (int i = 0; i < 100; ++i) {
-    const std::string s = random_secret();
+    const std::string s = random_secret().value();
     EXPECT_EQ(s.size(), 24u);  // 18 bytes, no padding
     for (char c : s) {
       EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') << s;
@@ -288,19 +288,19 @@ TEST(PasswordHash, RandomSecret) {
     seen.insert(s);
   }
   EXPECT_EQ(seen.size(), 100u);
-  EXPECT_EQ(random_secret(32).size(), 43u);
-  EXPECT_EQ(random_secret(0).size(), 22u);  // never fewer than 128 bits
-  EXPECT_EQ(random_secret(8).size(), 22u);
+  EXPECT_EQ(random_secret(32).value().size(), 43u);
+  EXPECT_EQ(random_secret(0).value().size(), 22u);  // never fewer than 128 bits
+  EXPECT_EQ(random_secret(8).value().size(), 22u);
 }
 
 TEST(PasswordHash, HashSecretIsFastStandardRecord) {
-  const std::string secret = random_secret();
-  const std::string h = hash_secret(secret);
+  const std::string secret = random_secret().value();
+  const std::string h = hash_secret(secret).value();
   EXPECT_EQ(h.rfind("$7$1$", 0), 0u);
   EXPECT_TRUE(is_valid_password_hash(h));
   EXPECT_TRUE(verify_password(h, secret));
-  EXPECT_FALSE(verify_password(h, random_secret()));
-  EXPECT_NE(hash_secret(secret), h);  // salted
+  EXPECT_FALSE(verify_password(h, random_secret().value()));
+  EXPECT_NE(hash_secret(secret).value(), h);  // salted
 }
 
 }  // namespace

@@ -172,7 +172,7 @@ TEST_F(Provisioning, RoleOrEnabledChangeRewrites) {
 }
 
 TEST_F(Provisioning, PasswordHashIsStoredAsGiven) {
-  const std::string hash = hash_password("secret");
+  const std::string hash = hash_password("secret").value();
   ProvisioningReport r;
   ASSERT_EQ(apply(R"({"tenants":[{"id":"t1","users":[{"name":"d","password_hash":")" + hash +
                       R"(","roles":["device"]}]}]})",
@@ -313,7 +313,7 @@ TEST_F(InvalidProvisioning, UnknownRole) {
 }
 
 TEST_F(InvalidProvisioning, PasswordAndHash) {
-  const std::string hash = hash_password("p");
+  const std::string hash = hash_password("p").value();
   expect_refused(
       file(R"({"name":"x","password":"p","password_hash":")" + hash + R"(","roles":["device"]})",
            true),
@@ -390,7 +390,7 @@ TEST_F(Provisioning, GenerationBumpsOnPutUser) {
   UserRecord u;
   u.tenant = "t1";
   u.name = "x";
-  u.password_hash = hash_password("a");
+  u.password_hash = hash_password("a").value();
   ASSERT_TRUE(directory_->put_user(u).ok());
   const uint64_t g1 = directory_->user("t1", "x")->generation;
   EXPECT_GT(g1, 0u);
@@ -416,7 +416,7 @@ TEST_F(Provisioning, InMemoryUsersAreNotPersisted) {
   UserRecord u;
   u.tenant = "management";
   u.name = "devicebootstrap";
-  u.password_hash = hash_secret("s3cr3t-s3cr3t-s3cr3t");
+  u.password_hash = hash_secret("s3cr3t-s3cr3t-s3cr3t").value();
   u.role = Role::kBootstrap;
   u.persisted = false;
   ASSERT_TRUE(directory_->put_user(u).ok());

@@ -71,7 +71,7 @@ class RestFixture : public ::testing::Test {
     u.tenant = tenant;
     u.name = name;
     u.role = role;
-    u.password_hash = identity::hash_password(password(tenant, name), 1);
+    u.password_hash = identity::hash_password(password(tenant, name), 1).value();
     ASSERT_TRUE(directory_->put_user(u).ok());
   }
   static std::string password(const std::string& tenant, const std::string& name) {
