@@ -77,17 +77,15 @@ RegistrationChange Registrations::create(std::string_view tenant, std::string_vi
                                          std::string_view owner, int64_t now_ms) {
   RegistrationChange out;
   if (!valid_serial(serial)) {
-    out.outcome = RegistrationChange::kInvalid;
-    out.message =
+    out.status = common::Status::Invalid(
         "id must be a device serial: 1 to 128 characters without ':', '/', '+', '#', "
-        "spaces or control characters";
+        "spaces or control characters");
     return out;
   }
   std::lock_guard lock(mutex_);
   if (by_serial_.count(std::string(serial))) {
-    out.outcome = RegistrationChange::kInvalid;
-    out.serial_taken = true;
-    out.message = "A request for device " + std::string(serial) + " exists already";
+    out.status =
+        common::Status::Conflict("A request for device " + std::string(serial) + " exists already");
     return out;
   }
   Registration r;
@@ -96,8 +94,7 @@ RegistrationChange Registrations::create(std::string_view tenant, std::string_vi
   r.owner = std::string(owner);
   r.created_ms = r.updated_ms = now_ms;
   if (auto st = persist(r); !st.ok()) {
-    out.outcome = RegistrationChange::kStorage;
-    out.message = st.message;
+    out.status = st;
     return out;
   }
   out.value = r;
@@ -132,8 +129,7 @@ RegistrationChange Registrations::set_status(std::string_view tenant, std::strin
   std::lock_guard lock(mutex_);
   auto it = by_serial_.find(std::string(serial));
   if (it == by_serial_.end() || it->second.tenant != tenant) {
-    out.outcome = RegistrationChange::kNotFound;
-    out.message = "No request for device " + std::string(serial);
+    out.status = common::Status::NotFound("No request for device " + std::string(serial));
     return out;
   }
   Registration& r = it->second;
@@ -142,20 +138,19 @@ RegistrationChange Registrations::set_status(std::string_view tenant, std::strin
     return out;
   }
   if (to != RegistrationStatus::kAccepted || r.status != RegistrationStatus::kPendingAcceptance) {
-    out.outcome = RegistrationChange::kInvalid;
-    out.message = "Cannot change the status from " + std::string(to_string(r.status)) + " to " +
-                  std::string(to_string(to)) +
-                  (r.status == RegistrationStatus::kWaitingForConnection
-                       ? ": the device has not connected yet"
-                       : "");
+    out.status = common::Status::Invalid("Cannot change the status from " +
+                                         std::string(to_string(r.status)) + " to " +
+                                         std::string(to_string(to)) +
+                                         (r.status == RegistrationStatus::kWaitingForConnection
+                                              ? ": the device has not connected yet"
+                                              : ""));
     return out;
   }
   Registration next = r;
   next.status = to;
   next.updated_ms = now_ms;
   if (auto st = persist(next); !st.ok()) {
-    out.outcome = RegistrationChange::kStorage;
-    out.message = st.message;
+    out.status = st;
     return out;
   }
   r = next;
@@ -168,13 +163,11 @@ RegistrationChange Registrations::remove(std::string_view tenant, std::string_vi
   std::lock_guard lock(mutex_);
   auto it = by_serial_.find(std::string(serial));
   if (it == by_serial_.end() || it->second.tenant != tenant) {
-    out.outcome = RegistrationChange::kNotFound;
-    out.message = "No request for device " + std::string(serial);
+    out.status = common::Status::NotFound("No request for device " + std::string(serial));
     return out;
   }
   if (auto st = erase(serial); !st.ok()) {
-    out.outcome = RegistrationChange::kStorage;
-    out.message = st.message;
+    out.status = st;
     return out;
   }
   out.value = it->second;

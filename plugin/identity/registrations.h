@@ -24,6 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "plugin/common/status.h"
 #include "storage/store.h"
 
 namespace c8y::identity {
@@ -43,13 +44,10 @@ struct Registration {
   bool credentials_issued = false;  // a 70 line went out (the device user exists)
 };
 
-// Outcome of a REST status change; kInvalid carries a reason.
+// Outcome of a REST change: kNotFound, kInvalid (a bad serial or transition, with the reason),
+// kConflict (the serial already has a request, in this tenant or another), or a storage code.
 struct RegistrationChange {
-  enum Outcome { kOk, kNotFound, kInvalid, kStorage } outcome = kOk;
-  std::string message;
-  // With kInvalid from create(): the serial already has a request (in this tenant or another),
-  // as opposed to a serial that is not valid.
-  bool serial_taken = false;
+  common::Status status;
   std::optional<Registration> value;
 };
 
@@ -60,8 +58,8 @@ class Registrations {
   storage::StoreStatus load();
 
   // REST: a new request in WAITING_FOR_CONNECTION. kInvalid if the serial is not a valid device
-  // serial or already has a request (serial_taken; in this tenant or another: neither the message
-  // nor the outcome says which).
+  // serial, kConflict if it already has a request (in this tenant or another: the message does
+  // not say which).
   RegistrationChange create(std::string_view tenant, std::string_view serial,
                             std::string_view owner, int64_t now_ms);
   // The tenant's own requests (another tenant's serial is not found).

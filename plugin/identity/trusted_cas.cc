@@ -103,20 +103,18 @@ TrustedCaChange TrustedCas::add(std::string_view tenant, std::string_view pem,
   std::string error;
   auto ca = TrustedCa::load(pem, &error);
   if (!ca) {
-    out.outcome = TrustedCaChange::kInvalid;
-    out.message = "certInPemFormat: " + error;
+    out.status = common::Status::Invalid("certInPemFormat: " + error);
     return out;
   }
   std::unique_lock lock(mutex_);
   for (auto& [fp, e] : by_fingerprint_) {
     if (fp == ca->info().fingerprint) {
-      out.outcome = TrustedCaChange::kConflict;
-      out.message = "The certificate " + fp + " is already trusted";
+      out.status = common::Status::Conflict("The certificate " + fp + " is already trusted");
       return out;
     }
     if (e.record.info.subject == ca->info().subject && e.record.tenant != tenant) {
-      out.outcome = TrustedCaChange::kConflict;
-      out.message = "A CA with the subject " + ca->info().subject + " belongs to another tenant";
+      out.status = common::Status::Conflict("A CA with the subject " + ca->info().subject +
+                                            " belongs to another tenant");
       return out;
     }
   }
@@ -129,11 +127,10 @@ TrustedCaChange TrustedCas::add(std::string_view tenant, std::string_view pem,
   e.record.info = ca->info();
   e.ca = std::make_shared<const TrustedCa>(std::move(*ca));
   if (auto st = persist(e); !st.ok()) {
-    out.outcome = TrustedCaChange::kStorage;
-    out.message = st.message;
+    out.status = st;
     return out;
   }
-  out.message = install(e);  // a warning only: the record is stored, a restart retries
+  out.warning = install(e);  // a warning only: the record is stored, a restart retries
   out.value = e.record;
   by_fingerprint_[e.record.info.fingerprint] = std::move(e);
   return out;
@@ -146,8 +143,7 @@ TrustedCaChange TrustedCas::update(std::string_view tenant, std::string_view fin
   std::unique_lock lock(mutex_);
   auto it = find_own(tenant, fingerprint);
   if (it == by_fingerprint_.end()) {
-    out.outcome = TrustedCaChange::kNotFound;
-    out.message = "No trusted certificate " + std::string(fingerprint);
+    out.status = common::Status::NotFound("No trusted certificate " + std::string(fingerprint));
     return out;
   }
   Entry next = it->second;
@@ -155,11 +151,10 @@ TrustedCaChange TrustedCas::update(std::string_view tenant, std::string_view fin
   if (enabled) next.record.enabled = *enabled;
   if (auto_registration) next.record.auto_registration = *auto_registration;
   if (auto st = persist(next); !st.ok()) {
-    out.outcome = TrustedCaChange::kStorage;
-    out.message = st.message;
+    out.status = st;
     return out;
   }
-  if (next.record.enabled && !it->second.record.enabled) out.message = install(next);
+  if (next.record.enabled && !it->second.record.enabled) out.warning = install(next);
   it->second = std::move(next);
   out.value = it->second.record;
   return out;
@@ -170,15 +165,13 @@ TrustedCaChange TrustedCas::remove(std::string_view tenant, std::string_view fin
   std::unique_lock lock(mutex_);
   auto it = find_own(tenant, fingerprint);
   if (it == by_fingerprint_.end()) {
-    out.outcome = TrustedCaChange::kNotFound;
-    out.message = "No trusted certificate " + std::string(fingerprint);
+    out.status = common::Status::NotFound("No trusted certificate " + std::string(fingerprint));
     return out;
   }
   storage::Batch b;
   b.del(store_.system(), storage::key::trusted_ca(fingerprint));
   if (auto st = store_.write(b); !st.ok()) {
-    out.outcome = TrustedCaChange::kStorage;
-    out.message = st.message;
+    out.status = st;
     return out;
   }
   out.value = it->second.record;
@@ -192,8 +185,7 @@ TrustedCaChange TrustedCas::set_crl(std::string_view tenant, std::string_view fi
   std::unique_lock lock(mutex_);
   auto it = find_own(tenant, fingerprint);
   if (it == by_fingerprint_.end()) {
-    out.outcome = TrustedCaChange::kNotFound;
-    out.message = "No trusted certificate " + std::string(fingerprint);
+    out.status = common::Status::NotFound("No trusted certificate " + std::string(fingerprint));
     return out;
   }
   Entry next = it->second;
@@ -204,16 +196,14 @@ TrustedCaChange TrustedCas::set_crl(std::string_view tenant, std::string_view fi
     std::string error;
     auto parsed = parse_crl(crl, *next.ca, &error);
     if (!parsed) {
-      out.outcome = TrustedCaChange::kInvalid;
-      out.message = "CRL: " + error;
+      out.status = common::Status::Invalid("CRL: " + error);
       return out;
     }
     next.record.crl_pem = parsed->pem;
     next.record.crl = std::move(parsed);
   }
   if (auto st = persist(next); !st.ok()) {
-    out.outcome = TrustedCaChange::kStorage;
-    out.message = st.message;
+    out.status = st;
     return out;
   }
   it->second = std::move(next);

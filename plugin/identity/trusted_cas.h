@@ -40,8 +40,10 @@ struct TrustedCaRecord {
 };
 
 struct TrustedCaChange {
-  enum Outcome { kOk, kNotFound, kInvalid, kConflict, kStorage } outcome = kOk;
-  std::string message;
+  // kNotFound, kInvalid (a certificate or CRL refused, with the reason), kConflict (already
+  // trusted, or the subject belongs to another tenant), or a storage code.
+  common::Status status;
+  std::string warning;  // with success: the capath file could not be written (a restart retries)
   std::optional<TrustedCaRecord> value;
 };
 

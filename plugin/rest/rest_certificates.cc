@@ -46,16 +46,11 @@ json certificate_out(const Caller& c, const std::string& tenant,
 }
 
 HttpError change_error(const identity::TrustedCaChange& ch) {
-  switch (ch.outcome) {
-    case identity::TrustedCaChange::kNotFound:
-      return {404, "tenant/Not Found", ch.message};
-    case identity::TrustedCaChange::kInvalid:
-      return {422, "validationError", ch.message};
-    case identity::TrustedCaChange::kConflict:
-      return {409, "tenant/Conflict", ch.message};
-    default:
-      return {500, "general/internalError", ch.message};
-  }
+  const std::string& message = ch.status.message;
+  if (ch.status.not_found()) return {404, "tenant/Not Found", message};
+  if (ch.status.invalid()) return {422, "validationError", message};
+  if (ch.status.conflict()) return {409, "tenant/Conflict", message};
+  return {500, "general/internalError", message};
 }
 
 // The "status" field: ENABLED / DISABLED / absent, or invalid.
@@ -137,12 +132,12 @@ void create(RestContext& ctx, const Caller& c, const Request& req, Response& res
       ctx.outbox.log(
           common::LogLevel::kNotice,
           "c8y: trusted certificate refused for tenant " + *tenant + " (" + c.user + " from " +
-              req.remote_addr + "): " + ch.message +
+              req.remote_addr + "): " + ch.status.message +
               (suppressed ? " (" + std::to_string(suppressed) + " similar suppressed)" : ""));
     }
     return send_error(res, change_error(ch));
   }
-  if (!ch.message.empty()) ctx.outbox.log(common::LogLevel::kWarning, "c8y: " + ch.message);
+  if (!ch.warning.empty()) ctx.outbox.log(common::LogLevel::kWarning, "c8y: " + ch.warning);
   ctx.outbox.log(common::LogLevel::kNotice, "c8y: trusted CA " + ch.value->info.fingerprint + " (" +
                                                 ch.value->info.subject + ") added to tenant " +
                                                 *tenant + " by " + c.user);
@@ -190,7 +185,7 @@ void update(RestContext& ctx, const Caller& c, const Request& req, Response& res
                                                ch.value->auto_registration));
     ctx.audit(*tenant, e);
   }
-  if (!ch.message.empty()) ctx.outbox.log(common::LogLevel::kWarning, "c8y: " + ch.message);
+  if (!ch.warning.empty()) ctx.outbox.log(common::LogLevel::kWarning, "c8y: " + ch.warning);
   if (!ch.value->enabled) ctx.ca_changed(ch.value->info.fingerprint);
   send_json(res, 200, certificate_out(c, *tenant, *ch.value));
 }

@@ -18,15 +18,11 @@ json request_out(const Caller& c, const identity::Registration& r) {
 }
 
 HttpError change_error(const identity::RegistrationChange& ch) {
-  if (ch.serial_taken) return {409, "devicecontrol/Conflict", ch.message};
-  switch (ch.outcome) {
-    case identity::RegistrationChange::kNotFound:
-      return {404, "devicecontrol/Not Found", ch.message};
-    case identity::RegistrationChange::kInvalid:
-      return {422, "validationError", ch.message};
-    default:
-      return {500, "general/internalError", ch.message};
-  }
+  const std::string& message = ch.status.message;
+  if (ch.status.not_found()) return {404, "devicecontrol/Not Found", message};
+  if (ch.status.invalid()) return {422, "validationError", message};
+  if (ch.status.conflict()) return {409, "devicecontrol/Conflict", message};
+  return {500, "general/internalError", message};
 }
 
 }  // namespace

@@ -22,15 +22,14 @@ Options fast_polls() {
 
 TEST(DeviceCredentialsTest, AnAcceptedDeviceGetsFreshCredentialsThatLogIn) {
   testing::ComponentRig rig(fast_polls());
-  ASSERT_EQ(rig.registrations().create("t1", "boot1", "admin", 1).outcome,
-            identity::RegistrationChange::kOk);
+  ASSERT_EQ(rig.registrations().create("t1", "boot1", "admin", 1).status.code, common::Status::kOk);
   Session& s = rig.session("boot1", "management", policy::Role::kBootstrap, {"s/dcr"});
   rig.c().credentials.bootstrap_poll(s);  // waiting for acceptance: nothing
   EXPECT_TRUE(rig.port.sent("boot1", "s/dcr").empty());
   ASSERT_EQ(rig.registrations()
                 .set_status("t1", "boot1", identity::RegistrationStatus::kAccepted, 2)
-                .outcome,
-            identity::RegistrationChange::kOk);
+                .status.code,
+            common::Status::kOk);
   s.last_poll_ms = 0;
   rig.c().credentials.bootstrap_poll(s);
   auto lines = rig.port.sent("boot1", "s/dcr");
@@ -47,8 +46,7 @@ TEST(DeviceCredentialsTest, AnAcceptedDeviceGetsFreshCredentialsThatLogIn) {
 
 TEST(DeviceCredentialsTest, APollerThatPollsTooFastIsDisconnected) {
   testing::ComponentRig rig;  // one poll a second
-  ASSERT_EQ(rig.registrations().create("t1", "boot2", "admin", 1).outcome,
-            identity::RegistrationChange::kOk);
+  ASSERT_EQ(rig.registrations().create("t1", "boot2", "admin", 1).status.code, common::Status::kOk);
   Session& s = rig.session("boot2", "management", policy::Role::kBootstrap, {"s/dcr"});
   for (int i = 0; i < 21; ++i) rig.c().credentials.bootstrap_poll(s);
   size_t kicks = 0;

@@ -51,7 +51,7 @@ TEST(RegistrationStatusNames, RoundTrip) {
 
 TEST_F(RegistrationsTest, CreateStartsWaiting) {
   auto ch = regs_->create("t1", "dev-1", "admin", kT0);
-  ASSERT_EQ(ch.outcome, RegistrationChange::kOk) << ch.message;
+  ASSERT_EQ(ch.status.code, common::Status::kOk) << ch.status.message;
   EXPECT_EQ(ch.value->status, S::kWaitingForConnection);
   EXPECT_EQ(ch.value->owner, "admin");
   EXPECT_EQ(ch.value->created_ms, kT0);
@@ -62,33 +62,33 @@ TEST_F(RegistrationsTest, CreateStartsWaiting) {
 TEST_F(RegistrationsTest, InvalidSerialsRefused) {
   for (const char* bad : {"", "a/b", "a:b", "d:x", "a+b", "a#b", "a b", "tab\t"}) {
     auto ch = regs_->create("t1", bad, "admin", kT0);
-    EXPECT_EQ(ch.outcome, RegistrationChange::kInvalid) << bad;
+    EXPECT_EQ(ch.status.code, common::Status::kInvalid) << bad;
     EXPECT_FALSE(regs_->exists(bad)) << bad;
   }
-  EXPECT_EQ(regs_->create("t1", std::string(129, 'x'), "admin", kT0).outcome,
-            RegistrationChange::kInvalid);
-  EXPECT_EQ(regs_->create("t1", std::string(128, 'x'), "admin", kT0).outcome,
-            RegistrationChange::kOk);
+  EXPECT_EQ(regs_->create("t1", std::string(129, 'x'), "admin", kT0).status.code,
+            common::Status::kInvalid);
+  EXPECT_EQ(regs_->create("t1", std::string(128, 'x'), "admin", kT0).status.code,
+            common::Status::kOk);
 }
 
 TEST_F(RegistrationsTest, OneRequestPerSerialAcrossTenants) {
-  ASSERT_EQ(regs_->create("t1", "dev-1", "admin", kT0).outcome, RegistrationChange::kOk);
+  ASSERT_EQ(regs_->create("t1", "dev-1", "admin", kT0).status.code, common::Status::kOk);
   auto same = regs_->create("t1", "dev-1", "admin", kT0);
-  EXPECT_EQ(same.outcome, RegistrationChange::kInvalid);
+  EXPECT_EQ(same.status.code, common::Status::kConflict);
   auto other = regs_->create("t2", "dev-1", "admin", kT0);
-  EXPECT_EQ(other.outcome, RegistrationChange::kInvalid);
-  EXPECT_EQ(other.message.find("t1"), std::string::npos) << "must not name the other tenant";
+  EXPECT_EQ(other.status.code, common::Status::kConflict);
+  EXPECT_EQ(other.status.message.find("t1"), std::string::npos) << "must not name the other tenant";
   EXPECT_EQ(regs_->get("t1", "dev-1")->tenant, "t1");
 }
 
 TEST_F(RegistrationsTest, OtherTenantCannotSeeOrChange) {
-  ASSERT_EQ(regs_->create("t1", "dev-1", "admin", kT0).outcome, RegistrationChange::kOk);
+  ASSERT_EQ(regs_->create("t1", "dev-1", "admin", kT0).status.code, common::Status::kOk);
   poll("dev-1");
   EXPECT_FALSE(regs_->get("t2", "dev-1"));
   EXPECT_TRUE(regs_->list("t2").empty());
-  EXPECT_EQ(regs_->set_status("t2", "dev-1", S::kAccepted, kT0).outcome,
-            RegistrationChange::kNotFound);
-  EXPECT_EQ(regs_->remove("t2", "dev-1").outcome, RegistrationChange::kNotFound);
+  EXPECT_EQ(regs_->set_status("t2", "dev-1", S::kAccepted, kT0).status.code,
+            common::Status::kNotFound);
+  EXPECT_EQ(regs_->remove("t2", "dev-1").status.code, common::Status::kNotFound);
   EXPECT_FALSE(regs_->complete("t2", "dev-1"));
   EXPECT_EQ(status("t1", "dev-1"), S::kPendingAcceptance);
 }
@@ -96,7 +96,7 @@ TEST_F(RegistrationsTest, OtherTenantCannotSeeOrChange) {
 TEST_F(RegistrationsTest, FirstPollMovesToPendingAcceptance) {
   EXPECT_FALSE(poll("dev-1")) << "an unknown serial creates nothing";
   EXPECT_FALSE(regs_->exists("dev-1"));
-  ASSERT_EQ(regs_->create("t1", "dev-1", "admin", kT0).outcome, RegistrationChange::kOk);
+  ASSERT_EQ(regs_->create("t1", "dev-1", "admin", kT0).status.code, common::Status::kOk);
   auto r = poll("dev-1", kT0 + 5);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, S::kPendingAcceptance);
@@ -110,43 +110,43 @@ TEST_F(RegistrationsTest, FirstPollMovesToPendingAcceptance) {
 TEST_F(RegistrationsTest, StatusTable) {
   struct Cell {
     S from, to;
-    RegistrationChange::Outcome outcome;
+    common::Status::Code outcome;
   };
   const Cell cells[] = {
-      {S::kWaitingForConnection, S::kWaitingForConnection, RegistrationChange::kOk},
-      {S::kWaitingForConnection, S::kPendingAcceptance, RegistrationChange::kInvalid},
-      {S::kWaitingForConnection, S::kAccepted, RegistrationChange::kInvalid},
-      {S::kPendingAcceptance, S::kWaitingForConnection, RegistrationChange::kInvalid},
-      {S::kPendingAcceptance, S::kPendingAcceptance, RegistrationChange::kOk},
-      {S::kPendingAcceptance, S::kAccepted, RegistrationChange::kOk},
-      {S::kAccepted, S::kWaitingForConnection, RegistrationChange::kInvalid},
-      {S::kAccepted, S::kPendingAcceptance, RegistrationChange::kInvalid},
-      {S::kAccepted, S::kAccepted, RegistrationChange::kOk},
+      {S::kWaitingForConnection, S::kWaitingForConnection, common::Status::kOk},
+      {S::kWaitingForConnection, S::kPendingAcceptance, common::Status::kInvalid},
+      {S::kWaitingForConnection, S::kAccepted, common::Status::kInvalid},
+      {S::kPendingAcceptance, S::kWaitingForConnection, common::Status::kInvalid},
+      {S::kPendingAcceptance, S::kPendingAcceptance, common::Status::kOk},
+      {S::kPendingAcceptance, S::kAccepted, common::Status::kOk},
+      {S::kAccepted, S::kWaitingForConnection, common::Status::kInvalid},
+      {S::kAccepted, S::kPendingAcceptance, common::Status::kInvalid},
+      {S::kAccepted, S::kAccepted, common::Status::kOk},
   };
   int n = 0;
   for (const auto& c : cells) {
     const std::string serial = "dev-" + std::to_string(n++);
-    ASSERT_EQ(regs_->create("t1", serial, "admin", kT0).outcome, RegistrationChange::kOk);
+    ASSERT_EQ(regs_->create("t1", serial, "admin", kT0).status.code, common::Status::kOk);
     if (c.from != S::kWaitingForConnection) poll(serial);
     if (c.from == S::kAccepted) {
-      ASSERT_EQ(regs_->set_status("t1", serial, S::kAccepted, kT0).outcome,
-                RegistrationChange::kOk);
+      ASSERT_EQ(regs_->set_status("t1", serial, S::kAccepted, kT0).status.code,
+                common::Status::kOk);
     }
     ASSERT_EQ(status("t1", serial), c.from);
     auto ch = regs_->set_status("t1", serial, c.to, kT0 + 1);
-    EXPECT_EQ(ch.outcome, c.outcome) << to_string(c.from) << " -> " << to_string(c.to);
-    EXPECT_EQ(status("t1", serial), c.outcome == RegistrationChange::kOk ? c.to : c.from);
-    if (c.outcome == RegistrationChange::kInvalid) {
-      EXPECT_FALSE(ch.message.empty());
+    EXPECT_EQ(ch.status.code, c.outcome) << to_string(c.from) << " -> " << to_string(c.to);
+    EXPECT_EQ(status("t1", serial), c.outcome == common::Status::kOk ? c.to : c.from);
+    if (c.outcome == common::Status::kInvalid) {
+      EXPECT_FALSE(ch.status.message.empty());
     }
   }
 }
 
 TEST_F(RegistrationsTest, CompleteOnlyAfterCredentialsWereIssued) {
-  ASSERT_EQ(regs_->create("t1", "dev-1", "admin", kT0).outcome, RegistrationChange::kOk);
+  ASSERT_EQ(regs_->create("t1", "dev-1", "admin", kT0).status.code, common::Status::kOk);
   poll("dev-1");
   EXPECT_FALSE(regs_->complete("t1", "dev-1")) << "not accepted yet";
-  ASSERT_EQ(regs_->set_status("t1", "dev-1", S::kAccepted, kT0).outcome, RegistrationChange::kOk);
+  ASSERT_EQ(regs_->set_status("t1", "dev-1", S::kAccepted, kT0).status.code, common::Status::kOk);
   EXPECT_FALSE(regs_->complete("t1", "dev-1")) << "no credentials sent yet";
   regs_->mark_issued("dev-1");
   EXPECT_TRUE(regs_->complete("t1", "dev-1"));
@@ -158,11 +158,11 @@ TEST_F(RegistrationsTest, CompleteOnlyAfterCredentialsWereIssued) {
 }
 
 TEST_F(RegistrationsTest, PersistedAcrossReopen) {
-  ASSERT_EQ(regs_->create("t1", "dev-1", "admin", kT0).outcome, RegistrationChange::kOk);
-  ASSERT_EQ(regs_->create("t2", "dev-2", "boss", kT0 + 1).outcome, RegistrationChange::kOk);
+  ASSERT_EQ(regs_->create("t1", "dev-1", "admin", kT0).status.code, common::Status::kOk);
+  ASSERT_EQ(regs_->create("t2", "dev-2", "boss", kT0 + 1).status.code, common::Status::kOk);
   poll("dev-1", kT0 + 2);
-  ASSERT_EQ(regs_->set_status("t1", "dev-1", S::kAccepted, kT0 + 3).outcome,
-            RegistrationChange::kOk);
+  ASSERT_EQ(regs_->set_status("t1", "dev-1", S::kAccepted, kT0 + 3).status.code,
+            common::Status::kOk);
   regs_->mark_issued("dev-1");
   reopen();
   auto r = regs_->get("t1", "dev-1");
@@ -177,9 +177,9 @@ TEST_F(RegistrationsTest, PersistedAcrossReopen) {
 }
 
 TEST_F(RegistrationsTest, ListIsTheTenantsInCreationOrder) {
-  ASSERT_EQ(regs_->create("t1", "b", "admin", kT0 + 2).outcome, RegistrationChange::kOk);
-  ASSERT_EQ(regs_->create("t1", "a", "admin", kT0 + 1).outcome, RegistrationChange::kOk);
-  ASSERT_EQ(regs_->create("t2", "c", "admin", kT0).outcome, RegistrationChange::kOk);
+  ASSERT_EQ(regs_->create("t1", "b", "admin", kT0 + 2).status.code, common::Status::kOk);
+  ASSERT_EQ(regs_->create("t1", "a", "admin", kT0 + 1).status.code, common::Status::kOk);
+  ASSERT_EQ(regs_->create("t2", "c", "admin", kT0).status.code, common::Status::kOk);
   auto l = regs_->list("t1");
   ASSERT_EQ(l.size(), 2u);
   EXPECT_EQ(l[0].serial, "a");
@@ -187,11 +187,11 @@ TEST_F(RegistrationsTest, ListIsTheTenantsInCreationOrder) {
 }
 
 TEST_F(RegistrationsTest, RemoveAndForgetTenant) {
-  ASSERT_EQ(regs_->create("t1", "a", "admin", kT0).outcome, RegistrationChange::kOk);
-  ASSERT_EQ(regs_->create("t2", "b", "admin", kT0).outcome, RegistrationChange::kOk);
-  ASSERT_EQ(regs_->create("t2", "c", "admin", kT0).outcome, RegistrationChange::kOk);
-  EXPECT_EQ(regs_->remove("t1", "a").outcome, RegistrationChange::kOk);
-  EXPECT_EQ(regs_->remove("t1", "a").outcome, RegistrationChange::kNotFound);
+  ASSERT_EQ(regs_->create("t1", "a", "admin", kT0).status.code, common::Status::kOk);
+  ASSERT_EQ(regs_->create("t2", "b", "admin", kT0).status.code, common::Status::kOk);
+  ASSERT_EQ(regs_->create("t2", "c", "admin", kT0).status.code, common::Status::kOk);
+  EXPECT_EQ(regs_->remove("t1", "a").status.code, common::Status::kOk);
+  EXPECT_EQ(regs_->remove("t1", "a").status.code, common::Status::kNotFound);
   regs_->forget_tenant("t2");
   EXPECT_FALSE(regs_->exists("b"));
   EXPECT_FALSE(regs_->exists("c"));
@@ -199,7 +199,7 @@ TEST_F(RegistrationsTest, RemoveAndForgetTenant) {
   EXPECT_FALSE(regs_->exists("a"));
   EXPECT_FALSE(regs_->exists("b"));
   // The serials are free for any tenant again.
-  EXPECT_EQ(regs_->create("t3", "b", "admin", kT0).outcome, RegistrationChange::kOk);
+  EXPECT_EQ(regs_->create("t3", "b", "admin", kT0).status.code, common::Status::kOk);
 }
 
 }  // namespace
