@@ -1,8 +1,8 @@
 // The components of the plugin core (plugin/app/components.h) over a FakeBrokerPort and real
 // storage and identity in a temporary directory, for unit tests of one component at a time:
 // tests call the component under test directly and look at what reached the fake broker and
-// the store. Tenants t1 and t2 exist; session() makes a device session as the core would after
-// CONNECT.
+// the store. Tenants t1, t2 and management exist; session() makes a device session as the core
+// would after CONNECT.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -26,7 +26,7 @@ class ComponentRig {
     store_ = dir_.open_store();
     directory_ = std::make_unique<identity::Directory>(*store_);
     EXPECT_TRUE(directory_->load().ok());
-    for (const char* t : {"t1", "t2"}) {
+    for (const char* t : {"t1", "t2", "management"}) {  // management: the bootstrap user's
       identity::TenantRecord rec;
       rec.id = t;
       EXPECT_TRUE(directory_->put_tenant(rec).ok());
@@ -48,7 +48,11 @@ class ComponentRig {
   storage::Store& store() { return *store_; }
   identity::Directory& directory() { return *directory_; }
   identity::Registrations& registrations() { return *registrations_; }
-  domain::TenantSpace& space(std::string_view tenant) { return *spaces_->get(tenant); }
+  domain::TenantSpace& space(std::string_view tenant) {
+    auto* space = spaces_->get(tenant);
+    if (!space) ADD_FAILURE() << "no tenant " << tenant << " in the rig";
+    return space ? *space : *spaces_->get("t1");
+  }
   domain::TenantSpaces& spaces() { return *spaces_; }
   domain::Inventory inventory(std::string_view tenant) {
     return domain::Inventory(*store_, space(tenant));
