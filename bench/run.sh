@@ -18,6 +18,8 @@
 #        BENCH_BASELINE (1) 0: skip the runs without the plugin (long latency runs)
 #        BENCH_EXTRA_CONF  extra mosquitto.conf lines added to BOTH configs (e.g. set_tcp_nodelay true)
 #        BENCH_NO_BUILD=1  use the existing binaries, build nothing
+#        BENCH_PLUGIN=FILE the plugin to measure instead of build/mosquitto_c8y.so (a copy of an
+#                          older build: before and after in one sitting)
 #        BENCH_KEEP=1      keep the temp dir (configs, logs, RocksDB data) after the run
 #        BENCH_PERF=FILE   record the broker's event-loop thread with `perf record -g` during the
 #                          measured part of each run into FILE.<durability>.<no-plugin|plugin>
@@ -70,7 +72,7 @@ command -v ss >/dev/null || die "ss not found (iproute2)"
 
 # ---- build ------------------------------------------------------------------------------------
 LOADGEN=""
-PLUGIN_SO="$BUILD/mosquitto_c8y.so"
+PLUGIN_SO="${BENCH_PLUGIN:-$BUILD/mosquitto_c8y.so}"
 PLUGIN_BUILD_NOTE=""
 build() {
   if [[ "${BENCH_NO_BUILD:-0}" == 1 ]]; then

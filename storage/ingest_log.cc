@@ -123,6 +123,14 @@ bool IngestLog::map(size_t capacity, bool create, std::string* error) {
       return false;
     }
     base_ = static_cast<char*>(p);
+    // MAP_POPULATE maps the pages of a shared file read-only, so the first write to each page
+    // would fault (ext4 page_mkwrite: about 1.5 faults per 100 messages during the first lap of
+    // the ring, on the broker thread). Taking those faults here, at start, keeps them off the
+    // message path until the kernel's writeback cleans the pages again (every 30 s or so).
+    // Kernels before 5.14 have no MADV_POPULATE_WRITE: they take the faults as before.
+#ifdef MADV_POPULATE_WRITE
+    (void)::madvise(p, bytes, MADV_POPULATE_WRITE);
+#endif
   } else {
     void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
