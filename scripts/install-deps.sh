@@ -50,6 +50,8 @@ build_pkgs=(
   libclang-rt-14-dev
   curl
   nodejs
+  # the metrics integration test scrapes with the real Prometheus
+  prometheus
 )
 
 usage() {

@@ -95,6 +95,12 @@ class IngestLog {
   uint64_t released_seq() const { return released_seq_.load(std::memory_order_acquire); }
   bool empty() const { return head_.load(std::memory_order_seq_cst) == consumed_; }
   size_t capacity() const { return capacity_; }
+  // Ring space taken by records not yet released (any thread; approximate while both move).
+  uint64_t pending_bytes() const {
+    const uint64_t h = head_.load(std::memory_order_acquire),
+                   t = tail_.load(std::memory_order_acquire);
+    return h > t ? h - t : 0;
+  }
   bool file_backed() const { return fd_ >= 0; }
 
  private:

@@ -2,8 +2,10 @@
 
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
+#include <rocksdb/statistics.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 #include <rocksdb/write_buffer_manager.h>
@@ -91,6 +93,24 @@ rocksdb::ColumnFamilyOptions family_options(const StoreOptions& o,
   return cf;
 }
 
+// Counts finished flushes and compactions (RocksDB calls it from its background threads).
+class CountingListener : public rocksdb::EventListener {
+ public:
+  void OnFlushCompleted(rocksdb::DB*, const rocksdb::FlushJobInfo&) override {
+    flushes.fetch_add(1);
+  }
+  void OnCompactionCompleted(rocksdb::DB*, const rocksdb::CompactionJobInfo&) override {
+    compactions.fetch_add(1);
+  }
+  std::atomic<uint64_t> flushes{0}, compactions{0};
+};
+
+int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
 std::unique_ptr<Store> Store::open(const StoreOptions& options, std::string* error) {
@@ -117,6 +137,13 @@ std::unique_ptr<Store> Store::open(const StoreOptions& options, std::string* err
   // write-thread spinning machinery that only pays off with many writers.
   db.allow_concurrent_memtable_write = false;
   db.enable_write_thread_adaptive_yield = false;
+  // For GET /metrics: counters only (stalls, block cache hits and misses), no timers or
+  // histograms on the read and write paths.
+  store->statistics_ = rocksdb::CreateDBStatistics();
+  store->statistics_->set_stats_level(rocksdb::StatsLevel::kExceptHistogramOrTimers);
+  db.statistics = store->statistics_;
+  store->events_ = std::make_shared<CountingListener>();
+  db.listeners.push_back(store->events_);
 
   const rocksdb::ColumnFamilyOptions cf = family_options(options, store->cache_);
   std::vector<std::string> names;
@@ -252,6 +279,48 @@ std::vector<std::string> Store::tenant_ids() const {
   return ids;
 }
 
+StoreMetrics Store::metrics() const {
+  StoreMetrics m;
+  if (log_) {
+    const uint64_t appended = log_->appended_seq(), released = log_->released_seq();
+    m.ingest_records = appended > released ? appended - released : 0;
+    m.ingest_bytes = log_->pending_bytes();
+    m.ingest_capacity_bytes = log_->capacity();
+    if (m.ingest_records > 0) {
+      const int64_t since = steady_ns() - caught_up_ns_.load(std::memory_order_relaxed);
+      m.writer_lag_seconds = since > 0 ? static_cast<double>(since) / 1e9 : 0;
+    }
+  }
+  if (auto* l = static_cast<CountingListener*>(events_.get())) {
+    m.flushes = l->flushes.load();
+    m.compactions = l->compactions.load();
+  }
+  if (statistics_) {
+    m.stall_micros = statistics_->getTickerCount(rocksdb::STALL_MICROS);
+    m.block_cache_hits = statistics_->getTickerCount(rocksdb::BLOCK_CACHE_HIT);
+    m.block_cache_misses = statistics_->getTickerCount(rocksdb::BLOCK_CACHE_MISS);
+  }
+  std::shared_lock lock(families_mutex_);
+  for (auto& [id, f] : families_) {
+    uint64_t sst = 0, mem = 0;
+    db_->GetIntProperty(f->handle, rocksdb::DB::Properties::kTotalSstFilesSize, &sst);
+    db_->GetIntProperty(f->handle, rocksdb::DB::Properties::kSizeAllMemTables, &mem);
+    m.tenant_bytes.emplace_back(id, sst + mem);
+  }
+  return m;
+}
+
+StoreStatus Store::flush_memtables() {
+  if (auto st = settle(); !st.ok()) return st;
+  std::shared_lock lock(families_mutex_);
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  for (auto& [id, f] : families_) handles.push_back(f->handle);
+  if (system_family_) handles.push_back(system_family_->handle);
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  return from_rocks(db_->Flush(fo, handles));
+}
+
 StoreStatus Store::drop_tenant(std::string_view tenant_id) {
   // The writer thread may hold records of this family: they go first (or the drop waits).
   if (auto settled = settle(); !settled.ok()) return settled;
@@ -371,8 +440,10 @@ void Store::writer_loop() {
   rocksdb::WriteOptions wo;
   size_t n_since_idle = 0;
   auto last_work = std::chrono::steady_clock::now();
+  caught_up_ns_.store(steady_ns(), std::memory_order_relaxed);
   for (;;) {
     size_t n = 0;
+    const uint64_t target = log_->appended_seq();  // what this pass must reach to be caught up
     try {
       std::shared_lock families(families_mutex_);  // drop_tenant waits for this batch
       batch.Clear();
@@ -399,6 +470,8 @@ void Store::writer_loop() {
       n_since_idle += n;
       last_work = std::chrono::steady_clock::now();
       log_->release();
+      if (log_->released_seq() >= target)
+        caught_up_ns_.store(steady_ns(), std::memory_order_relaxed);
       if (space_waiters_.load() > 0) {
         std::lock_guard lock(append_mutex_);
         space_cv_.notify_all();
@@ -409,6 +482,7 @@ void Store::writer_loop() {
       }
       continue;
     }
+    caught_up_ns_.store(steady_ns(), std::memory_order_relaxed);
     // Nothing to do. Under a steady load, nap briefly instead of going idle: an idle writer must
     // be woken by the producer (a futex call on the broker thread per message), a napping one
     // just finds the next records when it looks again. The nap bounds the added latency.

@@ -46,6 +46,8 @@ class ColumnFamilyHandle;
 class WriteBatch;
 class Cache;
 class WriteBufferManager;
+class Statistics;
+class EventListener;
 }  // namespace rocksdb
 
 namespace c8y::storage {
@@ -63,6 +65,21 @@ struct StoreOptions {
   size_t max_total_wal_bytes = 512u << 20;  // forces flushes of old families so the WAL stays small
   bool sync = false;                        // fsync every write (power-loss durability)
   size_t ingest_log_bytes = 64u << 20;      // ring between put(kDurabilitySetting) and RocksDB
+};
+
+// What GET /metrics reports of the storage (Store::metrics()).
+struct StoreMetrics {
+  uint64_t ingest_records = 0;  // appended to the ingest log, not yet in RocksDB
+  uint64_t ingest_bytes = 0;    // ring space they take
+  uint64_t ingest_capacity_bytes = 0;
+  double writer_lag_seconds = 0;  // since the writer last had everything appended; 0 if idle
+  uint64_t flushes = 0;           // memtable flushes finished since start
+  uint64_t compactions = 0;       // compactions finished since start
+  uint64_t stall_micros = 0;      // writes delayed or stopped by RocksDB's write controller
+  uint64_t block_cache_hits = 0;
+  uint64_t block_cache_misses = 0;
+  // Per tenant: SST files plus memtables, bytes.
+  std::vector<std::pair<std::string, uint64_t>> tenant_bytes;
 };
 
 // The one status type (plugin/common/status.h), under the name storage code has always used.
@@ -108,6 +125,10 @@ class Store {
   StoreStatus create_tenant(std::string_view tenant_id, const Family** out);
   const Family* tenant(std::string_view tenant_id) const;
   std::vector<std::string> tenant_ids() const;
+  // Counters and sizes for GET /metrics; any thread.
+  StoreMetrics metrics() const;
+  // Settles the ingest log, then writes every family's memtable to SST files (backups, tests).
+  StoreStatus flush_memtables();
   // Drops the tenant's family (all its data). Family pointers stay valid until the store closes.
   StoreStatus drop_tenant(std::string_view tenant_id);
 
@@ -167,6 +188,11 @@ class Store {
 
   // The ingest path (see the top of this file).
   std::unique_ptr<IngestLog> log_;
+  // Metrics: the writer's last moment with nothing left behind (steady clock, ns); RocksDB's
+  // statistics (tickers only) and a listener counting finished flushes and compactions.
+  std::atomic<int64_t> caught_up_ns_{0};
+  std::shared_ptr<rocksdb::Statistics> statistics_;
+  std::shared_ptr<rocksdb::EventListener> events_;
   std::mutex append_mutex_;  // one producer at a time; space_cv_ waits on it
   std::condition_variable space_cv_;
   std::atomic<int> space_waiters_{0};

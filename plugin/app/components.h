@@ -67,6 +67,7 @@ struct Components {
     const std::string& token_secret;
     identity::ClientIdDirectory& client_ids;
     common::Outbox& outbox;
+    common::NodeMetrics& metrics;
   };
   explicit Components(const Deps& d)
       : presence(d.store, log_to(d.port)),
@@ -84,7 +85,7 @@ struct Components {
         static_templates(d.store, replies, devices, availability, writer, streams, operations),
         json(d.store, replies, devices, availability, writer, streams),
         credentials(d.options, d.directory, d.registrations, d.trusted_cas, d.token_secret, replies,
-                    d.outbox, log_to(d.port)),
+                    d.outbox, d.metrics, log_to(d.port)),
         upstream(d.options, replies, static_templates, custom_templates, json, credentials,
                  presence) {}
 

@@ -31,6 +31,22 @@ namespace sr = smartrest;
 
 namespace {
 
+common::MessageKind message_kind(sr::Api api) {
+  switch (api) {
+    case sr::Api::kInventory:
+      return common::MessageKind::kInventory;
+    case sr::Api::kAlarm:
+      return common::MessageKind::kAlarm;
+    case sr::Api::kEvent:
+      return common::MessageKind::kEvent;
+    case sr::Api::kMeasurement:
+      return common::MessageKind::kMeasurement;
+    case sr::Api::kOperation:
+      return common::MessageKind::kOperation;
+  }
+  return common::MessageKind::kOther;
+}
+
 // Room left for the topic and header of a response publish inside the message cap.
 constexpr size_t kResponseHeaderRoom = 256;
 
@@ -352,6 +368,7 @@ void CustomTemplateHandler::use(Session& s, const policy::TopicRoute& route,
     if (auto f = cached->fast.find(id); f != cached->fast.end()) {
       const auto& t = c->requests.find(id)->second;
       if (fast_measurement(f->second, t, record_, now)) {
+        if (s.space) s.space->metrics.receive(common::MessageKind::kMeasurement);
         st = writer_.write(s, route.mode, target, measurement_);
         if (!st.ok()) break;
         continue;
@@ -361,6 +378,7 @@ void CustomTemplateHandler::use(Session& s, const policy::TopicRoute& route,
       fail(e->code, e->id, e->text);
       continue;
     }
+    if (s.space) s.space->metrics.receive(message_kind(action.api));
     sr::CustomTemplateError err;
     auto result = run_request(s, route, action, target, &st, &err);
     if (!st.ok()) break;

@@ -99,6 +99,7 @@ void DeviceCredentials::token_request(Session& s) {
 // than the configured interval are ignored, and a connection that keeps it up is disconnected:
 // the broker thread never sleeps for a poller.
 void DeviceCredentials::bootstrap_poll(Session& s) {
+  metrics_.bootstrap_polls.add();
   const int64_t now = now_ms();
   if (s.last_poll_ms != 0 && now - s.last_poll_ms < options_.bootstrap_poll_interval_ms &&
       now >= s.last_poll_ms) {

@@ -15,6 +15,7 @@
 #include "plugin/app/options.h"
 #include "plugin/app/replies.h"
 #include "plugin/app/session.h"
+#include "plugin/common/metrics.h"
 #include "plugin/common/outbox.h"
 #include "plugin/identity/authenticator.h"
 #include "plugin/identity/directory.h"
@@ -29,7 +30,7 @@ class DeviceCredentials {
   DeviceCredentials(const Options& options, identity::Directory& directory,
                     identity::Registrations& registrations, identity::TrustedCas& trusted_cas,
                     const std::string& token_secret, DeviceReplies& replies, common::Outbox& outbox,
-                    Log log)
+                    common::NodeMetrics& metrics, Log log)
       : options_(options),
         directory_(directory),
         registrations_(registrations),
@@ -37,6 +38,7 @@ class DeviceCredentials {
         token_secret_(token_secret),
         replies_(replies),
         outbox_(outbox),
+        metrics_(metrics),
         log_(std::move(log)) {}
 
   // The result of a certificate login.
@@ -62,6 +64,7 @@ class DeviceCredentials {
   const std::string& token_secret_;
   DeviceReplies& replies_;
   common::Outbox& outbox_;
+  common::NodeMetrics& metrics_;
   Log log_;
   identity::LogRateLimiter poll_log_limit_{identity::steady_now, 1, 10};
 };

@@ -69,6 +69,16 @@ bool protected_key(const std::string& k) {
 
 }  // namespace
 
+namespace {
+common::MessageKind message_kind(std::string_view api) {
+  if (api == "measurement") return common::MessageKind::kMeasurement;
+  if (api == "event") return common::MessageKind::kEvent;
+  if (api == "alarm") return common::MessageKind::kAlarm;
+  if (api == "inventory") return common::MessageKind::kInventory;
+  return common::MessageKind::kOther;
+}
+}  // namespace
+
 void JsonTopicHandler::handle(Session& s, const policy::TopicRoute& route, std::string_view payload,
                               MessageDecision* decision) {
   ++s.json_messages;
@@ -102,6 +112,9 @@ void JsonTopicHandler::handle(Session& s, const policy::TopicRoute& route, std::
     body = parse_object(payload, &why);
     if (!body) return replies_.json_error(s, "general/badRequest", why);
   }
+  // Counted per item: a createBulk counts what it carries (below).
+  const common::MessageKind kind = message_kind(route.json_api);
+  if (action != "createBulk" && s.space) s.space->metrics.receive(kind);
 
   // The target: the device, or its child named in externalSource (implicitly created as a
   // first-level child, as for s/us/<child>).
@@ -146,6 +159,7 @@ void JsonTopicHandler::handle(Session& s, const policy::TopicRoute& route, std::
             s, "general/badRequest",
             "at most " + std::to_string(kMaxBulkItems) + " items per createBulk");
       for (auto& it : *list) items.push_back(&it);
+      if (s.space) s.space->metrics.received[static_cast<size_t>(kind)].add(items.size());
     }
     size_t errors = 0;
     auto item_error = [&](const std::string& domain_kind, const std::string& text) {

@@ -138,7 +138,7 @@ bool PluginCore::start(std::string* error) {
   spaces_ = std::make_unique<domain::TenantSpaces>(*store_, options_.node_id);
   parts_ = std::make_unique<Components>(
       Components::Deps{options_, port_, *store_, *spaces_, *directory_, *registrations_,
-                       *trusted_cas_, token_secret_, *client_ids_, outbox_});
+                       *trusted_cas_, token_secret_, *client_ids_, outbox_, metrics_});
   if (size_t n = parts_->presence.mark_all_disconnected(*spaces_))
     log(LogLevel::kInfo, "c8y: marked " + std::to_string(n) + " devices disconnected");
   if (size_t n = parts_->availability.watch_monitored_devices(*spaces_))
@@ -147,8 +147,8 @@ bool PluginCore::start(std::string* error) {
 }
 
 PluginCore::Services PluginCore::services() {
-  return {*store_,         *directory_,   *authenticator_, *spaces_,
-          *registrations_, *trusted_cas_, token_secret_,   outbox_};
+  return {*store_,       *directory_,   *authenticator_, *spaces_, *registrations_,
+          *trusted_cas_, token_secret_, outbox_,         metrics_};
 }
 
 void PluginCore::log_ready() {
@@ -185,12 +185,34 @@ void PluginCore::log(LogLevel level, const std::string& message) {
 // ---------------------------------------------------------------------------------------------
 // Connections
 
+namespace {
+common::RefusalReason refusal_reason(identity::AuthResult::Outcome outcome) {
+  switch (outcome) {
+    case identity::AuthResult::kUnknownTenant:
+      return common::RefusalReason::kUnknownTenant;
+    case identity::AuthResult::kDisabled:
+      return common::RefusalReason::kDisabled;
+    case identity::AuthResult::kThrottled:
+      return common::RefusalReason::kBackoff;
+    case identity::AuthResult::kOk:
+    case identity::AuthResult::kBadUsername:
+    case identity::AuthResult::kUnknownUser:
+    case identity::AuthResult::kNoPassword:
+    case identity::AuthResult::kBadPassword:
+      break;
+  }
+  return common::RefusalReason::kBadCredentials;
+}
+}  // namespace
+
 bool PluginCore::on_connect(const ConnectInfo& info) {
   parts_->sessions.forget_closing(
       info.conn);  // a new connection that reuses the address of a closed one
   // SIGHUP re-authenticates every session: a connection we already accepted stays accepted
   // unless its user was disabled or changed its password meanwhile (the check below is cached).
-  auto refuse = [&](const std::string& why) {
+  identity::AuthResult auth;
+  auto refuse = [&](common::RefusalReason reason, const std::string& why) {
+    count_refusal(info.username, reason);
     if (auth_log_limit_.allow()) {
       auto suppressed = auth_log_limit_.take_suppressed();
       log(LogLevel::kNotice,
@@ -200,28 +222,28 @@ bool PluginCore::on_connect(const ConnectInfo& info) {
     }
     return false;
   };
-  if (info.client_id.empty()) return refuse("empty client id");
+  if (info.client_id.empty()) return refuse(common::RefusalReason::kClientId, "empty client id");
   // MQTT 3.1 allows client ids of 1..23 characters; Cumulocity answers a longer one with
   // "not authorized" (CONNACK 5), and so do we.
   if (info.protocol_version == 3 && info.client_id.size() > 23)
-    return refuse("MQTT 3.1 client id longer than 23 characters");
+    return refuse(common::RefusalReason::kClientId, "MQTT 3.1 client id longer than 23 characters");
   auto cid = identity::parse_client_id(info.client_id);
-  if (!cid) return refuse("invalid client id");
-  identity::AuthResult auth;
+  if (!cid) return refuse(common::RefusalReason::kClientId, "invalid client id");
   std::string ca_fingerprint, cert_serial;
   if (info.certificate) {
     // The certificate listener: the certificate decides (CA -> tenant, CN -> serial); a password
     // is not checked.
     std::string why;
     auto login = parts_->credentials.certificate_login(info, cid->serial, &why);
-    if (!login) return refuse(why);
+    if (!login) return refuse(common::RefusalReason::kCertificate, why);
     auth = std::move(login->auth);
     ca_fingerprint = std::move(login->ca_fingerprint);
     cert_serial = std::move(login->cert_serial);
   } else {
-    if (info.username.empty()) return refuse("anonymous clients are not allowed");
+    if (info.username.empty())
+      return refuse(common::RefusalReason::kBadCredentials, "anonymous clients are not allowed");
     auth = authenticator_->authenticate(info.username, info.password, info.address);
-    if (!auth.ok()) return refuse(auth.reason());
+    if (!auth.ok()) return refuse(refusal_reason(auth.outcome), auth.reason());
   }
 
   const bool bootstrap = auth.role == policy::Role::kBootstrap;
@@ -229,16 +251,19 @@ bool PluginCore::on_connect(const ConnectInfo& info) {
     // The bootstrap user polls for one registered device; a serial no tenant
     // registered gets nothing, and nothing is created for it.
     if (!cid->default_xid.empty() || info.client_id != cid->serial)
-      return refuse("a bootstrap connection's client id must be the bare device serial");
+      return refuse(common::RefusalReason::kClientId,
+                    "a bootstrap connection's client id must be the bare device serial");
     if (!registrations_->exists(cid->serial))
-      return refuse("no tenant registered device " + std::string(cid->serial));
+      return refuse(common::RefusalReason::kOther,
+                    "no tenant registered device " + std::string(cid->serial));
   }
   if (!auth.device_serial.empty() && auth.device_serial != cid->serial)
-    return refuse("user " + auth.user + " belongs to device " + auth.device_serial);
+    return refuse(common::RefusalReason::kClientId,
+                  "user " + auth.user + " belongs to device " + auth.device_serial);
 
   const int64_t now_s = wall_seconds();
   if (!client_ids_->may_claim(info.client_id, auth.tenant, auth.user, now_s))
-    return refuse("client id is held by another identity");
+    return refuse(common::RefusalReason::kClientId, "client id is held by another identity");
 
   if (Session* live = parts_->sessions.find(info.conn)) {
     if (live->tenant == auth.tenant && live->user == auth.user && live->client_id == info.client_id)
@@ -258,7 +283,7 @@ bool PluginCore::on_connect(const ConnectInfo& info) {
   s->ca_fingerprint = std::move(ca_fingerprint);
   s->cert_serial = std::move(cert_serial);
   s->space = spaces_->get(auth.tenant);
-  if (!s->space) return refuse("tenant has no storage");
+  if (!s->space) return refuse(common::RefusalReason::kOther, "tenant has no storage");
 
   // A bootstrap connection does not hold its client id: the device reconnects with the same id
   // under its new credentials right after.
@@ -280,6 +305,18 @@ bool PluginCore::on_connect(const ConnectInfo& info) {
   }
   parts_->sessions.open(std::move(s));
   return true;
+}
+
+// A refusal counts for the tenant the user name claims when this node has it, otherwise for
+// the node: a label taken from what any client sends would let it create series at will.
+void PluginCore::count_refusal(std::string_view username, common::RefusalReason reason) {
+  const auto slash = username.find('/');
+  domain::TenantSpace* space =
+      slash == std::string_view::npos ? nullptr : spaces_->get(username.substr(0, slash));
+  if (space)
+    space->metrics.refuse(reason);
+  else
+    metrics_.refused_without_tenant[static_cast<size_t>(reason)].add();
 }
 
 void PluginCore::on_disconnect(ConnId conn) {

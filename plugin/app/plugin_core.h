@@ -22,6 +22,7 @@
 #include "plugin/app/broker_port.h"
 #include "plugin/app/options.h"
 #include "plugin/app/session.h"
+#include "plugin/common/metrics.h"
 #include "plugin/common/outbox.h"
 #include "plugin/domain/tenant_space.h"
 #include "plugin/identity/authenticator.h"
@@ -68,6 +69,7 @@ class PluginCore {
     identity::TrustedCas& trusted_cas;
     const std::string& token_secret;
     common::Outbox& outbox;
+    common::NodeMetrics& metrics;
   };
   Services services();
   // Logs the "ready" line (once everything, the REST server included, is up).
@@ -78,6 +80,7 @@ class PluginCore {
   bool start(std::string* error);
   bool open_identity(std::string* error);
   void log(LogLevel level, const std::string& message);
+  void count_refusal(std::string_view username, common::RefusalReason reason);
   // One item of the outbox, on the broker thread (on_tick).
   void drain(common::outbox::Publish& p);
   void drain(common::outbox::Kick& k);
@@ -98,6 +101,7 @@ class PluginCore {
   std::unique_ptr<identity::ClientIdDirectory> client_ids_;
   std::unique_ptr<domain::TenantSpaces> spaces_;
   common::Outbox outbox_;
+  common::NodeMetrics metrics_;
   std::unique_ptr<Components> parts_;  // made once storage and identity are open
   std::chrono::steady_clock::time_point last_availability_check_{};
   identity::LogRateLimiter auth_log_limit_;

@@ -32,11 +32,13 @@ void DeviceReplies::reply(const Session& s, std::string_view topic, const std::s
   for (auto& [f, q] : s.subscriptions)
     if (policy::topic_matches(f, topic)) qos = std::max(qos, q);
   if (qos < 0) return;
+  if (s.space) s.space->metrics.sent_bytes.add(payload.size());
   port_.publish(s.client_id, std::string(topic), payload, qos);
 }
 
 void DeviceReplies::error_line(const Session& s, int code, std::string_view msg_id,
                                std::string_view text) {
+  if (s.space) s.space->metrics.errors_sent.add();
   std::string line = std::to_string(code);
   line.push_back(',');
   smartrest::append_csv_field(line, msg_id);
@@ -58,6 +60,7 @@ void DeviceReplies::reply_lines(const Session& s, std::string_view topic,
 
 void DeviceReplies::json_error(const Session& s, const std::string& error,
                                const std::string& message) {
+  if (s.space) s.space->metrics.errors_sent.add();
   reply(s, "error",
         nlohmann::json{{"error", error}, {"message", message}, {"messageId", s.json_messages}}
             .dump());

@@ -41,6 +41,10 @@ Session& SessionTable::open(std::unique_ptr<Session> s) {
     live_serials_[key] = s->client_id;
   }
   resume_subscriptions(*s);
+  if (s->space) {
+    s->space->metrics.connections_accepted.add();
+    if (s->role == policy::Role::kDevice) s->space->metrics.devices_connected.add(1);
+  }
   if (++connections_by_client_id_[s->client_id] == 2) ++takeovers_;
   Session& ref = *s;
   if (last_conn_ == s->conn) last_conn_ = nullptr;
@@ -88,6 +92,7 @@ void SessionTable::close(ConnId conn) {
     if (live != live_serials_.end() && live->second == s.client_id) live_serials_.erase(live);
   }
   if (s.device_id) presence_.set(s.space, s.device_id, false);
+  if (s.space && s.role == policy::Role::kDevice) s.space->metrics.devices_connected.add(-1);
   if (!s.subscriptions.empty()) hooks_.unsubscribed(s, s.subscriptions.size());
   if (auto r = resuming_.find(s.client_id); r != resuming_.end()) {
     // A persistent connection took this one's session over: it gets the subscriptions.

@@ -4,6 +4,28 @@
 
 namespace c8y::app {
 
+namespace {
+common::MessageKind message_kind(smartrest::TemplateKind kind) {
+  switch (kind) {
+    case smartrest::TemplateKind::kMeasurement:
+      return common::MessageKind::kMeasurement;
+    case smartrest::TemplateKind::kEvent:
+      return common::MessageKind::kEvent;
+    case smartrest::TemplateKind::kAlarm:
+      return common::MessageKind::kAlarm;
+    case smartrest::TemplateKind::kCreateDevice:
+    case smartrest::TemplateKind::kInventory:
+      return common::MessageKind::kInventory;
+    case smartrest::TemplateKind::kOperation:
+      return common::MessageKind::kOperation;
+    case smartrest::TemplateKind::kCapability:
+    case smartrest::TemplateKind::kUnknown:
+      break;
+  }
+  return common::MessageKind::kOther;
+}
+}  // namespace
+
 void StaticTemplateHandler::handle(Session& s, const policy::TopicRoute& route,
                                    std::string_view payload, MessageDecision* decision) {
   if (s.role != policy::Role::kDevice) return;
@@ -18,11 +40,14 @@ void StaticTemplateHandler::handle(Session& s, const policy::TopicRoute& route,
   while (reader.next(record_)) {
     const std::string_view id =
         record_.fields.empty() ? std::string_view() : std::string_view(record_.fields[0]);
+    // Every line counts, by what it asks for (a line nobody understands is "other").
+    const auto kind =
+        record_.malformed ? smartrest::TemplateKind::kUnknown : smartrest::template_kind(id);
+    if (s.space) s.space->metrics.receive(message_kind(kind));
     if (record_.malformed) {
       fail(42, id, "Malformed line " + std::to_string(record_.line) + ": " + record_.error);
       continue;
     }
-    auto kind = smartrest::template_kind(id);
     if (kind == smartrest::TemplateKind::kUnknown) {
       fail(40, id, "No static template for this message id");
       continue;

@@ -11,6 +11,7 @@ namespace c8y::app {
 
 MessageDecision UpstreamRouter::publish(Session& s, std::string_view topic,
                                         std::string_view payload, size_t packet_size) {
+  if (s.space) s.space->metrics.received_bytes.add(payload.size());
   auto route = policy::route_upstream(topic);
   const bool json = route && route->channel == policy::Channel::kJson;
   if (packet_size > options_.message_size_limit) {

@@ -78,9 +78,9 @@ struct Instance {
 bool start_rest(Instance& inst, const app::Options& o, std::string* error) {
   if (o.rest_port == 0) return true;
   auto s = inst.core->services();
-  inst.rest =
-      std::make_unique<rest::RestServer>(s.store, s.directory, s.authenticator, s.spaces,
-                                         s.registrations, s.trusted_cas, s.token_secret, s.outbox);
+  inst.rest = std::make_unique<rest::RestServer>(s.store, s.directory, s.authenticator, s.spaces,
+                                                 s.registrations, s.trusted_cas, s.token_secret,
+                                                 s.outbox, s.metrics);
   const bool tls = !o.rest_tls_cert_file.empty();
   const std::string bind = !o.rest_bind.empty() ? o.rest_bind : (tls ? "0.0.0.0" : "127.0.0.1");
   rest::HttpLimits limits;

@@ -54,6 +54,7 @@ storage::StoreStatus Operations::create(uint64_t device, const nlohmann::json& b
   docs_.put(b, {id, device, now_ms}, op);
   audit(b, op, "Operation created", "");
   auto st = store_.write(b);
+  if (st.ok()) space_.metrics.operation_reached("PENDING");
   if (st.ok() && out) *out = std::move(op);
   return st;
 }
@@ -86,6 +87,7 @@ OperationChange Operations::set(const DocRef& ref, nlohmann::json doc, OpStatus 
   docs_.put(b, ref, doc);
   if (from != to_string(to)) audit(b, doc, "Operation updated", from);
   r.status = store_.write(b);
+  if (r.status.ok() && from != to_string(to)) space_.metrics.operation_reached(to_string(to));
   r.operation = std::move(doc);
   return r;
 }

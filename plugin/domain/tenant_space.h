@@ -12,6 +12,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "plugin/common/metrics.h"
 #include "storage/store.h"
 
 namespace c8y::domain {
@@ -62,6 +63,8 @@ struct TenantSpace {
   // rollup, so a query that scanned before it does not cache a stale one.
   std::mutex rollup_mutex;
   uint64_t rollup_generation = 0;  // guarded by rollup_mutex
+  // What this tenant's devices and users did (GET /metrics).
+  common::TenantMetrics metrics;
 };
 
 // Registry of tenant spaces; thread-safe; spaces live until the registry is destroyed.

@@ -58,13 +58,16 @@ AuthResult Authenticator::authenticate(std::string_view username, std::string_vi
   // also one the credential cache would accept (or a guesser learns it from the answer).
   if (user_failures_.blocked(key) || (!address.empty() && address_failures_.blocked(address))) {
     r.outcome = AuthResult::kThrottled;
+    stats_.backoffs.add();
     return r;
   }
   if (use_cache_ && cache_.matches(key, rec->generation, password)) {
     r.outcome = AuthResult::kOk;
     r.cached = true;
+    stats_.cache_hits.add();
     return r;
   }
+  stats_.password_checks.add();
   // No password holds a NUL byte (hashes are made from C strings, so "pass\0x" would otherwise
   // verify as "pass").
   if (password.find('\0') != std::string_view::npos ||

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "plugin/common/metrics.h"
 #include "plugin/identity/credential_cache.h"
 #include "plugin/identity/directory.h"
 #include "plugin/identity/failure_throttle.h"
@@ -46,12 +47,21 @@ class Authenticator {
 
   CredentialCache& cache() { return cache_; }
 
+  // Counted for GET /metrics.
+  struct Stats {
+    common::Counter cache_hits;       // accepted by the credential cache, no hash computed
+    common::Counter password_checks;  // a password hash computed (a cache miss)
+    common::Counter backoffs;         // refused unheard: the user or address is in back-off
+  };
+  const Stats& stats() const { return stats_; }
+
  private:
   const Directory& directory_;
   bool use_cache_;
   CredentialCache cache_;
   FailureThrottle user_failures_;
   FailureThrottle address_failures_{steady_now, 20};
+  Stats stats_;
 };
 
 }  // namespace c8y::identity

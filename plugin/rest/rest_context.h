@@ -9,9 +9,11 @@
 #include <string>
 #include <string_view>
 
+#include "plugin/common/metrics.h"
 #include "plugin/common/outbox.h"
 #include "plugin/domain/audit.h"
 #include "plugin/domain/tenant_space.h"
+#include "plugin/identity/authenticator.h"
 #include "plugin/identity/directory.h"
 #include "plugin/identity/failure_throttle.h"
 #include "plugin/identity/registrations.h"
@@ -30,6 +32,8 @@ struct RestContext {
   identity::Registrations& registrations;
   identity::TrustedCas& trusted_cas;
   common::Outbox& outbox;
+  identity::Authenticator& authenticator;
+  common::NodeMetrics& metrics;
   // Refused trusted-certificate uploads: garbage uploads in a loop must not fill the log.
   identity::LogRateLimiter upload_log_limit{identity::steady_now, 1, 10};
 

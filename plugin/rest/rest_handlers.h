@@ -11,6 +11,10 @@ namespace c8y::rest {
 namespace platform {
 RouteFn health, current_tenant, applications;
 }
+// rest_metrics.cc: GET /metrics (Prometheus text format, open)
+namespace metrics {
+RouteFn render;
+}
 // rest_inventory.cc: /inventory/managedObjects, its reference lists and supported series
 namespace inventory {
 RouteFn list, count, get, create, update, remove, children, add_child, remove_child, supported;

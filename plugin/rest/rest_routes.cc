@@ -17,6 +17,7 @@ const std::vector<RouteRow>& route_table() {
   static const std::string kCertificate = kCertificates + "/([0-9a-fA-F]+)";
   static const std::vector<RouteRow> table = {
       {"GET", "/health", kOpen, kNone, platform::health},
+      {"GET", "/metrics", kOpen, kNone, metrics::render},
       {"GET", "/tenant/currentTenant", kAdmin, kAlways, platform::current_tenant},
       // Applications are not hosted here: an empty collection, so that clients listing them work.
       {"GET", "/application/applications", kAdmin, kNone, platform::applications},

@@ -17,8 +17,9 @@ namespace c8y::rest {
 RestServer::RestServer(storage::Store& store, identity::Directory& directory,
                        identity::Authenticator& authenticator, domain::TenantSpaces& spaces,
                        identity::Registrations& registrations, identity::TrustedCas& trusted_cas,
-                       const std::string& token_secret, common::Outbox& outbox)
-    : ctx_{store, directory, spaces, registrations, trusted_cas, outbox},
+                       const std::string& token_secret, common::Outbox& outbox,
+                       common::NodeMetrics& metrics)
+    : ctx_{store, directory, spaces, registrations, trusted_cas, outbox, authenticator, metrics},
       authenticator_(authenticator),
       token_secret_(token_secret) {
   add_routes();
@@ -40,7 +41,8 @@ void RestServer::add_routes() {
   router_.set_exception_handler([](const Request&, Response& res, std::exception_ptr) {
     send_error(res, {500, "general/internalError", "internal error"});
   });
-  router_.set_error_handler([](const Request&, Response& res) {
+  router_.set_error_handler([this](const Request&, Response& res) {
+    if (res.status == 404 && res.body.empty()) count(404);  // no route matched
     if (res.body.empty())
       send_error(res, {res.status, "general/" + std::to_string(res.status),
                        res.status == 404 ? "No such resource" : "Request failed"});
@@ -114,16 +116,29 @@ bool RestServer::admit(Request& req, Response& res) {
   const Router::Route* route = router_.find(req);
   if (route && route_table()[route->id].access == Access::kOpen) return true;
   auto c = identify(req, res);
-  if (!c) return false;
+  if (!c) {
+    count(res.status);
+    return false;
+  }
   req.admitted = std::make_shared<const Caller>(std::move(*c));
   return true;
 }
 
 void RestServer::run(const RouteRow& route, const Request& req, Response& res) {
-  if (route.access == Access::kOpen) return route.handler(ctx_, Caller{}, req, res);
-  auto c = authenticate(route, req, res);
-  if (!c) return;
-  route.handler(ctx_, *c, req, res);
+  const auto start = std::chrono::steady_clock::now();
+  if (route.access == Access::kOpen) {
+    route.handler(ctx_, Caller{}, req, res);
+  } else if (auto c = authenticate(route, req, res)) {
+    route.handler(ctx_, *c, req, res);
+  }
+  ctx_.metrics.rest_duration.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  count(res.status < 0 ? 200 : res.status);
+}
+
+void RestServer::count(int status) {
+  const int cls = status / 100;
+  if (cls >= 1 && cls <= 5) ctx_.metrics.rest_requests[static_cast<size_t>(cls - 1)].add();
 }
 
 std::optional<Caller> RestServer::authenticate(const RouteRow& route, const Request& req,

@@ -4,10 +4,10 @@
 // must reach a device or the broker log goes through the Outbox, drained on the broker thread.
 // Every request needs HTTP Basic authentication as "<tenant>/<user>" with the admin role (or a
 // device token, limited to the device's data); data of another tenant is never visible (it
-// answers 404, as for a missing object). Only GET /health is open. What each route takes is its
-// row in the route table (rest_routes.h). A request with a body has its credentials checked on
-// its head, before any of the body is read (admit); the authentication before its handler then
-// reuses that identity.
+// answers 404, as for a missing object). Only GET /health and GET /metrics are open. What each
+// route takes is its row in the route table (rest_routes.h). A request with a body has its
+// credentials checked on its head, before any of the body is read (admit); the authentication
+// before its handler then reuses that identity.
 #pragma once
 
 #include <memory>
@@ -36,7 +36,7 @@ class RestServer {
   RestServer(storage::Store& store, identity::Directory& directory,
              identity::Authenticator& authenticator, domain::TenantSpaces& spaces,
              identity::Registrations& registrations, identity::TrustedCas& trusted_cas,
-             const std::string& token_secret, common::Outbox& outbox);
+             const std::string& token_secret, common::Outbox& outbox, common::NodeMetrics& metrics);
   ~RestServer();
   // Binds and starts serving (HTTPS when a certificate and key file are given) within `limits`
   // (connections per address, request deadline; see http_server.h). False with an error naming
@@ -56,6 +56,8 @@ class RestServer {
   void add_routes();
   // Runs `route`'s handler once the caller is authenticated for it.
   void run(const RouteRow& route, const Request& req, Response& res);
+  // One answered request in the metrics, by status class.
+  void count(int status);
   // The caller, if its credentials are valid, it has the route's access and (a device token) the
   // request is within the route's device scope; on failure fills the response and returns
   // nullopt.

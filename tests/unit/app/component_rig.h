@@ -37,7 +37,7 @@ class ComponentRig {
     spaces_ = std::make_unique<domain::TenantSpaces>(*store_, 0);
     parts_ = std::make_unique<app::Components>(
         app::Components::Deps{options_, port, *store_, *spaces_, *directory_, *registrations_,
-                              *trusted_cas_, token_secret_, *client_ids_, outbox});
+                              *trusted_cas_, token_secret_, *client_ids_, outbox, metrics});
   }
   ~ComponentRig() {
     parts_.reset();
@@ -84,6 +84,7 @@ class ComponentRig {
   app::Options options_;
   FakeBrokerPort port;
   common::Outbox outbox;
+  common::NodeMetrics metrics;
 
  private:
   std::unique_ptr<storage::Store> store_;

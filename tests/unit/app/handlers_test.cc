@@ -236,5 +236,40 @@ TEST_F(HandlerTest, JsonMeasurementsOfAnotherDeviceAreRefused) {
   EXPECT_NE(errors[0].find("not a child of this device"), std::string::npos) << errors[0];
 }
 
+// ---- metrics -----------------------------------------------------------------------------------
+
+TEST_F(HandlerTest, EveryLineCountsByKindForItsTenantOnly) {
+  Session& s = rig_.session("dev1", "t1", policy::Role::kDevice, {"s/e", "error"});
+  static_lines(s, "s/us", "211,1\n211,2\n400,c8y_E,text\n301,c8y_A,text\n999\n\"open");
+  json(
+      s, "measurement/measurements/createBulk",
+      R"({"measurements":[{"type":"a","time":"2026-12-07T10:00:00.000Z","c8y_T":{"T":{"value":1}}},)"
+      R"({"type":"b","time":"2026-12-07T10:00:01.000Z","c8y_T":{"T":{"value":2}}}]})");
+  json(s, "event/events/create", R"({"type":"e","text":"x","time":"2026-12-07T10:00:00.000Z"})");
+  const auto& m = rig_.space("t1").metrics;
+  auto received = [&](common::MessageKind k) { return m.received[static_cast<size_t>(k)].get(); };
+  EXPECT_EQ(received(common::MessageKind::kMeasurement), 4u);  // 2 lines, 2 bulk items
+  EXPECT_EQ(received(common::MessageKind::kEvent), 2u);
+  EXPECT_EQ(received(common::MessageKind::kAlarm), 1u);
+  EXPECT_EQ(received(common::MessageKind::kOther), 2u);  // the unknown and the malformed line
+  EXPECT_EQ(m.errors_sent.get(), 2u) << ::testing::PrintToString(rig_.port.sent("dev1", "error"))
+                                     << ::testing::PrintToString(rig_.port.sent("dev1", "s/e"));
+  // Nothing of it counts for another tenant.
+  const auto& other = rig_.space("t2").metrics;
+  for (auto& c : other.received) EXPECT_EQ(c.get(), 0u);
+  EXPECT_EQ(other.errors_sent.get(), 0u);
+}
+
+TEST_F(HandlerTest, CustomTemplateLinesCountByTheirApi) {
+  Session& s = rig_.session("dev1");
+  rig_.c().custom_templates.define(s, "xid1",
+                                   "10,1,POST,MEASUREMENT,,c8y_Env,,c8y_Env.T.value,NUMBER,\n10,2,"
+                                   "POST,EVENT,,c8y_Tpl,from template,");
+  custom(s, "s/uc/xid1", "1,,5\n2\n1,,6");
+  const auto& m = rig_.space("t1").metrics;
+  EXPECT_EQ(m.received[static_cast<size_t>(common::MessageKind::kMeasurement)].get(), 2u);
+  EXPECT_EQ(m.received[static_cast<size_t>(common::MessageKind::kEvent)].get(), 1u);
+}
+
 }  // namespace
 }  // namespace c8y::app

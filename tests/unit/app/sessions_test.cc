@@ -152,5 +152,25 @@ TEST_F(SessionTableTest, ThreeConnectionsOfOneClientIdUnwindToNone) {
   EXPECT_FALSE(table_->taken_over(c));
 }
 
+TEST_F(SessionTableTest, ConnectedDevicesGaugeFollowsOpenAndClose) {
+  ASSERT_TRUE(store_->create_tenant("t1", nullptr).ok());
+  auto* space = spaces_->get("t1");
+  ASSERT_TRUE(space);
+  int a = 0, b = 0, admin = 0;
+  table_->open(make(a, "dev-a", "dev-a"));
+  table_->open(make(b, "dev-b", "dev-b"));
+  auto adm = make(admin, "admin-ui", "admin-ui");
+  adm->role = policy::Role::kAdmin;
+  table_->open(std::move(adm));
+  EXPECT_EQ(space->metrics.devices_connected.get(), 2);  // admins are not devices
+  EXPECT_EQ(space->metrics.connections_accepted.get(), 3u);
+  table_->close(&a);
+  table_->close(&a);  // reported twice: counted once
+  EXPECT_EQ(space->metrics.devices_connected.get(), 1);
+  table_->close(&b);
+  table_->close(&admin);
+  EXPECT_EQ(space->metrics.devices_connected.get(), 0);
+}
+
 }  // namespace
 }  // namespace c8y::app

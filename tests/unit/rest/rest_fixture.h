@@ -35,7 +35,8 @@ using nlohmann::json;
 
 struct Answer {
   int status = 0;
-  json body;  // null when the body is not JSON
+  json body;         // null when the body is not JSON
+  std::string text;  // the body as sent
   Headers headers;
 };
 
@@ -59,8 +60,9 @@ class RestFixture : public ::testing::Test {
     ASSERT_TRUE(registrations_->load().ok());
     trusted_cas_ = std::make_unique<identity::TrustedCas>(*store_, "");
     secret_ = identity::new_token_secret();
-    server_ = std::make_unique<RestServer>(*store_, *directory_, *authenticator_, *spaces_,
-                                           *registrations_, *trusted_cas_, secret_, outbox_);
+    server_ =
+        std::make_unique<RestServer>(*store_, *directory_, *authenticator_, *spaces_,
+                                     *registrations_, *trusted_cas_, secret_, outbox_, metrics_);
     own_ = make_device("t1", "dev-1");
     other_ = make_device("t1", "other-1");
     outbox_.take();
@@ -138,6 +140,7 @@ class RestFixture : public ::testing::Test {
   static Answer answer(const Response& res) {
     Answer a;
     a.status = res.status;
+    a.text = res.body;
     a.body = json::parse(res.body, nullptr, false);
     if (a.body.is_discarded()) a.body = nullptr;
     a.headers = res.headers;
@@ -165,6 +168,7 @@ class RestFixture : public ::testing::Test {
   std::unique_ptr<identity::TrustedCas> trusted_cas_;
   std::string secret_;
   common::Outbox outbox_;
+  common::NodeMetrics metrics_;
   std::unique_ptr<RestServer> server_;
   std::string own_, other_;  // t1's devices dev-1 and other-1
 };

@@ -426,5 +426,40 @@ TEST_F(RestHandlersTest, ApplicationsAreAnEmptyCollection) {
   EXPECT_EQ(a.body["statistics"]["totalPages"], 0);
 }
 
+// ---- GET /metrics
+// --------------------------------------------------------------------------------
+
+TEST_F(RestHandlersTest, MetricsAreOpenAndCountRequestsOperationsAndTenants) {
+  EXPECT_EQ(admin("GET", "/inventory/managedObjects").status, 200);
+  EXPECT_EQ(call("GET", "/inventory/managedObjects", "").status, 401);
+  EXPECT_EQ(admin("GET", "/no/such/thing").status, 404);
+  Answer op = admin("POST", "/devicecontrol/operations",
+                    {{"deviceId", own_}, {"c8y_Restart", json::object()}});
+  ASSERT_EQ(op.status, 201) << op.body;
+  EXPECT_EQ(admin("PUT", "/devicecontrol/operations/" + op.body["id"].get<std::string>(),
+                  {{"status", "EXECUTING"}})
+                .status,
+            200);
+
+  Answer m = call("GET", "/metrics", "");  // no credentials
+  ASSERT_EQ(m.status, 200);
+  ASSERT_EQ(m.headers.count("Content-Type"), 1u);
+  EXPECT_TRUE(m.headers.find("Content-Type")->second.starts_with("text/plain"));
+  const std::string& t = m.text;
+  auto has = [&](const std::string& line) {
+    return t.find("\n" + line + "\n") != std::string::npos;
+  };
+  EXPECT_TRUE(has("# TYPE c8y_messages_received_total counter")) << t;
+  EXPECT_TRUE(has("c8y_rest_requests_total{code=\"2xx\"} 3")) << t;
+  EXPECT_TRUE(has("c8y_rest_requests_total{code=\"4xx\"} 2")) << t;
+  EXPECT_TRUE(has("c8y_rest_request_duration_seconds_count 4")) << t;  // routed requests
+  EXPECT_TRUE(has("c8y_operations_total{tenant=\"t1\",status=\"PENDING\"} 1")) << t;
+  EXPECT_TRUE(has("c8y_operations_total{tenant=\"t1\",status=\"EXECUTING\"} 1")) << t;
+  EXPECT_TRUE(has("c8y_operations_total{tenant=\"t1\",status=\"SUCCESSFUL\"} 0")) << t;
+  EXPECT_TRUE(has("c8y_devices_connected{tenant=\"t1\"} 0")) << t;
+  EXPECT_NE(t.find("\nc8y_ingest_log_records "), std::string::npos) << t;
+  EXPECT_NE(t.find("c8y_storage_bytes{tenant=\"t1\"} "), std::string::npos) << t;
+}
+
 }  // namespace
 }  // namespace c8y::rest

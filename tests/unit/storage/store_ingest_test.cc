@@ -175,5 +175,28 @@ TEST(StoreIngestFile, WalModeKeepsItsLogInTheDataDirectory) {
   EXPECT_FALSE(std::filesystem::exists(dir.path() + "/db2/c8y-ingest.log"));
 }
 
+// What GET /metrics reads: the ingest log drains to zero, a flush is counted, and a tenant's
+// bytes appear once its data is in SST files.
+TEST(StoreMetrics, IngestDepthFlushesAndTenantBytes) {
+  c8y::testing::TempDir dir;
+  auto s = open_store(dir.path() + "/db", Durability::kWal, 1u << 20);
+  const Family* f = nullptr;
+  ASSERT_TRUE(s->create_tenant("t1", &f).ok());
+  for (int i = 0; i < 2000; ++i) ASSERT_TRUE(s->put(f, key(i), std::string(100, 'v')).ok());
+  ASSERT_TRUE(s->settle().ok());
+  StoreMetrics m = s->metrics();
+  EXPECT_EQ(m.ingest_records, 0u);
+  EXPECT_EQ(m.ingest_bytes, 0u);
+  EXPECT_EQ(m.writer_lag_seconds, 0.0);
+  EXPECT_EQ(m.ingest_capacity_bytes, 1u << 20);
+  const uint64_t flushes = m.flushes;
+  ASSERT_TRUE(s->flush_memtables().ok());
+  m = s->metrics();
+  EXPECT_GT(m.flushes, flushes);
+  ASSERT_EQ(m.tenant_bytes.size(), 1u);
+  EXPECT_EQ(m.tenant_bytes[0].first, "t1");
+  EXPECT_GT(m.tenant_bytes[0].second, 2000u * 100 / 4);  // at least some of it (compressed)
+}
+
 }  // namespace
 }  // namespace c8y::storage

@@ -1,0 +1,133 @@
+// GET /metrics: the Prometheus text exposition of what the node and each tenant did (open, like
+// /health: scrapers carry no credentials; the REST port's bind address and firewall keep it
+// from the public). Names and units follow Prometheus's conventions: counters end in _total,
+// times are seconds, sizes bytes.
+#include "plugin/common/metrics.h"
+#include "plugin/rest/rest_handlers.h"
+
+namespace c8y::rest::metrics {
+
+namespace {
+
+using common::MetricsText;
+
+// One family with one sample per tenant.
+template <typename Get>
+void per_tenant(MetricsText& out, const std::vector<domain::TenantSpace*>& spaces,
+                std::string_view name, std::string_view type, std::string_view help, Get get) {
+  out.family(name, type, help);
+  for (auto* s : spaces) out.sample(name, {{"tenant", s->id}}, get(s->metrics));
+}
+
+void tenants(MetricsText& out, std::vector<domain::TenantSpace*> spaces) {
+  std::sort(spaces.begin(), spaces.end(), [](auto* a, auto* b) { return a->id < b->id; });
+  out.family("c8y_messages_received_total", "counter",
+             "Items devices sent over MQTT: SmartREST lines and JSON items, by kind.");
+  for (auto* s : spaces)
+    for (size_t k = 0; k < common::kMessageKinds; ++k)
+      out.sample(
+          "c8y_messages_received_total",
+          {{"tenant", s->id}, {"kind", common::kind_name(static_cast<common::MessageKind>(k))}},
+          s->metrics.received[k].get());
+  per_tenant(out, spaces, "c8y_received_bytes_total", "counter",
+             "Payload bytes of the PUBLISH packets devices sent.",
+             [](auto& m) { return m.received_bytes.get(); });
+  per_tenant(out, spaces, "c8y_sent_bytes_total", "counter",
+             "Payload bytes sent to devices (answers, errors, operations).",
+             [](auto& m) { return m.sent_bytes.get(); });
+  per_tenant(out, spaces, "c8y_errors_sent_total", "counter",
+             "Errors reported to devices: s/e lines and JSON error messages.",
+             [](auto& m) { return m.errors_sent.get(); });
+  per_tenant(out, spaces, "c8y_connections_accepted_total", "counter",
+             "MQTT connections accepted (devices, admins, bootstrap).",
+             [](auto& m) { return m.connections_accepted.get(); });
+  per_tenant(out, spaces, "c8y_devices_connected", "gauge", "Device connections open now.",
+             [](auto& m) { return m.devices_connected.get(); });
+  out.family("c8y_operations_total", "counter",
+             "Operations that reached a status (PENDING: created).");
+  for (auto* s : spaces)
+    for (size_t i = 0; i < common::kOperationStatuses.size(); ++i)
+      out.sample("c8y_operations_total",
+                 {{"tenant", s->id}, {"status", common::kOperationStatuses[i]}},
+                 s->metrics.operations[i].get());
+}
+
+void refusals(MetricsText& out, const std::vector<domain::TenantSpace*>& spaces,
+              const common::NodeMetrics& node) {
+  constexpr std::string_view name = "c8y_connections_refused_total";
+  out.family(name, "counter",
+             "MQTT connections refused, by reason; tenant \"\" when the user name names no tenant "
+             "of this node.");
+  for (size_t r = 0; r < common::kRefusalReasons; ++r) {
+    const char* reason = common::reason_name(static_cast<common::RefusalReason>(r));
+    out.sample(name, {{"tenant", ""}, {"reason", reason}}, node.refused_without_tenant[r].get());
+    for (auto* s : spaces)
+      out.sample(name, {{"tenant", s->id}, {"reason", reason}},
+                 s->metrics.connections_refused[r].get());
+  }
+}
+
+void node(MetricsText& out, RestContext& ctx) {
+  const auto& n = ctx.metrics;
+  out.family("c8y_rest_requests_total", "counter", "REST requests answered, by status class.");
+  for (size_t i = 0; i < n.rest_requests.size(); ++i) {
+    const std::string code = std::to_string(i + 1) + "xx";
+    out.sample("c8y_rest_requests_total", {{"code", code}}, n.rest_requests[i].get());
+  }
+  out.family("c8y_rest_request_duration_seconds", "histogram",
+             "Time from a routed request read whole to its answer ready.");
+  out.histogram("c8y_rest_request_duration_seconds", {}, n.rest_duration);
+  const auto& a = ctx.authenticator.stats();
+  out.family("c8y_credential_cache_hits_total", "counter",
+             "Password logins the credential cache accepted without hashing.");
+  out.sample("c8y_credential_cache_hits_total", {}, a.cache_hits.get());
+  out.family("c8y_password_checks_total", "counter",
+             "Password hashes computed (credential cache misses).");
+  out.sample("c8y_password_checks_total", {}, a.password_checks.get());
+  out.family("c8y_auth_backoffs_total", "counter",
+             "Logins (MQTT and REST) refused unheard: the user or address is in back-off.");
+  out.sample("c8y_auth_backoffs_total", {}, a.backoffs.get());
+  out.family("c8y_bootstrap_polls_total", "counter", "s/ucr polls of the bootstrap user.");
+  out.sample("c8y_bootstrap_polls_total", {}, n.bootstrap_polls.get());
+
+  const storage::StoreMetrics s = ctx.store.metrics();
+  out.family("c8y_ingest_log_records", "gauge",
+             "Records acknowledged to devices and not yet in RocksDB.");
+  out.sample("c8y_ingest_log_records", {}, s.ingest_records);
+  out.family("c8y_ingest_log_bytes", "gauge", "Ring space those records take.");
+  out.sample("c8y_ingest_log_bytes", {}, s.ingest_bytes);
+  out.family("c8y_ingest_log_capacity_bytes", "gauge", "Size of the ingest log's ring.");
+  out.sample("c8y_ingest_log_capacity_bytes", {}, s.ingest_capacity_bytes);
+  out.family("c8y_storage_writer_lag_seconds", "gauge",
+             "Since the storage writer last had every appended record in RocksDB (0: idle).");
+  out.sample("c8y_storage_writer_lag_seconds", {}, s.writer_lag_seconds);
+  out.family("c8y_rocksdb_flushes_total", "counter", "Memtable flushes finished.");
+  out.sample("c8y_rocksdb_flushes_total", {}, s.flushes);
+  out.family("c8y_rocksdb_compactions_total", "counter", "Compactions finished.");
+  out.sample("c8y_rocksdb_compactions_total", {}, s.compactions);
+  out.family("c8y_rocksdb_stall_seconds_total", "counter",
+             "Time writes were delayed or stopped by RocksDB's write controller.");
+  out.sample("c8y_rocksdb_stall_seconds_total", {}, static_cast<double>(s.stall_micros) / 1e6);
+  out.family("c8y_rocksdb_block_cache_hits_total", "counter", "Block cache hits.");
+  out.sample("c8y_rocksdb_block_cache_hits_total", {}, s.block_cache_hits);
+  out.family("c8y_rocksdb_block_cache_misses_total", "counter", "Block cache misses.");
+  out.sample("c8y_rocksdb_block_cache_misses_total", {}, s.block_cache_misses);
+  out.family("c8y_storage_bytes", "gauge",
+             "A tenant's data in RocksDB: SST files plus memtables (its column family).");
+  for (auto& [tenant, bytes] : s.tenant_bytes)
+    out.sample("c8y_storage_bytes", {{"tenant", tenant}}, bytes);
+}
+
+}  // namespace
+
+void render(RestContext& ctx, const Caller&, const Request&, Response& res) {
+  MetricsText out;
+  auto spaces = ctx.spaces.all();
+  tenants(out, spaces);
+  refusals(out, spaces, ctx.metrics);
+  node(out, ctx);
+  res.status = 200;
+  res.set_content(out.take(), "text/plain; version=0.0.4; charset=utf-8");
+}
+
+}  // namespace c8y::rest::metrics
