@@ -24,6 +24,10 @@ runtime_pkgs=(
   libjwt0
   openssl
   ca-certificates
+  # fuser: scripts/restore.sh refuses a data directory a running broker holds
+  psmisc
+  # curl: scripts/backup.sh asks the REST API for a backup
+  curl
 )
 
 build_pkgs=(
@@ -48,7 +52,6 @@ build_pkgs=(
   mosquitto-clients
   clang
   libclang-rt-14-dev
-  curl
   nodejs
   # the metrics integration test scrapes with the real Prometheus
   prometheus

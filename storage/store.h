@@ -129,6 +129,12 @@ class Store {
   StoreMetrics metrics() const;
   // Settles the ingest log, then writes every family's memtable to SST files (backups, tests).
   StoreStatus flush_memtables();
+  // An online backup into `dir` (which must not exist; its parent must): everything appended so
+  // far is settled first, then RocksDB writes a checkpoint there (SST files hard-linked when on
+  // the same file system, copied otherwise). The directory is a complete data directory: a
+  // broker started on a copy of it has every record settled before the checkpoint. Any thread;
+  // writes go on meanwhile. `bytes` (optional): the size of the files in `dir`.
+  StoreStatus checkpoint(const std::string& dir, uint64_t* bytes = nullptr);
   // Drops the tenant's family (all its data). Family pointers stay valid until the store closes.
   StoreStatus drop_tenant(std::string_view tenant_id);
 

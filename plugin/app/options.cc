@@ -53,6 +53,9 @@ std::optional<std::string> apply_option(Options& o, std::string_view key, std::s
     o.message_size_limit = *n;
   } else if (key == "bootstrap_secret_file") {
     o.bootstrap_secret_file = std::string(value);
+  } else if (key == "backup_dir") {
+    if (value.empty() || value[0] != '/') return bad(key, value, "an absolute path is required");
+    o.backup_dir = std::string(value);
   } else if (key == "trust_dir") {
     if (value.empty() || value[0] != '/') return bad(key, value, "an absolute path is required");
     o.trust_dir = std::string(value);

@@ -37,6 +37,8 @@ struct Options {
   // trusted CAs; empty: no directory is written (CAs are still checked at CONNECT).
   std::string trust_dir;
   unsigned device_token_lifetime_s = 3600;  // s/uat tokens; 300..2592000
+  // Where POST /admin/backups puts its backups (writable by user mosquitto); empty: off.
+  std::string backup_dir;
 };
 
 // Applies one option. Returns an error text naming the option when the key is unknown or the

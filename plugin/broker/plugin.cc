@@ -81,6 +81,7 @@ bool start_rest(Instance& inst, const app::Options& o, std::string* error) {
   inst.rest = std::make_unique<rest::RestServer>(s.store, s.directory, s.authenticator, s.spaces,
                                                  s.registrations, s.trusted_cas, s.token_secret,
                                                  s.outbox, s.metrics);
+  inst.rest->set_backup_dir(o.backup_dir);
   const bool tls = !o.rest_tls_cert_file.empty();
   const std::string bind = !o.rest_bind.empty() ? o.rest_bind : (tls ? "0.0.0.0" : "127.0.0.1");
   rest::HttpLimits limits;

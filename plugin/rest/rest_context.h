@@ -34,6 +34,8 @@ struct RestContext {
   common::Outbox& outbox;
   identity::Authenticator& authenticator;
   common::NodeMetrics& metrics;
+  // plugin_opt_backup_dir; empty: backups are off.
+  std::string backup_dir;
   // Refused trusted-certificate uploads: garbage uploads in a loop must not fill the log.
   identity::LogRateLimiter upload_log_limit{identity::steady_now, 1, 10};
 

@@ -11,6 +11,10 @@ namespace c8y::rest {
 namespace platform {
 RouteFn health, current_tenant, applications;
 }
+// rest_backups.cc: /admin/backups (online backups of the node)
+namespace backups {
+RouteFn create, list;
+}
 // rest_metrics.cc: GET /metrics (Prometheus text format, open)
 namespace metrics {
 RouteFn render;

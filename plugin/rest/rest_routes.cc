@@ -64,6 +64,8 @@ const std::vector<RouteRow>& route_table() {
       {"PUT", R"(/devicecontrol/operations/([^/]+))", kAdmin, kOwnOperation, operations::update},
 
       {"GET", "/tenant/tenants", kManagement, kNone, tenants::list},
+      {"POST", "/admin/backups", kManagement, kNone, backups::create},
+      {"GET", "/admin/backups", kManagement, kNone, backups::list},
       {"GET", kTenant, kManagement, kNone, tenants::get},
       {"POST", "/tenant/tenants", kManagement, kNone, tenants::create},
       {"DELETE", kTenant, kManagement, kNone, tenants::remove},

@@ -44,6 +44,8 @@ class RestServer {
   bool start(const std::string& bind, unsigned port, const std::string& tls_cert,
              const std::string& tls_key, const HttpLimits& limits, std::string* error);
   void stop();
+  // Where POST /admin/backups writes (plugin_opt_backup_dir); before start().
+  void set_backup_dir(std::string dir) { ctx_.backup_dir = std::move(dir); }
 
   // What the HTTP server does with a whole request, without a socket (tests): routes it and
   // completes the response (status, error body).

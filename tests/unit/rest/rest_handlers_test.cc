@@ -3,8 +3,11 @@
 // test says otherwise.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <string>
 
+#include "storage/keys.h"
 #include "tests/unit/rest/rest_fixture.h"
 
 namespace c8y::rest {
@@ -459,6 +462,45 @@ TEST_F(RestHandlersTest, MetricsAreOpenAndCountRequestsOperationsAndTenants) {
   EXPECT_TRUE(has("c8y_devices_connected{tenant=\"t1\"} 0")) << t;
   EXPECT_NE(t.find("\nc8y_ingest_log_records "), std::string::npos) << t;
   EXPECT_NE(t.find("c8y_storage_bytes{tenant=\"t1\"} "), std::string::npos) << t;
+}
+
+// ---- /admin/backups
+// ------------------------------------------------------------------------------
+
+TEST_F(RestHandlersTest, BackupsByTheManagementAdminAreCompleteDataDirectories) {
+  const std::string mgmt = basic("management", "admin");
+  EXPECT_EQ(call("POST", "/admin/backups", mgmt).status, 409);  // no plugin_opt_backup_dir
+  const std::string root = dir_.path() + "/backups";
+  ASSERT_TRUE(std::filesystem::create_directory(root));
+  server_->set_backup_dir(root);
+  Answer mo = admin("POST", "/inventory/managedObjects", {{"name", "kept"}});
+  ASSERT_EQ(mo.status, 201);
+  EXPECT_EQ(admin("POST", "/admin/backups").status, 403);  // a tenant's admin may not
+  Answer b = call("POST", "/admin/backups", mgmt);
+  ASSERT_EQ(b.status, 201) << b.body;
+  const std::string path = b.body["path"];
+  EXPECT_EQ(path, root + "/" + b.body["id"].get<std::string>());
+  EXPECT_GT(b.body["bytes"].get<uint64_t>(), 0u);
+  Answer listed = call("GET", "/admin/backups", mgmt);
+  ASSERT_EQ(listed.status, 200);
+  ASSERT_EQ(listed.body["backups"].size(), 1u);
+  EXPECT_EQ(listed.body["backups"][0]["id"], b.body["id"]);
+  // What the backup holds: the object made before it, in t1's family, found by a store opened
+  // on a copy of the backup (as scripts/restore.sh makes it).
+  const std::string copy = dir_.path() + "/restored";
+  std::filesystem::copy(path, copy);
+  storage::StoreOptions o;
+  o.path = copy;
+  std::string error;
+  auto restored = storage::Store::open(o, &error);
+  ASSERT_TRUE(restored) << error;
+  const storage::Family* t1 = restored->tenant("t1");
+  ASSERT_TRUE(t1);
+  std::string value;
+  auto id = domain::parse_id(mo.body["id"].get<std::string>());
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(restored->get(t1, storage::key::managed_object(*id), &value).ok());
+  EXPECT_NE(value.find("kept"), std::string::npos);
 }
 
 }  // namespace

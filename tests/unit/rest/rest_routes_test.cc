@@ -26,7 +26,7 @@ std::string row_name(const RouteRow& r) {
 TEST(RestRouteTable, EachRouteOnce) {
   std::set<std::string> seen;
   for (const auto& r : route_table()) EXPECT_TRUE(seen.insert(row_name(r)).second) << row_name(r);
-  EXPECT_EQ(seen.size(), 58u);
+  EXPECT_EQ(seen.size(), 60u);
 }
 
 TEST(RestRouteTable, OnlyHealthAndMetricsAreOpen) {
@@ -35,7 +35,7 @@ TEST(RestRouteTable, OnlyHealthAndMetricsAreOpen) {
         << row_name(r);
 }
 
-TEST(RestRouteTable, TenantsAreTheManagementAdminsOnly) {
+TEST(RestRouteTable, TenantsAndBackupsAreTheManagementAdminsOnly) {
   std::set<std::string> management;
   for (const auto& r : route_table())
     if (r.access == Access::kManagement) management.insert(row_name(r));
@@ -44,6 +44,8 @@ TEST(RestRouteTable, TenantsAreTheManagementAdminsOnly) {
                             "POST /tenant/tenants",
                             "GET /tenant/tenants/([^/]+)",
                             "DELETE /tenant/tenants/([^/]+)",
+                            "POST /admin/backups",
+                            "GET /admin/backups",
                         }));
 }
 
