@@ -74,7 +74,7 @@ def main():
         print(f"measurements stored:     {sent:,} in {ingest:.1f} s")
         print(f"data directory:          {data / 1e6:.1f} MB (du, after the backup's flush)")
         print(f"backup (POST):           {call:.2f} s wall, {made['seconds']:.2f} s in the plugin")
-        print(f"backup directory:        {made["bytes"] / 1e6:.1f} MB of files "
+        print(f"backup directory:        {made['bytes'] / 1e6:.1f} MB of files "
               "(hard links to the node's SST files when on the same file system)")
         print(f"restore (restore.sh):    {restore:.2f} s, {du(restored) / 1e6:.1f} MB copied")
     finally:
