@@ -135,6 +135,12 @@ class MetricsText {
   void sample(std::string_view name, Labels labels, uint64_t value);
   void sample(std::string_view name, Labels labels, int64_t value);
   void histogram(std::string_view name, Labels labels, const Histogram& h);
+  // A family of one unlabelled sample.
+  template <typename V>
+  void single(std::string_view name, std::string_view type, std::string_view help, V value) {
+    family(name, type, help);
+    sample(name, {}, value);
+  }
   std::string take() { return std::move(out_); }
 
  private:

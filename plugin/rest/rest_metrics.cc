@@ -78,40 +78,34 @@ void node(MetricsText& out, RestContext& ctx) {
              "Time from a routed request read whole to its answer ready.");
   out.histogram("c8y_rest_request_duration_seconds", {}, n.rest_duration);
   const auto& a = ctx.authenticator.stats();
-  out.family("c8y_credential_cache_hits_total", "counter",
-             "Password logins the credential cache accepted without hashing.");
-  out.sample("c8y_credential_cache_hits_total", {}, a.cache_hits.get());
-  out.family("c8y_password_checks_total", "counter",
-             "Password hashes computed (credential cache misses).");
-  out.sample("c8y_password_checks_total", {}, a.password_checks.get());
-  out.family("c8y_auth_backoffs_total", "counter",
-             "Logins (MQTT and REST) refused unheard: the user or address is in back-off.");
-  out.sample("c8y_auth_backoffs_total", {}, a.backoffs.get());
-  out.family("c8y_bootstrap_polls_total", "counter", "s/ucr polls of the bootstrap user.");
-  out.sample("c8y_bootstrap_polls_total", {}, n.bootstrap_polls.get());
+  out.single("c8y_credential_cache_hits_total", "counter",
+             "Password logins the credential cache accepted without hashing.", a.cache_hits.get());
+  out.single("c8y_password_checks_total", "counter",
+             "Password hashes computed (credential cache misses).", a.password_checks.get());
+  out.single("c8y_auth_backoffs_total", "counter",
+             "Logins (MQTT and REST) refused unheard: the user or address is in back-off.",
+             a.backoffs.get());
+  out.single("c8y_bootstrap_polls_total", "counter", "s/ucr polls of the bootstrap user.",
+             n.bootstrap_polls.get());
 
   const storage::StoreMetrics s = ctx.store.metrics();
-  out.family("c8y_ingest_log_records", "gauge",
-             "Records acknowledged to devices and not yet in RocksDB.");
-  out.sample("c8y_ingest_log_records", {}, s.ingest_records);
-  out.family("c8y_ingest_log_bytes", "gauge", "Ring space those records take.");
-  out.sample("c8y_ingest_log_bytes", {}, s.ingest_bytes);
-  out.family("c8y_ingest_log_capacity_bytes", "gauge", "Size of the ingest log's ring.");
-  out.sample("c8y_ingest_log_capacity_bytes", {}, s.ingest_capacity_bytes);
-  out.family("c8y_storage_writer_lag_seconds", "gauge",
-             "Since the storage writer last had every appended record in RocksDB (0: idle).");
-  out.sample("c8y_storage_writer_lag_seconds", {}, s.writer_lag_seconds);
-  out.family("c8y_rocksdb_flushes_total", "counter", "Memtable flushes finished.");
-  out.sample("c8y_rocksdb_flushes_total", {}, s.flushes);
-  out.family("c8y_rocksdb_compactions_total", "counter", "Compactions finished.");
-  out.sample("c8y_rocksdb_compactions_total", {}, s.compactions);
-  out.family("c8y_rocksdb_stall_seconds_total", "counter",
-             "Time writes were delayed or stopped by RocksDB's write controller.");
-  out.sample("c8y_rocksdb_stall_seconds_total", {}, static_cast<double>(s.stall_micros) / 1e6);
-  out.family("c8y_rocksdb_block_cache_hits_total", "counter", "Block cache hits.");
-  out.sample("c8y_rocksdb_block_cache_hits_total", {}, s.block_cache_hits);
-  out.family("c8y_rocksdb_block_cache_misses_total", "counter", "Block cache misses.");
-  out.sample("c8y_rocksdb_block_cache_misses_total", {}, s.block_cache_misses);
+  out.single("c8y_ingest_log_records", "gauge",
+             "Records acknowledged to devices and not yet in RocksDB.", s.ingest_records);
+  out.single("c8y_ingest_log_bytes", "gauge", "Ring space those records take.", s.ingest_bytes);
+  out.single("c8y_ingest_log_capacity_bytes", "gauge", "Size of the ingest log's ring.",
+             s.ingest_capacity_bytes);
+  out.single("c8y_storage_writer_lag_seconds", "gauge",
+             "Since the storage writer last had every appended record in RocksDB (0: idle).",
+             s.writer_lag_seconds);
+  out.single("c8y_rocksdb_flushes_total", "counter", "Memtable flushes finished.", s.flushes);
+  out.single("c8y_rocksdb_compactions_total", "counter", "Compactions finished.", s.compactions);
+  out.single("c8y_rocksdb_stall_seconds_total", "counter",
+             "Time writes were delayed or stopped by RocksDB's write controller.",
+             static_cast<double>(s.stall_micros) / 1e6);
+  out.single("c8y_rocksdb_block_cache_hits_total", "counter", "Block cache hits.",
+             s.block_cache_hits);
+  out.single("c8y_rocksdb_block_cache_misses_total", "counter", "Block cache misses.",
+             s.block_cache_misses);
   out.family("c8y_storage_bytes", "gauge",
              "A tenant's data in RocksDB: SST files plus memtables (its column family).");
   for (auto& [tenant, bytes] : s.tenant_bytes)

@@ -19,7 +19,8 @@ RestServer::RestServer(storage::Store& store, identity::Directory& directory,
                        identity::Registrations& registrations, identity::TrustedCas& trusted_cas,
                        const std::string& token_secret, common::Outbox& outbox,
                        common::NodeMetrics& metrics)
-    : ctx_{store, directory, spaces, registrations, trusted_cas, outbox, authenticator, metrics, {}},
+    : ctx_{store,         directory, spaces, registrations, trusted_cas, outbox,
+           authenticator, metrics,   {}},
       authenticator_(authenticator),
       token_secret_(token_secret) {
   add_routes();
