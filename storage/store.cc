@@ -303,13 +303,15 @@ StoreMetrics Store::metrics() const {
     m.block_cache_misses = statistics_->getTickerCount(rocksdb::BLOCK_CACHE_MISS);
   }
   std::shared_lock lock(families_mutex_);
-  for (auto& [id, f] : families_) {
-    uint64_t sst = 0, mem = 0;
-    db_->GetIntProperty(f->handle, rocksdb::DB::Properties::kTotalSstFilesSize, &sst);
-    db_->GetIntProperty(f->handle, rocksdb::DB::Properties::kSizeAllMemTables, &mem);
-    m.tenant_bytes.emplace_back(id, sst + mem);
-  }
+  for (auto& [id, f] : families_) m.tenant_bytes.emplace_back(id, family_bytes(f.get()));
   return m;
+}
+
+uint64_t Store::family_bytes(const Family* f) const {
+  uint64_t sst = 0, mem = 0;
+  db_->GetIntProperty(f->handle, rocksdb::DB::Properties::kTotalSstFilesSize, &sst);
+  db_->GetIntProperty(f->handle, rocksdb::DB::Properties::kSizeAllMemTables, &mem);
+  return sst + mem;
 }
 
 StoreStatus Store::flush_memtables() {

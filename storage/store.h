@@ -127,6 +127,8 @@ class Store {
   std::vector<std::string> tenant_ids() const;
   // Counters and sizes for GET /metrics; any thread.
   StoreMetrics metrics() const;
+  // A family's SST files plus memtables, bytes (RocksDB's properties: no I/O); any thread.
+  uint64_t family_bytes(const Family* f) const;
   // Settles the ingest log, then writes every family's memtable to SST files (backups, tests).
   StoreStatus flush_memtables();
   // An online backup into `dir` (which must not exist; its parent must): everything appended so

@@ -15,6 +15,7 @@
 //   StaticTemplateHandler  the static templates (100-507, 600, 602)
 //   JsonTopicHandler       JSON via MQTT
 //   DeviceCredentials      certificate login, bootstrap pairing, device tokens
+//   Quotas                 per-tenant limits: devices connected, message rates, stored bytes
 //   UpstreamRouter         a publish (or will) to the handler of its topic
 #pragma once
 
@@ -31,6 +32,7 @@
 #include "plugin/app/operation_delivery.h"
 #include "plugin/app/options.h"
 #include "plugin/app/presence.h"
+#include "plugin/app/quotas.h"
 #include "plugin/app/replies.h"
 #include "plugin/app/sessions.h"
 #include "plugin/app/static_template_handler.h"
@@ -86,8 +88,9 @@ struct Components {
         json(d.store, replies, devices, availability, writer, streams),
         credentials(d.options, d.directory, d.registrations, d.trusted_cas, d.token_secret, replies,
                     d.outbox, d.metrics, log_to(d.port)),
+        quotas(d.options, d.directory, d.spaces, d.store, replies),
         upstream(d.options, replies, static_templates, custom_templates, json, credentials,
-                 presence) {}
+                 presence, quotas) {}
 
   Components(const Components&) = delete;
   Components& operator=(const Components&) = delete;
@@ -114,6 +117,7 @@ struct Components {
   StaticTemplateHandler static_templates;
   JsonTopicHandler json;
   DeviceCredentials credentials;
+  Quotas quotas;
   UpstreamRouter upstream;
 };
 

@@ -86,6 +86,22 @@ std::optional<std::string> apply_option(Options& o, std::string_view key, std::s
       o.credential_cache = false;
     else
       return bad(key, value, "'true' or 'false'");
+  } else if (key == "limit_devices" || key == "limit_stored_bytes") {
+    auto n = parse_unsigned(value);
+    if (!n) return bad(key, value, "a non-negative integer is required, 0: no limit");
+    (key == "limit_devices" ? o.limits.devices : o.limits.stored_bytes) = *n;
+  } else if (key == "limit_device_messages_per_second" ||
+             key == "limit_tenant_messages_per_second" || key == "limit_rest_requests_per_second") {
+    auto n = parse_unsigned(value);
+    if (!n || *n > 1'000'000'000) return bad(key, value, "per second, 0..1000000000, 0: no limit");
+    double& into = key == "limit_device_messages_per_second"   ? o.limits.device_messages_per_s
+                   : key == "limit_tenant_messages_per_second" ? o.limits.tenant_messages_per_s
+                                                               : o.limits.rest_requests_per_s;
+    into = static_cast<double>(*n);
+  } else if (key == "limit_burst_seconds") {
+    auto n = parse_unsigned(value);
+    if (!n || *n < 1 || *n > 3600) return bad(key, value, "seconds, 1..3600");
+    o.limit_burst_s = static_cast<unsigned>(*n);
   } else {
     return "unknown option plugin_opt_" + std::string(key);
   }

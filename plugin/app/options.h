@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "plugin/common/limits.h"
 #include "storage/store.h"
 
 namespace c8y::app {
@@ -39,6 +40,12 @@ struct Options {
   unsigned device_token_lifetime_s = 3600;  // s/uat tokens; 300..2592000
   // Where POST /admin/backups puts its backups (writable by user mosquitto); empty: off.
   std::string backup_dir;
+  // Node-wide defaults of the per-tenant limits (0: none); a tenant's options.limits override
+  // them (identity/limits.h).
+  common::Limits limits;
+  // A token bucket holds this many seconds of its rate (at least one message): a device may
+  // send a burst at its start, or after a quiet spell, without being refused. 1..3600.
+  unsigned limit_burst_s = 5;
 };
 
 // Applies one option. Returns an error text naming the option when the key is unknown or the

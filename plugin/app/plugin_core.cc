@@ -139,6 +139,7 @@ bool PluginCore::start(std::string* error) {
   parts_ = std::make_unique<Components>(
       Components::Deps{options_, port_, *store_, *spaces_, *directory_, *registrations_,
                        *trusted_cas_, token_secret_, *client_ids_, outbox_, metrics_});
+  parts_->quotas.refresh(std::chrono::steady_clock::now(), true);
   if (size_t n = parts_->presence.mark_all_disconnected(*spaces_))
     log(LogLevel::kInfo, "c8y: marked " + std::to_string(n) + " devices disconnected");
   if (size_t n = parts_->availability.watch_monitored_devices(*spaces_))
@@ -211,8 +212,12 @@ bool PluginCore::on_connect(const ConnectInfo& info) {
   // SIGHUP re-authenticates every session: a connection we already accepted stays accepted
   // unless its user was disabled or changed its password meanwhile (the check below is cached).
   identity::AuthResult auth;
-  auto refuse = [&](common::RefusalReason reason, const std::string& why) {
-    count_refusal(info.username, reason);
+  auto refuse = [&](common::RefusalReason reason, const std::string& why,
+                    domain::TenantSpace* space = nullptr) {
+    if (space)
+      space->metrics.refuse(reason);
+    else
+      count_refusal(info.username, reason);
     if (auth_log_limit_.allow()) {
       auto suppressed = auth_log_limit_.take_suppressed();
       log(LogLevel::kNotice,
@@ -284,6 +289,13 @@ bool PluginCore::on_connect(const ConnectInfo& info) {
   s->cert_serial = std::move(cert_serial);
   s->space = spaces_->get(auth.tenant);
   if (!s->space) return refuse(common::RefusalReason::kOther, "tenant has no storage");
+  if (s->role == policy::Role::kDevice &&
+      !parts_->quotas.admit_device(*s->space,
+                                   parts_->sessions.device_live(auth.tenant, cid->serial)))
+    return refuse(common::RefusalReason::kQuota,
+                  "tenant " + auth.tenant + " has its limit of " +
+                      std::to_string(s->space->limits.devices()) + " devices connected",
+                  s->space);
 
   // A bootstrap connection does not hold its client id: the device reconnects with the same id
   // under its new credentials right after.
@@ -415,6 +427,7 @@ void PluginCore::on_tick() {
   parts_->operations.flush();
   auto now = std::chrono::steady_clock::now();
   parts_->sessions.tick(now);
+  parts_->quotas.refresh(now);
   if (now - last_availability_check_ > std::chrono::milliseconds(500)) {
     last_availability_check_ = now;
     parts_->availability.check(now_ms());

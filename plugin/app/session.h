@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "plugin/common/limits.h"
 #include "plugin/domain/tenant_space.h"
 #include "plugin/policy/topic_policy.h"
 
@@ -58,7 +59,10 @@ struct Session {
   std::string cert_serial;
   int64_t last_token_s = 0;  // s/uat: when the last token was issued, and the token
   std::string last_token;
-  uint64_t json_messages = 0;  // messageId of JSON errors: the n-th publish on a JSON topic
+  uint64_t json_messages = 0;          // messageId of JSON errors: the n-th publish on a JSON topic
+  common::TokenBucket message_bucket;  // the device's message rate (app/quotas.h)
+  bool limit_noticed = false;          // a refusal by a limit was reported to it,
+  int64_t limit_notice_ns = 0;         // then
 };
 
 // Wall-clock time, in the units the handlers store.

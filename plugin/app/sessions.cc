@@ -24,6 +24,13 @@ Session* SessionTable::closing(ConnId conn) {
   return it == closing_.end() ? nullptr : it->second.session.get();
 }
 
+bool SessionTable::device_live(std::string_view tenant, std::string_view serial) const {
+  std::string key(tenant);
+  key.push_back('\0');
+  key.append(serial);
+  return live_serials_.count(key) != 0;
+}
+
 bool SessionTable::taken_over(const Session& s) const {
   if (takeovers_ == 0) return false;  // the common case, without a lookup
   auto r = connections_by_client_id_.find(s.client_id);

@@ -53,6 +53,9 @@ class SessionTable {
   // The connection closed: releases its client id (unless a newer connection took it over),
   // hands its subscriptions to a resuming connection or keeps them for one.
   void close(ConnId conn);
+  // A device of the tenant with this serial is connected now (a new connection of it replaces
+  // that one).
+  bool device_live(std::string_view tenant, std::string_view serial) const;
   // While a newer connection with the same client id takes this one over.
   bool taken_over(const Session& s) const;
   void add_subscription(Session& s, std::string_view filter, int qos);

@@ -30,6 +30,19 @@ MessageDecision UpstreamRouter::publish(Session& s, std::string_view topic,
     replies_.error_line(s, 40, "", "Unsupported topic: " + common::echo_value(topic));
     return MessageDecision::kDrop;
   }
+  switch (route->channel) {
+    case policy::Channel::kStatic:
+    case policy::Channel::kJson:
+    case policy::Channel::kTemplates:
+    case policy::Channel::kCustom:
+    case policy::Channel::kDefault:
+      if (quotas_.admit_message(s, *route)) return MessageDecision::kDrop;
+      break;
+    case policy::Channel::kBootstrap:  // rate-limited on their own (bootstrap, token requests)
+    case policy::Channel::kToken:
+    case policy::Channel::kSmartRest1:
+      break;
+  }
   MessageDecision decision = MessageDecision::kAccept;
   switch (route->channel) {
     case policy::Channel::kStatic:

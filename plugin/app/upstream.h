@@ -1,5 +1,6 @@
 // Upstream routing: one job, a device's publish (or its will) to the handler of its topic — the
-// message cap first (an s/e line or a JSON error, and the message dropped), then static
+// message cap first (an s/e line or a JSON error, and the message dropped), the tenant's limits
+// (quotas.h) for what a device sends to be processed, then static
 // templates, custom templates, JSON via MQTT, bootstrap polls and token requests by the route
 // policy/topic_route.h finds; an unknown topic gets an s/e line. Broker thread only. Depends on:
 // policy (routes, ACL for wills), the handlers it routes to, the DeviceReplies and the
@@ -14,6 +15,7 @@
 #include "plugin/app/json_topic_handler.h"
 #include "plugin/app/options.h"
 #include "plugin/app/presence.h"
+#include "plugin/app/quotas.h"
 #include "plugin/app/replies.h"
 #include "plugin/app/session.h"
 #include "plugin/app/static_template_handler.h"
@@ -24,14 +26,16 @@ class UpstreamRouter {
  public:
   UpstreamRouter(const Options& options, DeviceReplies& replies,
                  StaticTemplateHandler& static_templates, CustomTemplateHandler& custom_templates,
-                 JsonTopicHandler& json, DeviceCredentials& credentials, PresenceTracker& presence)
+                 JsonTopicHandler& json, DeviceCredentials& credentials, PresenceTracker& presence,
+                 Quotas& quotas)
       : options_(options),
         replies_(replies),
         static_templates_(static_templates),
         custom_templates_(custom_templates),
         json_(json),
         credentials_(credentials),
-        presence_(presence) {}
+        presence_(presence),
+        quotas_(quotas) {}
 
   // A PUBLISH of the session's client; `packet_size`: the whole packet, for the message cap.
   MessageDecision publish(Session& s, std::string_view topic, std::string_view payload,
@@ -47,6 +51,7 @@ class UpstreamRouter {
   JsonTopicHandler& json_;
   DeviceCredentials& credentials_;
   PresenceTracker& presence_;
+  Quotas& quotas_;
 };
 
 }  // namespace c8y::app

@@ -82,6 +82,7 @@ bool start_rest(Instance& inst, const app::Options& o, std::string* error) {
                                                  s.registrations, s.trusted_cas, s.token_secret,
                                                  s.outbox, s.metrics);
   inst.rest->set_backup_dir(o.backup_dir);
+  inst.rest->set_limit_burst(o.limit_burst_s);
   const bool tls = !o.rest_tls_cert_file.empty();
   const std::string bind = !o.rest_bind.empty() ? o.rest_bind : (tls ? "0.0.0.0" : "127.0.0.1");
   rest::HttpLimits limits;

@@ -54,6 +54,8 @@ const char* reason_name(RefusalReason reason) noexcept {
       return "certificate";
     case RefusalReason::kClientId:
       return "client_id";
+    case RefusalReason::kQuota:
+      return "quota";
     case RefusalReason::kOther:
       return "other";
   }

@@ -21,6 +21,8 @@
 #include <string_view>
 #include <utility>
 
+#include "plugin/common/limits.h"
+
 namespace c8y::common {
 
 // Written by one thread only (see above); read by any.
@@ -87,9 +89,10 @@ enum class RefusalReason {
   kBackoff,  // too many recent failures of this user or address
   kCertificate,
   kClientId,  // invalid, too long, held by another identity, or not the device's
+  kQuota,     // the tenant's limit of connected devices
   kOther,
 };
-inline constexpr size_t kRefusalReasons = 7;
+inline constexpr size_t kRefusalReasons = 8;
 const char* reason_name(RefusalReason reason) noexcept;
 
 // Per tenant, kept in its TenantSpace.
@@ -104,6 +107,9 @@ struct TenantMetrics {
   Gauge devices_connected;
   // Any thread: an operation reached this status (PENDING when created).
   std::array<Counter, 4> operations;  // PENDING, EXECUTING, SUCCESSFUL, FAILED
+  // Any thread: what a limit refused (CONNECTs, PUBLISHes, REST requests), by LimitKind.
+  std::array<Counter, 5> limited;
+  void limit_hit(LimitKind kind) noexcept { limited[static_cast<size_t>(kind)].add(); }
 
   void receive(MessageKind kind) noexcept { received[static_cast<size_t>(kind)].add(); }
   void refuse(RefusalReason reason) noexcept {

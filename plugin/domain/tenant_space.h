@@ -12,6 +12,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "plugin/common/limits.h"
 #include "plugin/common/metrics.h"
 #include "storage/store.h"
 
@@ -65,6 +66,10 @@ struct TenantSpace {
   uint64_t rollup_generation = 0;  // guarded by rollup_mutex
   // What this tenant's devices and users did (GET /metrics).
   common::TenantMetrics metrics;
+  // Its effective limits (app/quotas.h keeps them current) and the bucket of its devices'
+  // messages together (broker thread only).
+  common::TenantLimits limits;
+  common::TokenBucket message_bucket;
 };
 
 // Registry of tenant spaces; thread-safe; spaces live until the registry is destroyed.

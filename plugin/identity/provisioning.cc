@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "plugin/identity/limits.h"
 #include "plugin/identity/names.h"
 #include "plugin/identity/password_hash.h"
 
@@ -22,6 +23,8 @@ std::string validate(const json& doc) {
       return where + ".id must be [a-z0-9]{1,32}";
     if (t.contains("options") && !t["options"].is_object())
       return where + ".options must be an object";
+    if (t.contains("options"))
+      if (auto bad = check_limits(t["options"])) return where + "." + *bad;
     if (!t.contains("users")) continue;
     if (!t["users"].is_array()) return where + ".users must be an array";
     for (size_t k = 0; k < t["users"].size(); ++k) {

@@ -45,7 +45,7 @@ RouteFn list, get, create, update;
 }
 // rest_tenants.cc: /tenant/tenants
 namespace tenants {
-RouteFn list, get, create, remove;
+RouteFn list, get, create, update, remove;
 }
 // rest_users.cc: /user/currentUser, /user/{tenant}/users
 namespace users {

@@ -52,6 +52,32 @@ void tenants(MetricsText& out, std::vector<domain::TenantSpace*> spaces) {
                  s->metrics.operations[i].get());
 }
 
+// Each tenant's effective limits (0: none) and what they refused.
+void limits(MetricsText& out, const std::vector<domain::TenantSpace*>& spaces) {
+  out.family("c8y_limit", "gauge",
+             "A tenant's effective limit (its own or the node's default; 0: no limit).");
+  for (auto* s : spaces) {
+    const common::Limits l = s->limits.get();
+    const double values[common::kLimitKinds] = {
+        static_cast<double>(l.devices), l.device_messages_per_s, l.tenant_messages_per_s,
+        static_cast<double>(l.stored_bytes), l.rest_requests_per_s};
+    for (size_t k = 0; k < common::kLimitKinds; ++k)
+      out.sample(
+          "c8y_limit",
+          {{"tenant", s->id}, {"limit", common::limit_name(static_cast<common::LimitKind>(k))}},
+          values[k]);
+  }
+  out.family("c8y_limited_total", "counter",
+             "What a limit refused: CONNECTs (devices), PUBLISHes (rates, stored bytes), REST "
+             "requests (rest rate), by limit.");
+  for (auto* s : spaces)
+    for (size_t k = 0; k < common::kLimitKinds; ++k)
+      out.sample(
+          "c8y_limited_total",
+          {{"tenant", s->id}, {"limit", common::limit_name(static_cast<common::LimitKind>(k))}},
+          s->metrics.limited[k].get());
+}
+
 void refusals(MetricsText& out, const std::vector<domain::TenantSpace*>& spaces,
               const common::NodeMetrics& node) {
   constexpr std::string_view name = "c8y_connections_refused_total";
@@ -118,6 +144,7 @@ void render(RestContext& ctx, const Caller&, const Request&, Response& res) {
   MetricsText out;
   auto spaces = ctx.spaces.all();
   tenants(out, spaces);
+  limits(out, spaces);
   refusals(out, spaces, ctx.metrics);
   node(out, ctx);
   res.status = 200;

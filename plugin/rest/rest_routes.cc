@@ -68,6 +68,7 @@ const std::vector<RouteRow>& route_table() {
       {"GET", "/admin/backups", kManagement, kNone, backups::list},
       {"GET", kTenant, kManagement, kNone, tenants::get},
       {"POST", "/tenant/tenants", kManagement, kNone, tenants::create},
+      {"PUT", kTenant, kManagement, kNone, tenants::update},
       {"DELETE", kTenant, kManagement, kNone, tenants::remove},
 
       {"GET", "/user/currentUser", kAdmin, kNone, users::current},

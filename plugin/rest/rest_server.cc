@@ -1,6 +1,8 @@
 #include "plugin/rest/rest_server.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <iterator>
 #include <optional>
@@ -156,7 +158,49 @@ std::optional<Caller> RestServer::authenticate(const RouteRow& route, const Requ
                {403, "security/Forbidden", "Only the management tenant's admin manages tenants"});
     return std::nullopt;
   }
+  if (!within_limits(*c, req, res)) return std::nullopt;
   return c;
+}
+
+bool RestServer::within_limits(const Caller& c, const Request& req, Response& res) {
+  if (!c.space) return true;
+  const common::TenantLimits& limits = c.space->limits;
+  if (const double rate = limits.rest_rate(); rate > 0) {
+    const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::steady_clock::now().time_since_epoch())
+                            .count();
+    double wait = 0;
+    {
+      std::lock_guard lock(rate_mutex_);
+      auto& bucket = rate_buckets_[c.tenant + "/" + c.user];
+      if (!bucket.take(rate, rate * burst_s_, now))
+        wait = std::max(bucket.wait_seconds(rate), 1e-3);
+    }
+    if (wait > 0) {
+      c.space->metrics.limit_hit(common::LimitKind::kRestRate);
+      res.set_header("Retry-After", std::to_string(static_cast<int64_t>(std::ceil(wait))));
+      send_error(res,
+                 {429, "limits/tooManyRequests",
+                  "Too many requests: user " + c.user + " may make " + common::format_rate(rate) +
+                      " requests per second; retry after the time in Retry-After"});
+      return false;
+    }
+  }
+  // What adds data is refused while the tenant is over its stored bytes; reading, changing a
+  // status and deleting (which frees space) go on.
+  if (limits.over_storage() && req.method == "POST") {
+    static constexpr std::string_view kData[] = {"/measurement/", "/event/", "/alarm/",
+                                                 "/inventory/", "/devicecontrol/operations"};
+    for (auto prefix : kData)
+      if (std::string_view(req.path).starts_with(prefix)) {
+        c.space->metrics.limit_hit(common::LimitKind::kStoredBytes);
+        send_error(res, {507, "limits/storageExceeded",
+                         "Storage limit reached: tenant " + c.tenant + " stores more than " +
+                             std::to_string(limits.stored_bytes()) + " bytes"});
+        return false;
+      }
+  }
+  return true;
 }
 
 std::optional<Caller> RestServer::identify(const Request& req, Response& res) {

@@ -11,10 +11,13 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
+#include "plugin/common/limits.h"
 #include "plugin/common/outbox.h"
 #include "plugin/domain/tenant_space.h"
 #include "plugin/identity/authenticator.h"
@@ -53,6 +56,8 @@ class RestServer {
   // The head of a request with a body, before the body is read: its credentials must be valid
   // (an open route aside). False after filling the 401/403 answer.
   bool admit(Request& req, Response& res);
+  // Seconds of its rate a REST user's token bucket holds (plugin_opt_limit_burst_seconds).
+  void set_limit_burst(unsigned seconds) { burst_s_ = seconds; }
 
  private:
   void add_routes();
@@ -68,8 +73,15 @@ class RestServer {
   std::optional<Caller> identify(const Request& req, Response& res);
   std::optional<Caller> authenticate_token(const Request& req, Response& res,
                                            std::string_view token);
+  // The caller's tenant limits: its REST request rate (429 with Retry-After) and, for requests
+  // that add data, its stored bytes (507). False after filling the answer.
+  bool within_limits(const Caller& c, const Request& req, Response& res);
   RestContext ctx_;
   identity::Authenticator& authenticator_;
+  // Token buckets of the REST request rate, by "tenant/user" (restRequestsPerSecond).
+  std::mutex rate_mutex_;
+  std::unordered_map<std::string, common::TokenBucket> rate_buckets_;
+  unsigned burst_s_ = 5;
   const std::string& token_secret_;
   identity::LogRateLimiter token_log_limit_{identity::steady_now, 1, 10};
   identity::LogRateLimiter server_log_limit_{identity::steady_now, 1, 10};

@@ -3,6 +3,7 @@
 // family (all its data) and disconnects its clients.
 #include <algorithm>
 
+#include "plugin/identity/limits.h"
 #include "plugin/identity/names.h"
 #include "plugin/identity/password_hash.h"
 #include "plugin/rest/rest_handlers.h"
@@ -27,6 +28,22 @@ domain::AuditEntry tenant_audit(const Caller& c, const char* activity, const std
   return e;
 }
 
+// The tenant's options (its limits among them, identity/limits.h) as a request body gives them.
+bool options_of(const json& body, json* out, HttpError* err) {
+  auto it = body.find("options");
+  if (it == body.end()) return true;
+  if (!it->is_object()) {
+    *err = {422, "validationError", "options must be an object"};
+    return false;
+  }
+  if (auto bad = identity::check_limits(*it)) {
+    *err = {422, "validationError", *bad};
+    return false;
+  }
+  *out = *it;
+  return true;
+}
+
 }  // namespace
 
 void list(RestContext& ctx, const Caller& c, const Request& req, Response& res) {
@@ -49,7 +66,8 @@ void get(RestContext& ctx, const Caller& c, const Request& req, Response& res) {
   send_json(res, 200, tenant_out(c, *t));
 }
 
-// {"id": "<tenant id>", "adminName": "...", "adminPass": "..."} (admin optional).
+// {"id": "<tenant id>", "adminName": "...", "adminPass": "...", "options": {...}} (admin and
+// options optional).
 void create(RestContext& ctx, const Caller& c, const Request& req, Response& res) {
   HttpError err;
   auto body = body_object(req, &err);
@@ -80,6 +98,7 @@ void create(RestContext& ctx, const Caller& c, const Request& req, Response& res
   }
   identity::TenantRecord t;
   t.id = tid;
+  if (!options_of(*body, &t.options, &err)) return send_error(res, err);
   if (auto st = ctx.directory.put_tenant(t); !st.ok())
     return send_error(res, {500, "general/internalError", st.message});
   if (admin)
@@ -88,6 +107,22 @@ void create(RestContext& ctx, const Caller& c, const Request& req, Response& res
   ctx.outbox.log(common::LogLevel::kNotice, "c8y: tenant " + tid + " created by " + c.user);
   ctx.audit(c.tenant, tenant_audit(c, "Tenant created", tid));
   send_json(res, 201, tenant_out(c, t));
+}
+
+// {"options": {...}}: replaces the tenant's options (limits apply within a second).
+void update(RestContext& ctx, const Caller& c, const Request& req, Response& res) {
+  HttpError err;
+  auto body = body_object(req, &err);
+  if (!body) return send_error(res, err);
+  const std::string tid = req.matches[1];
+  auto t = ctx.directory.tenant(tid);
+  if (!t) return send_error(res, {404, "tenant/Not Found", "Tenant " + tid + " not found"});
+  if (!options_of(*body, &t->options, &err)) return send_error(res, err);
+  if (auto st = ctx.directory.put_tenant(*t); !st.ok())
+    return send_error(res, {500, "general/internalError", st.message});
+  ctx.outbox.log(common::LogLevel::kNotice, "c8y: tenant " + tid + " updated by " + c.user);
+  ctx.audit(c.tenant, tenant_audit(c, "Tenant updated", tid));
+  send_json(res, 200, tenant_out(c, *t));
 }
 
 void remove(RestContext& ctx, const Caller& c, const Request& req, Response& res) {

@@ -23,6 +23,8 @@ TEST(Options, Defaults) {
   EXPECT_TRUE(o.credential_cache);
   EXPECT_EQ(o.rest_max_connections_per_address, 64u);
   EXPECT_EQ(o.rest_request_timeout_s, 30u);
+  EXPECT_EQ(o.limits, common::Limits{});  // no limits
+  EXPECT_EQ(o.limit_burst_s, 5u);
 }
 
 // Applies a valid option, failing the test on an error.
@@ -47,6 +49,8 @@ void bad(std::string_view key, std::string_view value) {
   EXPECT_EQ(o.credential_cache, fresh.credential_cache);
   EXPECT_EQ(o.rest_max_connections_per_address, fresh.rest_max_connections_per_address);
   EXPECT_EQ(o.rest_request_timeout_s, fresh.rest_request_timeout_s);
+  EXPECT_EQ(o.limits, fresh.limits);
+  EXPECT_EQ(o.limit_burst_s, fresh.limit_burst_s);
 }
 
 TEST(Options, DataDir) {
@@ -213,6 +217,27 @@ TEST(Options, LaterValueWins) {
   // An invalid later value keeps the earlier valid one.
   EXPECT_TRUE(apply_option(o, "node_id", "x"));
   EXPECT_EQ(o.node_id, 7u);
+}
+
+TEST(Options, Limits) {
+  Options o;
+  ok(o, "limit_devices", "1000");
+  ok(o, "limit_device_messages_per_second", "10");
+  ok(o, "limit_tenant_messages_per_second", "5000");
+  ok(o, "limit_stored_bytes", "10737418240");
+  ok(o, "limit_rest_requests_per_second", "50");
+  ok(o, "limit_burst_seconds", "2");
+  EXPECT_EQ(o.limits, (common::Limits{1000, 10, 5000, 10737418240ull, 50}));
+  EXPECT_EQ(o.limit_burst_s, 2u);
+  ok(o, "limit_devices", "0");
+  EXPECT_EQ(o.limits.devices, 0u);
+  bad("limit_devices", "-1");
+  bad("limit_devices", "many");
+  bad("limit_device_messages_per_second", "1.5");
+  bad("limit_tenant_messages_per_second", "2000000000");
+  bad("limit_rest_requests_per_second", "");
+  bad("limit_burst_seconds", "0");
+  bad("limit_burst_seconds", "3601");
 }
 
 }  // namespace

@@ -26,7 +26,7 @@ std::string row_name(const RouteRow& r) {
 TEST(RestRouteTable, EachRouteOnce) {
   std::set<std::string> seen;
   for (const auto& r : route_table()) EXPECT_TRUE(seen.insert(row_name(r)).second) << row_name(r);
-  EXPECT_EQ(seen.size(), 60u);
+  EXPECT_EQ(seen.size(), 61u);
 }
 
 TEST(RestRouteTable, OnlyHealthAndMetricsAreOpen) {
@@ -43,6 +43,7 @@ TEST(RestRouteTable, TenantsAndBackupsAreTheManagementAdminsOnly) {
                             "GET /tenant/tenants",
                             "POST /tenant/tenants",
                             "GET /tenant/tenants/([^/]+)",
+                            "PUT /tenant/tenants/([^/]+)",
                             "DELETE /tenant/tenants/([^/]+)",
                             "POST /admin/backups",
                             "GET /admin/backups",
