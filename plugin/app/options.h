@@ -39,6 +39,11 @@ struct Options {
   unsigned device_token_lifetime_s = 3600;  // s/uat tokens; 300..2592000
   // Where POST /admin/backups puts its backups (writable by user mosquitto); empty: off.
   std::string backup_dir;
+  // Retention (domain/retention.h): the node-wide default age in days of every tenant without a
+  // catch-all rule of its own (0: none), and the seconds between automatic passes (0: only
+  // POST /admin/retention).
+  unsigned retention_days = 0;
+  unsigned retention_interval_s = 3600;
 };
 
 // Applies one option. Returns an error text naming the option when the key is unknown or the
