@@ -28,6 +28,7 @@
 //   "r" <0:8 BE> <time:8 BE> <id:8 BE>   -> audit record (JSON, domain/audit.h)
 //   "R" <id:8 BE>                        -> <0:8 BE> <time:8 BE> of that audit record
 //   "s" <source:8 BE> <time:8 BE> <id:8 BE> -> the same audit record, by the object it is about
+//   "D" <id:8 BE>                        -> retention rule (JSON, domain/retention.h)
 //
 // Times are milliseconds since the epoch, stored with the sign bit flipped so that big-endian
 // byte order is time order (negative times sort first). The id suffix keeps two measurements of
@@ -119,6 +120,14 @@ inline void measurement_series(std::string& k, uint64_t source, std::string_view
   k.append(fragment);
   k.push_back('\0');
   k.append(series);
+}
+inline std::string retention_rule_prefix() {
+  return "D";
+}
+inline std::string retention_rule(uint64_t id) {
+  std::string k = "D";
+  append_u64(k, id);
+  return k;
 }
 inline std::string_view token_secret() {
   return "Sjwt";

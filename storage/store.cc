@@ -51,6 +51,9 @@ void Batch::put(const Family* f, std::string_view key, std::string_view value) {
 void Batch::del(const Family* f, std::string_view key) {
   batch_->Delete(f->handle, slice(key));
 }
+void Batch::delete_range(const Family* f, std::string_view begin, std::string_view end) {
+  batch_->DeleteRange(f->handle, slice(begin), slice(end));
+}
 size_t Batch::count() const {
   return batch_->Count();
 }
@@ -65,6 +68,21 @@ std::string Store::family_name(std::string_view tenant_id) {
 }
 
 namespace {
+
+// The memtable insert hint's prefix: the type byte and the 8-byte group of a data key, for keys
+// longer than that only. A key of exactly 9 bytes is left out: an id-index key ("E" <id>) gains
+// nothing from a hint, and the begin key of a range tombstone ("m" <source>, Batch::delete_range)
+// must not have one. RocksDB 7.8 keeps one hint (a skiplist splice) per prefix for the memtable
+// and uses it for the memtable's separate range-tombstone skiplist too (MemTable::Add), where a
+// splice of the other list corrupts the insert (assertion `recompute_height <= max_height`).
+class GroupPrefix : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "c8y.GroupPrefix9"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    return rocksdb::Slice(key.data(), 9);
+  }
+  bool InDomain(const rocksdb::Slice& key) const override { return key.size() > 9; }
+};
 
 // Options of every column family. Small memtables per family, charged to one shared budget, so
 // that 1,000 tenants do not mean 1,000 x 64 MiB; one shared block cache.
@@ -86,7 +104,7 @@ rocksdb::ColumnFamilyOptions family_options(const StoreOptions& o,
   // Data keys start with a type byte and an 8-byte object id ("m" <source> ...; keys.h); within
   // one such prefix inserts arrive in key order (time), so a per-prefix insert hint turns most
   // skiplist inserts into O(1) appends. Needs allow_concurrent_memtable_write = false.
-  cf.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(9));
+  cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<GroupPrefix>();
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
   table.cache_index_and_filter_blocks = true;
@@ -603,6 +621,42 @@ StoreStatus Store::scan(const Family* f, std::string_view prefix, std::string_vi
       break;
   }
   return from_rocks(it->status());
+}
+
+StoreStatus Store::groups(const Family* f, std::string_view prefix, size_t length,
+                          const GroupVisitor& visit) const {
+  if (length < prefix.size()) return StoreStatus::Invalid("group shorter than its prefix");
+  rocksdb::ReadOptions ro;
+  rocksdb::Slice lower_slice = slice(prefix);
+  ro.iterate_lower_bound = &lower_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, f->handle));
+  std::string next(prefix);
+  it->Seek(slice(next));
+  while (it->Valid()) {
+    auto k = it->key();
+    if (!k.starts_with(slice(prefix))) break;
+    if (k.size() < length) {  // a shorter key inside the prefix: not a group
+      it->Next();
+      continue;
+    }
+    std::string_view group(k.data(), length);
+    if (!visit(group)) break;
+    // The first key after every key of this group: the group's bytes plus one, with carry.
+    next.assign(group);
+    while (!next.empty() && static_cast<unsigned char>(next.back()) == 0xff) next.pop_back();
+    if (next.size() <= prefix.size()) break;  // the last possible group of the prefix
+    next.back() = static_cast<char>(static_cast<unsigned char>(next.back()) + 1);
+    it->Seek(slice(next));
+  }
+  return from_rocks(it->status());
+}
+
+StoreStatus Store::compact(const Family* f) {
+  rocksdb::CompactRangeOptions co;
+  co.exclusive_manual_compaction = false;
+  co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
+  co.allow_write_stall = false;
+  return from_rocks(db_->CompactRange(co, f->handle, nullptr, nullptr));
 }
 
 rocksdb::ColumnFamilyHandle* Store::handle_by_id_locked(uint32_t id) const {

@@ -100,6 +100,9 @@ class Batch {
   Batch& operator=(const Batch&) = delete;
   void put(const Family* f, std::string_view key, std::string_view value);
   void del(const Family* f, std::string_view key);
+  // Removes every key in [begin, end) (a RocksDB range tombstone). Only for Store::write with
+  // kNow: the ingest log carries no ranges (write() refuses such a batch with kDurabilitySetting).
+  void delete_range(const Family* f, std::string_view begin, std::string_view end);
   size_t count() const;
   void clear();
   rocksdb::WriteBatch& raw() { return *batch_; }
@@ -164,6 +167,18 @@ class Store {
   using Visitor = std::function<bool(std::string_view key, std::string_view value)>;
   StoreStatus scan(const Family* f, std::string_view prefix, std::string_view from, bool reverse,
                    const Visitor& visit) const;
+  // Visits the distinct `length`-byte beginnings of the keys that start with `prefix` (length >=
+  // prefix.size()), in order, by seeking past each one: the groups of a source-major key range
+  // ("m" <source> ...) without reading the keys inside them. One iterator for the whole walk. The
+  // visitor returns false to stop.
+  using GroupVisitor = std::function<bool(std::string_view group)>;
+  StoreStatus groups(const Family* f, std::string_view prefix, size_t length,
+                     const GroupVisitor& visit) const;
+  // A manual compaction of the whole family (retention reclaims the space of what it removed):
+  // memtables flushed, every level rewritten down to the bottommost one (kForceOptimized), range
+  // tombstones and the keys they cover dropped. Blocks the calling thread (never the broker
+  // thread) until done; other compactions and writes go on meanwhile.
+  StoreStatus compact(const Family* f);
 
  private:
   explicit Store(const StoreOptions& options);

@@ -56,6 +56,15 @@ std::optional<std::string> apply_option(Options& o, std::string_view key, std::s
   } else if (key == "backup_dir") {
     if (value.empty() || value[0] != '/') return bad(key, value, "an absolute path is required");
     o.backup_dir = std::string(value);
+  } else if (key == "retention_days") {
+    auto n = parse_unsigned(value);
+    if (!n || *n > 1'000'000) return bad(key, value, "days, 0..1000000, 0 = no node default");
+    o.retention_days = static_cast<unsigned>(*n);
+  } else if (key == "retention_interval") {
+    auto n = parse_unsigned(value);
+    if (!n || *n > 31'536'000)
+      return bad(key, value, "seconds, 0..31536000, 0 = passes only on demand");
+    o.retention_interval_s = static_cast<unsigned>(*n);
   } else if (key == "trust_dir") {
     if (value.empty() || value[0] != '/') return bad(key, value, "an absolute path is required");
     o.trust_dir = std::string(value);

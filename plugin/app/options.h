@@ -46,6 +46,11 @@ struct Options {
   // A token bucket holds this many seconds of its rate (at least one message): a device may
   // send a burst at its start, or after a quiet spell, without being refused. 1..3600.
   unsigned limit_burst_s = 5;
+  // Retention (domain/retention.h): the node-wide default age in days of every tenant without a
+  // catch-all rule of its own (0: none), and the seconds between automatic passes (0: only
+  // POST /admin/retention).
+  unsigned retention_days = 0;
+  unsigned retention_interval_s = 3600;
 };
 
 // Applies one option. Returns an error text naming the option when the key is unknown or the

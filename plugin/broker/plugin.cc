@@ -21,6 +21,7 @@
 #include <string>
 
 #include "plugin/app/plugin_core.h"
+#include "plugin/domain/retention.h"
 #include "plugin/rest/rest_server.h"
 
 #define C8Y_EXPORT extern "C" __attribute__((visibility("default")))
@@ -72,7 +73,19 @@ struct Instance {
   MosquittoPort port;
   std::unique_ptr<app::PluginCore> core;
   std::unique_ptr<rest::RestServer> rest;  // started after the core, stopped before it
+  // Retention passes on their own thread (and for POST /admin/retention); stopped after the
+  // REST server, before the core (whose store they use).
+  std::unique_ptr<domain::Retention> retention;
+  std::unique_ptr<domain::RetentionRunner> retention_runner;
 };
+
+void start_retention(Instance& inst, const app::Options& o) {
+  auto s = inst.core->services();
+  inst.retention = std::make_unique<domain::Retention>(s.store, s.spaces, o.retention_days);
+  inst.retention_runner = std::make_unique<domain::RetentionRunner>(
+      *inst.retention, std::chrono::seconds(o.retention_interval_s), s.outbox);
+  inst.retention_runner->start();
+}
 
 // The REST server on the core's services, when plugin_opt_rest_port is set.
 bool start_rest(Instance& inst, const app::Options& o, std::string* error) {
@@ -83,6 +96,7 @@ bool start_rest(Instance& inst, const app::Options& o, std::string* error) {
                                                  s.outbox, s.metrics);
   inst.rest->set_backup_dir(o.backup_dir);
   inst.rest->set_limit_burst(o.limit_burst_s);
+  inst.rest->set_retention(inst.retention.get());
   const bool tls = !o.rest_tls_cert_file.empty();
   const std::string bind = !o.rest_bind.empty() ? o.rest_bind : (tls ? "0.0.0.0" : "127.0.0.1");
   rest::HttpLimits limits;
@@ -95,6 +109,9 @@ bool start_rest(Instance& inst, const app::Options& o, std::string* error) {
 void stop_all(Instance& inst) {
   if (inst.rest) inst.rest->stop();  // joins the REST threads: nothing pushes to the outbox now
   inst.rest.reset();
+  if (inst.retention_runner) inst.retention_runner->stop();  // wakes it; a pass stops early
+  inst.retention_runner.reset();
+  inst.retention.reset();
   if (inst.core) inst.core->stop();
 }
 
@@ -316,6 +333,7 @@ C8Y_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** u
       broker::g_initialised = false;
       return MOSQ_ERR_UNKNOWN;
     }
+    broker::start_retention(*inst, options);
     if (!broker::start_rest(*inst, options, &error)) {
       broker::stop_all(*inst);
       mosquitto_log_printf(MOSQ_LOG_ERR, "c8y: cannot start: %s", error.c_str());

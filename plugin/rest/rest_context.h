@@ -12,6 +12,7 @@
 #include "plugin/common/metrics.h"
 #include "plugin/common/outbox.h"
 #include "plugin/domain/audit.h"
+#include "plugin/domain/retention.h"
 #include "plugin/domain/tenant_space.h"
 #include "plugin/identity/authenticator.h"
 #include "plugin/identity/directory.h"
@@ -36,6 +37,8 @@ struct RestContext {
   common::NodeMetrics& metrics;
   // plugin_opt_backup_dir; empty: backups are off.
   std::string backup_dir;
+  // What POST /admin/retention runs; nullptr: not set up (409).
+  domain::Retention* retention = nullptr;
   // Refused trusted-certificate uploads: garbage uploads in a loop must not fill the log.
   identity::LogRateLimiter upload_log_limit{identity::steady_now, 1, 10};
 

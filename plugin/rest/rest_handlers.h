@@ -15,6 +15,10 @@ RouteFn health, current_tenant, applications;
 namespace backups {
 RouteFn create, list;
 }
+// rest_retention.cc: /retention/retentions (the tenant's rules), /admin/retention (a pass now)
+namespace retention {
+RouteFn list, get, create, update, remove, run;
+}
 // rest_metrics.cc: GET /metrics (Prometheus text format, open)
 namespace metrics {
 RouteFn render;

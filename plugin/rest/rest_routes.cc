@@ -66,6 +66,7 @@ const std::vector<RouteRow>& route_table() {
       {"GET", "/tenant/tenants", kManagement, kNone, tenants::list},
       {"POST", "/admin/backups", kManagement, kNone, backups::create},
       {"GET", "/admin/backups", kManagement, kNone, backups::list},
+      {"POST", "/admin/retention", kManagement, kNone, retention::run},
       {"GET", kTenant, kManagement, kNone, tenants::get},
       {"POST", "/tenant/tenants", kManagement, kNone, tenants::create},
       {"PUT", kTenant, kManagement, kNone, tenants::update},
@@ -91,6 +92,12 @@ const std::vector<RouteRow>& route_table() {
       {"PUT", kCertificate, kAdmin, kNone, certificates::update},
       {"DELETE", kCertificate, kAdmin, kNone, certificates::remove},
       {"PUT", kCertificate + "/crl", kAdmin, kNone, certificates::set_crl},
+
+      {"GET", "/retention/retentions", kAdmin, kNone, retention::list},
+      {"GET", R"(/retention/retentions/([^/]+))", kAdmin, kNone, retention::get},
+      {"POST", "/retention/retentions", kAdmin, kNone, retention::create},
+      {"PUT", R"(/retention/retentions/([^/]+))", kAdmin, kNone, retention::update},
+      {"DELETE", R"(/retention/retentions/([^/]+))", kAdmin, kNone, retention::remove},
 
       {"GET", "/audit/auditRecords", kAdmin, kNone, audit_records::list},
       {"GET", R"(/audit/auditRecords/([^/]+))", kAdmin, kNone, audit_records::get},

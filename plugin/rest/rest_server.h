@@ -49,6 +49,8 @@ class RestServer {
   void stop();
   // Where POST /admin/backups writes (plugin_opt_backup_dir); before start().
   void set_backup_dir(std::string dir) { ctx_.backup_dir = std::move(dir); }
+  // What POST /admin/retention runs (it must outlive the server); before start().
+  void set_retention(domain::Retention* retention) { ctx_.retention = retention; }
 
   // What the HTTP server does with a whole request, without a socket (tests): routes it and
   // completes the response (status, error body).

@@ -240,5 +240,20 @@ TEST(Options, Limits) {
   bad("limit_burst_seconds", "3601");
 }
 
+TEST(Options, Retention) {
+  Options o;
+  EXPECT_EQ(o.retention_days, 0u);
+  EXPECT_EQ(o.retention_interval_s, 3600u);
+  EXPECT_FALSE(apply_option(o, "retention_days", "90"));
+  EXPECT_FALSE(apply_option(o, "retention_interval", "0"));
+  EXPECT_EQ(o.retention_days, 90u);
+  EXPECT_EQ(o.retention_interval_s, 0u);
+  EXPECT_TRUE(apply_option(o, "retention_days", "-1"));
+  EXPECT_TRUE(apply_option(o, "retention_days", "1000001"));
+  EXPECT_TRUE(apply_option(o, "retention_interval", "1h"));
+  EXPECT_TRUE(apply_option(o, "retention_interval", "31536001"));
+  EXPECT_EQ(o.retention_days, 90u);
+}
+
 }  // namespace
 }  // namespace c8y::app

@@ -26,7 +26,7 @@ std::string row_name(const RouteRow& r) {
 TEST(RestRouteTable, EachRouteOnce) {
   std::set<std::string> seen;
   for (const auto& r : route_table()) EXPECT_TRUE(seen.insert(row_name(r)).second) << row_name(r);
-  EXPECT_EQ(seen.size(), 61u);
+  EXPECT_EQ(seen.size(), 67u);
 }
 
 TEST(RestRouteTable, OnlyHealthAndMetricsAreOpen) {
@@ -47,6 +47,7 @@ TEST(RestRouteTable, TenantsAndBackupsAreTheManagementAdminsOnly) {
                             "DELETE /tenant/tenants/([^/]+)",
                             "POST /admin/backups",
                             "GET /admin/backups",
+                            "POST /admin/retention",
                         }));
 }
 
