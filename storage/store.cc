@@ -7,6 +7,7 @@
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/statistics.h>
 #include <rocksdb/table.h>
+#include <rocksdb/table_properties.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 #include <rocksdb/write_buffer_manager.h>
@@ -16,7 +17,9 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <mutex>
+#include <sstream>
 #include <thread>
 #include <utility>
 
@@ -357,6 +360,137 @@ StoreStatus Store::checkpoint(const std::string& dir, uint64_t* bytes) {
     for (auto& e : std::filesystem::directory_iterator(dir, ec))
       if (e.is_regular_file(ec)) *bytes += e.file_size(ec);
   }
+  return {};
+}
+
+namespace {
+
+std::string to_hex(std::string_view in) {
+  static const char* kDigits = "0123456789abcdef";
+  std::string out;
+  out.reserve(in.size() * 2);
+  for (unsigned char c : in) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+bool from_hex(std::string_view in, std::string* out) {
+  if (in.size() % 2) return false;
+  auto digit = [](char c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+  };
+  out->clear();
+  for (size_t i = 0; i < in.size(); i += 2) {
+    const int hi = digit(in[i]), lo = digit(in[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out->push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return true;
+}
+
+constexpr const char* kFamilyMeta = "family.meta";
+constexpr const char* kFamilyMetaHead = "c8y-family-export 1";
+
+}  // namespace
+
+StoreStatus Store::export_tenant(std::string_view tenant_id, const std::string& dir,
+                                 uint64_t* bytes) {
+  const Family* f = tenant(tenant_id);
+  if (!f) return {StoreStatus::kNotFound, "no such tenant"};
+  if (auto st = settle(); !st.ok()) return st;
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  if (auto st = db_->Flush(fo, f->handle); !st.ok()) return from_rocks(st);
+  rocksdb::TablePropertiesCollection tables;
+  if (auto st = db_->GetPropertiesOfAllTables(f->handle, &tables); !st.ok()) return from_rocks(st);
+  uint64_t range_deletions = 0;
+  for (auto& [name, props] : tables) range_deletions += props->num_range_deletions;
+  if (range_deletions > 0) {
+    rocksdb::CompactRangeOptions co;
+    co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    co.exclusive_manual_compaction = false;
+    if (auto st = db_->CompactRange(co, f->handle, nullptr, nullptr); !st.ok())
+      return from_rocks(st);
+  }
+  rocksdb::Checkpoint* raw = nullptr;
+  if (auto st = rocksdb::Checkpoint::Create(db_.get(), &raw); !st.ok()) return from_rocks(st);
+  std::unique_ptr<rocksdb::Checkpoint> cp(raw);
+  rocksdb::ExportImportFilesMetaData* meta_raw = nullptr;
+  if (auto st = cp->ExportColumnFamily(f->handle, dir, &meta_raw); !st.ok()) return from_rocks(st);
+  std::unique_ptr<rocksdb::ExportImportFilesMetaData> meta(meta_raw);
+  // One line per file: name level smallest_seqno largest_seqno size file_number smallest largest
+  // (keys in hex). An empty family exports no files: the import then makes an empty family.
+  std::string text =
+      std::string(kFamilyMetaHead) + "\ncomparator " + meta->db_comparator_name + "\n";
+  uint64_t total = 0;
+  for (const auto& file : meta->files) {
+    const std::string name =
+        file.relative_filename.empty() ? file.name.substr(1) : file.relative_filename;
+    text += "file " + name + " " + std::to_string(file.level) + " " +
+            std::to_string(file.smallest_seqno) + " " + std::to_string(file.largest_seqno) + " " +
+            std::to_string(file.size) + " " + std::to_string(file.file_number) + " " +
+            to_hex(file.smallestkey) + " " + to_hex(file.largestkey) + "\n";
+    total += file.size;
+  }
+  const std::string meta_path = dir + "/" + kFamilyMeta;
+  {
+    std::ofstream out(meta_path, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) return {StoreStatus::kIo, "cannot write " + meta_path};
+  }
+  if (bytes) *bytes = total + text.size();
+  return {};
+}
+
+StoreStatus Store::import_tenant(std::string_view tenant_id, const std::string& dir) {
+  if (tenant(tenant_id)) return {StoreStatus::kConflict, "the tenant has a family here already"};
+  const std::string meta_path = dir + "/" + kFamilyMeta;
+  std::ifstream in(meta_path, std::ios::binary);
+  if (!in) return {StoreStatus::kNotFound, "no " + meta_path};
+  rocksdb::ExportImportFilesMetaData meta;
+  std::string line;
+  if (!std::getline(in, line) || line != kFamilyMetaHead)
+    return StoreStatus::Invalid(meta_path + " is not a family export");
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    std::string kind;
+    words >> kind;
+    if (kind == "comparator") {
+      std::getline(words >> std::ws, meta.db_comparator_name);
+    } else if (kind == "file") {
+      rocksdb::LiveFileMetaData file;
+      std::string name, smallest, largest;
+      words >> name >> file.level >> file.smallest_seqno >> file.largest_seqno >> file.size >>
+          file.file_number >> smallest >> largest;
+      if (!words || name.empty() || name.find('/') != std::string::npos ||
+          !from_hex(smallest, &file.smallestkey) || !from_hex(largest, &file.largestkey))
+        return StoreStatus::Invalid(meta_path + ": bad line '" + line + "'");
+      file.relative_filename = name;
+      file.name = "/" + name;
+      file.directory = file.db_path = dir;
+      file.column_family_name = family_name(tenant_id);
+      meta.files.push_back(std::move(file));
+    } else if (!kind.empty()) {
+      return StoreStatus::Invalid(meta_path + ": bad line '" + line + "'");
+    }
+  }
+  if (meta.db_comparator_name.empty()) return StoreStatus::Invalid(meta_path + ": no comparator");
+  if (meta.files.empty()) return create_tenant(tenant_id, nullptr);  // an empty family
+  std::unique_lock lock(families_mutex_);
+  if (families_.count(std::string(tenant_id)))
+    return {StoreStatus::kConflict, "the tenant has a family here already"};
+  rocksdb::ImportColumnFamilyOptions io;
+  io.move_files = false;
+  rocksdb::ColumnFamilyHandle* handle = nullptr;
+  auto st = db_->CreateColumnFamilyWithImport(family_options(options_, cache_),
+                                              family_name(tenant_id), io, meta, &handle);
+  if (!st.ok()) return from_rocks(st);
+  by_id_[handle->GetID()] = handle;
+  families_.emplace(std::string(tenant_id), std::make_unique<Family>(Family{
+                                                family_name(tenant_id), handle, handle->GetID()}));
   return {};
 }
 

@@ -140,6 +140,18 @@ class Store {
   // broker started on a copy of it has every record settled before the checkpoint. Any thread;
   // writes go on meanwhile. `bytes` (optional): the size of the files in `dir`.
   StoreStatus checkpoint(const std::string& dir, uint64_t* bytes = nullptr);
+  // One tenant's family on its own (tenant backups; moving a tenant to another node): `dir`
+  // (which must not exist; its parent must) gets the family's SST files and `family.meta`, the
+  // metadata RocksDB needs to import them (comparator; per file its name, level, sequence
+  // numbers, key range, size). Everything appended so far is settled and the family flushed
+  // first; range tombstones (retention) are compacted away, since RocksDB 7.8 does not export
+  // them. Only the family: the tenant's records in the system family are the caller's. Any
+  // thread; the tenant's writes go on (what comes after the flush is not in the export).
+  StoreStatus export_tenant(std::string_view tenant_id, const std::string& dir,
+                            uint64_t* bytes = nullptr);
+  // Makes the tenant's family from such an export (files copied; `dir` is left as it is). The
+  // tenant must not have a family here (kConflict).
+  StoreStatus import_tenant(std::string_view tenant_id, const std::string& dir);
   // Drops the tenant's family (all its data). Family pointers stay valid until the store closes.
   StoreStatus drop_tenant(std::string_view tenant_id);
 
