@@ -13,7 +13,7 @@ RouteFn health, current_tenant, applications;
 }
 // rest_backups.cc: /admin/backups (online backups of the node)
 namespace backups {
-RouteFn create, list;
+RouteFn create, list, restore;
 }
 // rest_retention.cc: /retention/retentions (the tenant's rules), /admin/retention (a pass now)
 namespace retention {

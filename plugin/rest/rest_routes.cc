@@ -66,6 +66,7 @@ const std::vector<RouteRow>& route_table() {
       {"GET", "/tenant/tenants", kManagement, kNone, tenants::list},
       {"POST", "/admin/backups", kManagement, kNone, backups::create},
       {"GET", "/admin/backups", kManagement, kNone, backups::list},
+      {"POST", R"(/admin/backups/([^/]+)/restore)", kManagement, kNone, backups::restore},
       {"POST", "/admin/retention", kManagement, kNone, retention::run},
       {"GET", kTenant, kManagement, kNone, tenants::get},
       {"POST", "/tenant/tenants", kManagement, kNone, tenants::create},

@@ -26,7 +26,7 @@ std::string row_name(const RouteRow& r) {
 TEST(RestRouteTable, EachRouteOnce) {
   std::set<std::string> seen;
   for (const auto& r : route_table()) EXPECT_TRUE(seen.insert(row_name(r)).second) << row_name(r);
-  EXPECT_EQ(seen.size(), 67u);
+  EXPECT_EQ(seen.size(), 68u);
 }
 
 TEST(RestRouteTable, OnlyHealthAndMetricsAreOpen) {
@@ -48,6 +48,7 @@ TEST(RestRouteTable, TenantsAndBackupsAreTheManagementAdminsOnly) {
                             "POST /admin/backups",
                             "GET /admin/backups",
                             "POST /admin/retention",
+                            "POST /admin/backups/([^/]+)/restore",
                         }));
 }
 
