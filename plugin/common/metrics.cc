@@ -7,6 +7,7 @@ namespace c8y::common {
 
 const std::array<const char*, 4> kOperationStatuses = {"PENDING", "EXECUTING", "SUCCESSFUL",
                                                        "FAILED"};
+const std::array<const char*, 4> kRetentionKinds = {"measurement", "event", "alarm", "operation"};
 
 void Histogram::observe(double seconds) noexcept {
   if (!(seconds >= 0)) seconds = 0;  // NaN or negative (a clock step): the first bucket

@@ -109,6 +109,8 @@ struct TenantMetrics {
   std::array<Counter, 4> operations;  // PENDING, EXECUTING, SUCCESSFUL, FAILED
   // Any thread: what a limit refused (CONNECTs, PUBLISHes, REST requests), by LimitKind.
   std::array<Counter, 5> limited;
+  // Any thread: what retention passes removed, by kRetentionKinds.
+  std::array<Counter, 4> retention_removed;
   void limit_hit(LimitKind kind) noexcept { limited[static_cast<size_t>(kind)].add(); }
 
   void receive(MessageKind kind) noexcept { received[static_cast<size_t>(kind)].add(); }
@@ -119,6 +121,7 @@ struct TenantMetrics {
   void operation_reached(std::string_view status) noexcept;
 };
 extern const std::array<const char*, 4> kOperationStatuses;
+extern const std::array<const char*, 4> kRetentionKinds;  // measurement, event, alarm, operation
 
 // Per node (one broker process).
 struct NodeMetrics {

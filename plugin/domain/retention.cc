@@ -431,6 +431,11 @@ Status Retention::run_tenant(TenantSpace& space, int64_t now_ms, RetentionCounts
       if (auto st = pass.apply(r, now_ms); !st.ok()) return st;
     }
   }
+  auto& removed = space.metrics.retention_removed;
+  removed[0].add(counts.measurements);
+  removed[1].add(counts.events);
+  removed[2].add(counts.alarms);
+  removed[3].add(counts.operations);
   if (out) *out = counts;
   return {};
 }

@@ -78,6 +78,16 @@ void limits(MetricsText& out, const std::vector<domain::TenantSpace*>& spaces) {
           s->metrics.limited[k].get());
 }
 
+void retention(MetricsText& out, const std::vector<domain::TenantSpace*>& spaces) {
+  out.family("c8y_retention_removed_total", "counter",
+             "Data the retention passes removed, by kind.");
+  for (auto* s : spaces)
+    for (size_t k = 0; k < common::kRetentionKinds.size(); ++k)
+      out.sample("c8y_retention_removed_total",
+                 {{"tenant", s->id}, {"kind", common::kRetentionKinds[k]}},
+                 s->metrics.retention_removed[k].get());
+}
+
 void refusals(MetricsText& out, const std::vector<domain::TenantSpace*>& spaces,
               const common::NodeMetrics& node) {
   constexpr std::string_view name = "c8y_connections_refused_total";
@@ -145,6 +155,7 @@ void render(RestContext& ctx, const Caller&, const Request&, Response& res) {
   auto spaces = ctx.spaces.all();
   tenants(out, spaces);
   limits(out, spaces);
+  retention(out, spaces);
   refusals(out, spaces, ctx.metrics);
   node(out, ctx);
   res.status = 200;

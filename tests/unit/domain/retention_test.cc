@@ -223,6 +223,12 @@ TEST_F(RetentionTest, OldDataOfEveryKindGoesNewerStaysOtherTenantsUntouched) {
   ASSERT_EQ(report.tenants.size(), 1u);
   EXPECT_EQ(report.tenants[0].first, "t1");
   EXPECT_EQ(report.compacted, 1u);
+  // Counted for /metrics (c8y_retention_removed_total), for t1 only.
+  EXPECT_EQ(t1_->metrics.retention_removed[0].get(), 51u);
+  EXPECT_EQ(t1_->metrics.retention_removed[1].get(), 1u);
+  EXPECT_EQ(t1_->metrics.retention_removed[2].get(), 1u);
+  EXPECT_EQ(t1_->metrics.retention_removed[3].get(), 1u);
+  EXPECT_EQ(t2_->metrics.retention_removed[0].get(), 0u);
 
   EXPECT_EQ(times(*t1_, kA), std::vector<int64_t>{kRecent});
   EXPECT_TRUE(times(*t1_, kB).empty());
