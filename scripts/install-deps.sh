@@ -28,6 +28,8 @@ runtime_pkgs=(
   psmisc
   # curl: scripts/backup.sh asks the REST API for a backup
   curl
+  # libcurl4: the cluster's etcd client speaks HTTP to etcd's JSON gateway with libcurl
+  libcurl4
 )
 
 build_pkgs=(
@@ -55,6 +57,14 @@ build_pkgs=(
   nodejs
   # the metrics integration test scrapes with the real Prometheus
   prometheus
+  # libcurl4-openssl-dev: headers of libcurl for the etcd client (plugin/cluster)
+  libcurl4-openssl-dev
+  # etcd-server: the cluster tests start real etcd members (/usr/bin/etcd)
+  etcd-server
+  # etcd-client: etcdctl, to look at and repair a test cluster's etcd by hand
+  etcd-client
+  # haproxy: the cluster tests put a load balancer in front of several broker nodes
+  haproxy
 )
 
 usage() {

@@ -34,6 +34,7 @@ struct EtcdOptions {
   std::vector<std::string> endpoints;  // client URLs, e.g. "http://127.0.0.1:2379"
   int connect_timeout_ms = 500;
   int request_timeout_ms = 3000;  // whole request (not watch streams)
+  int list_page = 1000;           // keys per range request of list() (all pages at one revision)
 };
 
 struct KeyValue {
@@ -88,11 +89,16 @@ class EtcdClient {
   // for each batch with the batch's revision, until on_events returns false or stop becomes
   // true (checked at least every 500 ms), then returns kOk. kUnavailable when the stream
   // broke (member gone), kNotFound when from_revision was compacted away (list again).
-  common::Status watch(std::string_view prefix, int64_t from_revision,
-                       const std::function<bool(const std::vector<WatchEvent>&, int64_t)>& on_events,
-                       const std::atomic<bool>& stop);
+  // The batch's revision is its last event's mod revision (etcd's own header revision can run
+  // ahead of a catch-up batch). An exception thrown by on_events ends the watch and reaches the
+  // caller unchanged (it is the caller's; nothing else throws).
+  common::Status watch(
+      std::string_view prefix, int64_t from_revision,
+      const std::function<bool(const std::vector<WatchEvent>&, int64_t)>& on_events,
+      const std::atomic<bool>& stop);
 
-  // Requests sent so far (for the metrics and the "etcd requests per CONNECT" figure).
+  // Requests sent so far (for the metrics and the "etcd requests per CONNECT" figure); each
+  // member tried counts, one that refused the connection too. A watch is one request.
   uint64_t requests() const { return requests_.load(std::memory_order_relaxed); }
 
  private:
