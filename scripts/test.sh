@@ -6,7 +6,8 @@
 #
 # Stages:
 #   1. release build (build/): GoogleTest unit tests + integration suite (real mosquitto, real
-#      clients, real RocksDB on disk), through ctest
+#      clients, real RocksDB on disk) + cluster tests (real etcd members, three nodes, HAProxy
+#      and c8y-router), through ctest
 #   2. ASan/UBSan build (build-asan/): unit tests, then the integration suite with the real
 #      broker loading the sanitized plugin (the sanitizer runtimes are LD_PRELOADed into it)
 #   3. ThreadSanitizer build (build-tsan/): the unit tests of the concurrent core
@@ -39,9 +40,9 @@ cmake --build build -j"$jobs"
 (cd build && ctest --output-on-failure)
 $quick && exit 0
 
-echo "== stage 2: ASan/UBSan build, unit + integration tests with the sanitized plugin"
+echo "== stage 2: ASan/UBSan build, unit, integration and cluster tests with the sanitized plugin"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DC8Y_SANITIZE=ON "${launcher[@]}" >/dev/null
-cmake --build build-asan -j"$jobs" --target unit_tests mosquitto_c8y
+cmake --build build-asan -j"$jobs" --target unit_tests mosquitto_c8y cluster_tests c8y-router
 asan_rt=$(g++ -print-file-name=libasan.so)
 ubsan_rt=$(g++ -print-file-name=libubsan.so)
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

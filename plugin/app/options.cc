@@ -18,7 +18,21 @@ std::string bad(std::string_view key, std::string_view value, std::string_view w
          std::string(why) + ")";
 }
 
+bool valid_cluster_node_name(std::string_view name) {
+  if (name.empty() || name.size() > 32) return false;
+  for (char c : name)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return false;
+  return true;
+}
+
 }  // namespace
+
+std::optional<std::string> check_options(const Options& o) {
+  if (!o.cluster_etcd.empty() && o.cluster_node.empty())
+    return "plugin_opt_cluster_etcd needs plugin_opt_cluster_node (this node's name in the "
+           "cluster)";
+  return std::nullopt;
+}
 
 std::optional<std::string> apply_option(Options& o, std::string_view key, std::string_view value) {
   if (key == "data_dir") {
@@ -111,6 +125,33 @@ std::optional<std::string> apply_option(Options& o, std::string_view key, std::s
     auto n = parse_unsigned(value);
     if (!n || *n < 1 || *n > 3600) return bad(key, value, "seconds, 1..3600");
     o.limit_burst_s = static_cast<unsigned>(*n);
+  } else if (key == "cluster_etcd") {
+    std::vector<std::string> urls;
+    size_t start = 0;
+    while (start <= value.size()) {
+      size_t end = value.find(',', start);
+      std::string_view url = value.substr(start, end == std::string_view::npos ? end : end - start);
+      if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+        return bad(key, value, "comma-separated etcd client URLs (http://host:port) are required");
+      urls.emplace_back(url);
+      if (end == std::string_view::npos) break;
+      start = end + 1;
+    }
+    o.cluster_etcd = std::move(urls);
+  } else if (key == "cluster_node") {
+    if (!valid_cluster_node_name(value)) return bad(key, value, "1-32 of a-z 0-9 _ - are required");
+    o.cluster_node = std::string(value);
+  } else if (key == "cluster_prefix") {
+    if (value.empty() || value[0] != '/') return bad(key, value, "a key prefix starting with /");
+    o.cluster_prefix = std::string(value);
+    if (o.cluster_prefix.back() != '/') o.cluster_prefix += '/';
+  } else if (key == "cluster_lease_ttl") {
+    auto n = parse_unsigned(value);
+    if (!n || *n < 2 || *n > 300) return bad(key, value, "seconds, 2..300");
+    o.cluster_lease_ttl_s = static_cast<unsigned>(*n);
+  } else if (key == "cluster_rest_advertise") {
+    if (value.find(':') == std::string_view::npos) return bad(key, value, "host:port is required");
+    o.cluster_rest_advertise = std::string(value);
   } else {
     return "unknown option plugin_opt_" + std::string(key);
   }

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "plugin/common/limits.h"
 #include "storage/store.h"
@@ -51,7 +52,20 @@ struct Options {
   // POST /admin/retention).
   unsigned retention_days = 0;
   unsigned retention_interval_s = 3600;
+  // Cluster (README "Cluster"): etcd's client URLs (empty: a single node, no etcd), this node's
+  // name in the cluster (required with etcd; [a-z0-9_-], also its HAProxy backend name), the key
+  // prefix of the cluster's records, the TTL of the node's lease in seconds (the time after
+  // which a dead node is reported down), and the host:port other nodes reach its REST API on
+  // (default: rest_bind:rest_port).
+  std::vector<std::string> cluster_etcd;
+  std::string cluster_node;
+  std::string cluster_prefix = "/c8y/";
+  unsigned cluster_lease_ttl_s = 5;
+  std::string cluster_rest_advertise;
 };
+
+// Checks the options together, after the last one was applied (an error text, or nullopt).
+std::optional<std::string> check_options(const Options& options);
 
 // Applies one option. Returns an error text naming the option when the key is unknown or the
 // value is invalid.

@@ -21,6 +21,8 @@
 #include <string>
 
 #include "plugin/app/plugin_core.h"
+#include "plugin/cluster/etcd_client.h"
+#include "plugin/cluster/node_agent.h"
 #include "plugin/domain/retention.h"
 #include "plugin/rest/rest_server.h"
 
@@ -77,7 +79,35 @@ struct Instance {
   // REST server, before the core (whose store they use).
   std::unique_ptr<domain::Retention> retention;
   std::unique_ptr<domain::RetentionRunner> retention_runner;
+  std::unique_ptr<cluster::EtcdClient> etcd;  // cluster mode only (plugin_opt_cluster_etcd)
+  std::unique_ptr<cluster::NodeAgent> agent;
 };
+
+// Cluster mode: the node agent registers this node in etcd and places its tenants there, on its
+// own thread (nothing on the message path talks to etcd).
+void start_cluster(Instance& inst, const app::Options& o) {
+  if (o.cluster_etcd.empty()) return;
+  auto s = inst.core->services();
+  cluster::EtcdOptions eo;
+  eo.endpoints = o.cluster_etcd;
+  inst.etcd = std::make_unique<cluster::EtcdClient>(eo);
+  cluster::NodeAgentOptions ao{cluster::Keys(o.cluster_prefix),
+                               {},
+                               static_cast<int>(o.cluster_lease_ttl_s),
+                               std::chrono::milliseconds(1000)};
+  ao.record.name = o.cluster_node;
+  ao.record.rest =
+      !o.cluster_rest_advertise.empty()
+          ? o.cluster_rest_advertise
+          : (o.rest_bind.empty() ? "127.0.0.1" : o.rest_bind) + ":" + std::to_string(o.rest_port);
+  ao.record.started_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  identity::Directory* directory = &s.directory;
+  inst.agent = std::make_unique<cluster::NodeAgent>(
+      *inst.etcd, std::move(ao), [directory] { return directory->tenant_ids(); }, &s.outbox);
+  inst.agent->start();
+}
 
 void start_retention(Instance& inst, const app::Options& o) {
   auto s = inst.core->services();
@@ -107,6 +137,9 @@ bool start_rest(Instance& inst, const app::Options& o, std::string* error) {
 }
 
 void stop_all(Instance& inst) {
+  if (inst.agent) inst.agent->stop();  // revokes the lease: the cluster sees the node go at once
+  inst.agent.reset();
+  inst.etcd.reset();
   if (inst.rest) inst.rest->stop();  // joins the REST threads: nothing pushes to the outbox now
   inst.rest.reset();
   if (inst.retention_runner) inst.retention_runner->stop();  // wakes it; a pass stops early
@@ -324,6 +357,11 @@ C8Y_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** u
         return MOSQ_ERR_INVAL;
       }
     }
+    if (auto err = app::check_options(options)) {
+      mosquitto_log_printf(MOSQ_LOG_ERR, "c8y: %s", err->c_str());
+      broker::g_initialised = false;
+      return MOSQ_ERR_INVAL;
+    }
     auto inst = std::make_unique<Instance>();
     inst->id = identifier;
     std::string error;
@@ -340,6 +378,7 @@ C8Y_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** u
       broker::g_initialised = false;
       return MOSQ_ERR_UNKNOWN;
     }
+    broker::start_cluster(*inst, options);
     inst->core->log_ready();
     broker::install_waker(*inst->core);
     for (auto& r : broker::kCallbacks) {

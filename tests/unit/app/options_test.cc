@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace c8y::app {
 namespace {
@@ -253,6 +254,39 @@ TEST(Options, Retention) {
   EXPECT_TRUE(apply_option(o, "retention_interval", "1h"));
   EXPECT_TRUE(apply_option(o, "retention_interval", "31536001"));
   EXPECT_EQ(o.retention_days, 90u);
+}
+
+TEST(Options, Cluster) {
+  Options o;
+  EXPECT_TRUE(o.cluster_etcd.empty());  // a single node by default
+  EXPECT_FALSE(check_options(o));
+  ok(o, "cluster_etcd", "http://127.0.0.1:2379,http://10.0.0.2:2379");
+  EXPECT_EQ(o.cluster_etcd,
+            (std::vector<std::string>{"http://127.0.0.1:2379", "http://10.0.0.2:2379"}));
+  auto e = check_options(o);  // etcd without a node name
+  ASSERT_TRUE(e);
+  EXPECT_NE(e->find("plugin_opt_cluster_node"), std::string::npos) << *e;
+  ok(o, "cluster_node", "node-2_b");
+  EXPECT_FALSE(check_options(o));
+  ok(o, "cluster_prefix", "/prod/c8y");
+  EXPECT_EQ(o.cluster_prefix, "/prod/c8y/");
+  EXPECT_EQ(o.cluster_lease_ttl_s, 5u);
+  ok(o, "cluster_lease_ttl", "10");
+  EXPECT_EQ(o.cluster_lease_ttl_s, 10u);
+  ok(o, "cluster_rest_advertise", "10.0.0.1:8111");
+  EXPECT_EQ(o.cluster_rest_advertise, "10.0.0.1:8111");
+  for (auto v : {"", "127.0.0.1:2379", "http://a,", ",http://a", "http://a,,http://b"})
+    bad("cluster_etcd", v);
+  for (auto v : {"", "N1", "n.1", "n/1", "a23456789012345678901234567890123"})
+    bad("cluster_node", v);
+  bad("cluster_prefix", "c8y/");
+  bad("cluster_lease_ttl", "1");
+  bad("cluster_lease_ttl", "301");
+  bad("cluster_rest_advertise", "10.0.0.1");
+  Options kept;  // a refused URL list leaves the one before
+  ok(kept, "cluster_etcd", "http://a:1");
+  EXPECT_TRUE(apply_option(kept, "cluster_etcd", "http://b:1,x"));
+  EXPECT_EQ(kept.cluster_etcd, std::vector<std::string>{"http://a:1"});
 }
 
 }  // namespace

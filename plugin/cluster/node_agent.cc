@@ -1,0 +1,163 @@
+#include "plugin/cluster/node_agent.h"
+
+#include <set>
+
+namespace c8y::cluster {
+
+NodeAgent::NodeAgent(EtcdClient& etcd, NodeAgentOptions options, TenantsFn local_tenants,
+                     common::Outbox* outbox)
+    : etcd_(etcd),
+      options_(std::move(options)),
+      local_tenants_(std::move(local_tenants)),
+      outbox_(outbox) {}
+
+NodeAgent::~NodeAgent() {
+  stop();
+}
+
+void NodeAgent::start() {
+  if (thread_.joinable()) return;
+  {
+    std::lock_guard lock(wake_mutex_);
+    stopping_ = false;
+  }
+  thread_ = std::thread([this] { run(); });
+}
+
+void NodeAgent::stop() {
+  {
+    std::lock_guard lock(wake_mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  int64_t lease = 0;
+  {
+    std::lock_guard lock(mutex_);
+    lease = view_.lease;
+    view_.lease = 0;
+    view_.registered = false;
+  }
+  // Best effort: when etcd is gone the lease expires by itself within its TTL.
+  if (lease != 0) (void)etcd_.revoke_lease(lease);
+}
+
+void NodeAgent::run() {
+  std::unique_lock lock(wake_mutex_);
+  while (!stopping_) {
+    lock.unlock();
+    common::Status s = round();
+    if (!s.ok() && s.message != last_error_) {
+      last_error_ = s.message;
+      log(common::LogLevel::kWarning, "c8y: cluster: " + s.message + " (retrying each second)");
+    } else if (s.ok() && !last_error_.empty()) {
+      last_error_.clear();
+      log(common::LogLevel::kNotice, "c8y: cluster: etcd reachable again");
+    }
+    lock.lock();
+    wake_.wait_for(lock, options_.round, [this] { return stopping_; });
+  }
+}
+
+common::Status NodeAgent::round() {
+  if (auto s = hold_lease(); !s.ok()) return s;
+  return place_tenants();
+}
+
+common::Status NodeAgent::hold_lease() {
+  int64_t lease = 0;
+  {
+    std::lock_guard lock(mutex_);
+    lease = view_.lease;
+  }
+  if (lease != 0) {
+    common::Status s = etcd_.keep_alive(lease);
+    if (s.ok()) return s;
+    if (!s.not_found()) return common::Status::Unavailable("lease keep-alive: " + s.message);
+    log(common::LogLevel::kWarning,
+        "c8y: cluster: node " + node() + "'s lease expired; registering again");
+    std::lock_guard lock(mutex_);
+    view_.lease = 0;
+    view_.registered = false;
+  }
+  if (auto s = etcd_.grant_lease(options_.lease_ttl_s, &lease); !s.ok())
+    return common::Status::Unavailable("lease grant: " + s.message);
+  if (auto s = etcd_.put(options_.keys.node(node()), encode(options_.record), lease); !s.ok()) {
+    (void)etcd_.revoke_lease(lease);  // best effort; it expires anyway
+    return common::Status::Unavailable("node record: " + s.message);
+  }
+  {
+    std::lock_guard lock(mutex_);
+    view_.lease = lease;
+    view_.registered = true;
+  }
+  log(common::LogLevel::kNotice, "c8y: cluster: node " + node() + " registered");
+  return {};
+}
+
+common::Status NodeAgent::place_tenants() {
+  std::vector<KeyValue> kvs;
+  int64_t revision = 0;
+  if (auto s = etcd_.list(options_.keys.tenants(), &kvs, &revision); !s.ok())
+    return common::Status::Unavailable("reading placements: " + s.message);
+  std::map<std::string, Placement> placements;
+  for (const auto& kv : kvs) {
+    std::string_view tenant = options_.keys.tenant_of(kv.key);
+    auto p = decode_placement(kv.value);
+    if (tenant.empty() || !p) continue;
+    placements.emplace(std::string(tenant), *p);
+  }
+  std::set<std::string> foreign_before;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [t, p] : view_.placements)
+      if (p.node != node()) foreign_before.insert(t);
+  }
+  common::Status result;
+  for (const std::string& tenant : local_tenants_()) {
+    auto it = placements.find(tenant);
+    if (it == placements.end()) {
+      Placement mine{node(), 1};
+      KeyValue existing;
+      common::Status s = etcd_.create(options_.keys.tenant(tenant), encode(mine), 0, &existing);
+      if (s.ok()) {
+        placements.emplace(tenant, mine);
+        log(common::LogLevel::kNotice, "c8y: cluster: tenant " + tenant + " placed on " + node());
+        continue;
+      }
+      if (!s.conflict()) {
+        result = common::Status::Unavailable("placing tenant " + tenant + ": " + s.message);
+        continue;
+      }
+      auto p = decode_placement(existing.value);
+      if (!p) continue;
+      it = placements.emplace(tenant, *p).first;
+    }
+    if (it->second.node != node() && !foreign_before.count(tenant))
+      log(common::LogLevel::kWarning,
+          "c8y: cluster: tenant " + tenant + " is placed on " + it->second.node + " (epoch " +
+              std::to_string(it->second.epoch) + "): its copy on this node is not served");
+  }
+  std::lock_guard lock(mutex_);
+  view_.placements = std::move(placements);
+  view_.revision = revision;
+  return result;
+}
+
+NodeAgent::View NodeAgent::view() const {
+  std::lock_guard lock(mutex_);
+  return view_;
+}
+
+std::optional<Placement> NodeAgent::placement(const std::string& tenant) const {
+  std::lock_guard lock(mutex_);
+  auto it = view_.placements.find(tenant);
+  if (it == view_.placements.end()) return std::nullopt;
+  return it->second;
+}
+
+void NodeAgent::log(common::LogLevel level, std::string message) {
+  if (outbox_) outbox_->push(common::outbox::Log{level, std::move(message)});
+}
+
+}  // namespace c8y::cluster

@@ -1,0 +1,88 @@
+// NodeAgent: this node's membership and its tenants' placements, kept in etcd by one thread.
+//
+// Each round (every second) the agent
+//   - holds a lease (TTL lease_ttl_s) and the node's record under nodes/<node> with it, so the
+//     record disappears when the node dies or loses etcd for longer than the TTL;
+//   - reads every placement (one range request) and places each local tenant that has none on
+//     this node (a create-if-absent: of two nodes claiming a tenant, one wins);
+//   - publishes what it read as a snapshot the other threads may ask (owner of a tenant).
+// When etcd cannot be reached the node goes on serving what it has; the round retries. Nothing
+// here runs on the broker thread, and log lines travel through the outbox.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "plugin/cluster/etcd_client.h"
+#include "plugin/cluster/registry.h"
+#include "plugin/common/outbox.h"
+#include "plugin/common/status.h"
+
+namespace c8y::cluster {
+
+struct NodeAgentOptions {
+  Keys keys;
+  NodeRecord record;  // record.name is this node's name
+  int lease_ttl_s = 5;
+  std::chrono::milliseconds round{1000};
+};
+
+class NodeAgent {
+ public:
+  using TenantsFn = std::function<std::vector<std::string>()>;
+
+  // etcd and outbox (may be null: no log lines) outlive the agent.
+  NodeAgent(EtcdClient& etcd, NodeAgentOptions options, TenantsFn local_tenants,
+            common::Outbox* outbox);
+  ~NodeAgent();
+  NodeAgent(const NodeAgent&) = delete;
+  NodeAgent& operator=(const NodeAgent&) = delete;
+
+  void start();  // runs rounds on the agent's thread
+  // Stops the thread and revokes the lease: the node's record goes at once.
+  void stop();
+
+  // One round on the caller's thread (what the agent's thread does each second).
+  common::Status round();
+
+  struct View {
+    bool registered = false;  // the node holds a lease and its record is written
+    int64_t lease = 0;
+    std::map<std::string, Placement> placements;  // every tenant's, as last read
+    int64_t revision = 0;                         // etcd revision of that read
+  };
+  View view() const;
+  // The tenant's placement as last read (nullopt: none known).
+  std::optional<Placement> placement(const std::string& tenant) const;
+  const std::string& node() const { return options_.record.name; }
+
+ private:
+  common::Status hold_lease();
+  common::Status place_tenants();
+  void log(common::LogLevel level, std::string message);
+  void run();
+
+  EtcdClient& etcd_;
+  NodeAgentOptions options_;
+  TenantsFn local_tenants_;
+  common::Outbox* outbox_;
+
+  mutable std::mutex mutex_;
+  View view_;
+  std::string last_error_;  // logged once until it changes
+
+  std::mutex wake_mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace c8y::cluster
