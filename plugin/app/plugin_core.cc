@@ -252,6 +252,11 @@ bool PluginCore::on_connect(const ConnectInfo& info) {
   }
 
   const bool bootstrap = auth.role == policy::Role::kBootstrap;
+  if (placement_ && !bootstrap) {
+    if (auto home = placement_->home(auth.tenant); !home.here)
+      return refuse(common::RefusalReason::kElsewhere,
+                    "tenant " + auth.tenant + " is served by node " + home.node);
+  }
   if (bootstrap) {
     // The bootstrap user polls for one registered device; a serial no tenant
     // registered gets nothing, and nothing is created for it.

@@ -24,6 +24,7 @@
 #include "plugin/app/session.h"
 #include "plugin/common/metrics.h"
 #include "plugin/common/outbox.h"
+#include "plugin/common/placement.h"
 #include "plugin/domain/tenant_space.h"
 #include "plugin/identity/authenticator.h"
 #include "plugin/identity/client_id_directory.h"
@@ -57,6 +58,9 @@ class PluginCore {
 
   // How other threads wake the broker's event loop after handing it work (see Outbox).
   void set_waker(std::function<void()> waker) { outbox_.set_waker(std::move(waker)); }
+  // In a cluster: where each tenant is served (outlives the core). A device of a tenant placed
+  // on another node is refused at CONNECT (it reached this node through a stale route).
+  void set_placement(const common::TenantPlacement* placement) { placement_ = placement; }
 
   // What the core shares with the REST server, which broker/plugin.cc starts next to the core
   // (and stops before it): the REST layer and this one do not know each other.
@@ -105,6 +109,7 @@ class PluginCore {
   std::unique_ptr<Components> parts_;  // made once storage and identity are open
   std::chrono::steady_clock::time_point last_availability_check_{};
   identity::LogRateLimiter auth_log_limit_;
+  const common::TenantPlacement* placement_ = nullptr;
   bool stopped_ = false;
 };
 

@@ -106,6 +106,7 @@ void start_cluster(Instance& inst, const app::Options& o) {
   identity::Directory* directory = &s.directory;
   inst.agent = std::make_unique<cluster::NodeAgent>(
       *inst.etcd, std::move(ao), [directory] { return directory->tenant_ids(); }, &s.outbox);
+  inst.core->set_placement(inst.agent.get());
   inst.agent->start();
 }
 
@@ -127,6 +128,7 @@ bool start_rest(Instance& inst, const app::Options& o, std::string* error) {
   inst.rest->set_backup_dir(o.backup_dir);
   inst.rest->set_limit_burst(o.limit_burst_s);
   inst.rest->set_retention(inst.retention.get());
+  inst.rest->set_placement(inst.agent.get());
   const bool tls = !o.rest_tls_cert_file.empty();
   const std::string bind = !o.rest_bind.empty() ? o.rest_bind : (tls ? "0.0.0.0" : "127.0.0.1");
   rest::HttpLimits limits;
@@ -137,14 +139,17 @@ bool start_rest(Instance& inst, const app::Options& o, std::string* error) {
 }
 
 void stop_all(Instance& inst) {
-  if (inst.agent) inst.agent->stop();  // revokes the lease: the cluster sees the node go at once
-  inst.agent.reset();
-  inst.etcd.reset();
   if (inst.rest) inst.rest->stop();  // joins the REST threads: nothing pushes to the outbox now
   inst.rest.reset();
   if (inst.retention_runner) inst.retention_runner->stop();  // wakes it; a pass stops early
   inst.retention_runner.reset();
   inst.retention.reset();
+  // After the REST threads (they ask it where tenants live); revokes the lease, so the cluster
+  // sees the node go at once.
+  if (inst.agent) inst.agent->stop();
+  if (inst.core) inst.core->set_placement(nullptr);
+  inst.agent.reset();
+  inst.etcd.reset();
   if (inst.core) inst.core->stop();
 }
 
@@ -372,13 +377,13 @@ C8Y_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** u
       return MOSQ_ERR_UNKNOWN;
     }
     broker::start_retention(*inst, options);
+    broker::start_cluster(*inst, options);
     if (!broker::start_rest(*inst, options, &error)) {
       broker::stop_all(*inst);
       mosquitto_log_printf(MOSQ_LOG_ERR, "c8y: cannot start: %s", error.c_str());
       broker::g_initialised = false;
       return MOSQ_ERR_UNKNOWN;
     }
-    broker::start_cluster(*inst, options);
     inst->core->log_ready();
     broker::install_waker(*inst->core);
     for (auto& r : broker::kCallbacks) {

@@ -98,6 +98,13 @@ common::Status NodeAgent::hold_lease() {
 common::Status NodeAgent::place_tenants() {
   std::vector<KeyValue> kvs;
   int64_t revision = 0;
+  if (auto s = etcd_.list(options_.keys.nodes(), &kvs, &revision); !s.ok())
+    return common::Status::Unavailable("reading nodes: " + s.message);
+  std::map<std::string, NodeRecord> nodes;
+  for (const auto& kv : kvs)
+    if (auto n = decode_node(kv.value); n && n->name == options_.keys.node_of(kv.key))
+      nodes.emplace(n->name, *n);
+  kvs.clear();
   if (auto s = etcd_.list(options_.keys.tenants(), &kvs, &revision); !s.ok())
     return common::Status::Unavailable("reading placements: " + s.message);
   std::map<std::string, Placement> placements;
@@ -140,6 +147,7 @@ common::Status NodeAgent::place_tenants() {
   }
   std::lock_guard lock(mutex_);
   view_.placements = std::move(placements);
+  view_.nodes = std::move(nodes);
   view_.revision = revision;
   return result;
 }
@@ -154,6 +162,17 @@ std::optional<Placement> NodeAgent::placement(const std::string& tenant) const {
   auto it = view_.placements.find(tenant);
   if (it == view_.placements.end()) return std::nullopt;
   return it->second;
+}
+
+common::TenantHome NodeAgent::home(std::string_view tenant) const {
+  std::lock_guard lock(mutex_);
+  auto it = view_.placements.find(std::string(tenant));
+  if (it == view_.placements.end() || it->second.node == node()) return {};
+  common::TenantHome h;
+  h.here = false;
+  h.node = it->second.node;
+  if (auto n = view_.nodes.find(h.node); n != view_.nodes.end()) h.rest = n->second.rest;
+  return h;
 }
 
 void NodeAgent::log(common::LogLevel level, std::string message) {

@@ -3,8 +3,9 @@
 // Each round (every second) the agent
 //   - holds a lease (TTL lease_ttl_s) and the node's record under nodes/<node> with it, so the
 //     record disappears when the node dies or loses etcd for longer than the TTL;
-//   - reads every placement (one range request) and places each local tenant that has none on
-//     this node (a create-if-absent: of two nodes claiming a tenant, one wins);
+//   - reads every node record and every placement (two range requests) and places each local
+//     tenant that has none on this node (a create-if-absent: of two nodes claiming a tenant, one
+//     wins);
 //   - publishes what it read as a snapshot the other threads may ask (owner of a tenant).
 // When etcd cannot be reached the node goes on serving what it has; the round retries. Nothing
 // here runs on the broker thread, and log lines travel through the outbox.
@@ -24,6 +25,7 @@
 #include "plugin/cluster/etcd_client.h"
 #include "plugin/cluster/registry.h"
 #include "plugin/common/outbox.h"
+#include "plugin/common/placement.h"
 #include "plugin/common/status.h"
 
 namespace c8y::cluster {
@@ -35,14 +37,14 @@ struct NodeAgentOptions {
   std::chrono::milliseconds round{1000};
 };
 
-class NodeAgent {
+class NodeAgent : public common::TenantPlacement {
  public:
   using TenantsFn = std::function<std::vector<std::string>()>;
 
   // etcd and outbox (may be null: no log lines) outlive the agent.
   NodeAgent(EtcdClient& etcd, NodeAgentOptions options, TenantsFn local_tenants,
             common::Outbox* outbox);
-  ~NodeAgent();
+  ~NodeAgent() override;
   NodeAgent(const NodeAgent&) = delete;
   NodeAgent& operator=(const NodeAgent&) = delete;
 
@@ -57,12 +59,15 @@ class NodeAgent {
     bool registered = false;  // the node holds a lease and its record is written
     int64_t lease = 0;
     std::map<std::string, Placement> placements;  // every tenant's, as last read
+    std::map<std::string, NodeRecord> nodes;      // the live nodes' records, as last read
     int64_t revision = 0;                         // etcd revision of that read
   };
   View view() const;
   // The tenant's placement as last read (nullopt: none known).
   std::optional<Placement> placement(const std::string& tenant) const;
   const std::string& node() const { return options_.record.name; }
+  // Here unless the last read placed the tenant on another node (TenantPlacement).
+  common::TenantHome home(std::string_view tenant) const override;
 
  private:
   common::Status hold_lease();

@@ -59,6 +59,8 @@ const char* reason_name(RefusalReason reason) noexcept {
       return "quota";
     case RefusalReason::kOther:
       return "other";
+    case RefusalReason::kElsewhere:
+      return "elsewhere";
   }
   return "other";
 }

@@ -91,8 +91,9 @@ enum class RefusalReason {
   kClientId,  // invalid, too long, held by another identity, or not the device's
   kQuota,     // the tenant's limit of connected devices
   kOther,
+  kElsewhere,  // cluster: the tenant is placed on another node
 };
-inline constexpr size_t kRefusalReasons = 8;
+inline constexpr size_t kRefusalReasons = 9;
 const char* reason_name(RefusalReason reason) noexcept;
 
 // Per tenant, kept in its TenantSpace.

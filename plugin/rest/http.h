@@ -38,7 +38,8 @@ using Params = std::multimap<std::string, std::string>;
 
 struct Request {
   std::string method;
-  std::string path;  // percent-decoded, without the query ('+' stays '+')
+  std::string target;  // the request target as sent (path and query, not decoded)
+  std::string path;    // percent-decoded, without the query ('+' stays '+')
   Headers headers;
   Params params;  // percent-decoded, '+' is a space
   std::string body;

@@ -205,6 +205,7 @@ struct HttpServer::Impl {
       req.remote_addr = peer_address(c);
       MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &req.headers);
       ex.target_ok = parse_target(ex.target, &req.path, &req.params);
+      req.target = ex.target;
       const uint64_t length = content_length(req);
       if (length == 0 && !req.has_header("Transfer-Encoding"))
         return MHD_YES;  // no body: answered on the next call, keep-alive intact

@@ -221,6 +221,9 @@ std::optional<Caller> RestServer::identify(const Request& req, Response& res) {
     send_error(res, {401, "security/Unauthorized", "Malformed Basic credentials"});
     return std::nullopt;
   }
+  if (auto slash = cred.find('/'); slash != std::string::npos && slash < colon &&
+                                   !served_here(std::string_view(cred).substr(0, slash), req, res))
+    return std::nullopt;
   auto r = authenticator_.authenticate(std::string_view(cred).substr(0, colon),
                                        std::string_view(cred).substr(colon + 1), req.remote_addr);
   if (!r.ok()) {
@@ -245,6 +248,23 @@ std::optional<Caller> RestServer::identify(const Request& req, Response& res) {
   return c;
 }
 
+bool RestServer::served_here(std::string_view tenant, const Request& req, Response& res) const {
+  if (!placement_) return true;
+  common::TenantHome home = placement_->home(tenant);
+  if (home.here) return true;
+  if (home.rest.empty()) {
+    res.set_header("Retry-After", "5");
+    send_error(res, {503, "cluster/tenantUnavailable",
+                     "Tenant " + std::string(tenant) + " is served by node " + home.node +
+                         ", which is not reachable now"});
+    return false;
+  }
+  res.set_header("Location", scheme_ + "://" + home.rest + req.target);
+  send_error(res, {307, "cluster/tenantElsewhere",
+                   "Tenant " + std::string(tenant) + " is served by node " + home.node});
+  return false;
+}
+
 std::optional<Caller> RestServer::authenticate_token(const Request& req, Response& res,
                                                      std::string_view token) {
   auto refuse = [&](const std::string& why) -> std::optional<Caller> {
@@ -265,6 +285,7 @@ std::optional<Caller> RestServer::authenticate_token(const Request& req, Respons
   std::string why;
   auto claims = identity::verify_device_token(token, token_secret_, now_s, &why);
   if (!claims) return refuse(why);
+  if (!served_here(claims->tenant, req, res)) return std::nullopt;
   // The token outlives nothing it was issued for: a disabled or deleted device user (or tenant)
   // ends it at once.
   auto u = ctx_.directory.user(claims->tenant, claims->user);

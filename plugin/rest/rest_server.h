@@ -19,6 +19,7 @@
 
 #include "plugin/common/limits.h"
 #include "plugin/common/outbox.h"
+#include "plugin/common/placement.h"
 #include "plugin/domain/tenant_space.h"
 #include "plugin/identity/authenticator.h"
 #include "plugin/identity/directory.h"
@@ -60,6 +61,11 @@ class RestServer {
   bool admit(Request& req, Response& res);
   // Seconds of its rate a REST user's token bucket holds (plugin_opt_limit_burst_seconds).
   void set_limit_burst(unsigned seconds) { burst_s_ = seconds; }
+  // In a cluster: where each tenant is served (outlives the server); before start(). A request
+  // for a tenant placed on another node is redirected there (307 to that node's REST address,
+  // the same path and query), or answered 503 while that node is down: never with a 401 or 404
+  // from a node that does not hold the tenant.
+  void set_placement(const common::TenantPlacement* placement) { placement_ = placement; }
 
  private:
   void add_routes();
@@ -78,6 +84,8 @@ class RestServer {
   // The caller's tenant limits: its REST request rate (429 with Retry-After) and, for requests
   // that add data, its stored bytes (507). False after filling the answer.
   bool within_limits(const Caller& c, const Request& req, Response& res);
+  // False after filling the redirect (or 503) when `tenant` is served by another node.
+  bool served_here(std::string_view tenant, const Request& req, Response& res) const;
   RestContext ctx_;
   identity::Authenticator& authenticator_;
   // Token buckets of the REST request rate, by "tenant/user" (restRequestsPerSecond).
@@ -90,6 +98,7 @@ class RestServer {
   Router router_;
   std::unique_ptr<HttpServer> server_;
   std::string scheme_ = "http";
+  const common::TenantPlacement* placement_ = nullptr;
 };
 
 }  // namespace c8y::rest

@@ -357,6 +357,29 @@ class SniClient(harness.Client):
             return -1
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *a, **kw):
+        return None
+
+
+def direct_rest(node, path, user, password):
+    """A REST request straight to a node (not through HAProxy), redirects not followed:
+    (status, headers, body)."""
+    req = urllib.request.Request(f"http://{HOST}:{node.rest_port}{path}")
+    req.add_header("Authorization", "Basic " + base64.b64encode(
+        f"{user}:{password}".encode()).decode())
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(req, timeout=10) as r:
+            return r.status, dict(r.headers), json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        raw = e.read()
+        try:
+            return e.code, dict(e.headers), json.loads(raw or b"null")
+        except ValueError:
+            return e.code, dict(e.headers), raw.decode(errors="replace")
+
+
 @pytest.fixture(scope="module")
 def cluster():
     if not os.path.exists(ROUTER):

@@ -87,6 +87,16 @@ TEST_F(NodeAgentTest, PlacesItsTenantsAndLeavesOthersPlacements) {
   EXPECT_EQ(a->placement("t1"), (Placement{"n1", 1}));
   EXPECT_EQ(a->placement("t2"), (Placement{"n2", 4}));
   EXPECT_FALSE(a->placement("t3"));
+  // Where each tenant is served (what CONNECT and REST ask): here, or n2 - down, no address.
+  EXPECT_TRUE(a->home("t1").here);
+  EXPECT_TRUE(a->home("t3").here);  // nothing known: served if this node has it
+  auto h = a->home("t2");
+  EXPECT_FALSE(h.here);
+  EXPECT_EQ(h.node, "n2");
+  EXPECT_EQ(h.rest, "");
+  ASSERT_TRUE(client_->put(keys_.node("n2"), encode(NodeRecord{"n2", "10.0.0.2:8111", 1, 0})).ok());
+  ASSERT_TRUE(a->round().ok());
+  EXPECT_EQ(a->home("t2").rest, "10.0.0.2:8111");
   auto lines = logs();
   bool warned = false;
   for (auto& l : lines) warned |= l.find("t2 is placed on n2") != std::string::npos;

@@ -225,3 +225,59 @@ TEST(QuotasCoreTest, ADeviceBeyondTheTenantsLimitIsRefusedAtConnect) {
 
 }  // namespace
 }  // namespace c8y::app
+
+namespace c8y::app {
+namespace {
+
+class ElsewherePlacement : public common::TenantPlacement {
+ public:
+  common::TenantHome home(std::string_view tenant) const override {
+    if (tenant == "t2") return {false, "n2", "10.0.0.2:8111"};
+    return {};
+  }
+};
+
+// In a cluster, a device of a tenant placed on another node (a stale route) is refused at
+// CONNECT and counted as "elsewhere"; tenants served here are let in.
+TEST(PlacementCoreTest, ADeviceOfATenantPlacedElsewhereIsRefusedAtConnect) {
+  testing::TempDir dir;
+  const std::string prov = dir.path() + "/provisioning.json";
+  std::ofstream(prov) << R"({"tenants": [
+      {"id": "t1", "users": [{"name": "dev", "password": "t1-dev-pass", "roles": ["device"]}]},
+      {"id": "t2", "users": [{"name": "dev", "password": "t2-dev-pass", "roles": ["device"]}]}]})";
+  Options o;
+  o.data_dir = dir.path() + "/data";
+  o.provisioning_file = prov;
+  o.rest_port = 0;
+  testing::FakeBrokerPort port;
+  std::string error;
+  auto core = PluginCore::create(o, port, &error);
+  ASSERT_TRUE(core) << error;
+  ElsewherePlacement placement;
+  core->set_placement(&placement);
+  int conns[2] = {};
+  auto connect = [&](int i, std::string_view client_id, std::string_view user,
+                     std::string_view password) {
+    ConnectInfo info;
+    info.conn = &conns[i];
+    info.client_id = client_id;
+    info.username = user;
+    info.password = password;
+    info.address = "127.0.0.1";
+    return core->on_connect(info);
+  };
+  EXPECT_TRUE(connect(0, "d1", "t1/dev", "t1-dev-pass"));
+  EXPECT_FALSE(connect(1, "d2", "t2/dev", "t2-dev-pass"));
+  EXPECT_TRUE(port.logged("tenant t2 is served by node n2"));
+  auto& space = *core->services().spaces.get("t2");
+  EXPECT_EQ(
+      space.metrics.connections_refused[static_cast<size_t>(common::RefusalReason::kElsewhere)]
+          .get(),
+      1u);
+  core->set_placement(nullptr);  // a single node again: served
+  EXPECT_TRUE(connect(1, "d2", "t2/dev", "t2-dev-pass"));
+  core->stop();
+}
+
+}  // namespace
+}  // namespace c8y::app

@@ -120,6 +120,7 @@ class RestFixture : public ::testing::Test {
     Request req;
     req.method = method;
     EXPECT_TRUE(parse_target(target, &req.path, &req.params)) << target;
+    req.target = target;
     if (!auth.empty()) req.headers.emplace("Authorization", auth);
     req.headers.emplace("Host", "c8y.test");
     req.remote_addr = "127.0.0.1";
