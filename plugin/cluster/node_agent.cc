@@ -175,6 +175,15 @@ common::TenantHome NodeAgent::home(std::string_view tenant) const {
   return h;
 }
 
+std::vector<common::PlacedTenant> NodeAgent::tenants() const {
+  std::lock_guard lock(mutex_);
+  std::vector<common::PlacedTenant> out;
+  out.reserve(view_.placements.size());
+  for (const auto& [tenant, p] : view_.placements)
+    out.push_back({tenant, p.node, p.node == node() || view_.nodes.count(p.node) > 0});
+  return out;
+}
+
 void NodeAgent::log(common::LogLevel level, std::string message) {
   if (outbox_) outbox_->push(common::outbox::Log{level, std::move(message)});
 }

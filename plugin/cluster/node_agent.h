@@ -68,6 +68,7 @@ class NodeAgent : public common::TenantPlacement {
   const std::string& node() const { return options_.record.name; }
   // Here unless the last read placed the tenant on another node (TenantPlacement).
   common::TenantHome home(std::string_view tenant) const override;
+  std::vector<common::PlacedTenant> tenants() const override;
 
  private:
   common::Status hold_lease();

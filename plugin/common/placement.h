@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace c8y::common {
 
@@ -15,11 +16,20 @@ struct TenantHome {
   std::string rest;  // and its REST API's host:port; empty when that node is down
 };
 
+// One tenant as the cluster places it (GET /tenant/tenants).
+struct PlacedTenant {
+  std::string tenant;
+  std::string node;
+  bool available = false;  // its node is alive (holds its lease)
+};
+
 class TenantPlacement {
  public:
   virtual ~TenantPlacement() = default;
   // Any thread; cheap (a lock and a map lookup), never a network round trip.
   virtual TenantHome home(std::string_view tenant) const = 0;
+  // Every placed tenant of the cluster, by tenant id.
+  virtual std::vector<PlacedTenant> tenants() const = 0;
 };
 
 }  // namespace c8y::common

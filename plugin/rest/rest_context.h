@@ -11,6 +11,7 @@
 
 #include "plugin/common/metrics.h"
 #include "plugin/common/outbox.h"
+#include "plugin/common/placement.h"
 #include "plugin/domain/audit.h"
 #include "plugin/domain/retention.h"
 #include "plugin/domain/tenant_space.h"
@@ -39,6 +40,8 @@ struct RestContext {
   std::string backup_dir;
   // What POST /admin/retention runs; nullptr: not set up (409).
   domain::Retention* retention = nullptr;
+  // In a cluster: where tenants are served; nullptr: a single node.
+  const common::TenantPlacement* placement = nullptr;
   // Refused trusted-certificate uploads: garbage uploads in a loop must not fill the log.
   identity::LogRateLimiter upload_log_limit{identity::steady_now, 1, 10};
 

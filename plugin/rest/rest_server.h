@@ -65,7 +65,10 @@ class RestServer {
   // for a tenant placed on another node is redirected there (307 to that node's REST address,
   // the same path and query), or answered 503 while that node is down: never with a 401 or 404
   // from a node that does not hold the tenant.
-  void set_placement(const common::TenantPlacement* placement) { placement_ = placement; }
+  void set_placement(const common::TenantPlacement* placement) {
+    placement_ = placement;
+    ctx_.placement = placement;
+  }
 
  private:
   void add_routes();

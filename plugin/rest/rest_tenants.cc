@@ -2,6 +2,7 @@
 // lists, creates and deletes them (the route table's access). Deleting a tenant drops its column
 // family (all its data) and disconnects its clients.
 #include <algorithm>
+#include <map>
 
 #include "plugin/identity/limits.h"
 #include "plugin/identity/names.h"
@@ -51,11 +52,23 @@ void list(RestContext& ctx, const Caller& c, const Request& req, Response& res) 
   auto paging = param_paging(req, &err);
   if (!paging) return send_error(res, err);
   auto ids = ctx.directory.tenant_ids();
+  // In a cluster, every placed tenant, with its node and whether that node is alive
+  // (c8y_Placement); tenants of other nodes carry what the cluster knows of them.
+  std::map<std::string, common::PlacedTenant> placed;
+  if (ctx.placement)
+    for (auto& p : ctx.placement->tenants()) placed.emplace(p.tenant, p);
+  for (const auto& [id, p] : placed)
+    if (!ctx.directory.has_tenant(id)) ids.push_back(id);
   std::sort(ids.begin(), ids.end());
-  send_json(res, 200, list_page(c, "/tenant/tenants", req, "tenants", ids, *paging, [&](auto& id) {
-              auto t = ctx.directory.tenant(id);
-              return t ? tenant_out(c, *t) : json();
-            }));
+  send_json(
+      res, 200, list_page(c, "/tenant/tenants", req, "tenants", ids, *paging, [&](auto& id) {
+        auto t = ctx.directory.tenant(id);
+        json out = t ? tenant_out(c, *t)
+                     : json{{"id", id}, {"name", id}, {"self", c.base + "/tenant/tenants/" + id}};
+        if (auto it = placed.find(id); it != placed.end())
+          out["c8y_Placement"] = {{"node", it->second.node}, {"available", it->second.available}};
+        return out;
+      }));
 }
 
 void get(RestContext& ctx, const Caller& c, const Request& req, Response& res) {

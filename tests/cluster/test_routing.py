@@ -146,6 +146,16 @@ def test_a_killed_node_disappears_from_etcd_and_comes_back(cluster, clients):
     # The other nodes' tenants go on.
     publish(make(cluster.haproxy.mqtt, "live-t1", "t1/device_a", "t1-device-pass"), 1)
     assert poll(lambda: values_on(cluster.nodes["n1"], "t1", "live-t1") == [1])
+    # GET /tenant/tenants (management, from any node) says which tenants are unavailable.
+    def placements():
+        st, body = cluster.rest("/tenant/tenants?pageSize=100", "management/admin",
+                                "management-admin-pass")
+        assert st == 200, body
+        return {t["id"]: t.get("c8y_Placement") for t in body["tenants"]}
+    assert poll(lambda: placements().get("t5") == {"node": "n3", "available": False})
+    p = placements()
+    assert p["t1"] == {"node": "n1", "available": True} and p["t3"] == {"node": "n2",
+                                                                         "available": True}, p
     # n3's tenants are not answered by another node.
     c = make(cluster.haproxy.mqtt, "dead-t5", "t5/device_a", "t5-device-pass")
     assert c.connect() != 0

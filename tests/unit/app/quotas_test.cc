@@ -235,6 +235,7 @@ class ElsewherePlacement : public common::TenantPlacement {
     if (tenant == "t2") return {false, "n2", "10.0.0.2:8111"};
     return {};
   }
+  std::vector<common::PlacedTenant> tenants() const override { return {}; }
 };
 
 // In a cluster, a device of a tenant placed on another node (a stale route) is refused at

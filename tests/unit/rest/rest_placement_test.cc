@@ -19,7 +19,9 @@ class FakePlacement : public common::TenantPlacement {
     auto it = elsewhere.find(std::string(tenant));
     return it == elsewhere.end() ? common::TenantHome{} : it->second;
   }
+  std::vector<common::PlacedTenant> tenants() const override { return placed; }
   std::map<std::string, common::TenantHome> elsewhere;
+  std::vector<common::PlacedTenant> placed;
 };
 
 std::string header(const Answer& a, const std::string& name) {
@@ -60,6 +62,22 @@ TEST_F(RestPlacementTest, ATenantPlacedElsewhereIsRedirectedToItsNode) {
   EXPECT_EQ(header(down, "Retry-After"), "5");
   // Open routes need no tenant.
   EXPECT_EQ(call("GET", "/health", "").status, 200);
+}
+
+// GET /tenant/tenants in a cluster: every placed tenant, those of other nodes too, each with its
+// node and whether that node is alive.
+TEST_F(RestPlacementTest, TheTenantListShowsEveryTenantsNode) {
+  placement_.placed = {{"t1", "n1", true}, {"t7", "n3", false}};
+  Answer a = call("GET", "/tenant/tenants?pageSize=100", basic("management", "admin"));
+  ASSERT_EQ(a.status, 200) << a.body.dump();
+  std::map<std::string, json> by_id;
+  for (auto& t : a.body["tenants"]) by_id[t["id"].get<std::string>()] = t;
+  ASSERT_TRUE(by_id.count("t1") && by_id.count("t2") && by_id.count("t7")) << a.body.dump();
+  EXPECT_EQ(by_id["t1"]["c8y_Placement"], (json{{"node", "n1"}, {"available", true}}));
+  EXPECT_EQ(by_id["t1"]["status"], "ACTIVE");  // held here: what this node knows of it
+  EXPECT_EQ(by_id["t7"]["c8y_Placement"], (json{{"node", "n3"}, {"available", false}}));
+  EXPECT_FALSE(by_id["t7"].contains("options"));        // another node's tenant: only its placement
+  EXPECT_FALSE(by_id["t2"].contains("c8y_Placement"));  // not placed (yet)
 }
 
 }  // namespace
