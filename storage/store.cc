@@ -323,6 +323,11 @@ StoreMetrics Store::metrics() const {
     m.block_cache_hits = statistics_->getTickerCount(rocksdb::BLOCK_CACHE_HIT);
     m.block_cache_misses = statistics_->getTickerCount(rocksdb::BLOCK_CACHE_MISS);
   }
+  db_->GetAggregatedIntProperty(rocksdb::DB::Properties::kSizeAllMemTables, &m.memtable_bytes);
+  if (cache_) {
+    m.block_cache_bytes = cache_->GetUsage();
+    m.block_cache_capacity_bytes = cache_->GetCapacity();
+  }
   std::shared_lock lock(families_mutex_);
   for (auto& [id, f] : families_) m.tenant_bytes.emplace_back(id, family_bytes(f.get()));
   return m;
