@@ -285,8 +285,10 @@ bool PluginCore::on_connect(const ConnectInfo& info) {
   s->serial = std::string(cid->serial);
   s->default_xid = std::string(cid->default_xid);
   s->persistent = !info.clean_session;
-  s->ca_fingerprint = std::move(ca_fingerprint);
-  s->cert_serial = std::move(cert_serial);
+  if (!ca_fingerprint.empty()) {
+    s->extra_mut().ca_fingerprint = std::move(ca_fingerprint);
+    s->extra_mut().cert_serial = std::move(cert_serial);
+  }
   s->space = spaces_->get(auth.tenant);
   if (!s->space) return refuse(common::RefusalReason::kOther, "tenant has no storage");
   if (s->role == policy::Role::kDevice &&
@@ -309,7 +311,7 @@ bool PluginCore::on_connect(const ConnectInfo& info) {
                                " logged in with its bootstrap credentials; registration complete");
 
   if (s->role == policy::Role::kDevice && !parts_->devices.find_own_device(*s) &&
-      !s->ca_fingerprint.empty()) {
+      !s->extra().ca_fingerprint.empty()) {
     // A certificate device's first connection creates the device.
     storage::StoreStatus st;
     if (!parts_->devices.own_device(*s, "", "", &st))
@@ -404,8 +406,9 @@ void PluginCore::drain(common::outbox::ObjectChanged& o) {
 void PluginCore::drain(common::outbox::CaChanged& c) {
   std::vector<std::string> ids;
   parts_->sessions.for_each([&](Session& s) {
-    if (s.ca_fingerprint == c.fingerprint &&
-        !trusted_cas_->still_valid(s.ca_fingerprint, s.cert_serial))
+    const SessionExtra& x = s.extra();
+    if (!x.ca_fingerprint.empty() && x.ca_fingerprint == c.fingerprint &&
+        !trusted_cas_->still_valid(x.ca_fingerprint, x.cert_serial))
       ids.push_back(s.client_id);
   });
   for (auto& id : ids) port_.kick(id);
