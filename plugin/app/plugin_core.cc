@@ -48,6 +48,9 @@ bool PluginCore::start(std::string* error) {
   storage::StoreOptions so;
   so.path = options_.data_dir;
   so.durability = options_.durability;
+  so.family_write_buffer = size_t{options_.memtable_mb} << 20;
+  so.write_buffer_bytes = size_t{options_.memtable_budget_mb} << 20;
+  so.block_cache_bytes = size_t{options_.block_cache_mb} << 20;
   store_ = storage::Store::open(so, error);
   if (!store_) return false;
   if (store_->recovered_records() > 0)
