@@ -43,7 +43,9 @@ BUILD = os.path.abspath(os.environ.get("C8Y_BUILD_DIR",
 LOADGEN = os.path.join(BUILD, "bench", "c8y_loadgen")
 MOSQUITTO = "/usr/sbin/mosquitto"
 PER_PROCESS = 9000
-CONNECT_RATE = 2000  # connections per second and loadgen process (a paced load)
+# Connections per second and loadgen process (a paced load); CONN_MEMORY_CONNECT_RATE=0 opens
+# them all at once, which overflows Mosquitto's listen backlog of 100 (see tcp_counters).
+CONNECT_RATE = int(os.environ.get("CONN_MEMORY_CONNECT_RATE", "2000"))
 MESSAGES = 3         # measurements per device, then idle
 QUIET = 12           # seconds after the last measurement before the plateau is read
 PLATEAU = 15         # seconds of samples
@@ -57,6 +59,21 @@ def status(pid):
             if k in ("VmRSS", "RssAnon", "RssFile", "RssShmem", "Threads"):
                 out[k] = int(v.split()[0])
     return out
+
+
+TCP_COUNTERS = ("TcpExtListenOverflows", "TcpExtTCPReqQFullDoCookies", "TcpEstabResets")
+
+
+def tcp_counters():
+    """The host's TCP counters that tell an overflowing listen queue (nstat, absolute values):
+    SYNs and handshakes the accept queue had no room for, SYN cookies sent instead, resets."""
+    try:
+        out = subprocess.run(["nstat", "-az", *TCP_COUNTERS], capture_output=True, text=True,
+                             timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    return {line.split()[0]: int(line.split()[1]) for line in out.splitlines()
+            if line.split() and line.split()[0] in TCP_COUNTERS}
 
 
 def fd_count(pid):
@@ -210,6 +227,7 @@ def run(label, n, plugin_lines, tmp=None, rest=False, details=False):
                 preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE,
                                                       (count + 1000, count + 1000))))
         t_start = time.time()
+        tcp0 = tcp_counters()
         peak = 0
         while fd_count(broker.pid) < fds0 + n:
             if any(g.poll() is not None for g in gens) or time.time() - t_start > 600:
@@ -217,6 +235,8 @@ def run(label, n, plugin_lines, tmp=None, rest=False, details=False):
             peak = max(peak, status(broker.pid)["VmRSS"])
             time.sleep(0.5)
         connect_s = time.time() - t_start
+        tcp1 = tcp_counters()
+        tcp = ", ".join(f"{k.replace('TcpExt', '')} +{tcp1[k] - tcp0.get(k, 0)}" for k in tcp1)
         # Every device is connected: wait until they have sent their measurements and been quiet.
         quiet_until = time.time() + publish_s + QUIET
         while time.time() < quiet_until:
@@ -250,6 +270,8 @@ def run(label, n, plugin_lines, tmp=None, rest=False, details=False):
               f" {held / 1024:7.1f} MiB (peak {max(peak, max(s['VmRSS'] for s in samples)) / 1024:6.1f})"
               f"  per device {per:6.0f} bytes (anonymous {per_anon:5.0f}); connected {connected}"
               f" in {connect_s:.0f} s", flush=True)
+        if tcp:
+            print(f"    {label}: while connecting (whole host): {tcp}", flush=True)
         return per
     finally:
         for g in gens:
