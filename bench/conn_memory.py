@@ -15,7 +15,7 @@ and block cache) plus mapped file pages (the ingest log's ring, mapped and touch
 the shared libraries). The table prints the anonymous part's growth next to it: the file part
 does not grow with devices.
 
-usage: /usr/bin/python3 bench/conn_memory.py [N] [plugin-only] [--known] [--details]
+usage: /usr/bin/python3 bench/conn_memory.py [N] [plugin-only] [--known] [--users] [--details]
   N             devices (default 9000); more than 9,000 are spread over several loadgen
                 processes (one fd each, at most --per-process each); the broker gets an fd limit
                 of N + 1000, so N stops at 19,000 here (hard limit 20,000 per process)
@@ -23,6 +23,8 @@ usage: /usr/bin/python3 bench/conn_memory.py [N] [plugin-only] [--known] [--deta
   --known       mosquitto-c8y only, twice on one data directory: the first run registers the
                 devices (new device objects: memtable writes), the second one, a broker restarted
                 on that data, measures the same devices reconnecting as known devices
+  --users       one device user per device (provisioned: device_<p>_<i>), as devices registered
+                through bootstrap have; RSS before the devices then holds the users' records
   --details     for the plugin runs: RocksDB's memtables and block cache (GET /metrics), glibc's
                 malloc_info (through gdb, briefly stopping the broker) and /proc/<pid>/smaps_rollup
   C8Y_BUILD_DIR=build (default) must hold mosquitto_c8y.so, bench/c8y_loadgen,
@@ -221,7 +223,8 @@ def run(label, n, plugin_lines, tmp=None, rest=False, details=False):
                  "--warmup", "0", "--qos", "1", "--rate", str(max(1, count // 10)),
                  "--messages", str(MESSAGES), "--connect-rate", str(CONNECT_RATE),
                  "--connect-timeout", "300", "--keepalive", "600",
-                 "--user-format", "demo/device_a", "--password", "demo-device-pass",
+                 "--user-format", f"demo/device_{p}_%d" if USERS else "demo/device_a",
+                 "--password", "demo-device-pass",
                  "--client-format", fmt, "--payload-format", "211,%d"],
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                 preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE,
@@ -286,11 +289,23 @@ def run(label, n, plugin_lines, tmp=None, rest=False, details=False):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+USERS = 0  # --users: one device user per device (device_<p>_<i>), else one shared user
+
+
+def user_names(n):
+    procs = (n + PER_PROCESS - 1) // PER_PROCESS
+    for p in range(procs):
+        for i in range(n // procs + (1 if p < n % procs else 0)):
+            yield f"device_{p}_{i}"
+
+
 def provisioning(tmp):
     path = os.path.join(tmp, "provisioning.json")
+    names = list(user_names(USERS)) if USERS else ["device_a"]
+    users = ",".join('{"name":"%s","password":"demo-device-pass","roles":["device"]}' % u
+                     for u in names)
     with open(path, "w") as f:
-        f.write('{"tenants":[{"id":"demo","users":[{"name":"device_a",'
-                '"password":"demo-device-pass","roles":["device"]}]}]}')
+        f.write('{"tenants":[{"id":"demo","users":[' + users + ']}]}')
     return path
 
 
@@ -307,6 +322,8 @@ def main():
     flags = {a for a in sys.argv[1:] if a.startswith("--")}
     n = int(args[0]) if args else 9000
     details = "--details" in flags
+    global USERS
+    USERS = n if "--users" in flags else 0
     for path in (LOADGEN, os.path.join(BUILD, "mosquitto_c8y.so")):
         if not os.path.exists(path):
             sys.exit(f"no {path}: build the tree first")
