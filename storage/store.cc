@@ -153,7 +153,7 @@ std::unique_ptr<Store> Store::open(const StoreOptions& options, std::string* err
   db.env->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::LOW, rocksdb::CpuPriority::kLow);
   db.env->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::HIGH, rocksdb::CpuPriority::kLow);
   db.keep_log_file_num = 5;
-  db.max_open_files = 512;
+  db.max_open_files = kMaxOpenFiles;
   db.avoid_unnecessary_blocking_io = true;
   db.enable_pipelined_write = false;
   // One writer (the broker thread) does almost all writes: skip the concurrent-memtable and

@@ -56,6 +56,10 @@ class IngestLog;
 
 enum class Durability { kWal, kBatched };
 
+// Files RocksDB keeps open at most (SST files; the process's file-descriptor limit must leave room
+// for them next to the broker's connections).
+inline constexpr int kMaxOpenFiles = 512;
+
 struct StoreOptions {
   std::string path;
   Durability durability = Durability::kWal;

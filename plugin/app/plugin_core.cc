@@ -1,5 +1,7 @@
 #include "plugin/app/plugin_core.h"
 
+#include <sys/resource.h>
+
 #include <fstream>
 #include <sstream>
 #include <variant>
@@ -155,7 +157,26 @@ PluginCore::Services PluginCore::services() {
           *trusted_cas_, token_secret_, outbox_,         metrics_};
 }
 
+// Mosquitto takes one descriptor per connection; RocksDB keeps up to kMaxOpenFiles open; the
+// listeners, epoll, the ingest log, the REST server's connections and libraries take the rest
+// (about 100 are kept aside for them).
+std::string PluginCore::descriptor_budget(uint64_t limit) {
+  constexpr uint64_t kOthers = 100;
+  const uint64_t taken = storage::kMaxOpenFiles + kOthers;
+  const uint64_t room = limit > taken ? limit - taken : 0;
+  return "c8y: file descriptors: limit " + std::to_string(limit) + " (ulimit -n); RocksDB keeps " +
+         "up to " + std::to_string(storage::kMaxOpenFiles) + " open, which leaves room for about " +
+         std::to_string(room) + " MQTT connections (one each); raise the limit (LimitNOFILE) " +
+         "for more";
+}
+
 void PluginCore::log_ready() {
+  rlimit nofile{};
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY) {
+    const uint64_t limit = nofile.rlim_cur;
+    log(limit < storage::kMaxOpenFiles + 100 + 1000 ? LogLevel::kWarning : LogLevel::kInfo,
+        descriptor_budget(limit));
+  }
   log(LogLevel::kNotice,
       "c8y: ready, data in " + options_.data_dir + ", " +
           std::to_string(directory_->tenant_ids().size()) + " tenants, " +

@@ -176,6 +176,20 @@ TEST_F(PluginCoreTest, OutboxKicksUsersOfOneTenantAndLogs) {
   EXPECT_TRUE(port_.logged("hello from another thread"));
 }
 
+// At start the core tells how many connections the file-descriptor limit leaves room for.
+TEST_F(PluginCoreTest, TheReadyLineComesWithTheConnectionsTheDescriptorLimitAllows) {
+  core_->log_ready();
+  EXPECT_TRUE(port_.logged("c8y: ready, data in"));
+  EXPECT_TRUE(port_.logged("c8y: file descriptors: limit "));
+  EXPECT_EQ(PluginCore::descriptor_budget(65536),
+            "c8y: file descriptors: limit 65536 (ulimit -n); RocksDB keeps up to 512 open, which "
+            "leaves room for about 64924 MQTT connections (one each); raise the limit "
+            "(LimitNOFILE) for more");
+  EXPECT_NE(PluginCore::descriptor_budget(1024).find("room for about 412 MQTT"),
+            std::string::npos);
+  EXPECT_NE(PluginCore::descriptor_budget(100).find("room for about 0 MQTT"), std::string::npos);
+}
+
 // plugin_opt_memtable_mb, _memtable_budget_mb and _block_cache_mb size the store's memory: a
 // family's memtable is flushed once it holds about that much, so it stays bounded.
 TEST(PluginCoreMemoryTest, TheRocksDbMemoryOptionsSizeTheStore) {
