@@ -108,10 +108,10 @@ struct Options {
   std::string topic = "s/us";
   std::string payload_format = "211,%d";
   long broker_pid = 0;
-  double rate = 0;         // total PUBLISH/s across all devices; 0 = as fast as the window allows
-  bool latency = false;    // record PUBLISH -> PUBACK latency (QoS 1)
-  bool reconnect = false;  // reconnect when the broker closes a ready connection
-  uint64_t messages = 0;   // PUBLISHes per device, then it stays connected and idle; 0 = no cap
+  double rate = 0;          // total PUBLISH/s across all devices; 0 = as fast as the window allows
+  bool latency = false;     // record PUBLISH -> PUBACK latency (QoS 1)
+  bool reconnect = false;   // reconnect when the broker closes a ready connection
+  uint64_t messages = 0;    // PUBLISHes per device, then it stays connected and idle; 0 = no cap
   double connect_rate = 0;  // connections opened per second; 0 = all at once
 };
 
@@ -574,7 +574,8 @@ void LoadGen::connect_all() {
 
 // --connect-rate: opens the connections the schedule allows by now.
 void LoadGen::open_due(double elapsed_s) {
-  const auto due = std::min<int64_t>(o_.devices, static_cast<int64_t>(elapsed_s * o_.connect_rate) + 1);
+  const auto due =
+      std::min<int64_t>(o_.devices, static_cast<int64_t>(elapsed_s * o_.connect_rate) + 1);
   while (opened_ < due) open(conns_[opened_++]);
 }
 
@@ -681,8 +682,7 @@ void LoadGen::fill(Conn& c) {
   if (o_.messages && c.value >= o_.messages) return;
   if (o_.qos > 0) {
     if (c.inflight + static_cast<uint32_t>(o_.refill) > static_cast<uint32_t>(o_.window)) return;
-    while (c.inflight < static_cast<uint32_t>(o_.window) &&
-           (!o_.messages || c.value < o_.messages))
+    while (c.inflight < static_cast<uint32_t>(o_.window) && (!o_.messages || c.value < o_.messages))
       append_publish(c);
     if (c.writable) flush(c);
   } else {

@@ -15,7 +15,8 @@
 
 namespace {
 
-char g_dir[4096];  // plain storage: set by the constructor below, before any C++ initialiser could run
+// Plain storage: set by the constructor below, which may run before any C++ initialiser would.
+char g_dir[4096];
 
 void* probe_loop(void*) {
   const std::string trigger = std::string(g_dir) + "/malloc_probe.trigger";

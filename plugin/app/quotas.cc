@@ -50,7 +50,8 @@ std::optional<common::LimitKind> Quotas::admit_message_at(Session& s,
   } else if (tenant_rate > 0 &&
              !space->message_bucket.take(tenant_rate, tenant_rate * burst_s, now_ns)) {
     refused = common::LimitKind::kTenantRate;
-    if (device_rate > 0) s.extra_mut().message_bucket.give_back();  // the device's token was not used
+    if (device_rate > 0)
+      s.extra_mut().message_bucket.give_back();  // the device's token was not used
   }
   if (refused) {
     space->metrics.limit_hit(*refused);

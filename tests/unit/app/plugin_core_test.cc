@@ -185,8 +185,7 @@ TEST_F(PluginCoreTest, TheReadyLineComesWithTheConnectionsTheDescriptorLimitAllo
             "c8y: file descriptors: limit 65536 (ulimit -n); RocksDB keeps up to 512 open, which "
             "leaves room for about 64924 MQTT connections (one each); raise the limit "
             "(LimitNOFILE) for more");
-  EXPECT_NE(PluginCore::descriptor_budget(1024).find("room for about 412 MQTT"),
-            std::string::npos);
+  EXPECT_NE(PluginCore::descriptor_budget(1024).find("room for about 412 MQTT"), std::string::npos);
   EXPECT_NE(PluginCore::descriptor_budget(100).find("room for about 0 MQTT"), std::string::npos);
 }
 
@@ -209,12 +208,12 @@ TEST(PluginCoreMemoryTest, TheRocksDbMemoryOptionsSizeTheStore) {
   const storage::Family* f = nullptr;
   ASSERT_TRUE(store.create_tenant("t1", &f).ok());
   for (int i = 0; i < 8000; ++i)
-    ASSERT_TRUE(store.put(f, "k" + std::to_string(i), std::string(1000, 'v'),
-                          storage::Store::When::kNow)
-                    .ok());
+    ASSERT_TRUE(
+        store.put(f, "k" + std::to_string(i), std::string(1000, 'v'), storage::Store::When::kNow)
+            .ok());
   ASSERT_TRUE(store.settle().ok());
   const storage::StoreMetrics m = store.metrics();
-  EXPECT_GE(m.flushes, 1u);                     // 8 MB through memtables of 1 MiB
+  EXPECT_GE(m.flushes, 1u);                        // 8 MB through memtables of 1 MiB
   EXPECT_LT(m.memtable_bytes, uint64_t{5} << 20);  // at most three of them at once
   core->stop();
 }
