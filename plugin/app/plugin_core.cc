@@ -431,7 +431,7 @@ void PluginCore::drain(common::outbox::CaChanged& c) {
   std::vector<std::string> ids;
   parts_->sessions.for_each([&](Session& s) {
     const SessionExtra& x = s.extra();
-    if (!x.ca_fingerprint.empty() && x.ca_fingerprint == c.fingerprint &&
+    if (x.ca_fingerprint == c.fingerprint &&
         !trusted_cas_->still_valid(x.ca_fingerprint, x.cert_serial))
       ids.push_back(s.client_id);
   });
