@@ -108,9 +108,11 @@ struct Options {
   std::string topic = "s/us";
   std::string payload_format = "211,%d";
   long broker_pid = 0;
-  double rate = 0;         // total PUBLISH/s across all devices; 0 = as fast as the window allows
-  bool latency = false;    // record PUBLISH -> PUBACK latency (QoS 1)
-  bool reconnect = false;  // reconnect when the broker closes a ready connection
+  double rate = 0;          // total PUBLISH/s across all devices; 0 = as fast as the window allows
+  bool latency = false;     // record PUBLISH -> PUBACK latency (QoS 1)
+  bool reconnect = false;   // reconnect when the broker closes a ready connection
+  uint64_t messages = 0;    // PUBLISHes per device, then it stays connected and idle; 0 = no cap
+  double connect_rate = 0;  // connections opened per second; 0 = all at once
 };
 
 sockaddr_storage loopback_address(const Options& o, socklen_t* len);
@@ -141,6 +143,9 @@ void usage(FILE* out) {
       "  --broker-pid PID     report that process's CPU use over the measured window\n"
       "  --rate N             pace PUBLISHes to N/s in total (round robin over the devices, still\n"
       "                       bounded by --window); 0 = unpaced (default). Implies --latency.\n"
+      "  --messages N         each device sends N PUBLISHes, then stays connected and idle\n"
+      "                       until the end (default 0: no cap)\n"
+      "  --connect-rate N     open N connections per second (default 0: all at once)\n"
       "  --reconnect          when the broker closes a connection after its CONNACK, connect\n"
       "                       again instead of failing (flood tests); counted in \"reconnects\"\n"
       "  --latency            report PUBLISH -> PUBACK latency percentiles (QoS 1), measured from\n"
@@ -240,6 +245,10 @@ Options parse_args(int argc, char** argv) {
     } else if (name == "rate") {
       o.rate = static_cast<double>(parse_int(name, value, 0, 10000000));
       if (o.rate > 0) o.latency = true;
+    } else if (name == "messages") {
+      o.messages = static_cast<uint64_t>(parse_int(name, value, 0, 1L << 40));
+    } else if (name == "connect-rate") {
+      o.connect_rate = static_cast<double>(parse_int(name, value, 0, 10000000));
     } else if (name == "reconnect") {
       o.reconnect = value == "1" || value == "true" || value == "on";
     } else if (name == "latency") {
@@ -461,6 +470,8 @@ class LoadGen {
 
  private:
   void connect_all();
+  void open_due(double elapsed_s);
+  int opened_ = 0;
   void open(Conn& c);
   void reopen(Conn& c);
   uint64_t reconnects_ = 0;
@@ -556,8 +567,16 @@ void LoadGen::connect_all() {
   for (int i = 0; i < o_.devices; ++i) {
     conns_[i].index = i;
     conns_[i].out.reserve(4096);
-    open(conns_[i]);
+    if (o_.connect_rate <= 0) open(conns_[i]);
   }
+  opened_ = o_.connect_rate <= 0 ? o_.devices : 0;
+}
+
+// --connect-rate: opens the connections the schedule allows by now.
+void LoadGen::open_due(double elapsed_s) {
+  const auto due =
+      std::min<int64_t>(o_.devices, static_cast<int64_t>(elapsed_s * o_.connect_rate) + 1);
+  while (opened_ < due) open(conns_[opened_++]);
 }
 
 void LoadGen::open(Conn& c) {
@@ -660,14 +679,17 @@ void LoadGen::append_publish(Conn& c) {
 void LoadGen::fill(Conn& c) {
   if (!publishing_ || stopping_ || c.state != State::kReady) return;
   if (o_.rate > 0) return;  // paced: only pace() publishes
+  if (o_.messages && c.value >= o_.messages) return;
   if (o_.qos > 0) {
     if (c.inflight + static_cast<uint32_t>(o_.refill) > static_cast<uint32_t>(o_.window)) return;
-    while (c.inflight < static_cast<uint32_t>(o_.window)) append_publish(c);
+    while (c.inflight < static_cast<uint32_t>(o_.window) && (!o_.messages || c.value < o_.messages))
+      append_publish(c);
     if (c.writable) flush(c);
   } else {
     // QoS 0: no acks, so keep the socket buffer full; a batch of --window per turn.
     if (!c.writable || c.out_off < c.out.size()) return;
-    for (int i = 0; i < o_.window; ++i) append_publish(c);
+    for (int i = 0; i < o_.window && (!o_.messages || c.value < o_.messages); ++i)
+      append_publish(c);
     flush(c);
     if (c.writable && !c.queued) {
       c.queued = true;
@@ -680,6 +702,7 @@ void LoadGen::fill(Conn& c) {
 // connections whose window is full; each connection's share goes out with one write().
 void LoadGen::pace(Clock::time_point now) {
   if (!publishing_ || stopping_) return;
+  if (o_.messages && sent_ >= o_.messages * conns_.size()) return;  // every device is done
   const double elapsed = std::chrono::duration<double>(now - pace_start_).count();
   const auto due = static_cast<uint64_t>(elapsed * o_.rate);
   uint64_t budget = due > sent_ ? due - sent_ : 0;
@@ -688,7 +711,8 @@ void LoadGen::pace(Clock::time_point now) {
   while (budget > 0 && idle_turns < conns_.size()) {
     Conn& c = conns_[rr_];
     rr_ = (rr_ + 1) % conns_.size();
-    if (c.state != State::kReady || c.inflight >= static_cast<uint32_t>(o_.window)) {
+    if (c.state != State::kReady || c.inflight >= static_cast<uint32_t>(o_.window) ||
+        (o_.messages && c.value >= o_.messages)) {
       ++idle_turns;
       continue;
     }
@@ -818,6 +842,7 @@ int LoadGen::run() {
   for (;;) {
     const auto now = Clock::now();
     if (!publishing_) {
+      if (opened_ < o_.devices) open_due(std::chrono::duration<double>(now - t0).count());
       if (connected_ == o_.devices) {
         publishing_ = true;
         pub_start = now;
@@ -849,6 +874,7 @@ int LoadGen::run() {
       }
     }
     int timeout_ms = o_.rate > 0 && publishing_ ? 1 : 50;
+    if (opened_ < o_.devices) timeout_ms = 2;
     if (!ready_.empty()) timeout_ms = 0;
     int n = epoll_wait(ep_, events.data(), static_cast<int>(events.size()), timeout_ms);
     if (n < 0) {

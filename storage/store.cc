@@ -153,7 +153,7 @@ std::unique_ptr<Store> Store::open(const StoreOptions& options, std::string* err
   db.env->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::LOW, rocksdb::CpuPriority::kLow);
   db.env->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::HIGH, rocksdb::CpuPriority::kLow);
   db.keep_log_file_num = 5;
-  db.max_open_files = 512;
+  db.max_open_files = kMaxOpenFiles;
   db.avoid_unnecessary_blocking_io = true;
   db.enable_pipelined_write = false;
   // One writer (the broker thread) does almost all writes: skip the concurrent-memtable and
@@ -322,6 +322,11 @@ StoreMetrics Store::metrics() const {
     m.stall_micros = statistics_->getTickerCount(rocksdb::STALL_MICROS);
     m.block_cache_hits = statistics_->getTickerCount(rocksdb::BLOCK_CACHE_HIT);
     m.block_cache_misses = statistics_->getTickerCount(rocksdb::BLOCK_CACHE_MISS);
+  }
+  db_->GetAggregatedIntProperty(rocksdb::DB::Properties::kSizeAllMemTables, &m.memtable_bytes);
+  if (cache_) {
+    m.block_cache_bytes = cache_->GetUsage();
+    m.block_cache_capacity_bytes = cache_->GetCapacity();
   }
   std::shared_lock lock(families_mutex_);
   for (auto& [id, f] : families_) m.tenant_bytes.emplace_back(id, family_bytes(f.get()));

@@ -56,6 +56,10 @@ class IngestLog;
 
 enum class Durability { kWal, kBatched };
 
+// Files RocksDB keeps open at most (SST files; the process's file-descriptor limit must leave room
+// for them next to the broker's connections).
+inline constexpr int kMaxOpenFiles = 512;
+
 struct StoreOptions {
   std::string path;
   Durability durability = Durability::kWal;
@@ -78,6 +82,12 @@ struct StoreMetrics {
   uint64_t stall_micros = 0;      // writes delayed or stopped by RocksDB's write controller
   uint64_t block_cache_hits = 0;
   uint64_t block_cache_misses = 0;
+  // Memory: the memtables of every family (their arenas, flushing ones included), and the block
+  // cache's usage (data, index and filter blocks, plus the memtables' reservations: the write
+  // buffer manager charges memtable memory to the cache) and its capacity.
+  uint64_t memtable_bytes = 0;
+  uint64_t block_cache_bytes = 0;
+  uint64_t block_cache_capacity_bytes = 0;
   // Per tenant: SST files plus memtables, bytes.
   std::vector<std::pair<std::string, uint64_t>> tenant_bytes;
 };

@@ -67,15 +67,16 @@ std::optional<DeviceCredentials::CertificateLogin> DeviceCredentials::certificat
 // `71,<JWT>` on s/dat. At most one token per half lifetime per connection (the platform hands
 // out a new token once half of the current one's lifetime has passed).
 void DeviceCredentials::token_request(Session& s) {
-  if (s.ca_fingerprint.empty()) {
+  if (s.extra().ca_fingerprint.empty()) {
     replies_.error_line(s, 41, "",
                         "Device tokens are only issued to certificate-authenticated devices");
     return;
   }
   const int64_t now = wall_seconds();
-  if (s.last_token_s != 0 && now - s.last_token_s < options_.device_token_lifetime_s / 2 &&
-      now >= s.last_token_s) {
-    replies_.reply(s, "s/dat", "71," + s.last_token);  // the same token again (a lost reply)
+  SessionExtra& x = s.extra_mut();
+  if (x.last_token_s != 0 && now - x.last_token_s < options_.device_token_lifetime_s / 2 &&
+      now >= x.last_token_s) {
+    replies_.reply(s, "s/dat", "71," + x.last_token);  // the same token again (a lost reply)
     return;
   }
   identity::DeviceTokenClaims c;
@@ -89,8 +90,8 @@ void DeviceCredentials::token_request(Session& s) {
     replies_.error_line(s, 50, "", "Internal error: no token could be issued");
     return;
   }
-  s.last_token_s = now;
-  s.last_token = token;
+  x.last_token_s = now;
+  x.last_token = token;
   replies_.reply(s, "s/dat", "71," + token);
 }
 
@@ -101,9 +102,10 @@ void DeviceCredentials::token_request(Session& s) {
 void DeviceCredentials::bootstrap_poll(Session& s) {
   metrics_.bootstrap_polls.add();
   const int64_t now = now_ms();
-  if (s.last_poll_ms != 0 && now - s.last_poll_ms < options_.bootstrap_poll_interval_ms &&
-      now >= s.last_poll_ms) {
-    if (++s.excess_polls == kMaxExcessPolls) {
+  SessionExtra& x = s.extra_mut();
+  if (x.last_poll_ms != 0 && now - x.last_poll_ms < options_.bootstrap_poll_interval_ms &&
+      now >= x.last_poll_ms) {
+    if (++x.excess_polls == kMaxExcessPolls) {
       if (poll_log_limit_.allow()) {  // a flood of pollers must not fill the log
         auto suppressed = poll_log_limit_.take_suppressed();
         log_(LogLevel::kNotice,
@@ -116,8 +118,8 @@ void DeviceCredentials::bootstrap_poll(Session& s) {
     }
     return;
   }
-  s.last_poll_ms = now;
-  s.excess_polls = 0;
+  x.last_poll_ms = now;
+  x.excess_polls = 0;
   storage::StoreStatus st;
   auto r = registrations_.poll(s.serial, now, &st);
   if (!r || r->status != identity::RegistrationStatus::kAccepted) return;

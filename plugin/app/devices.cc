@@ -51,7 +51,9 @@ uint64_t DeviceResolver::own_device(Session& s, const std::string& name, const s
 
 uint64_t DeviceResolver::child_device(Session& s, std::string_view child, storage::StoreStatus* st,
                                       std::string* error) {
-  if (auto it = s.children.find(std::string(child)); it != s.children.end()) return it->second;
+  if (s.has_extra())
+    if (auto it = s.extra().children.find(std::string(child)); it != s.extra().children.end())
+      return it->second;
   uint64_t root = own_device(s, "", "", st);
   if (!root) return 0;
   domain::Inventory inv(store_, *s.space);
@@ -76,7 +78,8 @@ uint64_t DeviceResolver::child_device(Session& s, std::string_view child, storag
     id = r.id;
     if (r.created) device_created(s, id);
   }
-  if (s.children.size() < kMaxCachedChildren) s.children.emplace(std::string(child), id);
+  if (auto& children = s.extra_mut().children; children.size() < kMaxCachedChildren)
+    children.emplace(std::string(child), id);
   return id;
 }
 
@@ -99,7 +102,7 @@ bool DeviceResolver::in_hierarchy(Session& s, uint64_t id) {
 
 void DeviceResolver::forget(Session& s, uint64_t id) {
   if (s.device_id == id) s.device_id = 0;
-  std::erase_if(s.children, [&](auto& c) { return c.second == id; });
+  if (s.has_extra()) std::erase_if(s.extra_mut().children, [&](auto& c) { return c.second == id; });
 }
 
 }  // namespace c8y::app

@@ -97,6 +97,13 @@ std::optional<std::string> apply_option(Options& o, std::string_view key, std::s
       o.durability = storage::Durability::kBatched;
     else
       return bad(key, value, "'wal' or 'batched'");
+  } else if (key == "memtable_mb" || key == "memtable_budget_mb" || key == "block_cache_mb") {
+    auto n = parse_unsigned(value);
+    const unsigned long most = key == "memtable_mb" ? 1024 : 65536;
+    if (!n || *n < 1 || *n > most) return bad(key, value, "MiB, 1.." + std::to_string(most));
+    (key == "memtable_mb"          ? o.memtable_mb
+     : key == "memtable_budget_mb" ? o.memtable_budget_mb
+                                   : o.block_cache_mb) = static_cast<unsigned>(*n);
   } else if (key == "session_expiry") {
     auto n = parse_unsigned(value);
     if (!n || *n == 0 || *n > std::numeric_limits<unsigned>::max())

@@ -33,6 +33,12 @@ struct Options {
   // connection that keeps polling that fast is disconnected (the platform documents no interval).
   unsigned bootstrap_poll_interval_ms = 1000;
   storage::Durability durability = storage::Durability::kWal;
+  // RocksDB's fixed memory, MiB: one column family's memtable (a tenant's writes are buffered up
+  // to this before a flush; up to three while flushes lag), the memtables of all families
+  // together (a flush of the largest is forced beyond it), and the block cache shared by all.
+  unsigned memtable_mb = 32;
+  unsigned memtable_budget_mb = 256;
+  unsigned block_cache_mb = 64;
   unsigned session_expiry_s = 86400;  // like persistent_client_expiration: frees client ids
   bool credential_cache = true;       // off only for measuring its effect
   // The capath of the client-certificate listener (8884), kept current from the tenants'

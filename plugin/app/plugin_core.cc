@@ -1,5 +1,7 @@
 #include "plugin/app/plugin_core.h"
 
+#include <sys/resource.h>
+
 #include <fstream>
 #include <sstream>
 #include <variant>
@@ -48,6 +50,9 @@ bool PluginCore::start(std::string* error) {
   storage::StoreOptions so;
   so.path = options_.data_dir;
   so.durability = options_.durability;
+  so.family_write_buffer = size_t{options_.memtable_mb} << 20;
+  so.write_buffer_bytes = size_t{options_.memtable_budget_mb} << 20;
+  so.block_cache_bytes = size_t{options_.block_cache_mb} << 20;
   store_ = storage::Store::open(so, error);
   if (!store_) return false;
   if (store_->recovered_records() > 0)
@@ -152,7 +157,26 @@ PluginCore::Services PluginCore::services() {
           *trusted_cas_, token_secret_, outbox_,         metrics_};
 }
 
+// Mosquitto takes one descriptor per connection; RocksDB keeps up to kMaxOpenFiles open; the
+// listeners, epoll, the ingest log, the REST server's connections and libraries take the rest
+// (about 100 are kept aside for them).
+std::string PluginCore::descriptor_budget(uint64_t limit) {
+  constexpr uint64_t kOthers = 100;
+  const uint64_t taken = storage::kMaxOpenFiles + kOthers;
+  const uint64_t room = limit > taken ? limit - taken : 0;
+  return "c8y: file descriptors: limit " + std::to_string(limit) + " (ulimit -n); RocksDB keeps " +
+         "up to " + std::to_string(storage::kMaxOpenFiles) + " open, which leaves room for about " +
+         std::to_string(room) + " MQTT connections (one each); raise the limit (LimitNOFILE) " +
+         "for more";
+}
+
 void PluginCore::log_ready() {
+  rlimit nofile{};
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY) {
+    const uint64_t limit = nofile.rlim_cur;
+    log(limit < storage::kMaxOpenFiles + 100 + 1000 ? LogLevel::kWarning : LogLevel::kInfo,
+        descriptor_budget(limit));
+  }
   log(LogLevel::kNotice,
       "c8y: ready, data in " + options_.data_dir + ", " +
           std::to_string(directory_->tenant_ids().size()) + " tenants, " +
@@ -290,8 +314,10 @@ bool PluginCore::on_connect(const ConnectInfo& info) {
   s->serial = std::string(cid->serial);
   s->default_xid = std::string(cid->default_xid);
   s->persistent = !info.clean_session;
-  s->ca_fingerprint = std::move(ca_fingerprint);
-  s->cert_serial = std::move(cert_serial);
+  if (!ca_fingerprint.empty()) {
+    s->extra_mut().ca_fingerprint = std::move(ca_fingerprint);
+    s->extra_mut().cert_serial = std::move(cert_serial);
+  }
   s->space = spaces_->get(auth.tenant);
   if (!s->space) return refuse(common::RefusalReason::kOther, "tenant has no storage");
   if (s->role == policy::Role::kDevice &&
@@ -314,7 +340,7 @@ bool PluginCore::on_connect(const ConnectInfo& info) {
                                " logged in with its bootstrap credentials; registration complete");
 
   if (s->role == policy::Role::kDevice && !parts_->devices.find_own_device(*s) &&
-      !s->ca_fingerprint.empty()) {
+      !s->extra().ca_fingerprint.empty()) {
     // A certificate device's first connection creates the device.
     storage::StoreStatus st;
     if (!parts_->devices.own_device(*s, "", "", &st))
@@ -409,8 +435,9 @@ void PluginCore::drain(common::outbox::ObjectChanged& o) {
 void PluginCore::drain(common::outbox::CaChanged& c) {
   std::vector<std::string> ids;
   parts_->sessions.for_each([&](Session& s) {
-    if (s.ca_fingerprint == c.fingerprint &&
-        !trusted_cas_->still_valid(s.ca_fingerprint, s.cert_serial))
+    const SessionExtra& x = s.extra();
+    if (x.ca_fingerprint == c.fingerprint &&
+        !trusted_cas_->still_valid(x.ca_fingerprint, x.cert_serial))
       ids.push_back(s.client_id);
   });
   for (auto& id : ids) port_.kick(id);

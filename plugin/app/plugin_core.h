@@ -76,8 +76,11 @@ class PluginCore {
     common::NodeMetrics& metrics;
   };
   Services services();
-  // Logs the "ready" line (once everything, the REST server included, is up).
+  // Logs the "ready" line (once everything, the REST server included, is up), and how many MQTT
+  // connections the process's file-descriptor limit leaves room for.
   void log_ready();
+  // That line for a limit of `limit` file descriptors (RLIMIT_NOFILE's soft limit).
+  static std::string descriptor_budget(uint64_t limit);
 
  private:
   PluginCore(const Options& options, BrokerPort& port);

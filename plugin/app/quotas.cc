@@ -45,12 +45,13 @@ std::optional<common::LimitKind> Quotas::admit_message_at(Session& s,
   if (space->limits.over_storage()) {
     refused = common::LimitKind::kStoredBytes;
   } else if (device_rate > 0 &&
-             !s.message_bucket.take(device_rate, device_rate * burst_s, now_ns)) {
+             !s.extra_mut().message_bucket.take(device_rate, device_rate * burst_s, now_ns)) {
     refused = common::LimitKind::kDeviceRate;
   } else if (tenant_rate > 0 &&
              !space->message_bucket.take(tenant_rate, tenant_rate * burst_s, now_ns)) {
     refused = common::LimitKind::kTenantRate;
-    if (device_rate > 0) s.message_bucket.give_back();  // the device's token was not used
+    if (device_rate > 0)
+      s.extra_mut().message_bucket.give_back();  // the device's token was not used
   }
   if (refused) {
     space->metrics.limit_hit(*refused);
@@ -61,9 +62,10 @@ std::optional<common::LimitKind> Quotas::admit_message_at(Session& s,
 
 void Quotas::report(Session& s, const policy::TopicRoute& route, common::LimitKind kind,
                     int64_t now_ns) {
-  if (s.limit_noticed && now_ns - s.limit_notice_ns < 1'000'000'000) return;
-  s.limit_noticed = true;
-  s.limit_notice_ns = now_ns;
+  SessionExtra& x = s.extra_mut();
+  if (x.limit_noticed && now_ns - x.limit_notice_ns < 1'000'000'000) return;
+  x.limit_noticed = true;
+  x.limit_notice_ns = now_ns;
   std::string text;
   switch (kind) {
     case common::LimitKind::kDeviceRate:

@@ -9,6 +9,8 @@
 
 namespace c8y::app {
 
+const SessionExtra Session::kNoExtra{};
+
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())

@@ -86,11 +86,13 @@ void CredentialCache::remember(std::string_view user_key, uint64_t generation,
     return;
   }
   while (entries_.size() >= capacity_) {
-    entries_.erase(order_.front());
+    auto oldest = entries_.find(*order_.front());
     order_.pop_front();
+    entries_.erase(oldest);
   }
-  order_.emplace_back(user_key);
-  entries_.emplace(std::string(user_key), Entry{generation, d, std::prev(order_.end())});
+  auto [it, added] = entries_.emplace(std::string(user_key), Entry{generation, d, {}});
+  order_.push_back(&it->first);
+  it->second.order = std::prev(order_.end());
 }
 
 void CredentialCache::forget(std::string_view user_key) {

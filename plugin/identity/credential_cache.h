@@ -50,7 +50,7 @@ class CredentialCache {
   struct Entry {
     uint64_t generation;
     Digest digest;
-    std::list<std::string>::iterator order;  // position in order_ (oldest first)
+    std::list<const std::string*>::iterator order;  // position in order_ (oldest first)
   };
 
   Digest digest(std::string_view user_key, std::string_view password) const;
@@ -58,7 +58,8 @@ class CredentialCache {
   const size_t capacity_;
   EVP_MAC_CTX* hmac_;  // keyed with 32 random bytes; the key itself is not kept
   mutable std::mutex mu_;
-  std::list<std::string> order_;
+  // Oldest first; each points at its entry's key in entries_ (node-based: keys do not move).
+  std::list<const std::string*> order_;
   std::unordered_map<std::string, Entry, StringHash, std::equal_to<>> entries_;
 };
 

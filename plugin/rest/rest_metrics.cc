@@ -142,6 +142,14 @@ void node(MetricsText& out, RestContext& ctx) {
              s.block_cache_hits);
   out.single("c8y_rocksdb_block_cache_misses_total", "counter", "Block cache misses.",
              s.block_cache_misses);
+  out.single("c8y_rocksdb_memtable_bytes", "gauge",
+             "Memory of every column family's memtables (active, immutable and flushing).",
+             s.memtable_bytes);
+  out.single("c8y_rocksdb_block_cache_bytes", "gauge",
+             "Block cache usage: blocks read plus the memtables' reservations in it.",
+             s.block_cache_bytes);
+  out.single("c8y_rocksdb_block_cache_capacity_bytes", "gauge", "Block cache capacity.",
+             s.block_cache_capacity_bytes);
   out.family("c8y_storage_bytes", "gauge",
              "A tenant's data in RocksDB: SST files plus memtables (its column family).");
   for (auto& [tenant, bytes] : s.tenant_bytes)

@@ -173,6 +173,8 @@ def test_metrics_endpoint_without_authentication(broker):
             ("c8y_rest_request_duration_seconds", "histogram"),
             ("c8y_ingest_log_records", "gauge"),
             ("c8y_rocksdb_flushes_total", "counter"),
+            ("c8y_rocksdb_memtable_bytes", "gauge"),
+            ("c8y_rocksdb_block_cache_bytes", "gauge"),
             ("c8y_credential_cache_hits_total", "counter")]:
         assert f"# TYPE {name} {kind}\n" in text, (name, kind, text[:6000])
 

@@ -30,7 +30,7 @@ TEST(DeviceCredentialsTest, AnAcceptedDeviceGetsFreshCredentialsThatLogIn) {
                 .set_status("t1", "boot1", identity::RegistrationStatus::kAccepted, 2)
                 .status.code,
             common::Status::kOk);
-  s.last_poll_ms = 0;
+  s.extra_mut().last_poll_ms = 0;
   rig.c().credentials.bootstrap_poll(s);
   auto lines = rig.port.sent("boot1", "s/dcr");
   ASSERT_EQ(lines.size(), 1u);
@@ -63,7 +63,7 @@ TEST(DeviceCredentialsTest, TokensGoOnlyToCertificateDevicesAndRepeatWithinHalfT
   EXPECT_EQ(rig.port.sent("dev1", "s/e"),
             std::vector<std::string>{
                 "41,,Device tokens are only issued to certificate-authenticated devices"});
-  s.ca_fingerprint = "AB:CD";
+  s.extra_mut().ca_fingerprint = "AB:CD";
   rig.c().credentials.token_request(s);
   rig.c().credentials.token_request(s);
   auto tokens = rig.port.sent("dev1", "s/dat");

@@ -70,10 +70,32 @@ TEST(DeviceResolverTest, ForgetDropsTheCachedDeviceAndChildren) {
   uint64_t child = rig.c().devices.child_device(s, "c", &st, &error);
   uint64_t own = s.device_id;
   DeviceResolver::forget(s, child);
-  EXPECT_TRUE(s.children.empty());
+  EXPECT_TRUE(s.extra().children.empty());
   EXPECT_EQ(s.device_id, own);
   DeviceResolver::forget(s, own);
   EXPECT_EQ(s.device_id, 0u);
+}
+
+// The child cache is part of the session's rarely used state: a device that publishes only for
+// itself never makes it, one that names a child keeps the child there.
+TEST(DeviceResolverTest, OnlyASessionThatNamesChildrenKeepsACacheOfThem) {
+  testing::ComponentRig rig;
+  Session& s = rig.session("dev1");
+  storage::StoreStatus st;
+  std::string error;
+  const uint64_t own = rig.c().devices.target(s, "", &st, &error);
+  ASSERT_NE(own, 0u);
+  DeviceResolver::forget(s, own + 1000);  // an object the session does not know
+  EXPECT_FALSE(s.has_extra());
+  EXPECT_EQ(s.device_id, own);
+  const uint64_t child = rig.c().devices.target(s, "kid", &st, &error);
+  ASSERT_NE(child, 0u) << error;
+  ASSERT_TRUE(s.has_extra());
+  EXPECT_EQ(s.extra().children.size(), 1u);
+  EXPECT_EQ(rig.c().devices.target(s, "kid", &st, &error), child);
+  Session& other = rig.session("dev2");
+  EXPECT_TRUE(other.extra().children.empty());  // reading makes nothing
+  EXPECT_FALSE(other.has_extra());
 }
 
 TEST(DeviceResolverTest, ACreatedDeviceIsPublishedOnlyWhileAnAdminListens) {

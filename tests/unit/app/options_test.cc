@@ -26,6 +26,10 @@ TEST(Options, Defaults) {
   EXPECT_EQ(o.rest_request_timeout_s, 30u);
   EXPECT_EQ(o.limits, common::Limits{});  // no limits
   EXPECT_EQ(o.limit_burst_s, 5u);
+  EXPECT_EQ(o.memtable_mb, 32u);  // RocksDB's own defaults of the store (storage/store.h)
+  EXPECT_EQ(size_t{o.memtable_mb} << 20, storage::StoreOptions{}.family_write_buffer);
+  EXPECT_EQ(size_t{o.memtable_budget_mb} << 20, storage::StoreOptions{}.write_buffer_bytes);
+  EXPECT_EQ(size_t{o.block_cache_mb} << 20, storage::StoreOptions{}.block_cache_bytes);
 }
 
 // Applies a valid option, failing the test on an error.
@@ -52,6 +56,9 @@ void bad(std::string_view key, std::string_view value) {
   EXPECT_EQ(o.rest_request_timeout_s, fresh.rest_request_timeout_s);
   EXPECT_EQ(o.limits, fresh.limits);
   EXPECT_EQ(o.limit_burst_s, fresh.limit_burst_s);
+  EXPECT_EQ(o.memtable_mb, fresh.memtable_mb);
+  EXPECT_EQ(o.memtable_budget_mb, fresh.memtable_budget_mb);
+  EXPECT_EQ(o.block_cache_mb, fresh.block_cache_mb);
 }
 
 TEST(Options, DataDir) {
@@ -124,6 +131,26 @@ TEST(Options, Durability) {
   ok(o, "durability", "wal");
   EXPECT_EQ(o.durability, storage::Durability::kWal);
   for (const char* v : {"", "WAL", "Batched", "sync", "none", "wal "}) bad("durability", v);
+}
+
+TEST(Options, RocksDbMemory) {
+  Options o;
+  ok(o, "memtable_mb", "4");
+  EXPECT_EQ(o.memtable_mb, 4u);
+  ok(o, "memtable_mb", "1024");
+  EXPECT_EQ(o.memtable_mb, 1024u);
+  ok(o, "memtable_budget_mb", "64");
+  EXPECT_EQ(o.memtable_budget_mb, 64u);
+  ok(o, "block_cache_mb", "16");
+  EXPECT_EQ(o.block_cache_mb, 16u);
+  for (const char* v : {"0", "", "-1", "32M", "1.5", "4294967297"}) {
+    bad("memtable_mb", v);
+    bad("memtable_budget_mb", v);
+    bad("block_cache_mb", v);
+  }
+  bad("memtable_mb", "1025");
+  bad("memtable_budget_mb", "65537");
+  bad("block_cache_mb", "65537");
 }
 
 TEST(Options, SessionExpiry) {

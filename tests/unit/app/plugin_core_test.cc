@@ -176,5 +176,47 @@ TEST_F(PluginCoreTest, OutboxKicksUsersOfOneTenantAndLogs) {
   EXPECT_TRUE(port_.logged("hello from another thread"));
 }
 
+// At start the core tells how many connections the file-descriptor limit leaves room for.
+TEST_F(PluginCoreTest, TheReadyLineComesWithTheConnectionsTheDescriptorLimitAllows) {
+  core_->log_ready();
+  EXPECT_TRUE(port_.logged("c8y: ready, data in"));
+  EXPECT_TRUE(port_.logged("c8y: file descriptors: limit "));
+  EXPECT_EQ(PluginCore::descriptor_budget(65536),
+            "c8y: file descriptors: limit 65536 (ulimit -n); RocksDB keeps up to 512 open, which "
+            "leaves room for about 64924 MQTT connections (one each); raise the limit "
+            "(LimitNOFILE) for more");
+  EXPECT_NE(PluginCore::descriptor_budget(1024).find("room for about 412 MQTT"), std::string::npos);
+  EXPECT_NE(PluginCore::descriptor_budget(100).find("room for about 0 MQTT"), std::string::npos);
+}
+
+// plugin_opt_memtable_mb, _memtable_budget_mb and _block_cache_mb size the store's memory: a
+// family's memtable is flushed once it holds about that much, so it stays bounded.
+TEST(PluginCoreMemoryTest, TheRocksDbMemoryOptionsSizeTheStore) {
+  testing::TempDir dir;
+  FakeBrokerPort port;
+  Options o;
+  o.data_dir = dir.path() + "/data";
+  o.rest_port = 0;
+  o.memtable_mb = 1;
+  o.memtable_budget_mb = 8;
+  o.block_cache_mb = 2;
+  std::string error;
+  auto core = PluginCore::create(o, port, &error);
+  ASSERT_TRUE(core) << error;
+  storage::Store& store = core->services().store;
+  EXPECT_EQ(store.metrics().block_cache_capacity_bytes, 2u << 20);
+  const storage::Family* f = nullptr;
+  ASSERT_TRUE(store.create_tenant("t1", &f).ok());
+  for (int i = 0; i < 8000; ++i)
+    ASSERT_TRUE(
+        store.put(f, "k" + std::to_string(i), std::string(1000, 'v'), storage::Store::When::kNow)
+            .ok());
+  ASSERT_TRUE(store.settle().ok());
+  const storage::StoreMetrics m = store.metrics();
+  EXPECT_GE(m.flushes, 1u);                        // 8 MB through memtables of 1 MiB
+  EXPECT_LT(m.memtable_bytes, uint64_t{5} << 20);  // at most three of them at once
+  core->stop();
+}
+
 }  // namespace
 }  // namespace c8y::app

@@ -75,6 +75,29 @@ TEST(QuotasTest, ADeviceBurstPassesThenMessagesAreRefusedAndReportedOnceASecond)
   EXPECT_FALSE(q.admit_message_at(other, kStatic, kSecond));
 }
 
+// A device's bucket is made on its first PUBLISH under a device rate (a device without one keeps
+// no per-device limit state), and from then on it limits like any bucket: a limit set while the
+// device is connected applies to it at once, with a full burst.
+TEST(QuotasTest, ADevicesBucketIsMadeOnlyOnceADeviceRateApplies) {
+  testing::ComponentRig rig(with_limits({}, 2));
+  rig.c().quotas.refresh(std::chrono::steady_clock::now(), true);
+  Session& s = rig.session("d1");
+  auto& q = rig.c().quotas;
+  for (int i = 0; i < 100; ++i) EXPECT_FALSE(q.admit_message(s, kStatic)) << i;
+  set_tenant_limits(rig, "t1", R"({"tenantMessagesPerSecond": 1000})");
+  for (int i = 0; i < 100; ++i) EXPECT_FALSE(q.admit_message_at(s, kStatic, 0)) << i;
+  EXPECT_FALSE(s.has_extra());  // no device rate: nothing per device was made
+
+  set_tenant_limits(rig, "t1", R"({"deviceMessagesPerSecond": 2})");  // bucket of 4
+  for (int i = 0; i < 4; ++i) EXPECT_FALSE(q.admit_message_at(s, kStatic, kSecond)) << i;
+  EXPECT_TRUE(s.has_extra());
+  EXPECT_EQ(q.admit_message_at(s, kStatic, kSecond), common::LimitKind::kDeviceRate);
+  EXPECT_FALSE(q.admit_message_at(s, kStatic, kSecond * 16 / 10));  // 1.2 tokens by then
+  EXPECT_EQ(q.admit_message_at(s, kStatic, kSecond * 16 / 10), common::LimitKind::kDeviceRate);
+  EXPECT_EQ(rig.port.sent("d1", "s/e").size(), 1u);
+  EXPECT_EQ(limited(rig, "t1", common::LimitKind::kDeviceRate), 2u);
+}
+
 TEST(QuotasTest, TheTenantRateIsSharedByItsDevicesAndNoOtherTenants) {
   testing::ComponentRig rig(with_limits({}, 1));  // buckets of one second
   set_tenant_limits(rig, "t1", R"({"tenantMessagesPerSecond": 4, "deviceMessagesPerSecond": 3})");

@@ -175,6 +175,26 @@ TEST(StoreIngestFile, WalModeKeepsItsLogInTheDataDirectory) {
   EXPECT_FALSE(std::filesystem::exists(dir.path() + "/db2/c8y-ingest.log"));
 }
 
+// Memory as GET /metrics reports it: the memtables hold what was written until a flush empties
+// them; the block cache has its configured capacity.
+TEST(StoreMetrics, MemtableBytesGrowWithWritesAndAFlushReleasesThem) {
+  c8y::testing::TempDir dir;
+  auto s = open_store(dir.path() + "/db", Durability::kWal, 1u << 20);
+  const Family* f = nullptr;
+  ASSERT_TRUE(s->create_tenant("t1", &f).ok());
+  ASSERT_TRUE(s->flush_memtables().ok());
+  const StoreMetrics empty = s->metrics();
+  EXPECT_EQ(empty.block_cache_capacity_bytes, 1u << 20);  // open_store's
+  // 500 kB: below the 1 MiB memtable of open_store, so nothing is flushed on its own.
+  for (int i = 0; i < 500; ++i) ASSERT_TRUE(s->put(f, key(i), std::string(1000, 'v')).ok());
+  ASSERT_TRUE(s->settle().ok());
+  const StoreMetrics full = s->metrics();
+  EXPECT_GE(full.memtable_bytes, empty.memtable_bytes + 500u * 1000);
+  EXPECT_GE(full.block_cache_bytes, 1u);  // the memtables are charged to the cache
+  ASSERT_TRUE(s->flush_memtables().ok());
+  EXPECT_LT(s->metrics().memtable_bytes, full.memtable_bytes - 500u * 1000);
+}
+
 // What GET /metrics reads: the ingest log drains to zero, a flush is counted, and a tenant's
 // bytes appear once its data is in SST files.
 TEST(StoreMetrics, IngestDepthFlushesAndTenantBytes) {
