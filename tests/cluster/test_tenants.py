@@ -1,12 +1,15 @@
 """The management API across the cluster: tenants created on a node (chosen or the least loaded),
 deleted from wherever they live, and moved between nodes while their devices publish."""
+import os
+import subprocess
+import sys
 import threading
 import time
 
 import paho.mqtt.client as mqtt
 import pytest
 
-from conftest import HOST, direct_rest, poll
+from conftest import HOST, SOURCE_DIR, direct_rest, poll
 
 MGMT = ("management/admin", "management-admin-pass")
 
@@ -224,3 +227,31 @@ def test_the_cluster_routes_refuse_calls_without_the_ticket(cluster):
     # Through HAProxy the /cluster/ paths do not reach a node at all.
     st, body = cluster.rest("/cluster/moves/t1", None, None, method="POST", body={})
     assert st == 403, body
+
+
+def c8y_tenant(cluster, *args):
+    """The operator's command (scripts/cluster/c8y-tenant) through HAProxy's HTTP port."""
+    env = dict(os.environ, C8Y_URL=f"http://{HOST}:{cluster.haproxy.http}",
+               C8Y_USER=MGMT[0], C8Y_PASSWORD=MGMT[1])
+    return subprocess.run([sys.executable, os.path.join(SOURCE_DIR, "scripts", "cluster",
+                                                        "c8y-tenant"), *args],
+                          capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_the_operator_command_moves_a_tenant_back_with_its_data(cluster, clients):
+    made, make = clients
+    tenant = "t5"  # on n3
+    c = make(cluster.haproxy.mqtt, "op-dev", f"{tenant}/device_a", f"{tenant}-device-pass")
+    assert c.connect() == 0
+    for v in range(50):
+        assert c.publish("s/us", f"211,{v}", qos=1).is_published()
+    c.close()
+    for there, back in (("n1", "n3"), ("n3", "n1")):
+        out = c8y_tenant(cluster, "move", tenant, there)
+        assert out.returncode == 0, (out.stdout, out.stderr, cluster.logs())
+        assert f"moved from {back} to {there}" in out.stdout, out.stdout
+        assert poll(lambda: all_values(cluster, tenant, "op-dev") == set(range(50)), timeout=10)
+    out = c8y_tenant(cluster, "list")
+    assert out.returncode == 0 and f"{tenant}\tn3\tup" in out.stdout, out.stdout
+    out = c8y_tenant(cluster, "move", tenant, "n9")
+    assert out.returncode == 1 and "n9" in out.stderr, (out.stdout, out.stderr)
