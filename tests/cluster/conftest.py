@@ -307,7 +307,8 @@ class Cluster:
         return out
 
     # -- clients through HAProxy ------------------------------------------------------------
-    def rest(self, path, user, password, method="GET", body=None, host=None, token=None):
+    def rest(self, path, user, password, method="GET", body=None, host=None, token=None,
+             timeout=10):
         req = urllib.request.Request(f"http://{HOST}:{self.haproxy.http}{path}", method=method)
         if token:
             req.add_header("Authorization", "Bearer " + token)
@@ -321,7 +322,7 @@ class Cluster:
             data = json.dumps(body).encode()
             req.add_header("Content-Type", "application/json")
         try:
-            with urllib.request.urlopen(req, data=data, timeout=10) as r:
+            with urllib.request.urlopen(req, data=data, timeout=timeout) as r:
                 return r.status, json.loads(r.read() or b"null")
         except urllib.error.HTTPError as e:
             raw = e.read()
