@@ -61,6 +61,9 @@ class PluginCore {
   // In a cluster: where each tenant is served (outlives the core). A device of a tenant placed
   // on another node is refused at CONNECT (it reached this node through a stale route).
   void set_placement(const common::TenantPlacement* placement) { placement_ = placement; }
+  // In a cluster: the key of device tokens that every node shares (so a token outlives a move of
+  // its tenant). At init only, before the REST server starts and before any connection.
+  void set_token_secret(std::string secret) { token_secret_ = std::move(secret); }
 
   // What the core shares with the REST server, which broker/plugin.cc starts next to the core
   // (and stops before it): the REST layer and this one do not know each other.

@@ -114,13 +114,18 @@ class EtcdCluster:
 
     def get(self, key):
         """The value (decoded JSON) of one key, or None."""
+        raw = self.get_raw(key)
+        return None if raw is None else json.loads(raw)
+
+    def get_raw(self, key):
+        """The value (bytes) of one key, or None."""
         body = json.dumps({"key": base64.b64encode(key.encode()).decode()}).encode()
         for url in self.urls:
             try:
                 req = urllib.request.Request(url + "/v3/kv/range", data=body, method="POST")
                 with urllib.request.urlopen(req, timeout=2) as r:
                     kvs = json.loads(r.read()).get("kvs", [])
-                    return json.loads(base64.b64decode(kvs[0]["value"])) if kvs else None
+                    return base64.b64decode(kvs[0]["value"]) if kvs else None
             except OSError:
                 continue
         raise RuntimeError("no etcd member answers")

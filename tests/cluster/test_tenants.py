@@ -9,7 +9,7 @@ import time
 import paho.mqtt.client as mqtt
 import pytest
 
-from conftest import HOST, SOURCE_DIR, direct_rest, poll
+from conftest import HOST, SOURCE_DIR, _NoRedirect as NoRedirect, direct_rest, poll
 
 MGMT = ("management/admin", "management-admin-pass")
 
@@ -255,3 +255,50 @@ def test_the_operator_command_moves_a_tenant_back_with_its_data(cluster, clients
     assert out.returncode == 0 and f"{tenant}\tn3\tup" in out.stdout, out.stdout
     out = c8y_tenant(cluster, "move", tenant, "n9")
     assert out.returncode == 1 and "n9" in out.stderr, (out.stdout, out.stderr)
+
+
+def test_every_node_takes_device_tokens_signed_with_the_clusters_key(cluster):
+    """One key of device tokens for the cluster (etcd's secrets/token): a token is verified by
+    any node, so it survives a move of its tenant. Signed here with the key read from etcd."""
+    import base64
+    import hashlib
+    import hmac
+    import json
+    import urllib.error
+    import urllib.request
+    key = cluster.etcd.get_raw("/c8y/secrets/token")
+    assert key and len(key) >= 32
+
+    def b64(b):
+        return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+    now = int(time.time())
+    ISSUER = "mosquitto-c8y"  # plugin/identity/device_token.h
+
+    def token(secret):
+        head = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+        body = b64(json.dumps({"ten": "t3", "sub": "device_a", "ser": "tok-dev", "iat": now,
+                               "exp": now + 600, "jti": "j1", "iss": ISSUER}).encode())
+        sig = b64(hmac.new(secret, f"{head}.{body}".encode(), hashlib.sha256).digest())
+        return f"{head}.{body}.{sig}"
+
+    def status(node, tok):
+        req = urllib.request.Request(
+            f"http://{HOST}:{node.rest_port}/identity/externalIds/c8y_Serial/tok-dev",
+            headers={"Authorization": "Bearer " + tok})
+        opener = urllib.request.build_opener(NoRedirect)
+        try:
+            with opener.open(req, timeout=5) as r:
+                return r.status
+        except urllib.error.HTTPError as e:
+            return e.code
+
+    good, forged = token(key), token(b"x" * 32)
+    # t3 lives on n2: n2 verifies and answers (no such device yet: 404), n1 and n3 verify and
+    # send it to n2; a token under another key is refused by all.
+    assert status(cluster.nodes["n2"], good) == 404
+    # (once their agents have read t3's placement: within a round of the cluster's start)
+    assert poll(lambda: status(cluster.nodes["n1"], good) == 307)
+    assert poll(lambda: status(cluster.nodes["n3"], good) == 307)
+    for n in cluster.nodes.values():
+        assert status(n, forged) == 401
