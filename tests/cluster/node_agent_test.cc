@@ -160,5 +160,35 @@ TEST_F(NodeAgentTest, WithoutEtcdTheLastViewStays) {
   EXPECT_TRUE(a->round().ok());
 }
 
+// A move (or delete) of one of its tenants that nobody carries out (the node that began it died
+// before reaching this one, or this node restarted in the middle) is abandoned after a while:
+// the tenant is served here again, with the change's epoch. One this node carries out is not.
+TEST_F(NodeAgentTest, AnAbandonedMoveOfItsTenantIsTakenBack) {
+  NodeAgentOptions o{keys_, {"n1", "127.0.0.1:8111", 1, 0}, 5, std::chrono::milliseconds(100)};
+  o.abandoned_after = std::chrono::milliseconds(300);
+  NodeAgent a(
+      *client_, o,
+      [] {
+        return std::vector<std::string>{"t1", "t2"};
+      },
+      &outbox_);
+  ASSERT_TRUE(
+      client_->put(keys_.tenant("t1"), encode(Placement{"n1", 3, "move", "n2", "tk"})).ok());
+  ASSERT_TRUE(
+      client_->put(keys_.tenant("t2"), encode(Placement{"n1", 5, "move", "n2", "tk2"})).ok());
+  a.set_changing([](const std::string& t) { return t == "t2"; });  // t2's move runs here
+  ASSERT_TRUE(a.round().ok());
+  EXPECT_FALSE(a.home("t1").here);  // under way: not served
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  ASSERT_TRUE(a.round().ok());
+  EXPECT_EQ(stored("t1"), (Placement{"n1", 3}));
+  EXPECT_TRUE(a.home("t1").here);
+  EXPECT_EQ(stored("t2"), (Placement{"n1", 5, "move", "n2", "tk2"}));  // carried out: left
+  bool logged = false;
+  for (auto& l : logs()) logged = logged || l.find("move of tenant t1 was abandoned") != l.npos;
+  EXPECT_TRUE(logged);
+  a.stop();
+}
+
 }  // namespace
 }  // namespace c8y::cluster
