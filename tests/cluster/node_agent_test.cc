@@ -7,43 +7,18 @@
 #include <memory>
 #include <thread>
 
-#include "tests/cluster/etcd_cluster.h"
+#include "tests/cluster/etcd_fixture.h"
 
 namespace c8y::cluster {
 namespace {
 
-class NodeAgentTest : public ::testing::Test {
+class NodeAgentTest : public OneEtcdMemberTest {
  protected:
-  static void SetUpTestSuite() {
-    etcd_ = new testing::EtcdCluster(1);
-    std::string error;
-    ASSERT_TRUE(etcd_->start(std::chrono::seconds(20), &error)) << error;
-  }
-  static void TearDownTestSuite() {
-    delete etcd_;
-    etcd_ = nullptr;
-  }
-  void SetUp() override {
-    std::string error;
-    ASSERT_TRUE(etcd_->restore(std::chrono::seconds(20), &error)) << error;
-    EtcdOptions o;
-    o.endpoints = etcd_->endpoints();
-    client_ = std::make_unique<EtcdClient>(o);
-    // Each test has its own prefix: no test sees another's records.
-    keys_ =
-        Keys("/t-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-  }
-
   std::unique_ptr<NodeAgent> agent(const std::string& node, std::vector<std::string> tenants,
                                    int ttl = 5) {
     NodeAgentOptions o{keys_, {node, "127.0.0.1:8111", 1, 0}, ttl, std::chrono::milliseconds(100)};
     return std::make_unique<NodeAgent>(
         *client_, o, [tenants] { return tenants; }, &outbox_);
-  }
-  std::optional<Placement> stored(const std::string& tenant) {
-    KeyValue kv;
-    if (!client_->get(keys_.tenant(tenant), &kv).ok()) return std::nullopt;
-    return decode_placement(kv.value);
   }
   bool node_present(const std::string& node) {
     KeyValue kv;
@@ -56,12 +31,8 @@ class NodeAgentTest : public ::testing::Test {
     return out;
   }
 
-  static testing::EtcdCluster* etcd_;
-  std::unique_ptr<EtcdClient> client_;
-  Keys keys_;
   common::Outbox outbox_;
 };
-testing::EtcdCluster* NodeAgentTest::etcd_ = nullptr;
 
 TEST_F(NodeAgentTest, RegistersWithALeaseAndLeavesOnStop) {
   auto a = agent("n1", {});
