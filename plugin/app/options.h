@@ -68,6 +68,9 @@ struct Options {
   std::string cluster_prefix = "/c8y/";
   unsigned cluster_lease_ttl_s = 5;
   std::string cluster_rest_advertise;
+  // How long a CONNECT may wait on the broker thread for etcd when it claims a client id for
+  // the first time (ms; then the connection is accepted and the claim made in the background).
+  unsigned cluster_claim_timeout_ms = 250;
 };
 
 // Checks the options together, after the last one was applied (an error text, or nullopt).

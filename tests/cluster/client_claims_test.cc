@@ -281,9 +281,10 @@ TEST_F(ClientClaimsTest, FirstClaimLatency) {
               ClaimVerdict::kOurs);
   auto s = n1->claims->stats();
   EXPECT_EQ(s.asked, static_cast<uint64_t>(kClaims));
-  std::printf("[ claims   ] first claim (create-if-absent txn) on the caller's thread: "
-              "mean %.2f ms, max %.2f ms over %d\n",
-              s.ask_us_total / 1000.0 / kClaims, s.ask_us_max / 1000.0, kClaims);
+  std::printf(
+      "[ claims   ] first claim (create-if-absent txn) on the caller's thread: "
+      "mean %.2f ms, max %.2f ms over %d\n",
+      s.ask_us_total / 1000.0 / kClaims, s.ask_us_max / 1000.0, kClaims);
 }
 
 }  // namespace

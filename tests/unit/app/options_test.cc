@@ -316,5 +316,13 @@ TEST(Options, Cluster) {
   EXPECT_EQ(kept.cluster_etcd, std::vector<std::string>{"http://a:1"});
 }
 
+TEST(Options, ClusterClaimTimeout) {
+  Options o;
+  EXPECT_EQ(o.cluster_claim_timeout_ms, 250u);
+  ok(o, "cluster_claim_timeout_ms", "100");
+  EXPECT_EQ(o.cluster_claim_timeout_ms, 100u);
+  for (auto v : {"", "9", "5001", "-1", "1s"}) bad("cluster_claim_timeout_ms", v);
+}
+
 }  // namespace
 }  // namespace c8y::app
