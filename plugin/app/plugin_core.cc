@@ -459,12 +459,16 @@ void PluginCore::drain(common::outbox::KickUsers& k) {
   });
   for (auto& id : ids) port_.kick(id);
   // A deleted user (or tenant) gives up its cluster-wide client-id claims; a password change or
-  // a disabled user keeps them. A tenant now placed on another node moved there with its claims.
+  // a disabled user keeps them. A tenant now placed on another node moved there with its claims:
+  // this node only stops answering for them.
   if (claims_) {
     const bool gone =
         k.user.empty() ? !directory_->has_tenant(k.tenant) : !directory_->user(k.tenant, k.user);
-    const bool moved = placement_ && !placement_->home(k.tenant).here;
-    if (gone && !moved) claims_->release(k.tenant, k.user);
+    if (placement_ && !placement_->home(k.tenant).here) {
+      if (k.user.empty()) claims_->forget(k.tenant);
+    } else if (gone) {
+      claims_->release(k.tenant, k.user);
+    }
   }
 }
 

@@ -182,6 +182,12 @@ void ClusterClientClaims::release(std::string_view tenant, std::string_view iden
   wake_.notify_all();
 }
 
+void ClusterClientClaims::forget(std::string_view tenant) {
+  std::lock_guard lock(mutex_);
+  for (auto it = owned_.begin(); it != owned_.end();)
+    it = it->second.tenant == tenant ? owned_.erase(it) : std::next(it);
+}
+
 Status ClusterClientClaims::round() {
   bool answered = false;
   Status first;

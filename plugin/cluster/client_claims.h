@@ -88,6 +88,7 @@ class ClusterClientClaims : public common::ClientIdClaims {
   common::ClaimVerdict claim(std::string_view client_id, std::string_view tenant,
                              std::string_view identity) override;
   void release(std::string_view tenant, std::string_view identity) override;
+  void forget(std::string_view tenant) override;
 
   // What the thread does each round, on the caller's thread: preloads the cache once, makes the
   // provisional claims and the releases that wait. kUnavailable when etcd did not answer (the

@@ -34,6 +34,9 @@ class ClientIdClaims {
   // its claims are released in the background, each only while it is still its own. Any thread;
   // never waits for the network.
   virtual void release(std::string_view tenant, std::string_view identity) = 0;
+  // The tenant now lives on another node: its claims stay in the cluster (they go with it), this
+  // node stops answering for them from its cache. Any thread; never waits for the network.
+  virtual void forget(std::string_view tenant) = 0;
 };
 
 }  // namespace c8y::common

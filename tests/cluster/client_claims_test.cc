@@ -185,6 +185,21 @@ TEST_F(ClientClaimsTest, ReleaseDeletesOnlyClaimsThatAreStillOurs) {
   EXPECT_EQ(n1->claims->cache_size(), 1u);
 }
 
+TEST_F(ClientClaimsTest, ForgettingAMovedTenantKeepsItsClaimsInEtcd) {
+  auto n1 = node("n1");
+  ASSERT_EQ(n1->claims->claim("M", "t1", "device_m").outcome, ClaimVerdict::kOurs);
+  ASSERT_EQ(n1->claims->claim("N", "t2", "device_n").outcome, ClaimVerdict::kOurs);
+  n1->claims->forget("t1");  // t1 moved to another node
+  EXPECT_EQ(n1->claims->cache_size(), 1u);
+  ASSERT_TRUE(n1->claims->round().ok());
+  EXPECT_EQ(stored("M")->tenant, "t1");  // still t1's, wherever it lives
+  // This node no longer answers for M from its cache: it asks (and still refuses t2).
+  auto v = n1->claims->claim("M", "t2", "device_m");
+  EXPECT_EQ(v.outcome, ClaimVerdict::kHeld);
+  EXPECT_TRUE(v.asked);
+  EXPECT_EQ(n1->claims->claim("N", "t2", "device_n").outcome, ClaimVerdict::kOurs);
+}
+
 TEST_F(ClientClaimsTest, PreloadMakesTheFirstConnectAfterARestartFree) {
   {
     auto before = node("n1");

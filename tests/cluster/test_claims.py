@@ -92,3 +92,44 @@ def test_deleting_the_user_releases_its_claims(cluster, clients):
     b = make(hp.mqtt, cid, "t3/device_a", "t3-device-pass")
     assert b.connect() == 0
     assert cluster.etcd.get(f"/c8y/clients/{cid}")["tenant"] == "t3"
+
+
+def test_without_quorum_a_first_connect_is_accepted_then_checked(cluster, clients):
+    made, make = clients
+    hp = cluster.haproxy
+    n1 = cluster.nodes["n1"]
+    held = f"held-{time.monotonic_ns()}"
+    free = f"free-{time.monotonic_ns()}"
+    owner = make(hp.mqtt, held, "t3/device_a", "t3-device-pass")  # t3 claims it on n2
+    assert owner.connect() == 0
+    owner.close()
+    try:
+        cluster.etcd.stop_member("e0")
+        cluster.etcd.stop_member("e1")
+        # No quorum: a new device still connects (provisionally), also one whose id t3 holds,
+        # since nobody can tell now.
+        ok = make(hp.mqtt, free, "t1/device_a", "t1-device-pass")
+        assert ok.connect() == 0
+        intruder = make(hp.mqtt, held, "t1/device_a", "t1-device-pass")
+        assert intruder.connect() == 0
+        time.sleep(1)
+        assert intruder.disconnected.empty()  # nothing is decided without etcd
+    finally:
+        cluster.etcd.restart_member("e0")
+        cluster.etcd.restart_member("e1")
+    assert poll(cluster.etcd.healthy, timeout=30), cluster.etcd.logs()
+    # Once etcd answers, n1 makes the claims it owes: the free id becomes t1's, and the
+    # connection using t3's id is disconnected and the reason logged.
+    assert poll(lambda: cluster.etcd.get(f"/c8y/clients/{free}") is not None, timeout=20)
+    assert cluster.etcd.get(f"/c8y/clients/{free}")["tenant"] == "t1"
+    assert poll(lambda: f"client id '{held}' is held by tenant t3" in n1.read_log(),
+                timeout=20), n1.read_log()[-3000:]
+    assert poll(lambda: not intruder.disconnected.empty(), timeout=10)
+    assert cluster.etcd.get(f"/c8y/clients/{held}")["tenant"] == "t3"
+    # Its reconnect is refused; the device whose id was free stays connected.
+    again = make(hp.mqtt, held, "t1/device_a", "t1-device-pass")
+    assert again.connect() == 5
+    assert ok.disconnected.empty()
+    # The nodes are registered again before the next test.
+    for name in cluster.nodes:
+        assert poll(lambda: cluster.etcd.get(f"/c8y/nodes/{name}") is not None, timeout=15)
