@@ -164,6 +164,10 @@ ClaimVerdict ClusterClientClaims::claim(std::string_view client_id, std::string_
     return v;
   }
   // No answer in time (or an answer that is not one): accepted now, claimed by the thread.
+  if (healthy_)
+    log(common::LogLevel::kWarning,
+        "c8y: cluster: etcd did not answer a client-id claim (" + st.message +
+            "); new client ids are accepted provisionally until it does");
   healthy_ = false;
   owned_[id] = Owner{std::string(tenant), std::string(identity), false};
   ++stats_.provisional;
@@ -215,6 +219,9 @@ Status ClusterClientClaims::round() {
   {
     // Away until a round's requests all get answers; the broker thread then asks again.
     std::lock_guard lock(mutex_);
+    if (first.ok() && !healthy_)
+      log(common::LogLevel::kNotice,
+          "c8y: cluster: etcd answers client-id claims again; the provisional ones are made");
     if (first.ok())
       healthy_ = true;
     else if (first.unavailable())

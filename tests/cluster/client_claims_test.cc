@@ -38,12 +38,22 @@ struct NodeClaims {
     claims = std::make_unique<ClusterClientClaims>(
         *quick, *slow, o, [local_tenants] { return local_tenants; }, &outbox);
   }
+  // The kicks queued since the last call (log lines are kept in `logs`).
   std::vector<std::string> kicks() {
     std::vector<std::string> out;
-    for (auto& item : outbox.take())
+    for (auto& item : outbox.take()) {
       if (auto* k = std::get_if<common::outbox::Kick>(&item)) out.push_back(k->client_id);
+      if (auto* l = std::get_if<common::outbox::Log>(&item)) logs.push_back(l->message);
+    }
     return out;
   }
+  bool logged(const std::string& part) {
+    (void)kicks();
+    for (auto& l : logs)
+      if (l.find(part) != std::string::npos) return true;
+    return false;
+  }
+  std::vector<std::string> logs;
   common::Outbox outbox;
   std::unique_ptr<EtcdClient> quick;
   std::unique_ptr<EtcdClient> slow;
@@ -252,6 +262,7 @@ TEST_F(ClientClaimsTest, WithoutQuorumClaimsAreProvisionalThenReconciled) {
   EXPECT_FALSE(n1->claims->round().ok());  // still no quorum: nothing is decided
   EXPECT_EQ(n1->claims->waiting(), 2u);
   EXPECT_TRUE(n1->kicks().empty());
+  EXPECT_TRUE(n1->logged("accepted provisionally"));
 
   std::string error;
   ASSERT_TRUE(etcd_->restore(30s, &error)) << error;
@@ -263,6 +274,8 @@ TEST_F(ClientClaimsTest, WithoutQuorumClaimsAreProvisionalThenReconciled) {
   EXPECT_EQ(stored("X")->tenant, "t3");
   EXPECT_EQ(n1->kicks(), std::vector<std::string>{"X"});
   EXPECT_EQ(n1->claims->stats().kicked, 1u);
+  EXPECT_TRUE(n1->logged("client id 'X' is held by tenant t3 (device_x) in the cluster"));
+  EXPECT_TRUE(n1->logged("answers client-id claims again"));
   // Its reconnect is refused, from the cache.
   auto r = n1->claims->claim("X", "t1", "device_x");
   EXPECT_EQ(r.outcome, ClaimVerdict::kHeld);
