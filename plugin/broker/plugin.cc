@@ -98,6 +98,7 @@ void start_claims(Instance& inst, const app::Options& o) {
   eo.connect_timeout_ms = std::min(eo.connect_timeout_ms, eo.request_timeout_ms);
   inst.claims_etcd = std::make_unique<cluster::EtcdClient>(eo);
   cluster::ClientClaimsOptions co{cluster::Keys(o.cluster_prefix), o.cluster_node};
+  co.wait_budget = std::chrono::milliseconds(o.cluster_claim_budget_ms);
   identity::Directory* directory = &s.directory;
   inst.claims = std::make_unique<cluster::ClusterClientClaims>(
       *inst.claims_etcd, *inst.etcd, std::move(co), [directory] { return directory->tenant_ids(); },

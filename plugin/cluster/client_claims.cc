@@ -117,10 +117,19 @@ ClaimVerdict ClusterClientClaims::claim(std::string_view client_id, std::string_
       }
       refused_.erase(it);
     }
-    if (!healthy_) {
-      // etcd is known to be away: no wait on the broker thread, the thread claims it later.
+    const auto now = std::chrono::steady_clock::now();
+    if (now - budget_second_ >= std::chrono::seconds(1)) {
+      budget_second_ = now;
+      budget_spent_ = {};
+    }
+    const bool over_budget =
+        options_.wait_budget.count() > 0 && budget_spent_ >= options_.wait_budget;
+    if (!healthy_ || over_budget) {
+      // etcd is known to be away, or this second's wait is spent: no wait on the broker thread,
+      // the thread claims it later.
       owned_[id] = Owner{std::string(tenant), std::string(identity), false};
       ++stats_.provisional;
+      if (healthy_) ++stats_.over_budget;
       v.outcome = ClaimVerdict::kProvisional;
       work_ = true;
       wake_.notify_all();
@@ -142,6 +151,7 @@ ClaimVerdict ClusterClientClaims::claim(std::string_view client_id, std::string_
   if (st.conflict()) holder = decode_claim(existing.value);
   std::lock_guard lock(mutex_);
   ++stats_.asked;
+  budget_spent_ += std::chrono::microseconds(us);
   stats_.ask_us_last = us;
   stats_.ask_us_total += us;
   if (us > stats_.ask_us_max) stats_.ask_us_max = us;

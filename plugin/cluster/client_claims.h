@@ -16,6 +16,8 @@
 // thread once etcd answers; if another identity turns out to hold the id, the connection is
 // disconnected (through the outbox) and the refusal logged. A refusal is remembered for
 // `refusal_memory`, so a refused device that retries costs a request at most that often.
+// The broker thread waits for etcd at most `wait_budget` per second in all: in a burst of first
+// connects the claims past it are provisional too, made by the claims' thread.
 //
 // Releasing. release(tenant, identity) queues the identity; the claims' thread deletes each of
 // its cached claims from etcd only while it still names that identity (read, then delete if the
@@ -67,6 +69,10 @@ struct ClientClaimsOptions {
   std::string node;                                 // this node's name, written into its claims
   std::chrono::milliseconds round{1000};            // the thread's pace while work is waiting
   std::chrono::milliseconds refusal_memory{10000};  // a refusal is answered from the cache
+  // How long first claims may wait for etcd on the broker thread per second, all together; past
+  // it, first claims are provisional for the rest of that second (a burst of new devices does
+  // not stall the broker; 0: no limit).
+  std::chrono::milliseconds wait_budget{200};
 };
 
 class ClusterClientClaims : public common::ClientIdClaims {
@@ -99,6 +105,7 @@ class ClusterClientClaims : public common::ClientIdClaims {
     uint64_t asked = 0;        // first claims that asked etcd on the broker thread
     uint64_t cached = 0;       // claims answered from the cache
     uint64_t provisional = 0;  // accepted without an answer from etcd
+    uint64_t over_budget = 0;  // of them: provisional because the wait budget was spent
     uint64_t refused = 0;      // refused: another identity holds the id
     uint64_t kicked = 0;       // provisional connections found to use another's id
     uint64_t released = 0;     // claims deleted from etcd
@@ -147,6 +154,8 @@ class ClusterClientClaims : public common::ClientIdClaims {
   std::deque<std::pair<std::string, std::string>> releases_;  // (tenant, identity)
   std::vector<Unclaim> unclaims_;                             // claims to delete from etcd
   bool healthy_ = true;
+  std::chrono::steady_clock::time_point budget_second_{};  // the second the budget counts
+  std::chrono::microseconds budget_spent_{0};              // waited for etcd in it
   bool preloaded_ = false;
   Stats stats_;
 

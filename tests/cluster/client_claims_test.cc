@@ -34,7 +34,7 @@ struct NodeClaims {
     s.endpoints = endpoints;
     s.request_timeout_ms = 1500;
     slow = std::make_unique<EtcdClient>(s);
-    ClientClaimsOptions o{keys, node, 100ms, 10s};
+    ClientClaimsOptions o{keys, node, 100ms, 10s, 0ms};  // no wait budget: every first claim asks
     claims = std::make_unique<ClusterClientClaims>(
         *quick, *slow, o, [local_tenants] { return local_tenants; }, &outbox);
   }
@@ -299,6 +299,41 @@ TEST_F(ClientClaimsTest, AThreadReconcilesByItself) {
   ASSERT_TRUE(stored("Z"));
   EXPECT_EQ(stored("Z")->tenant, "t1");
   EXPECT_EQ(n1->claims->claim("Z", "t1", "device_z").outcome, ClaimVerdict::kOurs);
+}
+
+TEST_F(ClientClaimsTest, ABurstOfFirstClaimsWaitsForEtcdOnlyUpToTheBudget) {
+  NodeClaims n1(etcd_->endpoints(), keys_, "n1");
+  ClientClaimsOptions o{keys_, "n1", 100ms, 10s, 1ms};  // 1 ms of waiting per second
+  ClusterClientClaims claims(*n1.quick, *n1.slow, o, {}, &n1.outbox);
+  ASSERT_EQ(n1.claims->claim("B-held", "t3", "device_b").outcome, ClaimVerdict::kOurs);
+  // Each claim waits for a transaction: a few spend the budget, the next is provisional without
+  // asking (etcd is healthy).
+  std::string provisional;
+  for (int i = 0; i < 200 && provisional.empty(); ++i) {
+    const std::string id = "B-" + std::to_string(i);
+    auto v = claims.claim(id, "t1", "device_" + std::to_string(i));
+    if (v.outcome == ClaimVerdict::kProvisional) {
+      EXPECT_FALSE(v.asked);
+      provisional = id;
+    } else {
+      ASSERT_EQ(v.outcome, ClaimVerdict::kOurs);
+    }
+  }
+  ASSERT_FALSE(provisional.empty());
+  EXPECT_TRUE(claims.healthy());
+  EXPECT_GE(claims.stats().over_budget, 1u);
+  // Past the budget a held id is accepted too, and reconciled by the thread: disconnected.
+  auto held = claims.claim("B-held", "t1", "device_x");
+  if (held.outcome == ClaimVerdict::kProvisional) {
+    ASSERT_TRUE(settle(claims));
+    EXPECT_EQ(n1.kicks(), std::vector<std::string>{"B-held"});
+  } else {
+    EXPECT_EQ(held.outcome, ClaimVerdict::kHeld);  // a new second began: asked and refused
+  }
+  ASSERT_TRUE(settle(claims));
+  ASSERT_TRUE(stored(provisional));
+  EXPECT_EQ(stored(provisional)->tenant, "t1");
+  EXPECT_EQ(stored("B-held")->tenant, "t3");
 }
 
 TEST_F(ClientClaimsTest, FirstClaimLatency) {

@@ -322,6 +322,12 @@ TEST(Options, ClusterClaimTimeout) {
   ok(o, "cluster_claim_timeout_ms", "100");
   EXPECT_EQ(o.cluster_claim_timeout_ms, 100u);
   for (auto v : {"", "9", "5001", "-1", "1s"}) bad("cluster_claim_timeout_ms", v);
+  EXPECT_EQ(o.cluster_claim_budget_ms, 200u);
+  ok(o, "cluster_claim_budget_ms", "0");  // no limit
+  EXPECT_EQ(o.cluster_claim_budget_ms, 0u);
+  ok(o, "cluster_claim_budget_ms", "1000");
+  EXPECT_EQ(o.cluster_claim_budget_ms, 1000u);
+  for (auto v : {"", "1001", "-1", "x"}) bad("cluster_claim_budget_ms", v);
 }
 
 }  // namespace
