@@ -1,5 +1,6 @@
 #include "plugin/cluster/client_claims.h"
 
+#include <exception>
 #include <nlohmann/json.hpp>
 #include <unordered_set>
 
@@ -23,7 +24,9 @@ std::string string_field(const nlohmann::json& j, const char* name) {
 }  // namespace
 
 std::string encode(const ClaimRecord& c) {
-  return nlohmann::json{{"tenant", c.tenant}, {"identity", c.identity}, {"node", c.node}}.dump();
+  // Names are validated before they get here; replace keeps dump() from throwing all the same.
+  return nlohmann::json{{"tenant", c.tenant}, {"identity", c.identity}, {"node", c.node}}.dump(
+      -1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::optional<ClaimRecord> decode_claim(std::string_view json) {
@@ -75,7 +78,11 @@ void ClusterClientClaims::run() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
     lock.unlock();
-    (void)round();  // what failed waits for the next round; round() logs nothing per failure
+    try {
+      (void)round();  // what failed waits for the next round; round() logs nothing per failure
+    } catch (const std::exception& e) {
+      log(common::LogLevel::kError, std::string("c8y: cluster: client-id claims: ") + e.what());
+    }
     lock.lock();
     // Idle rounds ask etcd nothing; work waiting is retried every round.
     wake_.wait_for(lock, options_.round, [this] { return stopping_ || work_; });
@@ -211,6 +218,12 @@ Status ClusterClientClaims::round() {
     else if (first.ok())
       first = std::move(st);
   };
+  {
+    // Refusals remembered past their time are answered by etcd again: drop them.
+    std::lock_guard lock(mutex_);
+    const auto now = std::chrono::steady_clock::now();
+    std::erase_if(refused_, [&](const auto& r) { return r.second.until <= now; });
+  }
   if (!preloaded()) note(preload());
   note(confirm_waiting());
   note(release_waiting());
