@@ -460,16 +460,23 @@ void PluginCore::drain(common::outbox::KickUsers& k) {
   for (auto& id : ids) port_.kick(id);
   // A deleted user (or tenant) gives up its cluster-wide client-id claims; a password change or
   // a disabled user keeps them. A tenant now placed on another node moved there with its claims:
-  // this node only stops answering for them.
+  // this node only stops answering for them. (A tenant being deleted here is not served while
+  // its placement still names this node: that is a deletion, not a move.)
   if (claims_) {
     const bool gone =
         k.user.empty() ? !directory_->has_tenant(k.tenant) : !directory_->user(k.tenant, k.user);
-    if (placement_ && !placement_->home(k.tenant).here) {
+    const common::TenantHome home = placement_ ? placement_->home(k.tenant) : common::TenantHome{};
+    const bool moved = !home.here && !home.node.empty() && home.node != options_.cluster_node;
+    if (moved) {
       if (k.user.empty()) claims_->forget(k.tenant);
     } else if (gone) {
       claims_->release(k.tenant, k.user);
     }
   }
+}
+
+void PluginCore::drain(common::outbox::Barrier& b) {
+  if (b.reached) b.reached->set_value();
 }
 
 void PluginCore::on_tick() {

@@ -65,6 +65,9 @@ class PluginCore {
   // In a cluster: the cluster-wide client-id claims (D5 across nodes; outlives the core). A
   // CONNECT whose client id another identity claimed on any node is refused.
   void set_client_claims(common::ClientIdClaims* claims) { claims_ = claims; }
+  // In a cluster: the key of device tokens that every node shares (so a token outlives a move of
+  // its tenant). At init only, before the REST server starts and before any connection.
+  void set_token_secret(std::string secret) { token_secret_ = std::move(secret); }
 
   // What the core shares with the REST server, which broker/plugin.cc starts next to the core
   // (and stops before it): the REST layer and this one do not know each other.
@@ -100,6 +103,7 @@ class PluginCore {
   void drain(common::outbox::ObjectChanged& o);
   void drain(common::outbox::CaChanged& c);
   void drain(common::outbox::KickUsers& k);
+  void drain(common::outbox::Barrier& b);
 
   Options options_;
   BrokerPort& port_;

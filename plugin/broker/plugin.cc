@@ -25,6 +25,7 @@
 #include "plugin/cluster/client_claims.h"
 #include "plugin/cluster/etcd_client.h"
 #include "plugin/cluster/node_agent.h"
+#include "plugin/cluster/tenant_control.h"
 #include "plugin/domain/retention.h"
 #include "plugin/rest/rest_server.h"
 
@@ -87,6 +88,7 @@ struct Instance {
   // claim asks etcd on the broker thread.
   std::unique_ptr<cluster::EtcdClient> claims_etcd;
   std::unique_ptr<cluster::ClusterClientClaims> claims;
+  std::unique_ptr<cluster::TenantControl> control;  // cluster mode with REST
 };
 
 // Cluster mode: client ids are claimed cluster-wide (plugin/cluster/client_claims.h).
@@ -127,10 +129,38 @@ void start_cluster(Instance& inst, const app::Options& o) {
   ao.record.started_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();
+  domain::TenantSpaces* spaces = &s.spaces;
+  ao.devices = [spaces] {
+    int64_t n = 0;
+    for (auto* space : spaces->all()) n += space->metrics.devices_connected.get();
+    return n;
+  };
+  // One key of device tokens for the whole cluster: the first node's, kept in etcd. Asked once,
+  // here at init (before REST and before any connection); without etcd the node's own key stays
+  // and its tokens work on this node only.
+  {
+    cluster::KeyValue existing;
+    const cluster::Keys keys(o.cluster_prefix);
+    common::Status st = inst.etcd->create(keys.token_secret(), s.token_secret, 0, &existing);
+    if (st.conflict() && !existing.value.empty()) {
+      inst.core->set_token_secret(existing.value);
+    } else if (!st.ok()) {
+      mosquitto_log_printf(MOSQ_LOG_WARNING,
+                           "c8y: cluster: the cluster's device-token key could not be read (%s); "
+                           "this node's own key is used, its tokens work here only",
+                           st.message.c_str());
+    }
+  }
   identity::Directory* directory = &s.directory;
   inst.agent = std::make_unique<cluster::NodeAgent>(
       *inst.etcd, std::move(ao), [directory] { return directory->tenant_ids(); }, &s.outbox);
   inst.core->set_placement(inst.agent.get());
+  // The first round before anything is served, so the node starts knowing where every tenant
+  // lives (a redirect, not a 401, for a tenant of another node). Bounded by etcd's timeouts;
+  // without etcd the node starts on its own tenants and the agent's thread keeps trying.
+  if (auto st = inst.agent->round(); !st.ok())
+    mosquitto_log_printf(MOSQ_LOG_WARNING, "c8y: cluster: %s (starting without it)",
+                         st.message.c_str());
   inst.agent->start();
   start_claims(inst, o);
 }
@@ -154,6 +184,13 @@ bool start_rest(Instance& inst, const app::Options& o, std::string* error) {
   inst.rest->set_limit_burst(o.limit_burst_s);
   inst.rest->set_retention(inst.retention.get());
   inst.rest->set_placement(inst.agent.get());
+  if (inst.agent) {  // creating, deleting and moving tenants across the cluster
+    cluster::TenantControlOptions co{cluster::Keys(o.cluster_prefix)};
+    co.scheme = o.rest_tls_cert_file.empty() ? "http" : "https";
+    inst.control = std::make_unique<cluster::TenantControl>(
+        *inst.etcd, *inst.agent, inst.rest->tenant_host(o.data_dir + "/transfers"), &s.outbox, co);
+    inst.rest->set_cluster(inst.control.get());
+  }
   const bool tls = !o.rest_tls_cert_file.empty();
   const std::string bind = !o.rest_bind.empty() ? o.rest_bind : (tls ? "0.0.0.0" : "127.0.0.1");
   rest::HttpLimits limits;
@@ -164,7 +201,8 @@ bool start_rest(Instance& inst, const app::Options& o, std::string* error) {
 }
 
 void stop_all(Instance& inst) {
-  if (inst.rest) inst.rest->stop();  // joins the REST threads: nothing pushes to the outbox now
+  if (inst.rest) inst.rest->stop();  // joins the REST threads: no request runs any more
+  inst.control.reset();
   inst.rest.reset();
   if (inst.retention_runner) inst.retention_runner->stop();  // wakes it; a pass stops early
   inst.retention_runner.reset();

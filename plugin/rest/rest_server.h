@@ -27,6 +27,7 @@
 #include "plugin/identity/trusted_cas.h"
 #include "plugin/rest/http.h"
 #include "plugin/rest/http_server.h"
+#include "plugin/rest/local_tenants.h"
 #include "plugin/rest/rest_context.h"
 #include "storage/store.h"
 
@@ -69,6 +70,13 @@ class RestServer {
     placement_ = placement;
     ctx_.placement = placement;
   }
+  // In a cluster: what creates, deletes and moves tenants (outlives the server); before start().
+  void set_cluster(common::ClusterControl* cluster) { ctx_.cluster = cluster; }
+  // What the cluster may do with this node's tenants (made on first call; transfers are staged
+  // in `staging`). Lives as long as the server.
+  common::TenantHost& tenant_host(const std::string& staging);
+  // The scheme of the REST API ("http" or "https"), once started.
+  const std::string& scheme() const { return scheme_; }
 
  private:
   void add_routes();
@@ -102,6 +110,9 @@ class RestServer {
   std::unique_ptr<HttpServer> server_;
   std::string scheme_ = "http";
   const common::TenantPlacement* placement_ = nullptr;
+  // REST requests running per caller's tenant (a tenant handed over waits for them).
+  TenantRequests requests_;
+  std::unique_ptr<LocalTenants> local_tenants_;
 };
 
 }  // namespace c8y::rest

@@ -133,3 +133,54 @@ def test_without_quorum_a_first_connect_is_accepted_then_checked(cluster, client
     # The nodes are registered again before the next test.
     for name in cluster.nodes:
         assert poll(lambda: cluster.etcd.get(f"/c8y/nodes/{name}") is not None, timeout=15)
+
+
+def test_claims_stay_with_a_moved_tenant_and_go_with_a_deleted_one(cluster, clients):
+    made, make = clients
+    hp = cluster.haproxy
+    mgmt = ("management/admin", "management-admin-pass")
+    tenant = "tc1"
+    st, body = cluster.rest("/tenant/tenants", *mgmt, method="POST", body={
+        "id": tenant, "adminName": "admin", "adminPass": "tc1-admin-pass", "node": "n2"})
+    assert st == 201, body
+    assert poll(lambda: hp.runtime_map().get(tenant) == "n2")
+    st, body = cluster.rest(f"/user/{tenant}/users", f"{tenant}/admin", "tc1-admin-pass",
+                            method="POST", body={"userName": "device_a",
+                                                 "password": "tc1-device-pass",
+                                                 "roles": ["device"]})
+    assert st == 201, body
+    cid = f"mover-{time.monotonic_ns()}"
+    key = f"/c8y/clients/{cid}"
+    a = make(hp.mqtt, cid, f"{tenant}/device_a", "tc1-device-pass")
+    assert a.connect() == 0
+    assert cluster.etcd.get(key) == {"tenant": tenant, "identity": "device_a", "node": "n2"}
+    a.close()
+
+    # Moved to n3: the claim stays the tenant's (n2 only forgets it), its device reconnects on
+    # n3, and another tenant is still refused.
+    st, body = cluster.rest(f"/tenant/tenants/{tenant}/move", *mgmt, method="POST",
+                            body={"node": "n3"}, timeout=60)
+    assert st == 200, body
+    assert poll(lambda: hp.runtime_map().get(tenant) == "n3")
+    assert cluster.etcd.get(key)["tenant"] == tenant
+
+    def back():
+        c = make(hp.mqtt, cid, f"{tenant}/device_a", "tc1-device-pass")
+        ok = c.connect() == 0
+        c.close()
+        return ok
+    assert poll(back, timeout=10)
+    assert cluster.etcd.get(key)["tenant"] == tenant
+    assert make(hp.mqtt, cid, "t3/device_a", "t3-device-pass").connect() == 5
+    assert make(cluster.nodes["n2"].port, cid, "t3/device_a", "t3-device-pass").connect() == 5
+
+    # Deleted: its claims go with it, and the id is free for another tenant.
+    st, body = cluster.rest(f"/tenant/tenants/{tenant}", *mgmt, method="DELETE")
+    assert st == 204, body
+    assert poll(lambda: cluster.etcd.get(key) is None, timeout=10)
+    # (n2 remembers its refusal of t3 for up to 10 s, then asks etcd again.)
+    def taken():
+        time.sleep(0.5)
+        return make(hp.mqtt, cid, "t3/device_a", "t3-device-pass").connect() == 0
+    assert poll(taken, timeout=15)
+    assert cluster.etcd.get(key)["tenant"] == "t3"
