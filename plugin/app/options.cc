@@ -156,6 +156,14 @@ std::optional<std::string> apply_option(Options& o, std::string_view key, std::s
     auto n = parse_unsigned(value);
     if (!n || *n < 2 || *n > 300) return bad(key, value, "seconds, 2..300");
     o.cluster_lease_ttl_s = static_cast<unsigned>(*n);
+  } else if (key == "cluster_claim_budget_ms") {
+    auto n = parse_unsigned(value);
+    if (!n || *n > 1000) return bad(key, value, "milliseconds per second, 0..1000 (0: no limit)");
+    o.cluster_claim_budget_ms = static_cast<unsigned>(*n);
+  } else if (key == "cluster_claim_timeout_ms") {
+    auto n = parse_unsigned(value);
+    if (!n || *n < 10 || *n > 5000) return bad(key, value, "milliseconds, 10..5000");
+    o.cluster_claim_timeout_ms = static_cast<unsigned>(*n);
   } else if (key == "cluster_rest_advertise") {
     if (value.find(':') == std::string_view::npos) return bad(key, value, "host:port is required");
     o.cluster_rest_advertise = std::string(value);

@@ -68,6 +68,12 @@ struct Options {
   std::string cluster_prefix = "/c8y/";
   unsigned cluster_lease_ttl_s = 5;
   std::string cluster_rest_advertise;
+  // How long a CONNECT may wait on the broker thread for etcd when it claims a client id for
+  // the first time (ms; then the connection is accepted and the claim made in the background).
+  unsigned cluster_claim_timeout_ms = 250;
+  // How long first claims may wait for etcd on the broker thread per second in all (ms; past it
+  // they are provisional for the rest of the second; 0: no limit).
+  unsigned cluster_claim_budget_ms = 200;
 };
 
 // Checks the options together, after the last one was applied (an error text, or nullopt).

@@ -328,6 +328,15 @@ bool PluginCore::on_connect(const ConnectInfo& info) {
                       std::to_string(s->space->limits.devices()) + " devices connected",
                   s->space);
 
+  // In a cluster the id is also claimed for this identity on every node (D5 across nodes): a
+  // reconnect is answered from the node's cache, a first claim asks etcd once.
+  if (claims_ && !bootstrap) {
+    auto v = claims_->claim(info.client_id, auth.tenant, auth.user);
+    if (v.outcome == common::ClaimVerdict::kHeld)
+      return refuse(common::RefusalReason::kClientId,
+                    "client id is held by another identity (tenant " + v.holder_tenant +
+                        ", claimed in the cluster)");
+  }
   // A bootstrap connection does not hold its client id: the device reconnects with the same id
   // under its new credentials right after.
   if (!bootstrap)
@@ -449,6 +458,21 @@ void PluginCore::drain(common::outbox::KickUsers& k) {
     if (s.tenant == k.tenant && (k.user.empty() || s.user == k.user)) ids.push_back(s.client_id);
   });
   for (auto& id : ids) port_.kick(id);
+  // A deleted user (or tenant) gives up its cluster-wide client-id claims; a password change or
+  // a disabled user keeps them. A tenant now placed on another node moved there with its claims:
+  // this node only stops answering for them. (A tenant being deleted here is not served while
+  // its placement still names this node: that is a deletion, not a move.)
+  if (claims_) {
+    const bool gone =
+        k.user.empty() ? !directory_->has_tenant(k.tenant) : !directory_->user(k.tenant, k.user);
+    const common::TenantHome home = placement_ ? placement_->home(k.tenant) : common::TenantHome{};
+    const bool moved = !home.here && !home.node.empty() && home.node != options_.cluster_node;
+    if (moved) {
+      if (k.user.empty()) claims_->forget(k.tenant);
+    } else if (gone) {
+      claims_->release(k.tenant, k.user);
+    }
+  }
 }
 
 void PluginCore::drain(common::outbox::Barrier& b) {

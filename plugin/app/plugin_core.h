@@ -22,6 +22,7 @@
 #include "plugin/app/broker_port.h"
 #include "plugin/app/options.h"
 #include "plugin/app/session.h"
+#include "plugin/common/client_claims.h"
 #include "plugin/common/metrics.h"
 #include "plugin/common/outbox.h"
 #include "plugin/common/placement.h"
@@ -61,6 +62,9 @@ class PluginCore {
   // In a cluster: where each tenant is served (outlives the core). A device of a tenant placed
   // on another node is refused at CONNECT (it reached this node through a stale route).
   void set_placement(const common::TenantPlacement* placement) { placement_ = placement; }
+  // In a cluster: the cluster-wide client-id claims (D5 across nodes; outlives the core). A
+  // CONNECT whose client id another identity claimed on any node is refused.
+  void set_client_claims(common::ClientIdClaims* claims) { claims_ = claims; }
   // In a cluster: the key of device tokens that every node shares (so a token outlives a move of
   // its tenant). At init only, before the REST server starts and before any connection.
   void set_token_secret(std::string secret) { token_secret_ = std::move(secret); }
@@ -117,6 +121,7 @@ class PluginCore {
   std::chrono::steady_clock::time_point last_availability_check_{};
   identity::LogRateLimiter auth_log_limit_;
   const common::TenantPlacement* placement_ = nullptr;
+  common::ClientIdClaims* claims_ = nullptr;
   bool stopped_ = false;
 };
 

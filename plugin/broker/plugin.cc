@@ -14,6 +14,7 @@
 
 #include <openssl/x509.h>
 #include <pthread.h>
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstring>
@@ -21,6 +22,7 @@
 #include <string>
 
 #include "plugin/app/plugin_core.h"
+#include "plugin/cluster/client_claims.h"
 #include "plugin/cluster/etcd_client.h"
 #include "plugin/cluster/node_agent.h"
 #include "plugin/cluster/tenant_control.h"
@@ -82,8 +84,30 @@ struct Instance {
   std::unique_ptr<domain::RetentionRunner> retention_runner;
   std::unique_ptr<cluster::EtcdClient> etcd;  // cluster mode only (plugin_opt_cluster_etcd)
   std::unique_ptr<cluster::NodeAgent> agent;
+  // D5 across nodes: client-id claims; their own etcd client with short timeouts, since a first
+  // claim asks etcd on the broker thread.
+  std::unique_ptr<cluster::EtcdClient> claims_etcd;
+  std::unique_ptr<cluster::ClusterClientClaims> claims;
   std::unique_ptr<cluster::TenantControl> control;  // cluster mode with REST
 };
+
+// Cluster mode: client ids are claimed cluster-wide (plugin/cluster/client_claims.h).
+void start_claims(Instance& inst, const app::Options& o) {
+  auto s = inst.core->services();
+  cluster::EtcdOptions eo;
+  eo.endpoints = o.cluster_etcd;
+  eo.request_timeout_ms = static_cast<int>(o.cluster_claim_timeout_ms);
+  eo.connect_timeout_ms = std::min(eo.connect_timeout_ms, eo.request_timeout_ms);
+  inst.claims_etcd = std::make_unique<cluster::EtcdClient>(eo);
+  cluster::ClientClaimsOptions co{cluster::Keys(o.cluster_prefix), o.cluster_node};
+  co.wait_budget = std::chrono::milliseconds(o.cluster_claim_budget_ms);
+  identity::Directory* directory = &s.directory;
+  inst.claims = std::make_unique<cluster::ClusterClientClaims>(
+      *inst.claims_etcd, *inst.etcd, std::move(co), [directory] { return directory->tenant_ids(); },
+      &s.outbox);
+  inst.core->set_client_claims(inst.claims.get());
+  inst.claims->start();
+}
 
 // Cluster mode: the node agent registers this node in etcd and places its tenants there, on its
 // own thread (nothing on the message path talks to etcd).
@@ -138,6 +162,7 @@ void start_cluster(Instance& inst, const app::Options& o) {
     mosquitto_log_printf(MOSQ_LOG_WARNING, "c8y: cluster: %s (starting without it)",
                          st.message.c_str());
   inst.agent->start();
+  start_claims(inst, o);
 }
 
 void start_retention(Instance& inst, const app::Options& o) {
@@ -185,6 +210,11 @@ void stop_all(Instance& inst) {
   if (inst.retention_runner) inst.retention_runner->stop();  // wakes it; a pass stops early
   inst.retention_runner.reset();
   inst.retention.reset();
+  // The claims' thread, before the etcd client it uses.
+  if (inst.claims) inst.claims->stop();
+  if (inst.core) inst.core->set_client_claims(nullptr);
+  inst.claims.reset();
+  inst.claims_etcd.reset();
   // After the REST threads (they ask it where tenants live); revokes the lease, so the cluster
   // sees the node go at once.
   if (inst.agent) inst.agent->stop();

@@ -316,5 +316,19 @@ TEST(Options, Cluster) {
   EXPECT_EQ(kept.cluster_etcd, std::vector<std::string>{"http://a:1"});
 }
 
+TEST(Options, ClusterClaimTimeout) {
+  Options o;
+  EXPECT_EQ(o.cluster_claim_timeout_ms, 250u);
+  ok(o, "cluster_claim_timeout_ms", "100");
+  EXPECT_EQ(o.cluster_claim_timeout_ms, 100u);
+  for (auto v : {"", "9", "5001", "-1", "1s"}) bad("cluster_claim_timeout_ms", v);
+  EXPECT_EQ(o.cluster_claim_budget_ms, 200u);
+  ok(o, "cluster_claim_budget_ms", "0");  // no limit
+  EXPECT_EQ(o.cluster_claim_budget_ms, 0u);
+  ok(o, "cluster_claim_budget_ms", "1000");
+  EXPECT_EQ(o.cluster_claim_budget_ms, 1000u);
+  for (auto v : {"", "1001", "-1", "x"}) bad("cluster_claim_budget_ms", v);
+}
+
 }  // namespace
 }  // namespace c8y::app
