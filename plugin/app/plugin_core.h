@@ -22,6 +22,7 @@
 #include "plugin/app/broker_port.h"
 #include "plugin/app/options.h"
 #include "plugin/app/session.h"
+#include "plugin/common/bootstrap_registry.h"
 #include "plugin/common/metrics.h"
 #include "plugin/common/outbox.h"
 #include "plugin/common/placement.h"
@@ -61,6 +62,10 @@ class PluginCore {
   // In a cluster: where each tenant is served (outlives the core). A device of a tenant placed
   // on another node is refused at CONNECT (it reached this node through a stale route).
   void set_placement(const common::TenantPlacement* placement) { placement_ = placement; }
+  // In a cluster: every node's bootstrap registrations (outlives the core; nullptr: none). A
+  // bootstrap connection for a serial another node registered is let in and its polls answered
+  // through it; a finished registration is removed from it.
+  void set_bootstrap_registry(common::BootstrapRegistry* registry);
 
   // What the core shares with the REST server, which broker/plugin.cc starts next to the core
   // (and stops before it): the REST layer and this one do not know each other.
@@ -113,6 +118,7 @@ class PluginCore {
   std::chrono::steady_clock::time_point last_availability_check_{};
   identity::LogRateLimiter auth_log_limit_;
   const common::TenantPlacement* placement_ = nullptr;
+  common::BootstrapRegistry* bootstrap_registry_ = nullptr;
   bool stopped_ = false;
 };
 

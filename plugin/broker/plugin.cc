@@ -23,7 +23,9 @@
 #include "plugin/app/plugin_core.h"
 #include "plugin/cluster/etcd_client.h"
 #include "plugin/cluster/node_agent.h"
+#include "plugin/cluster/registration_mirror.h"
 #include "plugin/domain/retention.h"
+#include "plugin/identity/registration_owner.h"
 #include "plugin/rest/rest_server.h"
 
 #define C8Y_EXPORT extern "C" __attribute__((visibility("default")))
@@ -81,6 +83,10 @@ struct Instance {
   std::unique_ptr<domain::RetentionRunner> retention_runner;
   std::unique_ptr<cluster::EtcdClient> etcd;  // cluster mode only (plugin_opt_cluster_etcd)
   std::unique_ptr<cluster::NodeAgent> agent;
+  // Bootstrap registrations of every node (cluster mode): this node's side of them, and the
+  // mirror of all of them in etcd.
+  std::unique_ptr<identity::RegistrationOwner> bootstrap_owner;
+  std::unique_ptr<cluster::RegistrationMirror> registrations;
 };
 
 // Cluster mode: the node agent registers this node in etcd and places its tenants there, on its
@@ -108,6 +114,16 @@ void start_cluster(Instance& inst, const app::Options& o) {
       *inst.etcd, std::move(ao), [directory] { return directory->tenant_ids(); }, &s.outbox);
   inst.core->set_placement(inst.agent.get());
   inst.agent->start();
+  // Bootstrap registrations across nodes: the bootstrap user lands on the management tenant's
+  // node, whichever node holds the device's tenant.
+  inst.bootstrap_owner = std::make_unique<identity::RegistrationOwner>(
+      s.directory, s.registrations, +[]() -> int64_t { return app::now_ms(); });
+  inst.registrations = std::make_unique<cluster::RegistrationMirror>(
+      *inst.etcd,
+      cluster::RegistrationMirrorOptions{cluster::Keys(o.cluster_prefix), o.cluster_node},
+      inst.agent.get(), inst.bootstrap_owner.get(), &s.outbox);
+  inst.core->set_bootstrap_registry(inst.registrations.get());
+  inst.registrations->start();
 }
 
 void start_retention(Instance& inst, const app::Options& o) {
@@ -129,6 +145,7 @@ bool start_rest(Instance& inst, const app::Options& o, std::string* error) {
   inst.rest->set_limit_burst(o.limit_burst_s);
   inst.rest->set_retention(inst.retention.get());
   inst.rest->set_placement(inst.agent.get());
+  inst.rest->set_bootstrap_registry(inst.registrations.get());
   const bool tls = !o.rest_tls_cert_file.empty();
   const std::string bind = !o.rest_bind.empty() ? o.rest_bind : (tls ? "0.0.0.0" : "127.0.0.1");
   rest::HttpLimits limits;
@@ -144,6 +161,10 @@ void stop_all(Instance& inst) {
   if (inst.retention_runner) inst.retention_runner->stop();  // wakes it; a pass stops early
   inst.retention_runner.reset();
   inst.retention.reset();
+  if (inst.core) inst.core->set_bootstrap_registry(nullptr);
+  if (inst.registrations) inst.registrations->stop();
+  inst.registrations.reset();
+  inst.bootstrap_owner.reset();
   // After the REST threads (they ask it where tenants live); revokes the lease, so the cluster
   // sees the node go at once.
   if (inst.agent) inst.agent->stop();

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "plugin/common/bootstrap_registry.h"
 #include "plugin/common/metrics.h"
 #include "plugin/common/outbox.h"
 #include "plugin/common/placement.h"
@@ -42,6 +43,8 @@ struct RestContext {
   domain::Retention* retention = nullptr;
   // In a cluster: where tenants are served; nullptr: a single node.
   const common::TenantPlacement* placement = nullptr;
+  // In a cluster: the bootstrap registrations of every node; nullptr: a single node.
+  common::BootstrapRegistry* bootstrap = nullptr;
   // Refused trusted-certificate uploads: garbage uploads in a loop must not fill the log.
   identity::LogRateLimiter upload_log_limit{identity::steady_now, 1, 10};
 

@@ -69,6 +69,9 @@ class RestServer {
     placement_ = placement;
     ctx_.placement = placement;
   }
+  // In a cluster: every node's bootstrap registrations (outlives the server); before start().
+  // A serial is then unique across the cluster's tenants (409 otherwise).
+  void set_bootstrap_registry(common::BootstrapRegistry* registry) { ctx_.bootstrap = registry; }
 
  private:
   void add_routes();
