@@ -265,7 +265,16 @@ void RegistrationMirror::run_writer() {
   std::unique_lock lock(queue_mutex_);
   while (true) {
     queue_cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
-    if (stop_) return;  // what is left is redone: a poll comes again, a stale record is re-read
+    if (stop_) {
+      // A poll comes again, but a finished request's record would stay behind and keep its
+      // serial from other tenants: those are still removed (until etcd fails once).
+      std::deque<Task> left;
+      left.swap(queue_);
+      lock.unlock();
+      for (Task& t : left)
+        if (t.kind == Task::kFinished && !release(t.serial, t.tenant).ok()) break;
+      return;
+    }
     Task t = std::move(queue_.front());
     queue_.pop_front();
     busy_ = true;

@@ -130,6 +130,14 @@ TEST_F(RegistrationMirrorTest, ADeletedTenantsSerialsAreFreed) {
   EXPECT_TRUE(a->claim("sn-1", "t5").ok());
 }
 
+TEST_F(RegistrationMirrorTest, AFinishedRequestIsRemovedAlsoWhenTheNodeStops) {
+  auto a = mirror("n1", &outbox_a_);
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(a->claim("sn-" + std::to_string(i), "t3").ok());
+  for (int i = 0; i < 20; ++i) a->finished("sn-" + std::to_string(i), "t3");
+  a->stop();  // right away: what the writer had not done yet is done before it ends
+  for (int i = 0; i < 20; ++i) EXPECT_FALSE(stored("sn-" + std::to_string(i))) << i;
+}
+
 TEST_F(RegistrationMirrorTest, EveryNodeMirrorsTheRecords) {
   auto a = mirror("n1", &outbox_a_);
   ASSERT_TRUE(a->claim("sn-1", "t3").ok());
