@@ -28,6 +28,15 @@
 namespace c8y::storage {
 namespace {
 
+// Every write: a write that names a dropped family (a deleted or moved-away tenant, whose Family
+// another thread still held) is ignored rather than failed. RocksDB fails the whole write group
+// otherwise, so one stale write could fail other tenants' writes that were grouped with it.
+rocksdb::WriteOptions write_options() {
+  rocksdb::WriteOptions wo;
+  wo.ignore_missing_column_families = true;
+  return wo;
+}
+
 // Nice value of the storage writer thread (the broker's event loop stays at the process's).
 constexpr int kBackgroundNice = 10;
 
@@ -225,7 +234,7 @@ bool Store::open_ingest(std::string* error) {
       ++skipped;  // the tenant was dropped
   });
   if (batch.Count() > 0) {
-    rocksdb::WriteOptions wo;
+    rocksdb::WriteOptions wo = write_options();
     wo.sync = true;
     if (auto st = db_->Write(wo, &batch); !st.ok()) {
       if (error) *error = "cannot replay the ingest log into RocksDB: " + st.ToString();
@@ -526,7 +535,7 @@ StoreStatus Store::put(const Family* f, std::string_view key, std::string_view v
 }
 
 StoreStatus Store::write_now(const Family* f, std::string_view key, std::string_view value) {
-  rocksdb::WriteOptions wo;
+  rocksdb::WriteOptions wo = write_options();
   wo.sync = options_.sync;
   return from_rocks(db_->Put(wo, f->handle, slice(key), slice(value)));
 }
@@ -615,7 +624,7 @@ void Store::writer_loop() {
   (void)setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kBackgroundNice);
   constexpr size_t kBatchBytes = 4u << 20;
   rocksdb::WriteBatch batch;
-  rocksdb::WriteOptions wo;
+  rocksdb::WriteOptions wo = write_options();
   size_t n_since_idle = 0;
   auto last_work = std::chrono::steady_clock::now();
   caught_up_ns_.store(steady_ns(), std::memory_order_relaxed);
@@ -707,7 +716,7 @@ StoreStatus Store::write(Batch& batch, When when) {
     if (bytes > log_->capacity() / 4) return StoreStatus::Io("batch too large");
     return append_all(ops.ops);
   }
-  rocksdb::WriteOptions wo;
+  rocksdb::WriteOptions wo = write_options();
   wo.sync = options_.sync;
   auto st = db_->Write(wo, &batch.raw());
   batch.clear();

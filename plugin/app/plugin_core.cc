@@ -459,6 +459,10 @@ void PluginCore::drain(common::outbox::KickUsers& k) {
   for (auto& id : ids) port_.kick(id);
 }
 
+void PluginCore::drain(common::outbox::Barrier& b) {
+  if (b.reached) b.reached->set_value();
+}
+
 void PluginCore::on_tick() {
   if (auto e = store_->take_writer_error(); !e.empty()) log(LogLevel::kError, "c8y: " + e);
   for (auto& item : outbox_.take()) std::visit([this](auto& i) { drain(i); }, item);

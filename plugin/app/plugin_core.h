@@ -101,6 +101,7 @@ class PluginCore {
   void drain(common::outbox::ObjectChanged& o);
   void drain(common::outbox::CaChanged& c);
   void drain(common::outbox::KickUsers& k);
+  void drain(common::outbox::Barrier& b);
 
   Options options_;
   BrokerPort& port_;

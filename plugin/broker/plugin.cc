@@ -24,6 +24,7 @@
 #include "plugin/cluster/etcd_client.h"
 #include "plugin/cluster/node_agent.h"
 #include "plugin/cluster/registration_mirror.h"
+#include "plugin/cluster/tenant_control.h"
 #include "plugin/domain/retention.h"
 #include "plugin/identity/registration_owner.h"
 #include "plugin/rest/rest_server.h"
@@ -87,6 +88,7 @@ struct Instance {
   // mirror of all of them in etcd.
   std::unique_ptr<identity::RegistrationOwner> bootstrap_owner;
   std::unique_ptr<cluster::RegistrationMirror> registrations;
+  std::unique_ptr<cluster::TenantControl> control;  // cluster mode with REST
 };
 
 // Cluster mode: the node agent registers this node in etcd and places its tenants there, on its
@@ -109,6 +111,12 @@ void start_cluster(Instance& inst, const app::Options& o) {
   ao.record.started_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();
+  domain::TenantSpaces* spaces = &s.spaces;
+  ao.devices = [spaces] {
+    int64_t n = 0;
+    for (auto* space : spaces->all()) n += space->metrics.devices_connected.get();
+    return n;
+  };
   identity::Directory* directory = &s.directory;
   inst.agent = std::make_unique<cluster::NodeAgent>(
       *inst.etcd, std::move(ao), [directory] { return directory->tenant_ids(); }, &s.outbox);
@@ -146,6 +154,13 @@ bool start_rest(Instance& inst, const app::Options& o, std::string* error) {
   inst.rest->set_retention(inst.retention.get());
   inst.rest->set_placement(inst.agent.get());
   inst.rest->set_bootstrap_registry(inst.registrations.get());
+  if (inst.agent) {  // creating, deleting and moving tenants across the cluster
+    cluster::TenantControlOptions co{cluster::Keys(o.cluster_prefix)};
+    co.scheme = o.rest_tls_cert_file.empty() ? "http" : "https";
+    inst.control = std::make_unique<cluster::TenantControl>(
+        *inst.etcd, *inst.agent, inst.rest->tenant_host(o.data_dir + "/transfers"), &s.outbox, co);
+    inst.rest->set_cluster(inst.control.get());
+  }
   const bool tls = !o.rest_tls_cert_file.empty();
   const std::string bind = !o.rest_bind.empty() ? o.rest_bind : (tls ? "0.0.0.0" : "127.0.0.1");
   rest::HttpLimits limits;
@@ -156,7 +171,8 @@ bool start_rest(Instance& inst, const app::Options& o, std::string* error) {
 }
 
 void stop_all(Instance& inst) {
-  if (inst.rest) inst.rest->stop();  // joins the REST threads: nothing pushes to the outbox now
+  if (inst.rest) inst.rest->stop();  // joins the REST threads: no request runs any more
+  inst.control.reset();
   inst.rest.reset();
   if (inst.retention_runner) inst.retention_runner->stop();  // wakes it; a pass stops early
   inst.retention_runner.reset();

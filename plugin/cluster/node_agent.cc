@@ -1,5 +1,6 @@
 #include "plugin/cluster/node_agent.h"
 
+#include <algorithm>
 #include <set>
 
 namespace c8y::cluster {
@@ -54,14 +55,38 @@ void NodeAgent::run() {
       last_error_.clear();
       log(common::LogLevel::kNotice, "c8y: cluster: etcd reachable again");
     }
+    auto wait = options_.round;
+    {
+      std::lock_guard view_lock(mutex_);
+      if (std::chrono::steady_clock::now() < hurry_until_)
+        wait = std::min<std::chrono::milliseconds>(wait, std::chrono::milliseconds(100));
+    }
     lock.lock();
-    wake_.wait_for(lock, options_.round, [this] { return stopping_; });
+    wake_.wait_for(lock, wait, [this] { return stopping_; });
   }
 }
 
 common::Status NodeAgent::round() {
   if (auto s = hold_lease(); !s.ok()) return s;
+  if (auto s = refresh_record(); !s.ok()) return s;
   return place_tenants();
+}
+
+common::Status NodeAgent::refresh_record() {
+  const int64_t devices = options_.devices ? options_.devices() : 0;
+  int64_t lease = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (devices == written_devices_) return {};
+    lease = view_.lease;
+  }
+  NodeRecord r = options_.record;
+  r.devices = devices;
+  if (auto s = etcd_.put(options_.keys.node(node()), encode(r), lease); !s.ok())
+    return common::Status::Unavailable("node record: " + s.message);
+  std::lock_guard lock(mutex_);
+  written_devices_ = devices;
+  return {};
 }
 
 common::Status NodeAgent::hold_lease() {
@@ -82,7 +107,9 @@ common::Status NodeAgent::hold_lease() {
   }
   if (auto s = etcd_.grant_lease(options_.lease_ttl_s, &lease); !s.ok())
     return common::Status::Unavailable("lease grant: " + s.message);
-  if (auto s = etcd_.put(options_.keys.node(node()), encode(options_.record), lease); !s.ok()) {
+  NodeRecord record = options_.record;
+  record.devices = options_.devices ? options_.devices() : 0;
+  if (auto s = etcd_.put(options_.keys.node(node()), encode(record), lease); !s.ok()) {
     (void)etcd_.revoke_lease(lease);  // best effort; it expires anyway
     return common::Status::Unavailable("node record: " + s.message);
   }
@@ -90,6 +117,7 @@ common::Status NodeAgent::hold_lease() {
     std::lock_guard lock(mutex_);
     view_.lease = lease;
     view_.registered = true;
+    written_devices_ = record.devices;
   }
   log(common::LogLevel::kNotice, "c8y: cluster: node " + node() + " registered");
   return {};
@@ -108,10 +136,12 @@ common::Status NodeAgent::place_tenants() {
   if (auto s = etcd_.list(options_.keys.tenants(), &kvs, &revision); !s.ok())
     return common::Status::Unavailable("reading placements: " + s.message);
   std::map<std::string, Placement> placements;
+  std::map<std::string, int64_t> creating;  // this node's tenants being made: mod revisions
   for (const auto& kv : kvs) {
     std::string_view tenant = options_.keys.tenant_of(kv.key);
     auto p = decode_placement(kv.value);
     if (tenant.empty() || !p) continue;
+    if (p->change == "create" && p->node == node()) creating[std::string(tenant)] = kv.mod_revision;
     placements.emplace(std::string(tenant), *p);
   }
   std::set<std::string> foreign_before;
@@ -140,6 +170,13 @@ common::Status NodeAgent::place_tenants() {
       if (!p) continue;
       it = placements.emplace(tenant, *p).first;
     }
+    // Made here, but the node that asked for it did not settle its placement (it died, or lost
+    // etcd): the tenant exists, so it is settled here.
+    if (auto c = creating.find(tenant); c != creating.end()) {
+      Placement settled{node(), it->second.epoch};
+      if (etcd_.compare_and_put(options_.keys.tenant(tenant), encode(settled), c->second).ok())
+        it->second = settled;
+    }
     if (it->second.node != node() && !foreign_before.count(tenant))
       log(common::LogLevel::kWarning,
           "c8y: cluster: tenant " + tenant + " is placed on " + it->second.node + " (epoch " +
@@ -164,14 +201,43 @@ std::optional<Placement> NodeAgent::placement(const std::string& tenant) const {
   return it->second;
 }
 
+void NodeAgent::note(const std::string& tenant, const std::optional<Placement>& p) {
+  std::lock_guard lock(mutex_);
+  if (p)
+    view_.placements[tenant] = *p;
+  else
+    view_.placements.erase(tenant);
+}
+
+void NodeAgent::hurry(std::chrono::milliseconds how_long) {
+  std::lock_guard lock(mutex_);
+  hurry_until_ = std::chrono::steady_clock::now() + how_long;
+}
+
+void NodeAgent::fence(const std::string& tenant, bool on) {
+  std::lock_guard lock(mutex_);
+  if (on)
+    fenced_.insert(tenant);
+  else
+    fenced_.erase(tenant);
+}
+
 common::TenantHome NodeAgent::home(std::string_view tenant) const {
   std::lock_guard lock(mutex_);
   auto it = view_.placements.find(std::string(tenant));
-  if (it == view_.placements.end() || it->second.node == node()) return {};
+  if (!fenced_.empty() && fenced_.count(std::string(tenant))) {
+    common::TenantHome h;
+    h.here = false;
+    h.node = it == view_.placements.end() ? node() : it->second.node;
+    return h;
+  }
+  if (it == view_.placements.end() || (it->second.node == node() && it->second.served())) return {};
   common::TenantHome h;
   h.here = false;
   h.node = it->second.node;
-  if (auto n = view_.nodes.find(h.node); n != view_.nodes.end()) h.rest = n->second.rest;
+  // A tenant being moved or created is served by nobody: no address to send a client to.
+  if (auto n = view_.nodes.find(h.node); n != view_.nodes.end() && it->second.served())
+    h.rest = n->second.rest;
   return h;
 }
 
@@ -180,7 +246,8 @@ std::vector<common::PlacedTenant> NodeAgent::tenants() const {
   std::vector<common::PlacedTenant> out;
   out.reserve(view_.placements.size());
   for (const auto& [tenant, p] : view_.placements)
-    out.push_back({tenant, p.node, p.node == node() || view_.nodes.count(p.node) > 0});
+    out.push_back(
+        {tenant, p.node, p.served() && (p.node == node() || view_.nodes.count(p.node) > 0)});
   return out;
 }
 

@@ -18,6 +18,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -35,6 +36,9 @@ struct NodeAgentOptions {
   NodeRecord record;  // record.name is this node's name
   int lease_ttl_s = 5;
   std::chrono::milliseconds round{1000};
+  // Connected devices now (written into the node's record when it changes: the placement hint
+  // for new tenants); null: 0.
+  std::function<int64_t()> devices = {};
 };
 
 class NodeAgent : public common::TenantPlacement {
@@ -66,12 +70,24 @@ class NodeAgent : public common::TenantPlacement {
   // The tenant's placement as last read (nullopt: none known).
   std::optional<Placement> placement(const std::string& tenant) const;
   const std::string& node() const { return options_.record.name; }
-  // Here unless the last read placed the tenant on another node (TenantPlacement).
+  // What this node just wrote for a tenant (a change it made: create, move, delete), taken into
+  // the view at once rather than at the next round. nullopt: the placement was deleted.
+  // (A round that read etcd before that write may still put the older placement back until the
+  // next round: a hint, not a guarantee; fence() is the guarantee.)
+  void note(const std::string& tenant, const std::optional<Placement>& p);
+  // While fenced, this node does not serve the tenant, whatever the placements say (a tenant
+  // being handed over from here).
+  void fence(const std::string& tenant, bool on);
+  // Rounds every 100 ms for `how_long` (a change this node expects another node to finish).
+  void hurry(std::chrono::milliseconds how_long);
+  // Here unless the last read placed the tenant on another node or the tenant is being moved or
+  // created (served by nobody until that ends) (TenantPlacement).
   common::TenantHome home(std::string_view tenant) const override;
   std::vector<common::PlacedTenant> tenants() const override;
 
  private:
   common::Status hold_lease();
+  common::Status refresh_record();
   common::Status place_tenants();
   void log(common::LogLevel level, std::string message);
   void run();
@@ -84,6 +100,10 @@ class NodeAgent : public common::TenantPlacement {
   mutable std::mutex mutex_;
   View view_;
   std::string last_error_;  // logged once until it changes
+  int64_t written_devices_ = 0;
+  std::set<std::string> fenced_;
+  std::chrono::steady_clock::time_point
+      hurry_until_{};  // the devices count in the record as last written
 
   std::mutex wake_mutex_;
   std::condition_variable wake_;

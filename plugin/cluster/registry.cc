@@ -37,7 +37,11 @@ std::string_view Keys::tenant_of(std::string_view key) const {
 }
 
 std::string encode(const Placement& p) {
-  return nlohmann::json{{"node", p.node}, {"epoch", p.epoch}}.dump();
+  nlohmann::json j{{"node", p.node}, {"epoch", p.epoch}};
+  if (!p.change.empty()) j["change"] = p.change;
+  if (!p.move_to.empty()) j["moveTo"] = p.move_to;
+  if (!p.ticket.empty()) j["ticket"] = p.ticket;
+  return j.dump();
 }
 
 std::optional<Placement> decode_placement(std::string_view json) {
@@ -46,7 +50,15 @@ std::optional<Placement> decode_placement(std::string_view json) {
   auto node = field<std::string>(j, "node");
   auto epoch = field<int64_t>(j, "epoch");
   if (!node || !epoch || !valid_node_name(*node) || *epoch < 1) return std::nullopt;
-  return Placement{*node, *epoch};
+  Placement p{*node, *epoch};
+  p.change = field<std::string>(j, "change").value_or("");
+  p.move_to = field<std::string>(j, "moveTo").value_or("");
+  p.ticket = field<std::string>(j, "ticket").value_or("");
+  if (!p.change.empty() && p.change != "create" && p.change != "delete" && p.change != "move")
+    return std::nullopt;
+  if ((p.change == "move") != !p.move_to.empty()) return std::nullopt;
+  if (!p.move_to.empty() && !valid_node_name(p.move_to)) return std::nullopt;
+  return p;
 }
 
 std::string encode(const NodeRecord& n) {

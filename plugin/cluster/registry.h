@@ -4,7 +4,10 @@
 //   nodes/<node>      a node's record, written with the node's lease: present while it lives
 //   tenants/<tenant>  the tenant's placement: which node owns it, and the placement's epoch
 //                     (raised by every move; a node serves a tenant only while the placement
-//                     names it, so an old owner is fenced by the new epoch)
+//                     names it, so an old owner is fenced by the new epoch). While a change is
+//                     under way it also names the change (creating, deleting, moving to a node)
+//                     and carries a ticket: a random secret that only etcd and the nodes taking
+//                     part know, which authorizes their calls to one another for that change.
 // The message path reads none of this: nodes keep what they need in memory.
 #pragma once
 
@@ -18,6 +21,13 @@ namespace c8y::cluster {
 struct Placement {
   std::string node;
   int64_t epoch = 0;
+  // A change under way: "create" (the node is making the tenant), "delete" (the node is
+  // dropping it), "move" (the node hands it over to `move_to`); empty when settled.
+  std::string change = {};
+  std::string move_to = {};
+  std::string ticket = {};
+  // Settled and served by `node` (a tenant being moved is served by nobody).
+  bool served() const { return change.empty() || change == "delete"; }
   bool operator==(const Placement&) const = default;
 };
 

@@ -8,6 +8,8 @@
 
 #include <deque>
 #include <functional>
+#include <future>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -56,11 +58,16 @@ struct KickUsers {
 struct CaChanged {
   std::string fingerprint;
 };
+// Reached once the broker thread has handled every item queued before it (a tenant handed over
+// waits for its clients' disconnects).
+struct Barrier {
+  std::shared_ptr<std::promise<void>> reached;
+};
 }  // namespace outbox
 
 using OutboxItem =
     std::variant<outbox::Publish, outbox::Kick, outbox::Log, outbox::DeliverOperation,
-                 outbox::ObjectChanged, outbox::KickUsers, outbox::CaChanged>;
+                 outbox::ObjectChanged, outbox::KickUsers, outbox::CaChanged, outbox::Barrier>;
 
 class Outbox {
  public:

@@ -76,6 +76,34 @@ storage::StoreStatus system_records(RestContext& ctx, const std::string& tenant,
   return {};
 }
 
+}  // namespace
+
+// The family export and the system records next to it (a tenant backup, a tenant handed over).
+common::Status write_tenant(RestContext& ctx, const std::string& tenant, const std::string& dir,
+                            uint64_t* bytes) {
+  const fs::path path(dir);
+  std::error_code ec;
+  if (!fs::create_directory(path, ec))
+    return common::Status{common::Status::kIo, "cannot create " + path.string()};
+  json records;
+  *bytes = 0;
+  auto st = system_records(ctx, tenant, &records);
+  if (st.ok()) st = ctx.store.export_tenant(tenant, (path / "family").string(), bytes);
+  if (st.ok()) {
+    const std::string text = json{{"tenant", tenant}, {"records", records}}.dump();
+    std::ofstream out(path / kSystemFile, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out)
+      st = common::Status{common::Status::kIo, "cannot write " + (path / kSystemFile).string()};
+    *bytes += text.size();
+  }
+  if (!st.ok()) fs::remove_all(path, ec);
+  return st;
+}
+
+namespace {
+
 // A tenant backup: the family export and the system records next to it.
 void create_tenant_backup(RestContext& ctx, const Caller& c, const std::string& tenant,
                           Response& res) {
@@ -84,24 +112,8 @@ void create_tenant_backup(RestContext& ctx, const Caller& c, const std::string& 
   const std::string name = backup_name() + "-" + tenant;
   const fs::path path = fs::path(ctx.backup_dir) / name;
   const auto start = std::chrono::steady_clock::now();
-  std::error_code ec;
-  if (!fs::create_directory(path, ec))
-    return send_error(res, {500, "backup/failed", "Cannot create " + path.string()});
-  json records;
   uint64_t bytes = 0;
-  auto st = system_records(ctx, tenant, &records);
-  if (st.ok()) st = ctx.store.export_tenant(tenant, (path / "family").string(), &bytes);
-  if (st.ok()) {
-    const std::string text = json{{"tenant", tenant}, {"records", records}}.dump();
-    std::ofstream out(path / kSystemFile, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out)
-      st = common::Status{common::Status::kIo, "cannot write " + (path / kSystemFile).string()};
-    bytes += text.size();
-  }
-  if (!st.ok()) {
-    fs::remove_all(path, ec);
+  if (auto st = write_tenant(ctx, tenant, path.string(), &bytes); !st.ok()) {
     ctx.outbox.log(common::LogLevel::kError,
                    "c8y: backup of tenant " + tenant + " failed: " + st.message);
     return send_error(res, {500, "backup/failed", "Backup failed: " + st.message});
@@ -187,6 +199,37 @@ void list(RestContext& ctx, const Caller&, const Request&, Response& res) {
   send_json(res, 200, {{"backups", out}});
 }
 
+// Makes `tenant` on this node from a directory write_tenant wrote (`system`: its system.json,
+// read already). kConflict when the tenant exists here.
+common::Status read_tenant(RestContext& ctx, const std::string& tenant, const std::string& dir,
+                           const json& system) {
+  const fs::path path(dir);
+  if (ctx.directory.has_tenant(tenant) || ctx.store.tenant(tenant))
+    return common::Status::Conflict("Tenant " + tenant + " exists on this node: delete it first");
+  storage::Batch batch;
+  for (const json& r : system["records"]) {
+    if (!r.is_object() || !r.value("key", json()).is_string() ||
+        !r.value("value", json()).is_string())
+      return common::Status::Invalid("bad system record in " + dir);
+    batch.put(ctx.store.system(), r["key"].get<std::string>(), r["value"].get<std::string>());
+  }
+  if (auto st = ctx.store.import_tenant(tenant, (path / "family").string()); !st.ok()) return st;
+  if (auto st = ctx.store.write(batch); !st.ok()) return st;
+  std::vector<std::string> warnings;
+  auto st = ctx.directory.load();
+  if (st.ok()) st = ctx.trusted_cas.load(&warnings);
+  if (st.ok()) st = ctx.registrations.load();
+  for (auto& w : warnings) ctx.outbox.log(common::LogLevel::kWarning, "c8y: " + w);
+  return st;
+}
+
+common::Status read_tenant(RestContext& ctx, const std::string& tenant, const std::string& dir) {
+  json system;
+  if (backup_tenant(dir, &system) != tenant)
+    return common::Status::Invalid(dir + " holds no export of tenant " + tenant);
+  return read_tenant(ctx, tenant, dir, system);
+}
+
 // POST /admin/backups/{id}/restore: a tenant backup back onto this running node, which must not
 // have the tenant (409). Its family is imported, its records written, and the directory, the
 // trusted CAs and the registrations reloaded: its users log in at once.
@@ -202,24 +245,9 @@ void restore(RestContext& ctx, const Caller& c, const Request& req, Response& re
   if (ctx.directory.has_tenant(tenant) || ctx.store.tenant(tenant))
     return send_error(res, {409, "tenant/Conflict",
                             "Tenant " + tenant + " exists on this node: delete it first"});
-  storage::Batch batch;
-  for (const json& r : system["records"]) {
-    if (!r.is_object() || !r.value("key", json()).is_string() ||
-        !r.value("value", json()).is_string())
-      return send_error(res, {422, "backup/invalid", "Backup " + id + ": bad system record"});
-    batch.put(ctx.store.system(), r["key"].get<std::string>(), r["value"].get<std::string>());
-  }
-  if (auto st = ctx.store.import_tenant(tenant, (path / "family").string()); !st.ok())
+  if (auto st = read_tenant(ctx, tenant, path.string(), system); !st.ok())
     return send_error(res, {st.code == common::Status::kInvalid ? 422 : 500, "backup/failed",
                             "Restore failed: " + st.message});
-  if (auto st = ctx.store.write(batch); !st.ok())
-    return send_error(res, {500, "backup/failed", "Restore failed: " + st.message});
-  std::vector<std::string> warnings;
-  auto st = ctx.directory.load();
-  if (st.ok()) st = ctx.trusted_cas.load(&warnings);
-  if (st.ok()) st = ctx.registrations.load();
-  if (!st.ok()) return send_error(res, {500, "backup/failed", "Restore failed: " + st.message});
-  for (auto& w : warnings) ctx.outbox.log(common::LogLevel::kWarning, "c8y: " + w);
   ctx.outbox.log(common::LogLevel::kNotice, "c8y: tenant " + tenant + " restored from " +
                                                 path.string() + " by " + c.tenant + "/" + c.user);
   send_json(res, 201, {{"id", id}, {"tenant", tenant}});

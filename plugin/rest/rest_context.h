@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "plugin/common/bootstrap_registry.h"
+#include "plugin/common/cluster_control.h"
 #include "plugin/common/metrics.h"
 #include "plugin/common/outbox.h"
 #include "plugin/common/placement.h"
@@ -45,6 +46,8 @@ struct RestContext {
   const common::TenantPlacement* placement = nullptr;
   // In a cluster: the bootstrap registrations of every node; nullptr: a single node.
   common::BootstrapRegistry* bootstrap = nullptr;
+  // In a cluster: creating, deleting and moving tenants; nullptr: a single node.
+  common::ClusterControl* cluster = nullptr;
   // Refused trusted-certificate uploads: garbage uploads in a loop must not fill the log.
   identity::LogRateLimiter upload_log_limit{identity::steady_now, 1, 10};
 

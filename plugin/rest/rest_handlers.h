@@ -14,7 +14,14 @@ RouteFn health, current_tenant, applications;
 // rest_backups.cc: /admin/backups (online backups of the node)
 namespace backups {
 RouteFn create, list, restore;
-}
+// A tenant on its own into `dir` (which must not exist): its family's export in family/, its
+// records of the system family in system.json (tenant backups; a tenant handed over).
+common::Status write_tenant(RestContext& ctx, const std::string& tenant, const std::string& dir,
+                            uint64_t* bytes);
+// Makes `tenant` on this node from such a directory (kConflict when it exists here, kInvalid
+// when the directory holds another tenant or none).
+common::Status read_tenant(RestContext& ctx, const std::string& tenant, const std::string& dir);
+}  // namespace backups
 // rest_retention.cc: /retention/retentions (the tenant's rules), /admin/retention (a pass now)
 namespace retention {
 RouteFn list, get, create, update, remove, run;
@@ -49,7 +56,17 @@ RouteFn list, get, create, update;
 }
 // rest_tenants.cc: /tenant/tenants
 namespace tenants {
-RouteFn list, get, create, update, remove;
+RouteFn list, get, create, update, remove, move;
+// Makes the tenant on this node from a create spec ({"options", "admin": {"name",
+// "passwordHash"}}; cluster_control.h); drops it from this node (data, users, CAs,
+// registrations; its clients disconnected).
+common::Status make_local(RestContext& ctx, const std::string& tenant, const nlohmann::json& spec);
+common::Status drop_local(RestContext& ctx, const std::string& tenant);
+}  // namespace tenants
+// rest_cluster.cc: /cluster/... (calls between the nodes of a cluster, each authorized by the
+// ticket of a change under way in the tenant's placement; open routes, 404 on a single node)
+namespace cluster {
+RouteFn create_tenant, delete_tenant, move_tenant, import_tenant, export_file;
 }
 // rest_users.cc: /user/currentUser, /user/{tenant}/users
 namespace users {

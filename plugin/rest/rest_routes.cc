@@ -72,6 +72,13 @@ const std::vector<RouteRow>& route_table() {
       {"POST", "/tenant/tenants", kManagement, kNone, tenants::create},
       {"PUT", kTenant, kManagement, kNone, tenants::update},
       {"DELETE", kTenant, kManagement, kNone, tenants::remove},
+      {"POST", R"(/tenant/tenants/([^/]+)/move)", kManagement, kNone, tenants::move},
+
+      {"POST", R"(/cluster/tenants/([^/]+))", kOpen, kNone, cluster::create_tenant},
+      {"DELETE", R"(/cluster/tenants/([^/]+))", kOpen, kNone, cluster::delete_tenant},
+      {"POST", R"(/cluster/moves/([^/]+))", kOpen, kNone, cluster::move_tenant},
+      {"POST", R"(/cluster/imports/([^/]+))", kOpen, kNone, cluster::import_tenant},
+      {"GET", R"(/cluster/exports/([^/]+)/(.+))", kOpen, kNone, cluster::export_file},
 
       {"GET", "/user/currentUser", kAdmin, kNone, users::current},
       {"GET", R"(/user/([^/]+)/users)", kAdmin, kNone, users::list},

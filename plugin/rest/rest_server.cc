@@ -132,11 +132,25 @@ void RestServer::run(const RouteRow& route, const Request& req, Response& res) {
   if (route.access == Access::kOpen) {
     route.handler(ctx_, Caller{}, req, res);
   } else if (auto c = authenticate(route, req, res)) {
-    route.handler(ctx_, *c, req, res);
+    // Counted while it runs; then asked again whether the tenant is still served here: a tenant
+    // fenced meanwhile (handed over to another node) waits for the requests counted before the
+    // fence, and refuses those after it.
+    struct Running {
+      TenantRequests& r;
+      const std::string& tenant;
+      ~Running() { r.leave(tenant); }
+    } running{requests_, c->tenant};
+    requests_.enter(c->tenant);
+    if (served_here(c->tenant, req, res)) route.handler(ctx_, *c, req, res);
   }
   ctx_.metrics.rest_duration.observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   count(res.status < 0 ? 200 : res.status);
+}
+
+common::TenantHost& RestServer::tenant_host(const std::string& staging) {
+  if (!local_tenants_) local_tenants_ = std::make_unique<LocalTenants>(ctx_, requests_, staging);
+  return *local_tenants_;
 }
 
 void RestServer::count(int status) {

@@ -27,6 +27,7 @@
 #include "plugin/identity/trusted_cas.h"
 #include "plugin/rest/http.h"
 #include "plugin/rest/http_server.h"
+#include "plugin/rest/local_tenants.h"
 #include "plugin/rest/rest_context.h"
 #include "storage/store.h"
 
@@ -72,6 +73,13 @@ class RestServer {
   // In a cluster: every node's bootstrap registrations (outlives the server); before start().
   // A serial is then unique across the cluster's tenants (409 otherwise).
   void set_bootstrap_registry(common::BootstrapRegistry* registry) { ctx_.bootstrap = registry; }
+  // In a cluster: what creates, deletes and moves tenants (outlives the server); before start().
+  void set_cluster(common::ClusterControl* cluster) { ctx_.cluster = cluster; }
+  // What the cluster may do with this node's tenants (made on first call; transfers are staged
+  // in `staging`). Lives as long as the server.
+  common::TenantHost& tenant_host(const std::string& staging);
+  // The scheme of the REST API ("http" or "https"), once started.
+  const std::string& scheme() const { return scheme_; }
 
  private:
   void add_routes();
@@ -105,6 +113,9 @@ class RestServer {
   std::unique_ptr<HttpServer> server_;
   std::string scheme_ = "http";
   const common::TenantPlacement* placement_ = nullptr;
+  // REST requests running per caller's tenant (a tenant handed over waits for them).
+  TenantRequests requests_;
+  std::unique_ptr<LocalTenants> local_tenants_;
 };
 
 }  // namespace c8y::rest

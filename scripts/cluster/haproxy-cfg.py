@@ -87,6 +87,8 @@ def render(c):
         "  mode http",
         "  option httplog",
         f"  bind {c['bind']['http']}",
+        "  # /cluster/ is how the nodes call one another (tenant moves): never from outside.",
+        "  http-request deny deny_status 403 if { path_beg /cluster/ }",
         "  http-request set-var(txn.tenant) req.hdr(host),lower,field(1,.)",
         "  http-request set-var(txn.tenant) http_auth_bearer,jwt_payload_query('$.ten'),lower "
         "if { http_auth_bearer -m found }",

@@ -407,7 +407,10 @@ def cluster():
         c.stop()
         logs = {name: n.read_log() for name, n in c.nodes.items()}
         logs["router"] = c.router.read_log(10**7)
-        shutil.rmtree(c.tmp, ignore_errors=True)
+        if os.environ.get("C8Y_KEEP_CLUSTER"):  # for a post-mortem: logs and data stay
+            print(f"cluster kept in {c.tmp}")
+        else:
+            shutil.rmtree(c.tmp, ignore_errors=True)
     # A sanitizer report in a node's or the router's log fails the suite (stage 2 of
     # scripts/test.sh runs it with the sanitized plugin and router).
     for name, log in logs.items():

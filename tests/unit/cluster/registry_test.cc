@@ -30,6 +30,25 @@ TEST(ClusterRecords, PlacementRoundTripsAndRefusesWhatIsNotOne) {
     EXPECT_FALSE(decode_placement(bad)) << bad;
 }
 
+TEST(ClusterRecords, APlacementUnderChangeRoundTripsAndIsNotServed) {
+  Placement moving{"n1", 3, "move", "n2", "00ff"};
+  auto back = decode_placement(encode(moving));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*back, moving);
+  EXPECT_FALSE(back->served());
+  EXPECT_FALSE((Placement{"n1", 1, "create", "", "aa"}).served());
+  EXPECT_TRUE((Placement{"n1", 1, "delete", "", "aa"}).served());  // served until it is gone
+  EXPECT_TRUE((Placement{"n1", 1}).served());
+  // A settled placement is written without the change fields (what the router and older nodes
+  // read stays {"node", "epoch"}).
+  EXPECT_EQ(encode(Placement{"n1", 2}), R"({"epoch":2,"node":"n1"})");
+  for (auto bad : {R"({"node":"n1","epoch":1,"change":"explode"})",
+                   R"({"node":"n1","epoch":1,"change":"move"})",  // where to?
+                   R"({"node":"n1","epoch":1,"moveTo":"n2"})",    // a target but no move
+                   R"({"node":"n1","epoch":1,"change":"move","moveTo":"N 2"})"})
+    EXPECT_FALSE(decode_placement(bad)) << bad;
+}
+
 TEST(ClusterRecords, NodeRecordRoundTrips) {
   NodeRecord n{"n1", "10.0.0.1:8111", 1700000000000, 42};
   auto back = decode_node(encode(n));

@@ -26,12 +26,15 @@ std::string row_name(const RouteRow& r) {
 TEST(RestRouteTable, EachRouteOnce) {
   std::set<std::string> seen;
   for (const auto& r : route_table()) EXPECT_TRUE(seen.insert(row_name(r)).second) << row_name(r);
-  EXPECT_EQ(seen.size(), 68u);
+  EXPECT_EQ(seen.size(), 74u);
 }
 
-TEST(RestRouteTable, OnlyHealthAndMetricsAreOpen) {
+// Open: health, metrics, and the calls between cluster nodes (each authorized by the ticket of a
+// change under way, checked against etcd; 404 on a single node).
+TEST(RestRouteTable, OnlyHealthMetricsAndTheClusterCallsAreOpen) {
   for (const auto& r : route_table())
-    EXPECT_EQ(r.access == Access::kOpen, r.pattern == "/health" || r.pattern == "/metrics")
+    EXPECT_EQ(r.access == Access::kOpen, r.pattern == "/health" || r.pattern == "/metrics" ||
+                                             r.pattern.starts_with("/cluster/"))
         << row_name(r);
 }
 
@@ -45,6 +48,7 @@ TEST(RestRouteTable, TenantsAndBackupsAreTheManagementAdminsOnly) {
                             "GET /tenant/tenants/([^/]+)",
                             "PUT /tenant/tenants/([^/]+)",
                             "DELETE /tenant/tenants/([^/]+)",
+                            "POST /tenant/tenants/([^/]+)/move",
                             "POST /admin/backups",
                             "GET /admin/backups",
                             "POST /admin/retention",
@@ -87,6 +91,20 @@ TEST_F(RestAuthTest, HealthIsOpen) {
   EXPECT_EQ(call("HEAD", "/health", "").status, 200);
   // A body does not change that: the head is admitted without credentials.
   EXPECT_EQ(call("GET", "/health", "", std::string("{}")).status, 200);
+}
+
+TEST_F(RestAuthTest, TheClusterCallsAreAbsentOnASingleNode) {
+  for (auto [method, path] : {std::pair{"POST", "/cluster/tenants/t1"},
+                              {"DELETE", "/cluster/tenants/t1"},
+                              {"POST", "/cluster/moves/t1"},
+                              {"POST", "/cluster/imports/t1"},
+                              {"GET", "/cluster/exports/t1/system.json"}})
+    EXPECT_EQ(call(method, path, "", method == std::string("POST") ? "{}" : "").status, 404)
+        << method << " " << path;
+  // Nor can a tenant be moved.
+  Answer a = call("POST", "/tenant/tenants/t1/move", basic("management", "admin"),
+                  std::string(R"({"node":"n2"})"));
+  EXPECT_EQ(a.status, 409);
 }
 
 TEST_F(RestAuthTest, AdminRoutesNeedValidAdminCredentials) {
