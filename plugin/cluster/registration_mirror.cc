@@ -196,7 +196,7 @@ void RegistrationMirror::gone(const std::string& serial) {
   pending_.erase(serial);
 }
 
-void RegistrationMirror::act_as_owner(const BootstrapRequest& r) {
+void RegistrationMirror::act_as_owner(const BootstrapRequest& r, bool quiet) {
   const OwnerStep step = owner_step(r);
   if (step == OwnerStep::kNothing || !owner_ || !here(r.tenant) ||
       !owner_->holds(r.serial, r.tenant))
@@ -207,20 +207,22 @@ void RegistrationMirror::act_as_owner(const BootstrapRequest& r) {
   }
   std::string why;
   if (!owner_->install(r.serial, r.tenant, r.hash, &why)) {
-    log(common::LogLevel::kWarning,
-        "c8y: cluster: bootstrap: device " + r.serial + " of tenant " + r.tenant +
-            ": credentials issued on another node not installed: " + why);
+    if (!quiet)
+      log(common::LogLevel::kWarning,
+          "c8y: cluster: bootstrap: device " + r.serial + " of tenant " + r.tenant +
+              ": credentials issued on another node not installed: " + why);
     return;
   }
+  bool marked = false;
   common::Status s = update(r.serial, [&](BootstrapRequest& now) {
     if (now.hash != r.hash || now.installed) return false;
-    now.installed = true;
+    now.installed = marked = true;
     return true;
   });
-  if (!s.ok())
+  if (!s.ok() && !quiet)
     log(common::LogLevel::kWarning, "c8y: cluster: bootstrap: device " + r.serial +
                                         ": cannot confirm its credentials: " + s.message);
-  else
+  else if (marked)
     log(common::LogLevel::kNotice, "c8y: device " + r.serial + " of tenant " + r.tenant +
                                        " got its bootstrap credentials through another node");
 }
@@ -264,7 +266,12 @@ void RegistrationMirror::record_missing(
 void RegistrationMirror::run_writer() {
   std::unique_lock lock(queue_mutex_);
   while (true) {
-    queue_cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+    if (!queue_cv_.wait_for(lock, options_.sweep, [this] { return stop_ || !queue_.empty(); })) {
+      lock.unlock();
+      sweep();
+      lock.lock();
+      continue;
+    }
     if (stop_) {
       // A poll comes again, but a finished request's record would stay behind and keep its
       // serial from other tenants: those are still removed (until etcd fails once).
@@ -283,6 +290,18 @@ void RegistrationMirror::run_writer() {
     lock.lock();
     busy_ = false;
   }
+}
+
+// The owner's part again for every record that still asks for it: a change seen while this node's
+// view of the placements was behind (right after a tenant moved here) is not lost.
+void RegistrationMirror::sweep() {
+  std::vector<BootstrapRequest> open;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [serial, r] : map_)
+      if (owner_step(r) != OwnerStep::kNothing) open.push_back(r);
+  }
+  for (const auto& r : open) act_as_owner(r, true);
 }
 
 bool RegistrationMirror::idle() const {

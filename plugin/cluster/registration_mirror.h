@@ -15,7 +15,8 @@
 //         owner installed its hash (an outbox Publish, drained on the broker thread).
 //     After each list it records the requests the node holds that etcd lacks (made before the
 //     node joined a cluster, or a write that failed).
-//   - the writer: does what the broker thread queued (contacted, issue, finished) with etcd.
+//   - the writer: does what the broker thread queued (contacted, issue, finished) with etcd, and
+//     every `sweep` tries the owner's part again for records that still ask for it.
 // REST threads call claim/set_status/release directly (they may wait for etcd).
 // Nothing here calls Mosquitto; log lines and replies travel through the outbox.
 #pragma once
@@ -59,6 +60,9 @@ struct RegistrationMirrorOptions {
   // How long an issue waits for the owner to install its hash before it is given up (the
   // device's next poll makes a new one).
   std::chrono::milliseconds issue_timeout{10000};
+  // How often the owner's part is tried again for records that still ask for it (a change seen
+  // while this node's placements were behind, e.g. right after a tenant moved here).
+  std::chrono::milliseconds sweep{2000};
 };
 
 class RegistrationMirror : public common::BootstrapRegistry {
@@ -113,12 +117,14 @@ class RegistrationMirror : public common::BootstrapRegistry {
 
   void run_mirror();
   void run_writer();
+  void sweep();
   void do_task(Task& t);
   common::Status list_once(int64_t* revision);
   // A record changed (put) or went (deleted): the map, the owner's part, pending replies.
   void seen(const common::BootstrapRequest& r);
   void gone(const std::string& serial);
-  void act_as_owner(const common::BootstrapRequest& r);
+  // quiet: a sweep's retry, whose failures were logged when the change was first seen.
+  void act_as_owner(const common::BootstrapRequest& r, bool quiet = false);
   void record_missing(const std::map<std::string, common::BootstrapRequest, std::less<>>& listed);
   // Reads the record, lets change() alter it (false: leave it), writes it back only if unchanged
   // meanwhile (retried on a conflict a few times).

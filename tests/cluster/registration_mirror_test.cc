@@ -8,6 +8,7 @@
 #include <memory>
 #include <thread>
 
+#include "plugin/cluster/node_agent.h"
 #include "plugin/identity/password_hash.h"
 #include "plugin/identity/registration_owner.h"
 #include "tests/cluster/etcd_cluster.h"
@@ -259,6 +260,42 @@ TEST_F(RegistrationMirrorTest, OfTwoPollersOneWins) {
   EXPECT_TRUE(
       identity::verify_password(n2.directory->user("t3", "device_sn-1")->password_hash,
                                 one_won ? "password-of-poller-one" : "password-of-poller-three"));
+}
+
+// The owner acts on a record only while the placements it read put the tenant here. A change seen
+// while they were behind (a tenant that just moved here) is applied by a later sweep.
+TEST_F(RegistrationMirrorTest, AChangeSeenBeforeTheTenantCameHereIsAppliedLater) {
+  OwnerNode n2;
+  ASSERT_TRUE(n2.regs->create("t3", "sn-1", "admin", kT0).value);
+  ASSERT_TRUE(client_->put(keys_.tenant("t3"), encode(Placement{"n1", 1})).ok());
+  NodeAgent agent(
+      *client_,
+      NodeAgentOptions{keys_, {"n2", "127.0.0.1:8111", 1, 0}, 5, std::chrono::milliseconds(100)},
+      [] { return std::vector<std::string>{"t3"}; }, nullptr);
+  ASSERT_TRUE(agent.round().ok());  // the real agent's view: t3 lives on n1
+  ASSERT_FALSE(agent.home("t3").here);
+  RegistrationMirrorOptions o{keys_, "n2"};
+  o.sweep = std::chrono::milliseconds(50);
+  RegistrationMirror owner(*client_, o, &agent, n2.owner.get(), &outbox_b_);
+  owner.start();
+  auto poller = mirror("n1", &outbox_a_);
+  ASSERT_TRUE(poller->claim("sn-1", "t3").ok());
+  poller->contacted("sn-1");
+  ASSERT_TRUE(eventually([&] {
+    auto r = owner.find("sn-1");
+    return r && r->status == "PENDING_ACCEPTANCE";
+  }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // sweeps that must not act
+  EXPECT_EQ(n2.regs->get("t3", "sn-1")->status,
+            identity::RegistrationStatus::kWaitingForConnection);
+  // The tenant comes to n2; the agent reads it; a sweep applies the contact.
+  ASSERT_TRUE(client_->put(keys_.tenant("t3"), encode(Placement{"n2", 2})).ok());
+  ASSERT_TRUE(agent.round().ok());
+  EXPECT_TRUE(eventually([&] {
+    return n2.regs->get("t3", "sn-1")->status == identity::RegistrationStatus::kPendingAcceptance;
+  }));
+  owner.stop();
+  agent.stop();
 }
 
 TEST_F(RegistrationMirrorTest, RequestsMadeBeforeTheClusterAreRecordedAtStart) {

@@ -186,3 +186,37 @@ def test_a_serial_of_the_bootstrap_nodes_own_tenant_pairs_there(cluster, clients
     d = make(cluster.haproxy.mqtt, serial, f"t1/device_{serial}", password)
     assert d.connect() == 0, cluster.logs()
     assert poll(lambda: cluster.etcd.get(f"/c8y/registrations/{serial}") is None), cluster.logs()
+
+
+def test_a_request_moves_with_its_tenant(cluster, clients):
+    """t4's request, contacted while t4 lives on n2, is accepted after t4 moved to n3: n3 (its
+    new owner) installs the credentials n1 issues, and the device logs in on n3."""
+    made, make = clients
+    serial = "boot-x4"
+    st, body = register(cluster, serial, ("t4/admin", "t4-admin-pass"))
+    assert st == 201, body
+    b = connect_bootstrap(cluster, make, serial)
+    assert b.subscribe("s/dcr", 0) == [0]
+    t4 = ("t4/admin", "t4-admin-pass")
+    assert poll_until(b, lambda _: request_of(cluster, serial, t4)[1]["status"] ==
+                      "PENDING_ACCEPTANCE") == []
+    st, body = cluster.rest("/tenant/tenants/t4/move", "management/admin",
+                            "management-admin-pass", method="POST", body={"node": "n3"})
+    assert st == 200, (body, cluster.logs())
+    assert poll(lambda: cluster.haproxy.runtime_map().get("t4") == "n3")
+    assert poll(lambda: request_of(cluster, serial, t4)[0] == 200)
+    assert request_of(cluster, serial, t4)[1]["status"] == "PENDING_ACCEPTANCE"
+    st, body = cluster.rest(f"/devicecontrol/newDeviceRequests/{serial}", *t4, method="PUT",
+                            body={"status": "ACCEPTED"})
+    assert st == 200, body
+    got = poll_until(b, lambda m: len(m) > 0, timeout=20)
+    assert got, cluster.logs()
+    got += b.drain(wait=0.3)
+    code, tenant, user, password = got[-1][1].decode().split(",")
+    assert (code, tenant, user) == ("70", "t4", f"device_{serial}")
+    assert "got its bootstrap credentials through another node" in (
+        cluster.nodes["n3"].read_log())
+    b.close()
+    d = make(cluster.haproxy.mqtt, serial, f"t4/device_{serial}", password)
+    assert d.connect() == 0, cluster.logs()
+    assert poll(lambda: cluster.etcd.get(f"/c8y/registrations/{serial}") is None), cluster.logs()
