@@ -66,6 +66,9 @@ class PluginCore {
   // bootstrap connection for a serial another node registered is let in and its polls answered
   // through it; a finished registration is removed from it.
   void set_bootstrap_registry(common::BootstrapRegistry* registry);
+  // In a cluster: the key of device tokens that every node shares (so a token outlives a move of
+  // its tenant). At init only, before the REST server starts and before any connection.
+  void set_token_secret(std::string secret) { token_secret_ = std::move(secret); }
 
   // What the core shares with the REST server, which broker/plugin.cc starts next to the core
   // (and stops before it): the REST layer and this one do not know each other.

@@ -117,10 +117,32 @@ void start_cluster(Instance& inst, const app::Options& o) {
     for (auto* space : spaces->all()) n += space->metrics.devices_connected.get();
     return n;
   };
+  // One key of device tokens for the whole cluster: the first node's, kept in etcd. Asked once,
+  // here at init (before REST and before any connection); without etcd the node's own key stays
+  // and its tokens work on this node only.
+  {
+    cluster::KeyValue existing;
+    const cluster::Keys keys(o.cluster_prefix);
+    common::Status st = inst.etcd->create(keys.token_secret(), s.token_secret, 0, &existing);
+    if (st.conflict() && !existing.value.empty()) {
+      inst.core->set_token_secret(existing.value);
+    } else if (!st.ok()) {
+      mosquitto_log_printf(MOSQ_LOG_WARNING,
+                           "c8y: cluster: the cluster's device-token key could not be read (%s); "
+                           "this node's own key is used, its tokens work here only",
+                           st.message.c_str());
+    }
+  }
   identity::Directory* directory = &s.directory;
   inst.agent = std::make_unique<cluster::NodeAgent>(
       *inst.etcd, std::move(ao), [directory] { return directory->tenant_ids(); }, &s.outbox);
   inst.core->set_placement(inst.agent.get());
+  // The first round before anything is served, so the node starts knowing where every tenant
+  // lives (a redirect, not a 401, for a tenant of another node). Bounded by etcd's timeouts;
+  // without etcd the node starts on its own tenants and the agent's thread keeps trying.
+  if (auto st = inst.agent->round(); !st.ok())
+    mosquitto_log_printf(MOSQ_LOG_WARNING, "c8y: cluster: %s (starting without it)",
+                         st.message.c_str());
   inst.agent->start();
   // Bootstrap registrations across nodes: the bootstrap user lands on the management tenant's
   // node, whichever node holds the device's tenant.

@@ -29,6 +29,16 @@ Keys::Keys(std::string prefix) : prefix_(std::move(prefix)) {
   if (prefix_.empty() || prefix_.back() != '/') prefix_ += '/';
 }
 
+std::string Keys::ca_subject(std::string_view subject) const {
+  static const char* hex = "0123456789abcdef";
+  std::string out = ca_subjects();
+  for (unsigned char c : subject) {
+    out += hex[c >> 4];
+    out += hex[c & 15];
+  }
+  return out;
+}
+
 std::string_view Keys::node_of(std::string_view key) const {
   return below(key, nodes());
 }

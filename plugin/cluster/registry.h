@@ -2,6 +2,9 @@
 //
 // Below one prefix (plugin_opt_cluster_prefix, default "/c8y/"):
 //   nodes/<node>      a node's record, written with the node's lease: present while it lives
+//   casubjects/<hex>  which tenant a trusted CA's subject belongs to (unique in the cluster)
+//   secrets/token     the key of device tokens, the same on every node (the first node to start
+//                     writes its own; tokens then work on any node, and after a move)
 //   tenants/<tenant>  the tenant's placement: which node owns it, and the placement's epoch
 //                     (raised by every move; a node serves a tenant only while the placement
 //                     names it, so an old owner is fenced by the new epoch). While a change is
@@ -48,6 +51,11 @@ class Keys {
   std::string node(std::string_view name) const { return nodes() + std::string(name); }
   std::string tenants() const { return prefix_ + "tenants/"; }
   std::string tenant(std::string_view id) const { return tenants() + std::string(id); }
+  // A trusted CA subject's claim ({"tenant", "subject"}); the subject hex-encoded.
+  std::string ca_subjects() const { return prefix_ + "casubjects/"; }
+  std::string ca_subject(std::string_view subject) const;
+  // The HS256 key of device tokens that every node of the cluster uses.
+  std::string token_secret() const { return prefix_ + "secrets/token"; }
   // The name below nodes() / tenants(), or empty when key is not such a key.
   std::string_view node_of(std::string_view key) const;
   std::string_view tenant_of(std::string_view key) const;

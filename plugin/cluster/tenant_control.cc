@@ -288,6 +288,14 @@ TenantChange TenantControl::delete_tenant(const std::string& tenant) {
   if (auto s = settle(tenant, deleting.ticket, std::nullopt); !s.ok())
     return failed(Status::Unavailable("tenant " + tenant + " deleted on " + p.node +
                                       ", but its placement stays: " + s.message));
+  // Its CA subjects are free again.
+  std::vector<KeyValue> claims;
+  if (etcd_.list(options_.keys.ca_subjects(), &claims).ok())
+    for (const auto& kv : claims) {
+      auto j = json::parse(kv.value, nullptr, false);
+      if (j.is_object() && j.value("tenant", "") == tenant)
+        (void)etcd_.compare_and_delete(kv.key, kv.mod_revision);  // best effort
+    }
   log(common::LogLevel::kNotice,
       "c8y: cluster: tenant " + tenant + " deleted (it lived on " + p.node + ")");
   TenantChange out;
@@ -487,6 +495,28 @@ std::string TenantControl::export_file(const std::string& tenant, const std::str
   for (const auto& f : it->second.files)
     if (f == file) return (fs::path(it->second.dir) / f).string();
   return "";
+}
+
+Status TenantControl::claim_ca_subject(const std::string& subject, const std::string& tenant) {
+  const std::string value = json{{"tenant", tenant}, {"subject", subject}}.dump();
+  KeyValue existing;
+  Status s = etcd_.create(options_.keys.ca_subject(subject), value, 0, &existing);
+  if (s.ok()) return {};
+  if (!s.conflict()) return Status::Unavailable("etcd: " + s.message);
+  auto j = json::parse(existing.value, nullptr, false);
+  if (j.is_object() && j.value("tenant", "") == tenant) return {};  // its own again
+  return Status::Conflict("A CA with the subject " + subject + " belongs to another tenant");
+}
+
+void TenantControl::release_ca_subject(const std::string& subject, const std::string& tenant) {
+  KeyValue kv;
+  const std::string key = options_.keys.ca_subject(subject);
+  if (!etcd_.get(key, &kv).ok()) return;
+  auto j = json::parse(kv.value, nullptr, false);
+  if (!j.is_object() || j.value("tenant", "") != tenant) return;
+  if (auto s = etcd_.compare_and_delete(key, kv.mod_revision); !s.ok() && !s.not_found())
+    log(common::LogLevel::kWarning, "c8y: cluster: the claim of CA subject " + subject +
+                                        " by tenant " + tenant + " stays: " + s.message);
 }
 
 void TenantControl::log(common::LogLevel level, std::string message) {

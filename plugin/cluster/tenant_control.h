@@ -62,6 +62,8 @@ class TenantControl : public common::ClusterControl {
                              const std::vector<std::string>& files) override;
   std::string export_file(const std::string& tenant, const std::string& ticket,
                           const std::string& file) override;
+  common::Status claim_ca_subject(const std::string& subject, const std::string& tenant) override;
+  void release_ca_subject(const std::string& subject, const std::string& tenant) override;
 
  private:
   // The placement in etcd now, with its mod revision (kNotFound: none).

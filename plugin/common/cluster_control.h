@@ -74,6 +74,12 @@ class ClusterControl {
   // On the receiving node: fetch the export from `from` (host:port of its REST API) and import.
   virtual Status peer_import(const std::string& tenant, const std::string& ticket,
                              const std::string& from, const std::vector<std::string>& files) = 0;
+  // A trusted CA's subject belongs to one tenant in the whole cluster (a device certificate's
+  // issuer names its tenant on whichever node it lands): claimed when the CA is added (kConflict
+  // when another tenant holds it; kUnavailable without etcd), released when it is removed.
+  virtual Status claim_ca_subject(const std::string& subject, const std::string& tenant) = 0;
+  virtual void release_ca_subject(const std::string& subject, const std::string& tenant) = 0;
+
   // On the handing-over node: the path of one file of the export under way ("" when the ticket
   // or the file is not that of a move under way).
   virtual std::string export_file(const std::string& tenant, const std::string& ticket,

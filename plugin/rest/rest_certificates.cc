@@ -137,6 +137,22 @@ void create(RestContext& ctx, const Caller& c, const Request& req, Response& res
     }
     return send_error(res, change_error(ch));
   }
+  // In a cluster the subject must be this tenant's on every node: claimed in etcd, and the CA
+  // taken back when another tenant holds it there (or etcd cannot say).
+  if (ctx.cluster) {
+    if (auto st = ctx.cluster->claim_ca_subject(ch.value->info.subject, *tenant); !st.ok()) {
+      auto undo = ctx.trusted_cas.remove(*tenant, ch.value->info.fingerprint);
+      if (!undo.value)
+        ctx.outbox.log(common::LogLevel::kError,
+                       "c8y: trusted CA " + ch.value->info.fingerprint +
+                           " could not be taken back: " + undo.status.message);
+      return send_error(
+          res, st.conflict()
+                   ? HttpError{409, "tenant/Conflict", st.message}
+                   : HttpError{503, "cluster/unavailable",
+                               "The cluster cannot check the CA's subject now: " + st.message});
+    }
+  }
   if (!ch.warning.empty()) ctx.outbox.log(common::LogLevel::kWarning, "c8y: " + ch.warning);
   ctx.outbox.log(common::LogLevel::kNotice, "c8y: trusted CA " + ch.value->info.fingerprint + " (" +
                                                 ch.value->info.subject + ") added to tenant " +
@@ -197,6 +213,13 @@ void remove(RestContext& ctx, const Caller& c, const Request& req, Response& res
   if (!ch.value) return send_error(res, change_error(ch));
   ctx.audit(*tenant, certificate_audit(c, *tenant, "Trusted certificate removed", *ch.value));
   ctx.ca_changed(ch.value->info.fingerprint);
+  // The subject stays the tenant's while another of its CAs has it (a renewed CA).
+  if (ctx.cluster) {
+    bool still = false;
+    for (const auto& r : ctx.trusted_cas.list(*tenant))
+      still = still || r.info.subject == ch.value->info.subject;
+    if (!still) ctx.cluster->release_ca_subject(ch.value->info.subject, *tenant);
+  }
   res.status = 204;
 }
 

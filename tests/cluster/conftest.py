@@ -115,13 +115,18 @@ class EtcdCluster:
 
     def get(self, key):
         """The value (decoded JSON) of one key, or None."""
+        raw = self.get_raw(key)
+        return None if raw is None else json.loads(raw)
+
+    def get_raw(self, key):
+        """The value (bytes) of one key, or None."""
         body = json.dumps({"key": base64.b64encode(key.encode()).decode()}).encode()
         for url in self.urls:
             try:
                 req = urllib.request.Request(url + "/v3/kv/range", data=body, method="POST")
                 with urllib.request.urlopen(req, timeout=2) as r:
                     kvs = json.loads(r.read()).get("kvs", [])
-                    return json.loads(base64.b64decode(kvs[0]["value"])) if kvs else None
+                    return base64.b64decode(kvs[0]["value"]) if kvs else None
             except OSError:
                 continue
         raise RuntimeError("no etcd member answers")
@@ -322,7 +327,8 @@ class Cluster:
         return out
 
     # -- clients through HAProxy ------------------------------------------------------------
-    def rest(self, path, user, password, method="GET", body=None, host=None, token=None):
+    def rest(self, path, user, password, method="GET", body=None, host=None, token=None,
+             timeout=10):
         req = urllib.request.Request(f"http://{HOST}:{self.haproxy.http}{path}", method=method)
         if token:
             req.add_header("Authorization", "Bearer " + token)
@@ -336,7 +342,7 @@ class Cluster:
             data = json.dumps(body).encode()
             req.add_header("Content-Type", "application/json")
         try:
-            with urllib.request.urlopen(req, data=data, timeout=10) as r:
+            with urllib.request.urlopen(req, data=data, timeout=timeout) as r:
                 return r.status, json.loads(r.read() or b"null")
         except urllib.error.HTTPError as e:
             raw = e.read()

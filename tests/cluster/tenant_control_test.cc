@@ -174,6 +174,20 @@ TEST_F(TenantControlTest, AMoveToANodeThatCannotImportLeavesTheTenantServedHere)
   EXPECT_TRUE(control_->move_tenant("t9", "n2").status.not_found());
 }
 
+TEST_F(TenantControlTest, ACaSubjectBelongsToOneTenant) {
+  EXPECT_TRUE(control_->claim_ca_subject("CN=Fleet CA,O=x", "t1").ok());
+  EXPECT_TRUE(control_->claim_ca_subject("CN=Fleet CA,O=x", "t1").ok());  // its own again
+  EXPECT_TRUE(control_->claim_ca_subject("CN=Fleet CA,O=x", "t2").conflict());
+  control_->release_ca_subject("CN=Fleet CA,O=x", "t2");  // not t2's: stays
+  EXPECT_TRUE(control_->claim_ca_subject("CN=Fleet CA,O=x", "t2").conflict());
+  control_->release_ca_subject("CN=Fleet CA,O=x", "t1");
+  EXPECT_TRUE(control_->claim_ca_subject("CN=Fleet CA,O=x", "t2").ok());
+  // Deleting a tenant frees its subjects.
+  ASSERT_TRUE(control_->create_tenant("t2", "n1", "{}").status.ok());
+  ASSERT_TRUE(control_->delete_tenant("t2").status.ok());
+  EXPECT_TRUE(control_->claim_ca_subject("CN=Fleet CA,O=x", "t3").ok());
+}
+
 TEST(TenantControlNames, TicketsAreFreshAndPathsStayInside) {
   std::string a = new_ticket(), b = new_ticket();
   EXPECT_EQ(a.size(), 32u);

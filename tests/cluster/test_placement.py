@@ -62,6 +62,14 @@ def test_etcd_members_lost(cluster, clients):
         c2 = make(hp.mqtt, "etcd-t6", "t6/device_a", "t6-device-pass")
         assert c2.connect() == 0
         assert poll(lambda: "retrying each second" in cluster.nodes["n2"].read_log(), timeout=15)
+        # New tenants and moves are refused with a clear error; nothing changes.
+        mgmt = ("management/admin", "management-admin-pass")
+        st, body = cluster.rest("/tenant/tenants", *mgmt, method="POST", body={"id": "q1"},
+                                timeout=30)
+        assert st == 503 and body["error"] == "cluster/unavailable", (st, body)
+        st, body = cluster.rest("/tenant/tenants/t4/move", *mgmt, method="POST",
+                                body={"node": "n3"}, timeout=30)
+        assert st == 503 and body["error"] == "cluster/unavailable", (st, body)
     finally:
         cluster.etcd.restart_member("e0")
         cluster.etcd.restart_member("e1")
@@ -75,3 +83,5 @@ def test_etcd_members_lost(cluster, clients):
     assert st == 200
     values = sorted(m["c8y_TemperatureMeasurement"]["T"]["value"] for m in body["measurements"])
     assert values == list(range(1, 8)), values
+    assert cluster.etcd.get("/c8y/tenants/t4") == {"node": "n2", "epoch": 1}
+    assert cluster.etcd.get("/c8y/tenants/q1") is None

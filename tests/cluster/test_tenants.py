@@ -9,7 +9,7 @@ import time
 import paho.mqtt.client as mqtt
 import pytest
 
-from conftest import HOST, SOURCE_DIR, direct_rest, poll
+from conftest import HOST, SOURCE_DIR, _NoRedirect as NoRedirect, direct_rest, poll
 
 MGMT = ("management/admin", "management-admin-pass")
 
@@ -75,6 +75,10 @@ def test_a_tenant_is_deleted_from_its_node(cluster):
     assert poll(lambda: cluster.haproxy.runtime_map().get("t10") == "n2")
     st, _ = cluster.rest("/tenant/currentTenant", "t10/admin", "t10-admin-pass")
     assert st == 200
+    ca = make_ca("T10 Fleet CA")
+    st, body = cluster.rest("/tenant/tenants/t10/trusted-certificates", "t10/admin",
+                            "t10-admin-pass", method="POST", body={"certInPemFormat": ca})
+    assert st == 201, body
     st, body = cluster.rest("/tenant/tenants/t10", *MGMT, method="DELETE")
     assert st == 204, body
     assert placement(cluster, "t10") is None
@@ -85,6 +89,11 @@ def test_a_tenant_is_deleted_from_its_node(cluster):
     assert st == 401
     st, body = cluster.rest("/tenant/tenants/t10", *MGMT, method="DELETE")
     assert st == 404, body
+    # Its CA's subject is free for another tenant of another node.
+    st, body = cluster.rest("/tenant/tenants/t2/trusted-certificates", "t2/admin",
+                            "t2-admin-pass", method="POST",
+                            body={"certInPemFormat": make_ca("T10 Fleet CA")})
+    assert st == 201, body
     # The id is free again.
     st, body = cluster.rest("/tenant/tenants", *MGMT, method="POST",
                             body={"id": "t10", "node": "n1"})
@@ -255,3 +264,101 @@ def test_the_operator_command_moves_a_tenant_back_with_its_data(cluster, clients
     assert out.returncode == 0 and f"{tenant}\tn3\tup" in out.stdout, out.stdout
     out = c8y_tenant(cluster, "move", tenant, "n9")
     assert out.returncode == 1 and "n9" in out.stderr, (out.stdout, out.stderr)
+
+
+def test_every_node_takes_device_tokens_signed_with_the_clusters_key(cluster):
+    """One key of device tokens for the cluster (etcd's secrets/token): a token is verified by
+    any node, so it survives a move of its tenant. Signed here with the key read from etcd."""
+    import base64
+    import hashlib
+    import hmac
+    import json
+    import urllib.error
+    import urllib.request
+    key = cluster.etcd.get_raw("/c8y/secrets/token")
+    assert key and len(key) >= 32
+
+    def b64(b):
+        return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+    now = int(time.time())
+    ISSUER = "mosquitto-c8y"  # plugin/identity/device_token.h
+
+    def token(secret):
+        head = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+        body = b64(json.dumps({"ten": "t3", "sub": "device_a", "ser": "tok-dev", "iat": now,
+                               "exp": now + 600, "jti": "j1", "iss": ISSUER}).encode())
+        sig = b64(hmac.new(secret, f"{head}.{body}".encode(), hashlib.sha256).digest())
+        return f"{head}.{body}.{sig}"
+
+    def status(node, tok):
+        req = urllib.request.Request(
+            f"http://{HOST}:{node.rest_port}/identity/externalIds/c8y_Serial/tok-dev",
+            headers={"Authorization": "Bearer " + tok})
+        opener = urllib.request.build_opener(NoRedirect)
+        try:
+            with opener.open(req, timeout=5) as r:
+                return r.status
+        except urllib.error.HTTPError as e:
+            return e.code
+
+    good, forged = token(key), token(b"x" * 32)
+    # t3 lives on n2: n2 verifies and answers (no such device yet: 404), n1 and n3 verify and
+    # send it to n2; a token under another key is refused by all.
+    assert status(cluster.nodes["n2"], good) == 404
+    # (once their agents have read t3's placement: within a round of the cluster's start)
+    assert poll(lambda: status(cluster.nodes["n1"], good) == 307)
+    assert poll(lambda: status(cluster.nodes["n3"], good) == 307)
+    for n in cluster.nodes.values():
+        assert status(n, forged) == 401
+
+
+def make_ca(cn):
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    now = datetime.datetime.now(datetime.timezone.utc)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "cluster test")])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False,
+                                         False), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
+                           critical=False)
+            .sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def test_a_ca_subject_belongs_to_one_tenant_across_the_nodes(cluster):
+    def upload(tenant, pem):
+        return cluster.rest(f"/tenant/tenants/{tenant}/trusted-certificates", f"{tenant}/admin",
+                            f"{tenant}-admin-pass", method="POST",
+                            body={"certInPemFormat": pem, "name": "CA", "status": "ENABLED"})
+
+    first, same_subject = make_ca("Shared Fleet CA"), make_ca("Shared Fleet CA")
+    st, body = upload("t1", first)  # t1 on n1
+    assert st == 201, body
+    fingerprint = body["fingerprint"]
+    st, body = upload("t6", same_subject)  # t6 on n3: another CA, the same subject
+    assert st == 409 and "belongs to another tenant" in body["message"], body
+    # t1 may add a renewed CA of its own subject; removing one of the two keeps the claim.
+    st, renewed = upload("t1", same_subject)
+    assert st == 201, renewed
+    st, _ = cluster.rest(f"/tenant/tenants/t1/trusted-certificates/{fingerprint}", "t1/admin",
+                         "t1-admin-pass", method="DELETE")
+    assert st == 204
+    st, body = upload("t6", make_ca("Shared Fleet CA"))
+    assert st == 409, body
+    st, _ = cluster.rest(f"/tenant/tenants/t1/trusted-certificates/{renewed['fingerprint']}",
+                         "t1/admin", "t1-admin-pass", method="DELETE")
+    assert st == 204
+    # Released: now t6 may have it.
+    st, body = upload("t6", same_subject)
+    assert st == 201, body
