@@ -182,6 +182,8 @@ bool start_rest(Instance& inst, const app::Options& o, std::string* error) {
     inst.control = std::make_unique<cluster::TenantControl>(
         *inst.etcd, *inst.agent, inst.rest->tenant_host(o.data_dir + "/transfers"), &s.outbox, co);
     inst.rest->set_cluster(inst.control.get());
+    cluster::TenantControl* control = inst.control.get();
+    inst.agent->set_changing([control](const std::string& t) { return control->changing(t); });
   }
   const bool tls = !o.rest_tls_cert_file.empty();
   const std::string bind = !o.rest_bind.empty() ? o.rest_bind : (tls ? "0.0.0.0" : "127.0.0.1");
@@ -194,6 +196,7 @@ bool start_rest(Instance& inst, const app::Options& o, std::string* error) {
 
 void stop_all(Instance& inst) {
   if (inst.rest) inst.rest->stop();  // joins the REST threads: no request runs any more
+  if (inst.agent) inst.agent->set_changing(nullptr);
   inst.control.reset();
   inst.rest.reset();
   if (inst.retention_runner) inst.retention_runner->stop();  // wakes it; a pass stops early

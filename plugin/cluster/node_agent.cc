@@ -136,14 +136,21 @@ common::Status NodeAgent::place_tenants() {
   if (auto s = etcd_.list(options_.keys.tenants(), &kvs, &revision); !s.ok())
     return common::Status::Unavailable("reading placements: " + s.message);
   std::map<std::string, Placement> placements;
-  std::map<std::string, int64_t> creating;  // this node's tenants being made: mod revisions
+  std::map<std::string, int64_t> changing;  // this node's tenants under change: mod revisions
   for (const auto& kv : kvs) {
     std::string_view tenant = options_.keys.tenant_of(kv.key);
     auto p = decode_placement(kv.value);
     if (tenant.empty() || !p) continue;
-    if (p->change == "create" && p->node == node()) creating[std::string(tenant)] = kv.mod_revision;
+    if (!p->change.empty() && p->node == node()) changing[std::string(tenant)] = kv.mod_revision;
     placements.emplace(std::string(tenant), *p);
   }
+  std::function<bool(const std::string&)> carrying;
+  {
+    std::lock_guard lock(mutex_);
+    carrying = changing_;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  std::set<std::string> still_unowned;
   std::set<std::string> foreign_before;
   {
     std::lock_guard lock(mutex_);
@@ -170,12 +177,33 @@ common::Status NodeAgent::place_tenants() {
       if (!p) continue;
       it = placements.emplace(tenant, *p).first;
     }
-    // Made here, but the node that asked for it did not settle its placement (it died, or lost
-    // etcd): the tenant exists, so it is settled here.
-    if (auto c = creating.find(tenant); c != creating.end()) {
-      Placement settled{node(), it->second.epoch};
-      if (etcd_.compare_and_put(options_.keys.tenant(tenant), encode(settled), c->second).ok())
-        it->second = settled;
+    if (auto c = changing.find(tenant); c != changing.end()) {
+      const Placement& p = it->second;
+      Placement settled{node(), p.epoch};
+      if (p.change == "create") {
+        // Made here, but the node that asked for it did not settle its placement (it died, or
+        // lost etcd): the tenant exists, so it is settled here.
+        if (etcd_.compare_and_put(options_.keys.tenant(tenant), encode(settled), c->second).ok())
+          it->second = settled;
+      } else if (!carrying || !carrying(tenant)) {
+        // A move or delete that this node is not carrying out: abandoned after a while.
+        still_unowned.insert(tenant);
+        bool expired = false;
+        {
+          std::lock_guard lock(mutex_);  // never held across an etcd request (home() waits)
+          auto& seen = unowned_[tenant];
+          if (seen.first != p.ticket) seen = {p.ticket, now};
+          expired = now - seen.second >= options_.abandoned_after;
+        }
+        if (expired &&
+            etcd_.compare_and_put(options_.keys.tenant(tenant), encode(settled), c->second).ok()) {
+          log(common::LogLevel::kWarning, "c8y: cluster: the " + p.change + " of tenant " + tenant +
+                                              " was abandoned (nobody carried it out); it is "
+                                              "served here again");
+          it->second = settled;
+          still_unowned.erase(tenant);
+        }
+      }
     }
     if (it->second.node != node() && !foreign_before.count(tenant))
       log(common::LogLevel::kWarning,
@@ -183,6 +211,7 @@ common::Status NodeAgent::place_tenants() {
               std::to_string(it->second.epoch) + "): its copy on this node is not served");
   }
   std::lock_guard lock(mutex_);
+  std::erase_if(unowned_, [&](const auto& e) { return !still_unowned.count(e.first); });
   view_.placements = std::move(placements);
   view_.nodes = std::move(nodes);
   view_.revision = revision;
@@ -207,6 +236,11 @@ void NodeAgent::note(const std::string& tenant, const std::optional<Placement>& 
     view_.placements[tenant] = *p;
   else
     view_.placements.erase(tenant);
+}
+
+void NodeAgent::set_changing(std::function<bool(const std::string&)> changing) {
+  std::lock_guard lock(mutex_);
+  changing_ = std::move(changing);
 }
 
 void NodeAgent::hurry(std::chrono::milliseconds how_long) {

@@ -39,6 +39,10 @@ struct NodeAgentOptions {
   // Connected devices now (written into the node's record when it changes: the placement hint
   // for new tenants); null: 0.
   std::function<int64_t()> devices = {};
+  // A move or delete of one of this node's tenants that nobody carries out for this long (the
+  // node that began it died before it reached this one, or this node restarted in the middle)
+  // is abandoned: the tenant is served here again.
+  std::chrono::milliseconds abandoned_after{30000};
 };
 
 class NodeAgent : public common::TenantPlacement {
@@ -78,6 +82,9 @@ class NodeAgent : public common::TenantPlacement {
   // While fenced, this node does not serve the tenant, whatever the placements say (a tenant
   // being handed over from here).
   void fence(const std::string& tenant, bool on);
+  // Whether this node is carrying out a change of the tenant now (TenantControl); a change of
+  // one of its tenants that it is not carrying out may be abandoned (abandoned_after).
+  void set_changing(std::function<bool(const std::string&)> changing);
   // Rounds every 100 ms for `how_long` (a change this node expects another node to finish).
   void hurry(std::chrono::milliseconds how_long);
   // Here unless the last read placed the tenant on another node or the tenant is being moved or
@@ -102,6 +109,9 @@ class NodeAgent : public common::TenantPlacement {
   std::string last_error_;  // logged once until it changes
   int64_t written_devices_ = 0;
   std::set<std::string> fenced_;
+  std::function<bool(const std::string&)> changing_;
+  // Changes of this node's tenants not carried out here: by tenant, the ticket and when seen.
+  std::map<std::string, std::pair<std::string, std::chrono::steady_clock::time_point>> unowned_;
   std::chrono::steady_clock::time_point
       hurry_until_{};  // the devices count in the record as last written
 

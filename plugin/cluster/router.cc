@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <thread>
 
@@ -94,10 +95,17 @@ Router::Router(EtcdClient& etcd, RouterOptions options, LogFn log)
     : etcd_(etcd), options_(std::move(options)), log_(std::move(log)) {}
 
 common::Status Router::write_file(const TenantMap& map) {
+  const std::string text = render_map(map);
+  {
+    // Unchanged (a watch batch of other keys, a list after a broken watch): not written again.
+    std::ifstream in(options_.map_file, std::ios::binary);
+    std::string current((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in && current == text) return {};
+  }
   const std::string tmp = options_.map_file + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
-    out << render_map(map);
+    out << text;
     out.flush();
     if (!out) return common::Status::Io("cannot write " + tmp);
   }

@@ -141,6 +141,30 @@ bool safe_relative_path(const std::string& path) {
   return true;
 }
 
+// While alive, the tenant's change is carried out by this node (the agent does not abandon it).
+class TenantControl::Carrying {
+ public:
+  Carrying(TenantControl& c, const std::string& tenant) : c_(c), tenant_(tenant) {
+    std::lock_guard lock(c_.active_mutex_);
+    c_.active_.insert(tenant_);
+  }
+  ~Carrying() {
+    std::lock_guard lock(c_.active_mutex_);
+    c_.active_.erase(tenant_);
+  }
+  Carrying(const Carrying&) = delete;
+  Carrying& operator=(const Carrying&) = delete;
+
+ private:
+  TenantControl& c_;
+  std::string tenant_;
+};
+
+bool TenantControl::changing(const std::string& tenant) const {
+  std::lock_guard lock(active_mutex_);
+  return active_.count(tenant) > 0;
+}
+
 TenantControl::TenantControl(EtcdClient& etcd, NodeAgent& agent, common::TenantHost& host,
                              common::Outbox* outbox, TenantControlOptions options)
     : etcd_(etcd), agent_(agent), host_(host), outbox_(outbox), options_(std::move(options)) {}
@@ -272,6 +296,7 @@ TenantChange TenantControl::delete_tenant(const std::string& tenant) {
   if (auto s = etcd_.compare_and_put(options_.keys.tenant(tenant), encode(deleting), rev); !s.ok())
     return failed(s.conflict() ? Status::Conflict("Tenant " + tenant + " changed meanwhile")
                                : Status::Unavailable("etcd: " + s.message));
+  Carrying carrying(*this, tenant);
   Status done;
   if (p.node == agent_.node()) {
     done = host_.remove(tenant);
@@ -367,6 +392,7 @@ TenantChange TenantControl::undo_move(const std::string& tenant, const std::stri
 
 TenantChange TenantControl::peer_move(const std::string& tenant, const std::string& ticket) {
   const auto start = std::chrono::steady_clock::now();
+  Carrying carrying(*this, tenant);
   Placement moving;
   int64_t rev = 0;
   if (auto s = check_ticket(tenant, ticket, "move", false, &moving, &rev); !s.ok())
@@ -443,6 +469,7 @@ Status TenantControl::peer_create(const std::string& tenant, const std::string& 
 Status TenantControl::peer_delete(const std::string& tenant, const std::string& ticket) {
   Placement p;
   int64_t rev = 0;
+  Carrying carrying(*this, tenant);
   if (auto s = check_ticket(tenant, ticket, "delete", false, &p, &rev); !s.ok()) return s;
   return host_.remove(tenant);
 }

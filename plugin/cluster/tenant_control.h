@@ -24,6 +24,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,9 @@ class TenantControl : public common::ClusterControl {
                              const std::vector<std::string>& files) override;
   std::string export_file(const std::string& tenant, const std::string& ticket,
                           const std::string& file) override;
+  // Whether this node is carrying out a change of the tenant now (NodeAgent::set_changing).
+  bool changing(const std::string& tenant) const;
+
   common::Status claim_ca_subject(const std::string& subject, const std::string& tenant) override;
   void release_ca_subject(const std::string& subject, const std::string& tenant) override;
 
@@ -95,6 +99,10 @@ class TenantControl : public common::ClusterControl {
     std::string dir;
     std::vector<std::string> files;
   };
+  // Tenants whose change this node is carrying out now.
+  class Carrying;
+  mutable std::mutex active_mutex_;
+  std::set<std::string> active_;
   std::mutex exports_mutex_;
   std::map<std::string, Export> exports_;  // by tenant: moves under way from this node
 };

@@ -7,43 +7,18 @@
 #include <memory>
 #include <thread>
 
-#include "tests/cluster/etcd_cluster.h"
+#include "tests/cluster/etcd_fixture.h"
 
 namespace c8y::cluster {
 namespace {
 
-class NodeAgentTest : public ::testing::Test {
+class NodeAgentTest : public OneEtcdMemberTest {
  protected:
-  static void SetUpTestSuite() {
-    etcd_ = new testing::EtcdCluster(1);
-    std::string error;
-    ASSERT_TRUE(etcd_->start(std::chrono::seconds(20), &error)) << error;
-  }
-  static void TearDownTestSuite() {
-    delete etcd_;
-    etcd_ = nullptr;
-  }
-  void SetUp() override {
-    std::string error;
-    ASSERT_TRUE(etcd_->restore(std::chrono::seconds(20), &error)) << error;
-    EtcdOptions o;
-    o.endpoints = etcd_->endpoints();
-    client_ = std::make_unique<EtcdClient>(o);
-    // Each test has its own prefix: no test sees another's records.
-    keys_ =
-        Keys("/t-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-  }
-
   std::unique_ptr<NodeAgent> agent(const std::string& node, std::vector<std::string> tenants,
                                    int ttl = 5) {
     NodeAgentOptions o{keys_, {node, "127.0.0.1:8111", 1, 0}, ttl, std::chrono::milliseconds(100)};
     return std::make_unique<NodeAgent>(
         *client_, o, [tenants] { return tenants; }, &outbox_);
-  }
-  std::optional<Placement> stored(const std::string& tenant) {
-    KeyValue kv;
-    if (!client_->get(keys_.tenant(tenant), &kv).ok()) return std::nullopt;
-    return decode_placement(kv.value);
   }
   bool node_present(const std::string& node) {
     KeyValue kv;
@@ -56,12 +31,8 @@ class NodeAgentTest : public ::testing::Test {
     return out;
   }
 
-  static testing::EtcdCluster* etcd_;
-  std::unique_ptr<EtcdClient> client_;
-  Keys keys_;
   common::Outbox outbox_;
 };
-testing::EtcdCluster* NodeAgentTest::etcd_ = nullptr;
 
 TEST_F(NodeAgentTest, RegistersWithALeaseAndLeavesOnStop) {
   auto a = agent("n1", {});
@@ -158,6 +129,36 @@ TEST_F(NodeAgentTest, WithoutEtcdTheLastViewStays) {
   std::string error;
   ASSERT_TRUE(etcd_->restore(std::chrono::seconds(20), &error)) << error;
   EXPECT_TRUE(a->round().ok());
+}
+
+// A move (or delete) of one of its tenants that nobody carries out (the node that began it died
+// before reaching this one, or this node restarted in the middle) is abandoned after a while:
+// the tenant is served here again, with the change's epoch. One this node carries out is not.
+TEST_F(NodeAgentTest, AnAbandonedMoveOfItsTenantIsTakenBack) {
+  NodeAgentOptions o{keys_, {"n1", "127.0.0.1:8111", 1, 0}, 5, std::chrono::milliseconds(100)};
+  o.abandoned_after = std::chrono::milliseconds(300);
+  NodeAgent a(
+      *client_, o,
+      [] {
+        return std::vector<std::string>{"t1", "t2"};
+      },
+      &outbox_);
+  ASSERT_TRUE(
+      client_->put(keys_.tenant("t1"), encode(Placement{"n1", 3, "move", "n2", "tk"})).ok());
+  ASSERT_TRUE(
+      client_->put(keys_.tenant("t2"), encode(Placement{"n1", 5, "move", "n2", "tk2"})).ok());
+  a.set_changing([](const std::string& t) { return t == "t2"; });  // t2's move runs here
+  ASSERT_TRUE(a.round().ok());
+  EXPECT_FALSE(a.home("t1").here);  // under way: not served
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  ASSERT_TRUE(a.round().ok());
+  EXPECT_EQ(stored("t1"), (Placement{"n1", 3}));
+  EXPECT_TRUE(a.home("t1").here);
+  EXPECT_EQ(stored("t2"), (Placement{"n1", 5, "move", "n2", "tk2"}));  // carried out: left
+  bool logged = false;
+  for (auto& l : logs()) logged = logged || l.find("move of tenant t1 was abandoned") != l.npos;
+  EXPECT_TRUE(logged);
+  a.stop();
 }
 
 }  // namespace

@@ -11,7 +11,7 @@
 #include "plugin/cluster/node_agent.h"
 #include "plugin/identity/password_hash.h"
 #include "plugin/identity/registration_owner.h"
-#include "tests/cluster/etcd_cluster.h"
+#include "tests/cluster/etcd_fixture.h"
 #include "tests/unit/temp_dir.h"
 
 namespace c8y::cluster {
@@ -52,26 +52,8 @@ struct OwnerNode {
   std::unique_ptr<identity::RegistrationOwner> owner;
 };
 
-class RegistrationMirrorTest : public ::testing::Test {
+class RegistrationMirrorTest : public OneEtcdMemberTest {
  protected:
-  static void SetUpTestSuite() {
-    etcd_ = new testing::EtcdCluster(1);
-    std::string error;
-    ASSERT_TRUE(etcd_->start(std::chrono::seconds(20), &error)) << error;
-  }
-  static void TearDownTestSuite() {
-    delete etcd_;
-    etcd_ = nullptr;
-  }
-  void SetUp() override {
-    std::string error;
-    ASSERT_TRUE(etcd_->restore(std::chrono::seconds(20), &error)) << error;
-    EtcdOptions o;
-    o.endpoints = etcd_->endpoints();
-    client_ = std::make_unique<EtcdClient>(o);
-    keys_ =
-        Keys("/t-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-  }
   std::unique_ptr<RegistrationMirror> mirror(const std::string& node, common::Outbox* outbox,
                                              common::BootstrapOwner* owner = nullptr) {
     auto m = std::make_unique<RegistrationMirror>(*client_, RegistrationMirrorOptions{keys_, node},
@@ -80,7 +62,7 @@ class RegistrationMirrorTest : public ::testing::Test {
     EXPECT_TRUE(eventually([&] { return m->ready(); }));
     return m;
   }
-  std::optional<common::BootstrapRequest> stored(const std::string& serial) {
+  std::optional<common::BootstrapRequest> record(const std::string& serial) {
     KeyValue kv;
     if (!client_->get(registration_key(keys_, serial), &kv).ok()) return std::nullopt;
     return decode_registration(serial, kv.value);
@@ -92,13 +74,8 @@ class RegistrationMirrorTest : public ::testing::Test {
     return out;
   }
 
-  static testing::EtcdCluster* etcd_;
-  std::unique_ptr<EtcdClient> client_;
-  Keys keys_;
   common::Outbox outbox_a_, outbox_b_;
 };
-
-testing::EtcdCluster* RegistrationMirrorTest::etcd_ = nullptr;
 
 TEST_F(RegistrationMirrorTest, ASerialBelongsToOneTenantAcrossNodes) {
   auto a = mirror("n1", &outbox_a_);
@@ -107,15 +84,15 @@ TEST_F(RegistrationMirrorTest, ASerialBelongsToOneTenantAcrossNodes) {
   auto other = b->claim("sn-1", "t5");
   EXPECT_TRUE(other.conflict()) << other.message;
   EXPECT_EQ(other.message.find("t3"), std::string::npos);  // the other tenant is not named
-  EXPECT_EQ(stored("sn-1")->tenant, "t3");
+  EXPECT_EQ(record("sn-1")->tenant, "t3");
   // The same tenant again (its node lost the request but etcd kept it): taken over.
   EXPECT_TRUE(b->claim("sn-1", "t3").ok());
   // Another tenant cannot change or remove it.
   EXPECT_TRUE(b->set_status("sn-1", "t5", "ACCEPTED").conflict());
   EXPECT_TRUE(b->release("sn-1", "t5").ok());
-  EXPECT_TRUE(stored("sn-1"));
+  EXPECT_TRUE(record("sn-1"));
   EXPECT_TRUE(a->release("sn-1", "t3").ok());
-  EXPECT_FALSE(stored("sn-1"));
+  EXPECT_FALSE(record("sn-1"));
   EXPECT_TRUE(b->claim("sn-1", "t5").ok());  // free again
 }
 
@@ -125,9 +102,9 @@ TEST_F(RegistrationMirrorTest, ADeletedTenantsSerialsAreFreed) {
   ASSERT_TRUE(a->claim("sn-2", "t3").ok());
   ASSERT_TRUE(a->claim("sn-3", "t4").ok());
   ASSERT_TRUE(a->release_tenant("t3").ok());
-  EXPECT_FALSE(stored("sn-1"));
-  EXPECT_FALSE(stored("sn-2"));
-  EXPECT_TRUE(stored("sn-3"));
+  EXPECT_FALSE(record("sn-1"));
+  EXPECT_FALSE(record("sn-2"));
+  EXPECT_TRUE(record("sn-3"));
   EXPECT_TRUE(a->claim("sn-1", "t5").ok());
 }
 
@@ -136,7 +113,7 @@ TEST_F(RegistrationMirrorTest, AFinishedRequestIsRemovedAlsoWhenTheNodeStops) {
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(a->claim("sn-" + std::to_string(i), "t3").ok());
   for (int i = 0; i < 20; ++i) a->finished("sn-" + std::to_string(i), "t3");
   a->stop();  // right away: what the writer had not done yet is done before it ends
-  for (int i = 0; i < 20; ++i) EXPECT_FALSE(stored("sn-" + std::to_string(i))) << i;
+  for (int i = 0; i < 20; ++i) EXPECT_FALSE(record("sn-" + std::to_string(i))) << i;
 }
 
 TEST_F(RegistrationMirrorTest, EveryNodeMirrorsTheRecords) {
@@ -176,12 +153,12 @@ TEST_F(RegistrationMirrorTest, CredentialsIssuedOnThePollerWorkOnTheOwner) {
     auto r = n2.regs->get("t3", "sn-1");
     return r && r->status == identity::RegistrationStatus::kPendingAcceptance;
   }));
-  EXPECT_EQ(stored("sn-1")->status, "PENDING_ACCEPTANCE");
+  EXPECT_EQ(record("sn-1")->status, "PENDING_ACCEPTANCE");
 
   // Not accepted yet: an issue writes nothing and no reply goes out.
   poller->issue("sn-1", "sn-1", *identity::hash_secret("early-password-0123456"), "70,early");
   ASSERT_TRUE(eventually([&] { return poller->idle(); }));
-  EXPECT_EQ(stored("sn-1")->hash, "");
+  EXPECT_EQ(record("sn-1")->hash, "");
   EXPECT_FALSE(poller->issuing("sn-1"));
 
   // The admin on n2 accepts.
@@ -209,15 +186,15 @@ TEST_F(RegistrationMirrorTest, CredentialsIssuedOnThePollerWorkOnTheOwner) {
   ASSERT_TRUE(user);  // there before the reply went out
   EXPECT_TRUE(identity::verify_password(user->password_hash, password));
   EXPECT_EQ(user->device_serial, "sn-1");
-  EXPECT_TRUE(stored("sn-1")->installed);
-  EXPECT_EQ(stored("sn-1")->hash.find(password), std::string::npos);  // never the password
+  EXPECT_TRUE(record("sn-1")->installed);
+  EXPECT_EQ(record("sn-1")->hash.find(password), std::string::npos);  // never the password
   EXPECT_FALSE(poller->issuing("sn-1"));
   EXPECT_TRUE(replies(outbox_b_).empty());  // the owner sends nothing itself
 
   // The device logs in on n2: the request is complete there and its record goes everywhere.
   ASSERT_TRUE(n2.regs->complete("t3", "sn-1"));
   owner->finished("sn-1", "t3");
-  EXPECT_TRUE(eventually([&] { return !poller->find("sn-1") && !stored("sn-1"); }));
+  EXPECT_TRUE(eventually([&] { return !poller->find("sn-1") && !record("sn-1"); }));
 }
 
 TEST_F(RegistrationMirrorTest, OfTwoPollersOneWins) {
@@ -240,7 +217,7 @@ TEST_F(RegistrationMirrorTest, OfTwoPollersOneWins) {
   p3->issue("sn-1", "sn-1", *identity::hash_secret("password-of-poller-three"), "70,three");
   ASSERT_TRUE(eventually([&] { return p1->idle() && p3->idle(); }));
   EXPECT_NE(p1->issuing("sn-1"), p3->issuing("sn-1"));  // exactly one still waits
-  auto rec = stored("sn-1");
+  auto rec = record("sn-1");
   ASSERT_TRUE(rec && !rec->hash.empty());
   const bool one_won = identity::verify_password(rec->hash, "password-of-poller-one");
   EXPECT_NE(one_won, identity::verify_password(rec->hash, "password-of-poller-three"));
@@ -308,10 +285,10 @@ TEST_F(RegistrationMirrorTest, RequestsMadeBeforeTheClusterAreRecordedAtStart) {
                         R"({"tenant":"t5","status":"WAITING_FOR_CONNECTION","node":"n3"})")
                   .ok());
   auto owner = mirror("n2", &outbox_b_, n2.owner.get());
-  ASSERT_TRUE(eventually([&] { return stored("sn-old").has_value(); }));
-  EXPECT_EQ(stored("sn-old")->tenant, "t3");
-  EXPECT_EQ(stored("sn-old")->node, "n2");
-  EXPECT_EQ(stored("sn-taken")->tenant, "t5");
+  ASSERT_TRUE(eventually([&] { return record("sn-old").has_value(); }));
+  EXPECT_EQ(record("sn-old")->tenant, "t3");
+  EXPECT_EQ(record("sn-old")->node, "n2");
+  EXPECT_EQ(record("sn-taken")->tenant, "t5");
   bool warned = false;
   for (auto& item : outbox_b_.take())
     if (auto* l = std::get_if<common::outbox::Log>(&item))

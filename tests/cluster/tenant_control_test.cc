@@ -9,7 +9,7 @@
 #include <memory>
 #include <set>
 
-#include "tests/cluster/etcd_cluster.h"
+#include "tests/cluster/etcd_fixture.h"
 
 namespace c8y::cluster {
 namespace {
@@ -48,23 +48,11 @@ class FakeHost : public common::TenantHost {
   std::vector<std::string> calls;
 };
 
-class TenantControlTest : public ::testing::Test {
+class TenantControlTest : public OneEtcdMemberTest {
  protected:
-  static void SetUpTestSuite() {
-    etcd_ = new testing::EtcdCluster(1);
-    std::string error;
-    ASSERT_TRUE(etcd_->start(std::chrono::seconds(20), &error)) << error;
-  }
-  static void TearDownTestSuite() {
-    delete etcd_;
-    etcd_ = nullptr;
-  }
   void SetUp() override {
-    EtcdOptions o;
-    o.endpoints = etcd_->endpoints();
-    client_ = std::make_unique<EtcdClient>(o);
-    keys_ =
-        Keys("/t-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    OneEtcdMemberTest::SetUp();
+    if (HasFatalFailure()) return;
     // This node, n1, and a node n2 whose REST API is a closed port.
     NodeAgentOptions ao{keys_, {"n1", "127.0.0.1:1", 1, 0}, 5, std::chrono::milliseconds(100)};
     agent_ = std::make_unique<NodeAgent>(
@@ -81,21 +69,12 @@ class TenantControlTest : public ::testing::Test {
     control_.reset();
     agent_->stop();
   }
-  std::optional<Placement> stored(const std::string& tenant) {
-    KeyValue kv;
-    if (!client_->get(keys_.tenant(tenant), &kv).ok()) return std::nullopt;
-    return decode_placement(kv.value);
-  }
 
-  static testing::EtcdCluster* etcd_;
-  std::unique_ptr<EtcdClient> client_;
-  Keys keys_;
   common::Outbox outbox_;
   FakeHost host_;
   std::unique_ptr<NodeAgent> agent_;
   std::unique_ptr<TenantControl> control_;
 };
-testing::EtcdCluster* TenantControlTest::etcd_ = nullptr;
 
 TEST_F(TenantControlTest, CreatesATenantHereAndSettlesItsPlacement) {
   auto ch = control_->create_tenant("t1", "n1", "{}");
