@@ -3,6 +3,7 @@
 #include "plugin/identity/device_token.h"
 #include "plugin/identity/names.h"
 #include "plugin/identity/password_hash.h"
+#include "plugin/identity/registration_owner.h"
 #include "plugin/smartrest/csv.h"
 
 namespace c8y::app {
@@ -122,35 +123,67 @@ void DeviceCredentials::bootstrap_poll(Session& s) {
   x.excess_polls = 0;
   storage::StoreStatus st;
   auto r = registrations_.poll(s.serial, now, &st);
-  if (!r || r->status != identity::RegistrationStatus::kAccepted) return;
+  if (!r) {
+    // Not registered here: in a cluster, another node's request (the bootstrap user lands on the
+    // node holding the management tenant, not the device's).
+    if (registry_)
+      if (auto remote = registry_->find(s.serial)) remote_poll(s, *remote);
+    return;
+  }
+  if (registry_ && r->status == identity::RegistrationStatus::kPendingAcceptance)
+    if (auto rec = registry_->find(s.serial); rec && rec->status == common::kBootstrapWaiting)
+      registry_->contacted(s.serial);  // the other nodes see the contact too
+  if (r->status != identity::RegistrationStatus::kAccepted) return;
   // Accepted: a device user bound to this serial with a fresh random password. Only the hash is
   // kept, and each poll replaces the previous password, so a lost 70 line strands nobody.
-  identity::UserRecord u;
-  if (auto existing = directory_.user(r->tenant, "device_" + r->serial)) u = *existing;
-  u.tenant = r->tenant;
-  u.name = "device_" + r->serial;
-  u.role = policy::Role::kDevice;
-  u.enabled = true;
-  u.device_serial = r->serial;
   auto password = identity::random_secret();
   auto hash = password ? identity::hash_secret(*password) : std::nullopt;
   if (!hash) {
     log_(LogLevel::kError, "c8y: bootstrap: cannot make a password (the random generator failed)");
     return;
   }
-  u.password_hash = std::move(*hash);
+  auto u = identity::bootstrap_device_user(directory_, r->tenant, r->serial, std::move(*hash));
   if (auto put = directory_.put_user(u); !put.ok()) {
     log_(LogLevel::kError, "c8y: bootstrap: cannot store the device user: " + put.message);
     return;
   }
   registrations_.mark_issued(r->serial);
+  replies_.reply(s, "s/dcr", credentials_line(r->tenant, u.name, *password));
+}
+
+std::string DeviceCredentials::credentials_line(std::string_view tenant, std::string_view user,
+                                                std::string_view password) {
   std::string line = "70,";
-  smartrest::append_csv_field(line, r->tenant);
+  smartrest::append_csv_field(line, tenant);
   line.push_back(',');
-  smartrest::append_csv_field(line, u.name);
+  smartrest::append_csv_field(line, user);
   line.push_back(',');
-  smartrest::append_csv_field(line, *password);
-  replies_.reply(s, "s/dcr", line);
+  smartrest::append_csv_field(line, password);
+  return line;
+}
+
+// The request lives on the node that holds its tenant. The first poll records the contact there;
+// once accepted, this node makes the password and hands only its hash over (the registry writes
+// it, the owner makes the device user with it); the 70 line goes out when the owner confirms, so
+// the credentials work by the time the device has them. Nothing here waits for the network.
+void DeviceCredentials::remote_poll(Session& s, const common::BootstrapRequest& r) {
+  if (r.status == common::kBootstrapWaiting) {
+    registry_->contacted(s.serial);
+    return;
+  }
+  // Only a device that listens on s/dcr is given credentials (as on one node: the reply goes to
+  // subscribers only), and one issue at a time.
+  if (r.status != common::kBootstrapAccepted || !DeviceReplies::subscribed(s, "s/dcr") ||
+      registry_->issuing(s.serial))
+    return;
+  auto password = identity::random_secret();
+  auto hash = password ? identity::hash_secret(*password) : std::nullopt;
+  if (!hash) {
+    log_(LogLevel::kError, "c8y: bootstrap: cannot make a password (the random generator failed)");
+    return;
+  }
+  registry_->issue(s.serial, s.client_id, std::move(*hash),
+                   credentials_line(r.tenant, "device_" + r.serial, *password));
 }
 
 }  // namespace c8y::app

@@ -15,6 +15,7 @@
 #include "plugin/app/options.h"
 #include "plugin/app/replies.h"
 #include "plugin/app/session.h"
+#include "plugin/common/bootstrap_registry.h"
 #include "plugin/common/metrics.h"
 #include "plugin/common/outbox.h"
 #include "plugin/identity/authenticator.h"
@@ -53,10 +54,17 @@ class DeviceCredentials {
                                                     std::string_view serial, std::string* why);
   // An (empty) publish on s/ucr by the bootstrap user.
   void bootstrap_poll(Session& s);
+  // In a cluster: the registrations of every node (outlives this; nullptr: a single node). A
+  // poll for a serial another node registered is answered through it.
+  void set_registry(common::BootstrapRegistry* registry) { registry_ = registry; }
   // An (empty) publish on s/uat by a certificate device: `71,<JWT>` on s/dat.
   void token_request(Session& s);
 
  private:
+  // A poll for a request another node holds (cluster only).
+  void remote_poll(Session& s, const common::BootstrapRequest& r);
+  static std::string credentials_line(std::string_view tenant, std::string_view user,
+                                      std::string_view password);
   const Options& options_;
   identity::Directory& directory_;
   identity::Registrations& registrations_;
@@ -66,6 +74,7 @@ class DeviceCredentials {
   common::Outbox& outbox_;
   common::NodeMetrics& metrics_;
   Log log_;
+  common::BootstrapRegistry* registry_ = nullptr;
   identity::LogRateLimiter poll_log_limit_{identity::steady_now, 1, 10};
 };
 

@@ -152,6 +152,11 @@ bool PluginCore::start(std::string* error) {
   return true;
 }
 
+void PluginCore::set_bootstrap_registry(common::BootstrapRegistry* registry) {
+  bootstrap_registry_ = registry;
+  if (parts_) parts_->credentials.set_registry(registry);
+}
+
 PluginCore::Services PluginCore::services() {
   return {*store_,       *directory_,   *authenticator_, *spaces_, *registrations_,
           *trusted_cas_, token_secret_, outbox_,         metrics_};
@@ -287,7 +292,8 @@ bool PluginCore::on_connect(const ConnectInfo& info) {
     if (!cid->default_xid.empty() || info.client_id != cid->serial)
       return refuse(common::RefusalReason::kClientId,
                     "a bootstrap connection's client id must be the bare device serial");
-    if (!registrations_->exists(cid->serial))
+    if (!registrations_->exists(cid->serial) &&
+        !(bootstrap_registry_ && bootstrap_registry_->find(cid->serial)))
       return refuse(common::RefusalReason::kOther,
                     "no tenant registered device " + std::string(cid->serial));
   }
@@ -344,9 +350,11 @@ bool PluginCore::on_connect(const ConnectInfo& info) {
         !st.ok())
       log(LogLevel::kWarning, "c8y: cannot persist client id " + s->client_id + ": " + st.message);
   // The first login with credentials from bootstrap finishes the registration.
-  if (!auth.device_serial.empty() && registrations_->complete(auth.tenant, auth.device_serial))
+  if (!auth.device_serial.empty() && registrations_->complete(auth.tenant, auth.device_serial)) {
     log(LogLevel::kNotice, "c8y: device " + auth.device_serial + " of tenant " + auth.tenant +
                                " logged in with its bootstrap credentials; registration complete");
+    if (bootstrap_registry_) bootstrap_registry_->finished(auth.device_serial, auth.tenant);
+  }
 
   if (s->role == policy::Role::kDevice && !parts_->devices.find_own_device(*s) &&
       !s->extra().ca_fingerprint.empty()) {

@@ -22,6 +22,7 @@
 #include "plugin/app/broker_port.h"
 #include "plugin/app/options.h"
 #include "plugin/app/session.h"
+#include "plugin/common/bootstrap_registry.h"
 #include "plugin/common/client_claims.h"
 #include "plugin/common/metrics.h"
 #include "plugin/common/outbox.h"
@@ -65,6 +66,10 @@ class PluginCore {
   // In a cluster: the cluster-wide client-id claims (D5 across nodes; outlives the core). A
   // CONNECT whose client id another identity claimed on any node is refused.
   void set_client_claims(common::ClientIdClaims* claims) { claims_ = claims; }
+  // In a cluster: every node's bootstrap registrations (outlives the core; nullptr: none). A
+  // bootstrap connection for a serial another node registered is let in and its polls answered
+  // through it; a finished registration is removed from it.
+  void set_bootstrap_registry(common::BootstrapRegistry* registry);
   // In a cluster: the key of device tokens that every node shares (so a token outlives a move of
   // its tenant). At init only, before the REST server starts and before any connection.
   void set_token_secret(std::string secret) { token_secret_ = std::move(secret); }
@@ -122,6 +127,7 @@ class PluginCore {
   identity::LogRateLimiter auth_log_limit_;
   const common::TenantPlacement* placement_ = nullptr;
   common::ClientIdClaims* claims_ = nullptr;
+  common::BootstrapRegistry* bootstrap_registry_ = nullptr;
   bool stopped_ = false;
 };
 

@@ -25,8 +25,10 @@
 #include "plugin/cluster/client_claims.h"
 #include "plugin/cluster/etcd_client.h"
 #include "plugin/cluster/node_agent.h"
+#include "plugin/cluster/registration_mirror.h"
 #include "plugin/cluster/tenant_control.h"
 #include "plugin/domain/retention.h"
+#include "plugin/identity/registration_owner.h"
 #include "plugin/rest/rest_server.h"
 
 #define C8Y_EXPORT extern "C" __attribute__((visibility("default")))
@@ -88,6 +90,10 @@ struct Instance {
   // claim asks etcd on the broker thread.
   std::unique_ptr<cluster::EtcdClient> claims_etcd;
   std::unique_ptr<cluster::ClusterClientClaims> claims;
+  // Bootstrap registrations of every node (cluster mode): this node's side of them, and the
+  // mirror of all of them in etcd.
+  std::unique_ptr<identity::RegistrationOwner> bootstrap_owner;
+  std::unique_ptr<cluster::RegistrationMirror> registrations;
   std::unique_ptr<cluster::TenantControl> control;  // cluster mode with REST
 };
 
@@ -163,6 +169,16 @@ void start_cluster(Instance& inst, const app::Options& o) {
                          st.message.c_str());
   inst.agent->start();
   start_claims(inst, o);
+  // Bootstrap registrations across nodes: the bootstrap user lands on the management tenant's
+  // node, whichever node holds the device's tenant.
+  inst.bootstrap_owner = std::make_unique<identity::RegistrationOwner>(
+      s.directory, s.registrations, +[]() -> int64_t { return app::now_ms(); });
+  inst.registrations = std::make_unique<cluster::RegistrationMirror>(
+      *inst.etcd,
+      cluster::RegistrationMirrorOptions{cluster::Keys(o.cluster_prefix), o.cluster_node},
+      inst.agent.get(), inst.bootstrap_owner.get(), &s.outbox);
+  inst.core->set_bootstrap_registry(inst.registrations.get());
+  inst.registrations->start();
 }
 
 void start_retention(Instance& inst, const app::Options& o) {
@@ -184,6 +200,7 @@ bool start_rest(Instance& inst, const app::Options& o, std::string* error) {
   inst.rest->set_limit_burst(o.limit_burst_s);
   inst.rest->set_retention(inst.retention.get());
   inst.rest->set_placement(inst.agent.get());
+  inst.rest->set_bootstrap_registry(inst.registrations.get());
   if (inst.agent) {  // creating, deleting and moving tenants across the cluster
     cluster::TenantControlOptions co{cluster::Keys(o.cluster_prefix)};
     co.scheme = o.rest_tls_cert_file.empty() ? "http" : "https";
@@ -215,6 +232,10 @@ void stop_all(Instance& inst) {
   if (inst.core) inst.core->set_client_claims(nullptr);
   inst.claims.reset();
   inst.claims_etcd.reset();
+  if (inst.core) inst.core->set_bootstrap_registry(nullptr);
+  if (inst.registrations) inst.registrations->stop();
+  inst.registrations.reset();
+  inst.bootstrap_owner.reset();
   // After the REST threads (they ask it where tenants live); revokes the lease, so the cluster
   // sees the node go at once.
   if (inst.agent) inst.agent->stop();

@@ -123,6 +123,14 @@ std::vector<Registration> Registrations::list(std::string_view tenant) const {
   return out;
 }
 
+std::vector<Registration> Registrations::all() const {
+  std::lock_guard lock(mutex_);
+  std::vector<Registration> out;
+  out.reserve(by_serial_.size());
+  for (auto& [serial, r] : by_serial_) out.push_back(r);
+  return out;
+}
+
 RegistrationChange Registrations::set_status(std::string_view tenant, std::string_view serial,
                                              RegistrationStatus to, int64_t now_ms) {
   RegistrationChange out;

@@ -65,6 +65,8 @@ class Registrations {
   // The tenant's own requests (another tenant's serial is not found).
   std::optional<Registration> get(std::string_view tenant, std::string_view serial) const;
   std::vector<Registration> list(std::string_view tenant) const;
+  // Every tenant's requests (in no particular order).
+  std::vector<Registration> all() const;
   // REST PUT: only PENDING_ACCEPTANCE -> ACCEPTED is a change; ACCEPTED again is accepted as is.
   RegistrationChange set_status(std::string_view tenant, std::string_view serial,
                                 RegistrationStatus to, int64_t now_ms);

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "plugin/common/bootstrap_registry.h"
 #include "plugin/common/cluster_control.h"
 #include "plugin/common/metrics.h"
 #include "plugin/common/outbox.h"
@@ -43,6 +44,8 @@ struct RestContext {
   domain::Retention* retention = nullptr;
   // In a cluster: where tenants are served; nullptr: a single node.
   const common::TenantPlacement* placement = nullptr;
+  // In a cluster: the bootstrap registrations of every node; nullptr: a single node.
+  common::BootstrapRegistry* bootstrap = nullptr;
   // In a cluster: creating, deleting and moving tenants; nullptr: a single node.
   common::ClusterControl* cluster = nullptr;
   // Refused trusted-certificate uploads: garbage uploads in a loop must not fill the log.

@@ -1,6 +1,8 @@
 // /devicecontrol/newDeviceRequests: bootstrap registration of non-personalized devices.
 // A tenant admin creates a request for a serial, the device's first poll moves it to
 // PENDING_ACCEPTANCE, the admin accepts it, and the device's next poll gets its credentials.
+// In a cluster every request is also recorded cluster-wide (ctx.bootstrap): a serial is unique
+// across the tenants of all nodes, and whichever node the bootstrap user lands on can answer.
 #include "plugin/identity/registrations.h"
 #include "plugin/rest/rest_handlers.h"
 
@@ -22,6 +24,7 @@ HttpError change_error(const identity::RegistrationChange& ch) {
   if (ch.status.not_found()) return {404, "devicecontrol/Not Found", message};
   if (ch.status.invalid()) return {422, "validationError", message};
   if (ch.status.conflict()) return {409, "devicecontrol/Conflict", message};
+  if (ch.status.unavailable()) return {503, "cluster/unavailable", message};
   return {500, "general/internalError", message};
 }
 
@@ -61,6 +64,14 @@ void create(RestContext& ctx, const Caller& c, const Request& req, Response& res
                       {422, "validationError", "A new request starts as WAITING_FOR_CONNECTION"});
   auto ch = ctx.registrations.create(c.tenant, id.get<std::string>(), c.user, wall_ms());
   if (!ch.value) return send_error(res, change_error(ch));
+  if (ctx.bootstrap) {
+    // Here first (this node's uniqueness and validation), then across the cluster; a serial
+    // another tenant holds anywhere takes the local request back.
+    if (auto st = ctx.bootstrap->claim(ch.value->serial, c.tenant); !st.ok()) {
+      (void)ctx.registrations.remove(c.tenant, ch.value->serial);  // it was just made here
+      return send_error(res, change_error({st, std::nullopt}));
+    }
+  }
   send_json(res, 201, request_out(c, *ch.value));
 }
 
@@ -75,7 +86,16 @@ void update(RestContext& ctx, const Caller& c, const Request& req, Response& res
     return send_error(res, {422, "validationError",
                             "status must be WAITING_FOR_CONNECTION, PENDING_ACCEPTANCE or "
                             "ACCEPTED"});
-  auto ch = ctx.registrations.set_status(c.tenant, std::string(req.matches[1]), *to, wall_ms());
+  const std::string serial = req.matches[1];
+  if (ctx.bootstrap && *to == identity::RegistrationStatus::kAccepted) {
+    // The cluster's record first: a poller on another node hands out credentials only once it
+    // reads ACCEPTED there.
+    auto now = ctx.registrations.get(c.tenant, serial);
+    if (now && now->status != identity::RegistrationStatus::kWaitingForConnection)
+      if (auto st = ctx.bootstrap->set_status(serial, c.tenant, identity::to_string(*to)); !st.ok())
+        return send_error(res, change_error({st, std::nullopt}));
+  }
+  auto ch = ctx.registrations.set_status(c.tenant, serial, *to, wall_ms());
   if (!ch.value) return send_error(res, change_error(ch));
   if (*to == identity::RegistrationStatus::kAccepted)
     ctx.outbox.log(common::LogLevel::kNotice, "c8y: device " + ch.value->serial + " of tenant " +
@@ -84,7 +104,11 @@ void update(RestContext& ctx, const Caller& c, const Request& req, Response& res
 }
 
 void remove(RestContext& ctx, const Caller& c, const Request& req, Response& res) {
-  auto ch = ctx.registrations.remove(c.tenant, std::string(req.matches[1]));
+  const std::string serial = req.matches[1];
+  if (ctx.bootstrap && ctx.registrations.get(c.tenant, serial))
+    if (auto st = ctx.bootstrap->release(serial, c.tenant); !st.ok())
+      return send_error(res, change_error({st, std::nullopt}));
+  auto ch = ctx.registrations.remove(c.tenant, serial);
   if (!ch.value) return send_error(res, change_error(ch));
   res.status = 204;
 }

@@ -70,6 +70,9 @@ class RestServer {
     placement_ = placement;
     ctx_.placement = placement;
   }
+  // In a cluster: every node's bootstrap registrations (outlives the server); before start().
+  // A serial is then unique across the cluster's tenants (409 otherwise).
+  void set_bootstrap_registry(common::BootstrapRegistry* registry) { ctx_.bootstrap = registry; }
   // In a cluster: what creates, deletes and moves tenants (outlives the server); before start().
   void set_cluster(common::ClusterControl* cluster) { ctx_.cluster = cluster; }
   // What the cluster may do with this node's tenants (made on first call; transfers are staged

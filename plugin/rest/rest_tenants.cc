@@ -229,6 +229,13 @@ void remove(RestContext& ctx, const Caller& c, const Request& req, Response& res
   if (ctx.cluster) {
     auto ch = ctx.cluster->delete_tenant(tid);
     if (!ch.status.ok()) return send_error(res, change_error(ch.status));
+    // Its bootstrap registrations free their serials in the whole cluster.
+    if (ctx.bootstrap)
+      if (auto st = ctx.bootstrap->release_tenant(tid); !st.ok())
+        ctx.outbox.log(common::LogLevel::kWarning, "c8y: tenant " + tid +
+                                                       " deleted; its bootstrap registrations "
+                                                       "stay recorded in etcd: " +
+                                                       st.message);
   } else {
     auto st = drop_local(ctx, tid);
     if (st.not_found())

@@ -33,6 +33,7 @@ SOURCE_DIR = harness.SOURCE_DIR
 BUILD_DIR = os.environ.get("C8Y_BUILD_DIR") or os.path.join(SOURCE_DIR, "build")
 ROUTER = os.path.join(BUILD_DIR, "c8y-router")
 DOMAIN = "c8y.test"
+BOOTSTRAP_SECRET = "cluster-bootstrap-secret-0123456789"
 
 
 def _stop(proc, sig=signal.SIGTERM, timeout=10):
@@ -163,7 +164,17 @@ class Node(harness.Broker):
             "cluster_etcd": ",".join(etcd.urls),
             "cluster_node": name,
             "cluster_lease_ttl": "2",
+            "bootstrap_poll_interval": "100",
         })
+        # Every node has the bootstrap user (one mosquitto.conf for all); HAProxy sends it to
+        # the node that holds the management tenant.
+        secret = os.path.join(tmp, "bootstrap.secret")
+        with open(secret, "w") as f:
+            f.write(BOOTSTRAP_SECRET + "\n")
+        os.chmod(secret, 0o600)
+        if os.geteuid() == 0:
+            shutil.chown(secret, "mosquitto")
+        self.options["bootstrap_secret_file"] = secret
         self.extra_conf = (f"listener {self.tls_port} {HOST}\ncertfile {certs}/server.crt\n"
                            f"keyfile {certs}/server.key\ncafile {certs}/ca.crt\n"
                            f"listener {self.ws_port} {HOST}\nprotocol websockets\n")
@@ -289,8 +300,12 @@ class Cluster:
 
     def start(self):
         self.etcd.start()
-        for n in self.nodes.values():
+        for name, n in self.nodes.items():
             n.start()
+            # One node at a time: a node with the bootstrap user has a "management" tenant of its
+            # own, and the first to place it would own it.
+            assert poll(lambda: all((self.etcd.get(f"/c8y/tenants/{t}") or {}).get("node") == name
+                                    for t in self.PLACEMENT[name]), timeout=20), self.logs()
         self.haproxy.start()
         self.router.start()
         want = self.tenants()

@@ -79,6 +79,9 @@ def test_a_tenant_is_deleted_from_its_node(cluster):
     st, body = cluster.rest("/tenant/tenants/t10/trusted-certificates", "t10/admin",
                             "t10-admin-pass", method="POST", body={"certInPemFormat": ca})
     assert st == 201, body
+    st, body = cluster.rest("/devicecontrol/newDeviceRequests", "t10/admin", "t10-admin-pass",
+                            method="POST", body={"id": "t10-serial"})
+    assert st == 201, body
     st, body = cluster.rest("/tenant/tenants/t10", *MGMT, method="DELETE")
     assert st == 204, body
     assert placement(cluster, "t10") is None
@@ -93,6 +96,10 @@ def test_a_tenant_is_deleted_from_its_node(cluster):
     st, body = cluster.rest("/tenant/tenants/t2/trusted-certificates", "t2/admin",
                             "t2-admin-pass", method="POST",
                             body={"certInPemFormat": make_ca("T10 Fleet CA")})
+    assert st == 201, body
+    # And its registered serial.
+    st, body = cluster.rest("/devicecontrol/newDeviceRequests", "t2/admin", "t2-admin-pass",
+                            method="POST", body={"id": "t10-serial"})
     assert st == 201, body
     # The id is free again.
     st, body = cluster.rest("/tenant/tenants", *MGMT, method="POST",
