@@ -59,35 +59,19 @@ ClusterClientClaims::~ClusterClientClaims() {
 }
 
 void ClusterClientClaims::start() {
-  std::lock_guard lock(mutex_);
-  if (thread_.joinable()) return;
-  stopping_ = false;
-  thread_ = std::thread([this] { run(); });
-}
-
-void ClusterClientClaims::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void ClusterClientClaims::run() {
-  std::unique_lock lock(mutex_);
-  while (!stopping_) {
-    lock.unlock();
+  // Idle rounds ask etcd nothing; work waiting (a provisional claim, a release) wakes a round.
+  rounds_.start([this] {
     try {
       (void)round();  // what failed waits for the next round; round() logs nothing per failure
     } catch (const std::exception& e) {
       log(common::LogLevel::kError, std::string("c8y: cluster: client-id claims: ") + e.what());
     }
-    lock.lock();
-    // Idle rounds ask etcd nothing; work waiting is retried every round.
-    wake_.wait_for(lock, options_.round, [this] { return stopping_ || work_; });
-    work_ = false;
-  }
+    return options_.round;
+  });  // the first round at once (it loads this node's tenants' claims)
+}
+
+void ClusterClientClaims::stop() {
+  rounds_.stop();
 }
 
 void ClusterClientClaims::log(common::LogLevel level, std::string message) {
@@ -138,8 +122,7 @@ ClaimVerdict ClusterClientClaims::claim(std::string_view client_id, std::string_
       ++stats_.provisional;
       if (healthy_) ++stats_.over_budget;
       v.outcome = ClaimVerdict::kProvisional;
-      work_ = true;
-      wake_.notify_all();
+      rounds_.wake();
       return v;
     }
   }
@@ -189,8 +172,7 @@ ClaimVerdict ClusterClientClaims::claim(std::string_view client_id, std::string_
   owned_[id] = Owner{std::string(tenant), std::string(identity), false};
   ++stats_.provisional;
   v.outcome = ClaimVerdict::kProvisional;
-  work_ = true;
-  wake_.notify_all();
+  rounds_.wake();
   return v;
 }
 
@@ -198,9 +180,8 @@ void ClusterClientClaims::release(std::string_view tenant, std::string_view iden
   {
     std::lock_guard lock(mutex_);
     releases_.emplace_back(std::string(tenant), std::string(identity));
-    work_ = true;
   }
-  wake_.notify_all();
+  rounds_.wake();
 }
 
 void ClusterClientClaims::forget(std::string_view tenant) {

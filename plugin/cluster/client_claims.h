@@ -28,7 +28,6 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -36,7 +35,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -44,6 +42,7 @@
 #include "plugin/cluster/registry.h"
 #include "plugin/common/client_claims.h"
 #include "plugin/common/outbox.h"
+#include "plugin/common/periodic.h"
 #include "plugin/common/status.h"
 
 namespace c8y::cluster {
@@ -140,7 +139,6 @@ class ClusterClientClaims : public common::ClientIdClaims {
   common::Status confirm_waiting();
   common::Status release_waiting();
   void log(common::LogLevel level, std::string message);
-  void run();
 
   EtcdClient& quick_;
   EtcdClient& slow_;
@@ -159,10 +157,7 @@ class ClusterClientClaims : public common::ClientIdClaims {
   bool preloaded_ = false;
   Stats stats_;
 
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  bool work_ = false;  // a provisional claim or a release arrived: a round now
-  std::thread thread_;
+  common::Periodic rounds_;  // last: stopped first, before the members its rounds use
 };
 
 }  // namespace c8y::cluster

@@ -17,21 +17,11 @@ NodeAgent::~NodeAgent() {
 }
 
 void NodeAgent::start() {
-  if (thread_.joinable()) return;
-  {
-    std::lock_guard lock(wake_mutex_);
-    stopping_ = false;
-  }
-  thread_ = std::thread([this] { run(); });
+  agent_thread_.start([this] { return run_round(); }, options_.round);
 }
 
 void NodeAgent::stop() {
-  {
-    std::lock_guard lock(wake_mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  agent_thread_.stop();
   int64_t lease = 0;
   {
     std::lock_guard lock(mutex_);
@@ -43,27 +33,19 @@ void NodeAgent::stop() {
   if (lease != 0) (void)etcd_.revoke_lease(lease);
 }
 
-void NodeAgent::run() {
-  std::unique_lock lock(wake_mutex_);
-  while (!stopping_) {
-    lock.unlock();
-    common::Status s = round();
-    if (!s.ok() && s.message != last_error_) {
-      last_error_ = s.message;
-      log(common::LogLevel::kWarning, "c8y: cluster: " + s.message + " (retrying each second)");
-    } else if (s.ok() && !last_error_.empty()) {
-      last_error_.clear();
-      log(common::LogLevel::kNotice, "c8y: cluster: etcd reachable again");
-    }
-    auto wait = options_.round;
-    {
-      std::lock_guard view_lock(mutex_);
-      if (std::chrono::steady_clock::now() < hurry_until_)
-        wait = std::min<std::chrono::milliseconds>(wait, std::chrono::milliseconds(100));
-    }
-    lock.lock();
-    wake_.wait_for(lock, wait, [this] { return stopping_; });
+std::chrono::milliseconds NodeAgent::run_round() {
+  common::Status s = round();
+  if (!s.ok() && s.message != last_error_) {
+    last_error_ = s.message;
+    log(common::LogLevel::kWarning, "c8y: cluster: " + s.message + " (retrying each second)");
+  } else if (s.ok() && !last_error_.empty()) {
+    last_error_.clear();
+    log(common::LogLevel::kNotice, "c8y: cluster: etcd reachable again");
   }
+  std::lock_guard lock(mutex_);
+  if (std::chrono::steady_clock::now() < hurry_until_)
+    return std::min<std::chrono::milliseconds>(options_.round, std::chrono::milliseconds(100));
+  return options_.round;
 }
 
 common::Status NodeAgent::round() {

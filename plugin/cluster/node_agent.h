@@ -12,7 +12,6 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -20,12 +19,12 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "plugin/cluster/etcd_client.h"
 #include "plugin/cluster/registry.h"
 #include "plugin/common/outbox.h"
+#include "plugin/common/periodic.h"
 #include "plugin/common/placement.h"
 #include "plugin/common/status.h"
 
@@ -97,7 +96,8 @@ class NodeAgent : public common::TenantPlacement {
   common::Status refresh_record();
   common::Status place_tenants();
   void log(common::LogLevel level, std::string message);
-  void run();
+  // One round on the agent's thread, logged; returns the pause before the next.
+  std::chrono::milliseconds run_round();
 
   EtcdClient& etcd_;
   NodeAgentOptions options_;
@@ -115,10 +115,7 @@ class NodeAgent : public common::TenantPlacement {
   std::chrono::steady_clock::time_point
       hurry_until_{};  // the devices count in the record as last written
 
-  std::mutex wake_mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  common::Periodic agent_thread_;  // last: stopped first, before the members its rounds use
 };
 
 }  // namespace c8y::cluster

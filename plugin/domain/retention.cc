@@ -470,49 +470,38 @@ Status Retention::run(int64_t now_ms, RetentionReport* out, const std::atomic<bo
 }
 
 void RetentionRunner::start() {
-  if (interval_.count() <= 0 || thread_.joinable()) return;
-  stopping_ = false;
-  thread_ = std::thread([this] { loop(); });
+  if (interval_.count() <= 0) return;
+  passes_thread_.start([this] { return pass(); }, interval_);
 }
 
 void RetentionRunner::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  passes_thread_.stop();
 }
 
-void RetentionRunner::loop() {
-  for (;;) {
-    {
-      std::unique_lock lock(mutex_);
-      if (cv_.wait_for(lock, interval_, [this] { return stopping_.load(); })) return;
-    }
-    try {
-      RetentionReport report;
-      const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                              std::chrono::system_clock::now().time_since_epoch())
-                              .count();
-      auto st = retention_.run(now, &report, &stopping_);
-      passes_.fetch_add(1);
-      if (!st.ok())
-        outbox_.log(common::LogLevel::kError, "c8y: retention pass failed: " + st.message);
-      else if (report.removed.total() > 0)
-        outbox_.log(common::LogLevel::kNotice,
-                    "c8y: retention removed " + std::to_string(report.removed.total()) +
-                        " records (" + std::to_string(report.removed.measurements) +
-                        " measurements, " + std::to_string(report.removed.events) + " events, " +
-                        std::to_string(report.removed.alarms) + " alarms, " +
-                        std::to_string(report.removed.operations) + " operations) in " +
-                        std::to_string(report.seconds) + " s");
-    } catch (const std::exception& e) {
-      outbox_.log(common::LogLevel::kError, std::string("c8y: retention pass failed: ") + e.what());
-    } catch (...) {
-      outbox_.log(common::LogLevel::kError, "c8y: retention pass failed");
-    }
+std::chrono::milliseconds RetentionRunner::pass() {
+  try {
+    RetentionReport report;
+    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    auto st = retention_.run(now, &report, &passes_thread_.stopping());
+    passes_.fetch_add(1);
+    if (!st.ok())
+      outbox_.log(common::LogLevel::kError, "c8y: retention pass failed: " + st.message);
+    else if (report.removed.total() > 0)
+      outbox_.log(common::LogLevel::kNotice,
+                  "c8y: retention removed " + std::to_string(report.removed.total()) +
+                      " records (" + std::to_string(report.removed.measurements) +
+                      " measurements, " + std::to_string(report.removed.events) + " events, " +
+                      std::to_string(report.removed.alarms) + " alarms, " +
+                      std::to_string(report.removed.operations) + " operations) in " +
+                      std::to_string(report.seconds) + " s");
+  } catch (const std::exception& e) {
+    outbox_.log(common::LogLevel::kError, std::string("c8y: retention pass failed: ") + e.what());
+  } catch (...) {
+    outbox_.log(common::LogLevel::kError, "c8y: retention pass failed");
   }
+  return interval_;
 }
 
 }  // namespace c8y::domain

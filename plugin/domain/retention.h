@@ -26,18 +26,17 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "plugin/common/outbox.h"
+#include "plugin/common/periodic.h"
 #include "plugin/common/status.h"
 #include "plugin/domain/tenant_space.h"
 #include "storage/store.h"
@@ -154,15 +153,12 @@ class RetentionRunner {
   uint64_t passes() const { return passes_.load(); }
 
  private:
-  void loop();
+  std::chrono::milliseconds pass();  // one pass, logged; the pause before the next
   Retention& retention_;
   const std::chrono::seconds interval_;
   common::Outbox& outbox_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> passes_{0};
-  std::thread thread_;
+  common::Periodic passes_thread_;  // last: stopped first
 };
 
 }  // namespace c8y::domain

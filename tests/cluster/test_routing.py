@@ -95,8 +95,13 @@ def test_rest_is_routed_by_user_host_and_token(cluster, clients):
         path = f"/tenant/currentTenant?probe={ten}"
         st, _ = cluster.rest(path, None, None, token=token(ten))
         assert st == 401
-        lines = [l for l in cluster.haproxy.read_log(200000).splitlines() if f"probe={ten}" in l]
-        assert lines and f"rest_{node}/" in lines[-1], lines
+
+        def logged():  # HAProxy writes its log line after the answer: wait for it
+            return [l for l in cluster.haproxy.read_log(200000).splitlines()
+                    if f"probe={ten}" in l]
+        assert poll(lambda: logged(), timeout=5)
+        lines = logged()
+        assert f"rest_{node}/" in lines[-1], lines
 
 
 def test_isolation_holds_across_nodes(cluster, clients):
