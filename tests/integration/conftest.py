@@ -7,6 +7,7 @@ import base64
 import json
 import os
 import queue
+import random
 import shutil
 import signal
 import socket
@@ -68,8 +69,35 @@ def plugin_path():
     return _staged_plugin
 
 
+_handed_out = set()
+
+
+def _ephemeral_low():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port():
-    with socket.socket() as s:
+    """A free port below the kernel's ephemeral range, never the same twice in one run. Below
+    that range no outgoing connection (a node's etcd client, say) can take the port between now
+    and the moment a listener binds it, which a port the kernel picked (bind to 0) could not
+    promise: a cluster's later node then failed with "Address already in use"."""
+    high = min(32767, _ephemeral_low() - 1)
+    for _ in range(2000):
+        port = random.randint(20000, high)
+        if port in _handed_out:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind((HOST, port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    with socket.socket() as s:  # the range is crowded: let the kernel pick
         s.bind((HOST, 0))
         return s.getsockname()[1]
 
